@@ -1,0 +1,19 @@
+/** The CLI's exit status for each kind of failure, so scripts can branch on them. */
+import type { TychoErrorCode } from '../k8s/errors.js';
+
+export const EXIT_CODES: Record<TychoErrorCode, number> = {
+  internal: 1,
+  usage: 2,
+  not_found: 3,
+  name_in_use: 4,
+  forbidden: 5,
+  unauthorized: 5,
+  not_owner: 5,
+  image_pull_failed: 6,
+  crash_looping: 6,
+  container_config: 6,
+  unschedulable: 6,
+  invalid_spec: 6,
+  timeout: 7,
+  cluster_unreachable: 8,
+};

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * `tycho`: the command line front end. Talks to the cluster of the current kubeconfig like
+ * kubectl does, or to a Tycho server with -s URL.
+ */
+import { userInfo } from 'node:os';
+import { existsSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import dotenv from 'dotenv';
+import { parseCommand } from '../commands/parser.js';
+import { runCommand, type Caller } from '../commands/handlers.js';
+import { STAGE_WORDS } from '../commands/format.js';
+import { ConfigError, loadLauncherConfig } from '../config.js';
+import { isTychoError, ClusterUnreachable, UsageError } from '../k8s/errors.js';
+import { Launcher } from '../k8s/launcher.js';
+import { configuredCluster, fromFile, resolveNamespace } from '../k8s/kubeconfig.js';
+import type { Backend } from '../k8s/backend.js';
+import { localKubeconfigPath } from '../local/paths.js';
+import { RemoteBackend } from './remote.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { outcomeJson, outcomeText } from './render.js';
+
+const PREFIX = 'tycho ';
+
+function pickBackend(server: string | undefined, namespace: string | undefined, cfg: ReturnType<typeof loadLauncherConfig>): Backend {
+  if (server) return new RemoteBackend(server, cfg.apiToken);
+  const chosen = configuredCluster() ?? (existsSync(localKubeconfigPath()) ? fromFile(localKubeconfigPath()) : undefined);
+  if (!chosen) {
+    throw new ClusterUnreachable(
+      'No cluster is configured: set KUBECONFIG (or ~/.kube/config), start the local one with `npm start`, or use -s URL to talk to a Tycho server.',
+    );
+  }
+  return new Launcher(chosen.kc, {
+    namespace: resolveNamespace(chosen.kc, namespace ?? cfg.namespace),
+    serviceType: cfg.serviceType,
+    ...(cfg.publicHost ? { publicHost: cfg.publicHost } : {}),
+    readyTimeoutSeconds: cfg.readyTimeoutSeconds,
+    onFailure: cfg.onFailure,
+  });
+}
+
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  dotenv.config({ quiet: true });
+  let json = argv.includes('--json');
+  try {
+    const cfg = loadLauncherConfig();
+    const { command, cli } = parseCommand(argv, { frontEnd: 'cli', prefix: PREFIX });
+    json = cli.json;
+    const user = process.env.TYCHO_OWNER || userInfo().username;
+    const caller: Caller = { owner: { id: `cli:${user}`, display: user }, origin: 'cli', isAdmin: true };
+    // Chosen on first use, so `tycho help` works without any cluster.
+    const backend = lazyBackend(() => pickBackend(cli.server ?? cfg.serverUrl, cli.namespace, cfg));
+    const outcome = await runCommand(command, {
+      backend,
+      caller,
+      prefix: PREFIX,
+      originalText: `tycho ${argv.join(' ')}`,
+      wait: cli.wait,
+      ...(cli.timeout ? { timeoutSeconds: cli.timeout } : {}),
+      ...(json ? {} : { onProgress: (stage) => err.write(`… ${STAGE_WORDS[stage] ?? stage}\n`) }),
+    });
+    out.write(`${json ? JSON.stringify(outcomeJson(outcome), null, 2) : outcomeText(outcome)}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err.write(`tycho: ${e.message}\n`);
+      return 2;
+    }
+    const te = isTychoError(e) ? e : undefined;
+    const code = te ? EXIT_CODES[te.code] : 1;
+    const message = te ? te.message : 'Something unexpected went wrong; run again with TYCHO_DEBUG=1 for details.';
+    if (!te && process.env.TYCHO_DEBUG) err.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    if (json) out.write(`${JSON.stringify({ error: { code: te?.code ?? 'internal', message } }, null, 2)}\n`);
+    else {
+      err.write(`tycho: ${message}\n`);
+      if (e instanceof UsageError) err.write(`${e.usage}\n`);
+    }
+    return code;
+  }
+}
+
+function lazyBackend(make: () => Backend): Backend {
+  let b: Backend | undefined;
+  const get = () => (b ??= make());
+  return {
+    up: (spec, opts) => get().up(spec, opts),
+    down: (name) => get().down(name),
+    status: (name) => get().status(name),
+    list: () => get().list(),
+  };
+}
+
+function isMainModule(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+// Only when run as a program, so tests can import main().
+if (isMainModule()) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    () => process.exit(1),
+  );
+}

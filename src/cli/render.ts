@@ -1,0 +1,56 @@
+/** Terminal output of command outcomes. */
+import type { Outcome } from '../commands/handlers.js';
+import { age, stateText } from '../commands/format.js';
+import type { SystemInfo } from '../k8s/spec.js';
+
+export function systemJson(s: SystemInfo): Record<string, unknown> {
+  return {
+    name: s.name,
+    namespace: s.namespace,
+    url: s.url,
+    ready: s.ready,
+    stage: s.stage,
+    ...(s.reason ? { reason: s.reason } : {}),
+    image: s.image,
+    ports: s.ports,
+    owner: s.owner,
+    origin: s.origin,
+    created: s.created,
+    expires: s.expires,
+  };
+}
+
+export function outcomeJson(o: Outcome): unknown {
+  switch (o.kind) {
+    case 'up':
+      return systemJson(o.system);
+    case 'down':
+      return { name: o.system.name, deleted: true };
+    case 'status':
+      return o.name ? systemJson(o.systems[0]!) : o.systems.map(systemJson);
+    case 'help':
+      return { help: o.text };
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+export function outcomeText(o: Outcome): string {
+  switch (o.kind) {
+    case 'up':
+      return o.system.url ?? `${o.system.name} is ${stateText(o.system)} (no URL yet)`;
+    case 'down':
+      return `Deleted system ${o.system.name}`;
+    case 'help':
+      return o.text;
+    case 'status':
+      if (o.systems.length === 0) return 'No systems are running.';
+      return table([
+        ['NAME', 'STATE', 'URL', 'IMAGE', 'OWNER', 'AGE'],
+        ...o.systems.map((s) => [s.name, stateText(s), s.url ?? '-', s.image, s.owner, age(s.created)]),
+      ]);
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The one command language. Slack hands us one string; the CLI hands us argv. Both end up
+ * here and come out as a typed Command, or a UsageError with one sentence and the usage line.
+ */
+import yargsParser from 'yargs-parser';
+import { UsageError } from '../k8s/errors.js';
+import type { ServiceType } from '../k8s/spec.js';
+import { checkCpu, checkEnv, checkGpu, checkImage, checkMemory, checkName, checkPort, parseEnvPair } from '../k8s/validate.js';
+import { splitShellWords, UnclosedQuote } from './shell-words.js';
+import { COMMAND_NAMES, overviewUsage, usageLine, type CommandName } from './usage.js';
+
+export interface UpArgs {
+  name: string;
+  image: string;
+  ports: number[];
+  command?: string[];
+  env: { name: string; value: string }[];
+  cpu?: string;
+  memory?: string;
+  gpu?: number;
+  serviceType?: ServiceType;
+}
+
+/** Options only the CLI understands; Slack users may not pick namespaces or servers. */
+export interface CliOptions {
+  json: boolean;
+  namespace?: string;
+  server?: string;
+  wait: boolean;
+  timeout?: number;
+}
+
+export type Command =
+  | { kind: 'up'; args: UpArgs }
+  | { kind: 'down'; name: string }
+  | { kind: 'status'; name?: string }
+  | { kind: 'list' }
+  | { kind: 'help'; topic?: CommandName };
+
+export interface Parsed {
+  command: Command;
+  cli: CliOptions;
+}
+
+export type FrontEnd = 'cli' | 'slack';
+
+export interface ParseOptions {
+  frontEnd: FrontEnd;
+  /** What precedes a command in the usage line: "/tycho " in Slack, "tycho " in a terminal. */
+  prefix: string;
+}
+
+const SERVICE_TYPES: Record<string, ServiceType> = { nodeport: 'NodePort', loadbalancer: 'LoadBalancer', clusterip: 'ClusterIP' };
+
+const FLAGS_BY_COMMAND: Record<CommandName, string[]> = {
+  up: ['name', 'container', 'port', 'command', 'env', 'cpu', 'memory', 'gpu', 'service-type'],
+  down: ['name'],
+  status: ['name'],
+  list: [],
+  help: [],
+};
+const CLI_FLAGS = ['json', 'namespace', 'server', 'wait', 'timeout'];
+/** The original Tycho client said `--up -n … -c … -p …`; accept its spellings. */
+const LEGACY_VERBS: CommandName[] = ['up', 'down', 'status', 'list'];
+
+const ALIASES: Record<string, string[]> = {
+  name: ['n'],
+  container: ['c', 'image', 'i'],
+  port: ['p'],
+  env: ['e'],
+  server: ['s'],
+  help: ['h'],
+};
+
+function shortFlag(flag: string): string {
+  const alias = ALIASES[flag]?.find((a) => a.length === 1);
+  return alias ? `-${alias}` : `--${flag}`;
+}
+
+export function parseCommand(input: string | string[], opts: ParseOptions): Parsed {
+  const prefix = opts.prefix;
+  let words: string[];
+  try {
+    words = typeof input === 'string' ? splitShellWords(input) : input;
+  } catch (e) {
+    if (e instanceof UnclosedQuote) throw new UsageError(`In your command, ${e.message}.`, overviewUsage(prefix));
+    throw e;
+  }
+
+  const argv = yargsParser.detailed(words, {
+    alias: ALIASES,
+    string: ['name', 'container', 'port', 'command', 'env', 'cpu', 'memory', 'gpu', 'service-type', 'namespace', 'server', 'timeout'],
+    boolean: ['json', 'wait', 'help', ...LEGACY_VERBS],
+    array: ['env', 'port'],
+    default: { wait: true },
+    configuration: {
+      'camel-case-expansion': false,
+      'dot-notation': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'duplicate-arguments-array': true,
+      'flatten-duplicate-arrays': true,
+      'strip-aliased': true,
+      'greedy-arrays': false,
+      'short-option-groups': false,
+      'boolean-negation': true,
+    },
+  });
+  if (argv.error) throw new UsageError(`Could not read the command: ${argv.error.message}.`, overviewUsage(prefix));
+  const a = argv.argv as Record<string, unknown> & { _: (string | number)[] };
+  const positionals = a._.map(String);
+
+  // Which command? The first word, or the original client's --up/--down flags.
+  const legacy = LEGACY_VERBS.filter((v) => a[v] === true);
+  let cmd: CommandName | undefined;
+  if (legacy.length > 1) throw new UsageError(`Give one command, not ${legacy.map((v) => `--${v}`).join(' and ')}.`, overviewUsage(prefix));
+  if (legacy.length === 1) cmd = legacy[0];
+  else if (positionals.length > 0) {
+    const word = positionals.shift()!.toLowerCase();
+    if (!(COMMAND_NAMES as string[]).includes(word)) {
+      throw new UsageError(`"${word}" is not a Tycho command; use one of ${COMMAND_NAMES.join(', ')}.`, overviewUsage(prefix));
+    }
+    cmd = word as CommandName;
+  } else if (a.help === true) cmd = 'help';
+  if (!cmd) throw new UsageError('Say what to do: up, down, status, list or help.', overviewUsage(prefix));
+  const usage = usageLine(cmd, prefix);
+
+  // Unknown or misplaced flags.
+  const allowed = new Set([...FLAGS_BY_COMMAND[cmd], ...LEGACY_VERBS, 'help', '_', ...(opts.frontEnd === 'cli' ? CLI_FLAGS : ['wait'])]);
+  for (const key of Object.keys(a)) {
+    if (allowed.has(key)) continue;
+    const known = Object.values(FLAGS_BY_COMMAND).some((f) => f.includes(key)) || CLI_FLAGS.includes(key);
+    const flag = key.length === 1 ? `-${key}` : `--${key}`;
+    throw new UsageError(
+      known
+        ? opts.frontEnd !== 'cli' && CLI_FLAGS.includes(key)
+          ? `The option ${flag} only works in the command-line tool.`
+          : `The option ${flag} does not apply to "${cmd}".`
+        : `${flag} is not an option Tycho knows.`,
+      usage,
+    );
+  }
+
+  const single = (flag: string): string | undefined => {
+    const v = a[flag];
+    if (v === undefined) return undefined;
+    const values = Array.isArray(v) ? v : [v];
+    if (values.length > 1) throw new UsageError(`Give ${shortFlag(flag)} only once.`, usage);
+    const s = String(values[0]);
+    if (s === '') throw new UsageError(`${shortFlag(flag)} needs a value.`, usage);
+    return s;
+  };
+  const many = (flag: string): string[] => {
+    const v = a[flag];
+    if (v === undefined) return [];
+    return (Array.isArray(v) ? v : [v]).map(String);
+  };
+  const fail = (why: string | null) => {
+    if (why) throw new UsageError(why, usage);
+  };
+
+  const cli: CliOptions = { json: a.json === true, wait: a.wait !== false };
+  const ns = single('namespace');
+  if (ns !== undefined) {
+    fail(checkName(ns)?.replace('The name', 'The namespace') ?? null);
+    cli.namespace = ns;
+  }
+  const server = single('server');
+  if (server !== undefined) {
+    if (!/^https?:\/\/[^\s/]+/.test(server)) fail(`The server "${server}" is not a URL; write e.g. http://tycho.example.org:3000.`);
+    cli.server = server.replace(/\/+$/, '');
+  }
+  const timeout = single('timeout');
+  if (timeout !== undefined) {
+    if (!/^\d+$/.test(timeout) || Number(timeout) < 1) fail(`The timeout "${timeout}" is not a whole number of seconds.`);
+    cli.timeout = Number(timeout);
+  }
+
+  if (cmd === 'help') {
+    const topic = positionals.shift()?.toLowerCase();
+    if (topic && !(COMMAND_NAMES as string[]).includes(topic)) fail(`There is no command "${topic}"; use one of ${COMMAND_NAMES.join(', ')}.`);
+    if (positionals.length) fail(`Unexpected "${positionals.join(' ')}".`);
+    return { command: topic ? { kind: 'help', topic: topic as CommandName } : { kind: 'help' }, cli };
+  }
+  if (a.help === true) return { command: { kind: 'help', topic: cmd }, cli };
+
+  // down/status accept the name as a plain word too: `down jupyter-ds`.
+  let name = single('name');
+  if (name === undefined && (cmd === 'down' || cmd === 'status') && positionals.length === 1) name = positionals.shift();
+  if (positionals.length) fail(`Unexpected "${positionals.join(' ')}"; values go after their flag, e.g. -n NAME.`);
+
+  switch (cmd) {
+    case 'list':
+      return { command: { kind: 'list' }, cli };
+    case 'status':
+      if (name !== undefined) fail(checkName(name));
+      return { command: name === undefined ? { kind: 'status' } : { kind: 'status', name }, cli };
+    case 'down':
+      if (name === undefined) fail('Say which system to tear down with -n NAME.');
+      fail(checkName(name!));
+      return { command: { kind: 'down', name: name! }, cli };
+    case 'up': {
+      if (name === undefined) fail('A launch needs a name: add -n NAME.');
+      fail(checkName(name!));
+      const image = single('container');
+      if (image === undefined) fail('A launch needs an image: add -c IMAGE.');
+      fail(checkImage(image!));
+      const portsRaw = many('port').flatMap((p) => p.split(',')).filter((p) => p !== '');
+      if (portsRaw.length === 0) fail('A launch needs the port the app listens on: add -p PORT.');
+      for (const p of portsRaw) fail(checkPort(p));
+      const ports = [...new Set(portsRaw.map(Number))];
+      const env = many('env');
+      for (const e of env) fail(checkEnv(e));
+      const up: UpArgs = { name: name!, image: image!, ports, env: env.map(parseEnvPair) };
+      const command = single('command');
+      if (command !== undefined) {
+        try {
+          up.command = splitShellWords(command);
+        } catch (e) {
+          if (e instanceof UnclosedQuote) fail(`In --command, ${e.message}.`);
+          throw e;
+        }
+      }
+      const cpu = single('cpu');
+      if (cpu !== undefined) (fail(checkCpu(cpu)), (up.cpu = cpu));
+      const memory = single('memory');
+      if (memory !== undefined) (fail(checkMemory(memory)), (up.memory = memory));
+      const gpu = single('gpu');
+      if (gpu !== undefined) (fail(checkGpu(gpu)), (up.gpu = Number(gpu)));
+      const type = single('service-type');
+      if (type !== undefined) {
+        const t = SERVICE_TYPES[type.toLowerCase()];
+        if (!t) fail(`The service type "${type}" is not one of NodePort, LoadBalancer, ClusterIP.`);
+        up.serviceType = t;
+      }
+      return { command: { kind: 'up', args: up }, cli };
+    }
+  }
+}

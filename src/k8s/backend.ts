@@ -1,0 +1,18 @@
+/**
+ * What the command handlers need from a launcher. The in-process Launcher implements it
+ * against Kubernetes; the CLI's remote mode implements it against a Tycho REST server.
+ */
+import type { LaunchSpec, Stage, SystemInfo } from './spec.js';
+
+export interface UpOptions {
+  wait?: boolean;
+  onProgress?: (stage: Stage, info: { describe: string }) => void;
+  timeoutSeconds?: number;
+}
+
+export interface Backend {
+  up(spec: LaunchSpec, opts?: UpOptions): Promise<SystemInfo>;
+  down(name: string): Promise<SystemInfo>;
+  status(name: string): Promise<SystemInfo>;
+  list(): Promise<SystemInfo[]>;
+}

@@ -1,0 +1,149 @@
+/**
+ * One coded error class per failure kind. The launcher and the command layer throw these;
+ * each front end (Slack, REST, CLI) turns them into its own shape in exactly one place.
+ * `message` is always a sentence a person can act on; it never holds a raw API body.
+ */
+export type TychoErrorCode =
+  | 'usage'
+  | 'name_in_use'
+  | 'not_found'
+  | 'forbidden'
+  | 'unauthorized'
+  | 'not_owner'
+  | 'image_pull_failed'
+  | 'crash_looping'
+  | 'container_config'
+  | 'unschedulable'
+  | 'timeout'
+  | 'cluster_unreachable'
+  | 'invalid_spec'
+  | 'internal';
+
+export abstract class TychoError extends Error {
+  abstract readonly code: TychoErrorCode;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input from a person: the front end shows this sentence and the usage line. */
+export class UsageError extends TychoError {
+  readonly code = 'usage' as const;
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}
+
+export class NameInUse extends TychoError {
+  readonly code = 'name_in_use' as const;
+  constructor(
+    readonly systemName: string,
+    readonly owner?: string,
+    readonly since?: string,
+  ) {
+    super(
+      owner
+        ? `The name "${systemName}" is already in use by ${owner}${since ? ` since ${since}` : ''}. Pick another name, or tear that one down first.`
+        : `The name "${systemName}" is already taken by an object Tycho did not create. Pick another name.`,
+    );
+  }
+}
+
+export class NotFound extends TychoError {
+  readonly code = 'not_found' as const;
+  constructor(readonly systemName: string) {
+    super(`There is no system named "${systemName}".`);
+  }
+}
+
+export class Forbidden extends TychoError {
+  readonly code = 'forbidden' as const;
+}
+
+/** A caller of Tycho's own front ends without the right credentials (API token, Slack owner). */
+export class Unauthorized extends TychoError {
+  readonly code = 'unauthorized' as const;
+}
+
+/** The failure kinds below come from the pod itself; `detail` holds the pod's own message. */
+abstract class PodFailure extends TychoError {
+  constructor(
+    readonly systemName: string,
+    readonly reason: string,
+    readonly detail: string,
+    summary: string,
+  ) {
+    super(detail ? `${summary} (${reason}: ${detail})` : `${summary} (${reason}).`);
+  }
+}
+
+export class ImagePullFailed extends PodFailure {
+  readonly code = 'image_pull_failed' as const;
+  constructor(systemName: string, image: string, reason: string, detail: string) {
+    super(systemName, reason, detail, `The image "${image}" could not be pulled. Check its name and tag, and that the cluster can reach its registry`);
+  }
+}
+
+export class CrashLooping extends PodFailure {
+  readonly code = 'crash_looping' as const;
+  constructor(systemName: string, reason: string, detail: string) {
+    super(systemName, reason, detail, `The container of "${systemName}" keeps exiting right after it starts. Check its command and logs`);
+  }
+}
+
+export class ContainerConfigError extends PodFailure {
+  readonly code = 'container_config' as const;
+  constructor(systemName: string, reason: string, detail: string) {
+    super(systemName, reason, detail, `The container of "${systemName}" could not be created from its configuration`);
+  }
+}
+
+export class Unschedulable extends PodFailure {
+  readonly code = 'unschedulable' as const;
+  constructor(systemName: string, detail: string) {
+    super(systemName, 'Unschedulable', detail, `No node can run "${systemName}" with the resources it asks for. Ask for less cpu, memory or gpu`);
+  }
+}
+
+export class Timeout extends TychoError {
+  readonly code = 'timeout' as const;
+  constructor(
+    readonly systemName: string,
+    readonly seconds: number,
+    readonly lastState: string,
+  ) {
+    super(`"${systemName}" was not ready after ${seconds} s (last seen: ${lastState}).`);
+  }
+}
+
+export class ClusterUnreachable extends TychoError {
+  readonly code = 'cluster_unreachable' as const;
+}
+
+/** The API server rejected an object Tycho built (e.g. an invalid quantity that slipped past the parser). */
+export class InvalidSpec extends TychoError {
+  readonly code = 'invalid_spec' as const;
+}
+
+export class InternalError extends TychoError {
+  readonly code = 'internal' as const;
+}
+
+export function isTychoError(e: unknown): e is TychoError {
+  return e instanceof TychoError;
+}
+
+/** Someone other than the owner (or an admin) tried to change a system. */
+export class NotOwner extends TychoError {
+  readonly code = 'not_owner' as const;
+  constructor(
+    readonly systemName: string,
+    readonly owner: string,
+  ) {
+    super(`Only ${owner || 'its owner'} or an admin can tear down "${systemName}".`);
+  }
+}

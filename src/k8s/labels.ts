@@ -1,0 +1,22 @@
+/** Every label and annotation Tycho writes. Kubernetes holds all state, so these are the schema. */
+export const PREFIX = 'tycho.renci.org';
+
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'tycho';
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_SYSTEM = `${PREFIX}/system`;
+
+export const ANN_OWNER = `${PREFIX}/owner`;
+export const ANN_OWNER_ID = `${PREFIX}/owner-id`;
+export const ANN_ORIGIN = `${PREFIX}/origin`;
+export const ANN_CREATED = `${PREFIX}/created`;
+export const ANN_COMMAND = `${PREFIX}/command`;
+export const ANN_EXPIRES = `${PREFIX}/expires`;
+/** Where the system's Slack thread lives, so teardown from anywhere can reply there. */
+export const ANN_SLACK_CHANNEL = `${PREFIX}/slack-channel`;
+export const ANN_SLACK_TS = `${PREFIX}/slack-ts`;
+
+export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+export function systemSelector(name: string): string {
+  return `${MANAGED_SELECTOR},${LABEL_SYSTEM}=${name}`;
+}

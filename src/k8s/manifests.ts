@@ -1,0 +1,102 @@
+/** Builds the Deployment and Service for a LaunchSpec. Pure functions: no API calls here. */
+import type { V1Deployment, V1Service, V1EnvVar } from '@kubernetes/client-node';
+import * as L from './labels.js';
+import { DEFAULT_RESOURCES, type LaunchSpec, type ServiceType } from './spec.js';
+
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+/** Kubernetes caps an annotation set at 256 KiB; the command note never needs that much. */
+const MAX_COMMAND_ANNOTATION = 2000;
+
+export function systemLabels(name: string): Record<string, string> {
+  return { [L.LABEL_MANAGED_BY]: L.MANAGED_BY_VALUE, [L.LABEL_NAME]: name, [L.LABEL_SYSTEM]: name };
+}
+
+function selectorLabels(name: string): Record<string, string> {
+  return { [L.LABEL_MANAGED_BY]: L.MANAGED_BY_VALUE, [L.LABEL_SYSTEM]: name };
+}
+
+export function systemAnnotations(spec: LaunchSpec, now: Date): Record<string, string> {
+  const a: Record<string, string> = {
+    [L.ANN_OWNER]: spec.owner.display,
+    [L.ANN_OWNER_ID]: spec.owner.id,
+    [L.ANN_ORIGIN]: spec.origin,
+    [L.ANN_CREATED]: now.toISOString(),
+    ...spec.annotations,
+  };
+  if (spec.originalCommand) a[L.ANN_COMMAND] = spec.originalCommand.slice(0, MAX_COMMAND_ANNOTATION);
+  if (spec.expires) a[L.ANN_EXPIRES] = spec.expires;
+  return a;
+}
+
+export function buildDeployment(spec: LaunchSpec, namespace: string, now = new Date()): V1Deployment {
+  const r = spec.resources ?? {};
+  const limits: Record<string, string> = {
+    cpu: r.cpu ?? DEFAULT_RESOURCES.cpuLimit,
+    memory: r.memory ?? DEFAULT_RESOURCES.memoryLimit,
+  };
+  // A request above the default limit would be rejected, so an explicit amount is both.
+  const requests: Record<string, string> = {
+    cpu: r.cpu ?? DEFAULT_RESOURCES.cpuRequest,
+    memory: r.memory ?? DEFAULT_RESOURCES.memoryRequest,
+  };
+  if (r.gpu) limits[GPU_RESOURCE] = String(r.gpu);
+  const env: V1EnvVar[] = (spec.env ?? []).map((e) => ({ name: e.name, value: e.value }));
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: spec.name, namespace, labels: systemLabels(spec.name), annotations: systemAnnotations(spec, now) },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: selectorLabels(spec.name) },
+      template: {
+        metadata: { labels: systemLabels(spec.name) },
+        spec: {
+          automountServiceAccountToken: false,
+          // Service links leak every other Service's address into the environment; apps don't need them.
+          enableServiceLinks: false,
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: spec.name,
+              image: spec.image,
+              ...(spec.command && spec.command.length > 0 ? { args: spec.command } : {}),
+              ports: spec.ports.map((p) => ({ containerPort: p, protocol: 'TCP' })),
+              ...(env.length ? { env } : {}),
+              resources: { requests, limits },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function buildService(
+  spec: LaunchSpec,
+  namespace: string,
+  owner: { name: string; uid: string },
+  type: ServiceType,
+): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: spec.name,
+      namespace,
+      labels: systemLabels(spec.name),
+      // Owned by the Deployment, so Kubernetes' garbage collector removes it even if Tycho doesn't.
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true },
+      ],
+    },
+    spec: {
+      type,
+      selector: selectorLabels(spec.name),
+      ports: spec.ports.map((p, i) => ({ name: i === 0 ? 'http' : `port-${p}`, port: p, targetPort: p, protocol: 'TCP' })),
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/** What a person asks the launcher for, and what it reports back. Front-end neutral. */
+
+export type ServiceType = 'NodePort' | 'LoadBalancer' | 'ClusterIP';
+export type Origin = 'cli' | 'slack' | 'api';
+
+export interface Owner {
+  /** Stable identity used for authorization, e.g. "slack:U0123" or "cli:alice". */
+  id: string;
+  /** What people see, e.g. "<@U0123>" in Slack or "alice". */
+  display: string;
+}
+
+export interface Resources {
+  cpu?: string;
+  memory?: string;
+  gpu?: number;
+}
+
+export interface LaunchSpec {
+  name: string;
+  image: string;
+  ports: number[];
+  /** argv that replaces the image's CMD (the ENTRYPOINT is kept), never run through a shell. */
+  command?: string[];
+  env?: { name: string; value: string }[];
+  resources?: Resources;
+  serviceType?: ServiceType;
+  owner: Owner;
+  origin: Origin;
+  /** The text the person typed, kept as an annotation for whoever inspects the objects later. */
+  originalCommand?: string;
+  /** ISO time after which the system may be removed. */
+  expires?: string;
+  /** Extra Tycho annotations (e.g. the Slack thread), keyed by full annotation name. */
+  annotations?: Record<string, string>;
+}
+
+export type Stage = 'created' | 'scheduled' | 'pulling' | 'started' | 'ready' | 'terminating' | 'failed';
+
+export interface SystemInfo {
+  name: string;
+  namespace: string;
+  image: string;
+  ports: { port: number; nodePort?: number }[];
+  url: string | null;
+  ready: boolean;
+  stage: Stage;
+  /** Why it is not ready, in words, when it is not. */
+  reason?: string;
+  owner: string;
+  ownerId: string;
+  origin: string;
+  created: string;
+  expires: string | null;
+  command?: string;
+  annotations: Record<string, string>;
+}
+
+export const DEFAULT_RESOURCES = {
+  cpuRequest: '250m',
+  cpuLimit: '1',
+  memoryRequest: '512Mi',
+  memoryLimit: '1Gi',
+} as const;

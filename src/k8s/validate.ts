@@ -1,0 +1,97 @@
+/**
+ * Checks on each value a person types. Each returns null when fine, or one sentence that
+ * says which rule is broken (and, for names, a valid suggestion).
+ */
+
+const DNS_LABEL_MAX = 63;
+// Services need names that start with a letter (RFC 1035), stricter than DNS-1123 labels.
+const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+export function suggestName(name: string): string {
+  let s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, DNS_LABEL_MAX)
+    .replace(/-+$/, '');
+  if (!s) s = 'app';
+  return s;
+}
+
+export function checkName(name: string): string | null {
+  const why = (rule: string) => `The name "${name}" ${rule}; try "${suggestName(name)}".`;
+  if (name.length === 0) return 'The name is empty; give one with -n NAME.';
+  if (name.length > DNS_LABEL_MAX) return why(`is ${name.length} characters long, and names may have at most ${DNS_LABEL_MAX}`);
+  if (/[A-Z]/.test(name)) return why('has upper-case letters, and names must be lower case');
+  if (/[^a-z0-9-]/.test(name)) return why('may contain only lower-case letters, digits and "-"');
+  if (!/^[a-z]/.test(name)) return why('must start with a letter');
+  if (!NAME_RE.test(name)) return why('must end with a letter or digit');
+  return null;
+}
+
+export function checkPort(raw: string): string | null {
+  if (!/^\d+$/.test(raw)) return `The port "${raw}" is not a number; give one between 1 and 65535.`;
+  const n = Number(raw);
+  if (n < 1 || n > 65535) return `The port ${raw} is outside 1–65535.`;
+  return null;
+}
+
+// Docker's reference grammar (distribution/reference), without the ambiguity of a bare host.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const DOMAIN = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?';
+const IMAGE_RE = new RegExp(
+  `^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
+
+export function checkImage(image: string): string | null {
+  if (!image) return 'The image is empty; give one with -c IMAGE.';
+  if (image.length > 255) return `The image reference is ${image.length} characters long; the limit is 255.`;
+  if (/\s/.test(image)) return `The image "${image}" contains a space.`;
+  if (/[A-Z]/.test(image.split('/').slice(-1)[0]!.split(':')[0]!))
+    return `The image "${image}" has upper-case letters in its repository name, which registries do not allow.`;
+  if (!IMAGE_RE.test(image)) return `The image "${image}" is not a valid image reference (expected e.g. "jupyter/datascience-notebook:latest").`;
+  return null;
+}
+
+const CPU_RE = /^(\d+(\.\d+)?|\.\d+)m?$/;
+const MEMORY_RE = /^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$/;
+
+export function checkCpu(q: string): string | null {
+  if (!CPU_RE.test(q) || Number.parseFloat(q) === 0) return `The cpu amount "${q}" is not valid; use cores like "0.5" or "2", or millicores like "500m".`;
+  return null;
+}
+
+export function checkMemory(q: string): string | null {
+  if (!MEMORY_RE.test(q) || Number.parseFloat(q) === 0) return `The memory amount "${q}" is not valid; use e.g. "512Mi", "1Gi" or "512M".`;
+  return null;
+}
+
+export function checkGpu(q: string): string | null {
+  if (!/^\d+$/.test(q) || Number(q) < 1 || Number(q) > 16) return `The gpu count "${q}" is not valid; give a whole number from 1 to 16.`;
+  return null;
+}
+
+const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+export function checkEnv(pair: string): string | null {
+  const eq = pair.indexOf('=');
+  if (eq < 0) return `The environment setting "${pair}" has no "="; write it as KEY=VALUE.`;
+  const key = pair.slice(0, eq);
+  if (!ENV_KEY_RE.test(key)) return `The environment variable name "${key}" is not valid; use letters, digits and "_", not starting with a digit.`;
+  return null;
+}
+
+export function parseEnvPair(pair: string): { name: string; value: string } {
+  const eq = pair.indexOf('=');
+  return { name: pair.slice(0, eq), value: pair.slice(eq + 1) };
+}
+
+/**
+ * The original Tycho accepted Docker-style limits: cpus as a plain fraction ("0.3") and memory
+ * with decimal suffixes ("512M"). Kubernetes reads both as written ("0.3" cpu = 300m, "512M" =
+ * 512,000,000 bytes), so normalising only means trimming and checking.
+ */
+export function normaliseMemory(q: string): string {
+  return q.trim().replace(/b$/i, '');
+}
