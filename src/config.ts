@@ -125,7 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
   const slack = readSlack(r);
   const c: Config = {
     ...launcher,
-    port: r.int('PORT', 1, 65535, 3000, 'the HTTP port'),
+    port: r.int('PORT', 0, 65535, 3000, 'the HTTP port (0 picks a free one)'),
     host: r.str('HOST') ?? '0.0.0.0',
     slack,
     admins: [],

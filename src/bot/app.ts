@@ -1,12 +1,22 @@
-/** Placeholder: the Slack front end (issue 3) starts here. */
+/**
+ * The Slack front end: a thin Bolt app. Listeners live in ./listeners, messages in ./blocks.ts.
+ * - Socket Mode (SLACK_APP_TOKEN): Bolt opens a WebSocket to Slack; no public URL needed.
+ * - HTTP mode (SLACK_SIGNING_SECRET): Bolt's ExpressReceiver adds POST /slack/events to the
+ *   shared express app, so Slack, the REST API and the health routes share one port. The
+ *   server listens itself, so app.start() is not called in this mode.
+ */
+import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
-import type { Backend } from '../k8s/backend.js';
-import type { SlackConfig } from '../config.js';
+import { ConfigError, type SlackConfig } from '../config.js';
 import type { Logger } from '../server/log.js';
+import { boltLogger } from './bolt-logger.js';
+import type { BotContext, SlackBackend } from './context.js';
+import { registerListeners } from './listeners/index.js';
+import { slackError } from './slack-io.js';
 
 export interface BotDeps {
   slack: Exclude<SlackConfig, { mode: 'off' }>;
-  backend: Backend;
+  backend: SlackBackend;
   /** Slack channel ID told about every launch, failure and teardown. */
   notifyChannel?: string;
   /** Slack user IDs that may tear down anyone's system. */
@@ -20,6 +30,73 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-export async function startBot(_deps: BotDeps): Promise<RunningBot> {
+export const SLACK_EVENTS_PATH = '/slack/events';
+
+/** Slack's answers that mean the token itself is wrong, not that Slack is unreachable. */
+const BAD_TOKEN = new Set(['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive', 'not_allowed_token_type']);
+
+/**
+ * One auth.test at startup: a wrong bot token fails here, naming the variable, rather than on
+ * the first command; and Bolt, given the bot's IDs, never calls auth.test per request.
+ * If Slack can't be reached right now the server starts anyway (Bolt then asks on demand).
+ */
+async function identify(deps: BotDeps, clientOptions: webApi.WebClientOptions): Promise<{ botId?: string; botUserId?: string }> {
+  const probe = new webApi.WebClient(deps.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000 });
+  try {
+    const r = await probe.auth.test();
+    return { ...(r.bot_id ? { botId: r.bot_id } : {}), ...(r.user_id ? { botUserId: r.user_id } : {}) };
+  } catch (e) {
+    const code = slackError(e);
+    if (BAD_TOKEN.has(code)) {
+      throw new ConfigError([`SLACK_BOT_TOKEN was refused by Slack (${code}). Copy the Bot User OAuth Token (xoxb-…) from the OAuth & Permissions page of your Slack app.`]);
+    }
+    deps.log.warn('could not reach Slack to check SLACK_BOT_TOKEN; starting anyway', { error: code });
+    return {};
+  }
+}
+
+export async function startBot(deps: BotDeps): Promise<RunningBot> {
+  const { slack, log } = deps;
+  const logger = boltLogger(log);
+  const clientOptions: webApi.WebClientOptions = slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {};
+  const ids = await identify(deps, clientOptions);
+  const common = { token: slack.botToken, ...ids, tokenVerificationEnabled: false, logger, clientOptions };
+
+  let app: App;
+  if (slack.mode === 'socket') {
+    // The Socket Mode client has its own Web API client (apps.connections.open); same base URL.
+    app = new App({ ...common, socketMode: true, appToken: slack.appToken, installerOptions: { clientOptions } });
+  } else {
+    const receiver = new ExpressReceiver({ signingSecret: slack.signingSecret, endpoints: SLACK_EVENTS_PATH, app: deps.http, logger });
+    app = new App({ ...common, receiver });
+  }
+
+  const ctx: BotContext = {
+    backend: deps.backend,
+    admins: deps.admins,
+    ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
+    log,
+    tearingDown: new Map(),
+  };
+  registerListeners(app, ctx);
+  // The ack has gone out by the time a listener fails; all that is left to do is log it.
+  app.error(async (e) => {
+    log.error('a Slack listener failed', { error: e.message });
+  });
+
+  if (slack.mode === 'socket') {
+    try {
+      await app.start();
+    } catch (e) {
+      const code = slackError(e);
+      if (BAD_TOKEN.has(code)) throw new ConfigError([`SLACK_APP_TOKEN was refused by Slack (${code}). Create an app-level token with the connections:write scope on the Basic Information page of your Slack app.`]);
+      throw new Error(`Could not open the Socket Mode connection to Slack (${code}).`);
+    }
+    return {
+      stop: async () => {
+        await app.stop();
+      },
+    };
+  }
   return { stop: async () => {} };
 }

@@ -1,7 +1,8 @@
 /** Which cluster to talk to, decided the way kubectl decides, plus Tycho's local fallback. */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { ClusterUnreachable } from './errors.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { currentNamespace } from './kube.js';
 
@@ -18,6 +19,8 @@ const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 export function configuredCluster(env: NodeJS.ProcessEnv = process.env): ClusterChoice | undefined {
   const kc = new KubeConfig();
   if (env.KUBECONFIG) {
+    const missing = env.KUBECONFIG.split(delimiter).filter((f) => f && !existsSync(f));
+    if (missing.length) throw new ClusterUnreachable(`KUBECONFIG names ${missing.join(', ')}, which does not exist; fix the path or unset it.`);
     kc.loadFromDefault();
     return { kc, source: 'KUBECONFIG' };
   }

@@ -15,6 +15,8 @@ export const ANN_EXPIRES = `${PREFIX}/expires`;
 /** Where the system's Slack thread lives, so teardown from anywhere can reply there. */
 export const ANN_SLACK_CHANNEL = `${PREFIX}/slack-channel`;
 export const ANN_SLACK_TS = `${PREFIX}/slack-ts`;
+/** The thread reply that carries the Tear down button, so `/tycho down` can remove that button too. */
+export const ANN_SLACK_READY_TS = `${PREFIX}/slack-ready-ts`;
 
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 export function systemSelector(name: string): string {

@@ -2,17 +2,19 @@
  * The one launcher. Slack, REST and the CLI all call this. Kubernetes holds all state:
  * labels and annotations on the Deployment are the only record of a system.
  */
-import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as L from './labels.js';
 import { buildDeployment, buildService } from './manifests.js';
 import { bestVerdict, type PodVerdict } from './pod-verdict.js';
 import { resolveUrl } from './url.js';
-import { ignoreNotFound, isConflict, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
+import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { watchUntil } from './watch.js';
+import { checkLaunchSpec } from './validate.js';
 import {
   ContainerConfigError,
   CrashLooping,
   ImagePullFailed,
+  InvalidSpec,
   NameInUse,
   NotFound,
   Timeout,
@@ -59,6 +61,8 @@ export class Launcher implements Backend {
   }
 
   async up(spec: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
+    const problem = checkLaunchSpec(spec);
+    if (problem) throw new InvalidSpec(problem);
     const namespace = this.namespace;
     const deployment = buildDeployment(spec, namespace);
     let created: V1Deployment;
@@ -190,6 +194,22 @@ export class Launcher implements Backend {
       // Still terminating after the wait: the objects are marked for deletion and will go.
       .catch(() => undefined)
       .finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Adds Tycho annotations to a running system's Deployment (e.g. where its Slack "Ready"
+   * message lives, known only after launch). A merge patch: other annotations are kept.
+   */
+  async annotate(name: string, annotations: Record<string, string>): Promise<void> {
+    try {
+      await this.c.apps.patchNamespacedDeployment(
+        { namespace: this.namespace, name, body: { metadata: { annotations } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (e) {
+      if (isNotFound(e)) throw new NotFound(name);
+      throw toTychoError(e, 'annotate the Deployment');
+    }
   }
 
   async status(name: string): Promise<SystemInfo> {

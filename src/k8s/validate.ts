@@ -55,7 +55,7 @@ export function checkImage(image: string): string | null {
 }
 
 const CPU_RE = /^(\d+(\.\d+)?|\.\d+)m?$/;
-const MEMORY_RE = /^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$/;
+const MEMORY_RE = /^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 
 export function checkCpu(q: string): string | null {
   if (!CPU_RE.test(q) || Number.parseFloat(q) === 0) return `The cpu amount "${q}" is not valid; use cores like "0.5" or "2", or millicores like "500m".`;
@@ -94,4 +94,29 @@ export function parseEnvPair(pair: string): { name: string; value: string } {
  */
 export function normaliseMemory(q: string): string {
   return q.trim().replace(/b$/i, '');
+}
+
+/**
+ * The launcher's own last check, whatever front end built the spec. Returns the first
+ * problem as a sentence, or null.
+ */
+export function checkLaunchSpec(spec: {
+  name: string;
+  image: string;
+  ports: number[];
+  env?: { name: string; value: string }[];
+  resources?: { cpu?: string; memory?: string; gpu?: number };
+}): string | null {
+  const r = spec.resources ?? {};
+  return (
+    checkName(spec.name) ??
+    checkImage(spec.image) ??
+    (spec.ports.length === 0 ? 'At least one port is needed.' : null) ??
+    spec.ports.map((p) => checkPort(String(p))).find(Boolean) ??
+    (spec.env ?? []).map((e) => checkEnv(`${e.name}=${e.value}`)).find(Boolean) ??
+    (r.cpu !== undefined ? checkCpu(r.cpu) : null) ??
+    (r.memory !== undefined ? checkMemory(r.memory) : null) ??
+    (r.gpu !== undefined ? checkGpu(String(r.gpu)) : null) ??
+    null
+  );
 }

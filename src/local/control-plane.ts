@@ -5,12 +5,13 @@
  * No kubelet runs here: kubelet-simulator.ts plays the node.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { defaultBinDir } from './paths.js';
 
 export interface StaticTokenUser {
@@ -117,7 +118,9 @@ function startProcess(name: string, cmd: string, args: string[], logFile: string
 async function stopProcess(p: Proc): Promise<void> {
   if (p.done) return;
   p.child.kill('SIGTERM');
-  await Promise.race([p.exited, sleep(8000)]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.exited, new Promise((r) => (timer = setTimeout(r, 8000)))]);
+  clearTimeout(timer); // a pending timer would keep the caller's process (e.g. jest) alive
   if (!p.done) {
     p.child.kill('SIGKILL');
     await p.exited;
@@ -198,7 +201,7 @@ async function ensureSecrets(stateDir: string): Promise<{ saKey: string; saPub: 
   const saPub = join(stateDir, 'sa.pub');
   if (!existsSync(saKey) || !existsSync(saPub)) {
     // Node's crypto writes the same PEM files `openssl genrsa` / `openssl rsa -pubout` would.
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', {
       modulusLength: 2048,
       privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
       publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -215,7 +218,20 @@ async function ensureSecrets(stateDir: string): Promise<{ saKey: string; saPub: 
   return { saKey, saPub, adminToken };
 }
 
+/** A child died during startup: most likely a port taken between picking and binding it. */
+class ProcessExitedError extends Error {}
+
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  try {
+    return await startOnce(opts);
+  } catch (err) {
+    if (!(err instanceof ProcessExitedError)) throw err;
+    opts.log?.(`${err.message.split('\n')[0]}; retrying once with new ports`);
+    return startOnce(opts);
+  }
+}
+
+async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const log = opts.log ?? (() => {});
   const stateDir = resolve(opts.stateDir);
   const bins = resolveBinaries(opts.binDir ?? defaultBinDir());
@@ -335,7 +351,7 @@ async function waitUntil(what: string, procs: Proc[], timeoutMs: number, check: 
   for (;;) {
     const dead = procs.find((p) => p.done);
     if (dead) {
-      throw new Error(`${dead.name} exited (code ${dead.child.exitCode ?? dead.child.signalCode}) while waiting for ${what}. Last lines of ${dead.logFile}:\n${tail(dead.logFile)}`);
+      throw new ProcessExitedError(`${dead.name} exited (code ${dead.child.exitCode ?? dead.child.signalCode}) while waiting for ${what}. Last lines of ${dead.logFile}:\n${tail(dead.logFile)}`);
     }
     try {
       if (await check()) return;

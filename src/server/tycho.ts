@@ -44,9 +44,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   log.info('using cluster', { source: cluster.source, server: cluster.kc.getCurrentCluster()?.server, namespace });
 
   const http = createHttpApp({ cluster: launcher, log });
-  mountApi(http, { backend: launcher, ...(config.apiToken ? { apiToken: config.apiToken } : {}), log });
-  log.info(config.apiToken ? 'REST API: bearer token required (TYCHO_API_TOKEN is set)' : 'REST API: loopback callers only (set TYCHO_API_TOKEN to allow remote callers)');
-
+  // Slack first: POST /slack/events must see the raw body (for its signature) before any
+  // body parser or fallback route the REST API mounts.
   let bot: RunningBot | undefined;
   if (config.slack.mode === 'off') {
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
@@ -54,6 +53,9 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
     log.info(`Slack front end is on (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode at POST /slack/events'})`);
   }
+
+  mountApi(http, { backend: launcher, ...(config.apiToken ? { apiToken: config.apiToken } : {}), log });
+  log.info(config.apiToken ? 'REST API: bearer token required (TYCHO_API_TOKEN is set)' : 'REST API: loopback callers only (set TYCHO_API_TOKEN to allow remote callers)');
 
   const server: Server = http.listen(config.port, config.host);
   await once(server, 'listening');

@@ -1,0 +1,60 @@
+/**
+ * The one place where the REST API turns outcomes and TychoErrors into HTTP statuses and
+ * the original's envelope {status, result, message}. The envelope is the same for every
+ * status, so the original client, which only ever saw 200, keeps working.
+ */
+import type { Response } from 'express';
+import { isTychoError, type TychoErrorCode } from '../k8s/errors.js';
+import type { Envelope, ErrorResult, FieldError } from './wire.js';
+
+/**
+ * Pod failures (the objects exist but the app cannot run as asked) are 422: the request was
+ * well-formed, and what must change is in it (image, command, resources). Kubernetes
+ * rejecting the object we built is 422 too. A readiness timeout is 504, since the cluster,
+ * not the caller, was too slow. RBAC or quota refusals are 403.
+ */
+export const HTTP_STATUS: Record<TychoErrorCode, number> = {
+  usage: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_owner: 403,
+  not_found: 404,
+  name_in_use: 409,
+  invalid_spec: 422,
+  image_pull_failed: 422,
+  crash_looping: 422,
+  container_config: 422,
+  unschedulable: 422,
+  internal: 500,
+  cluster_unreachable: 503,
+  timeout: 504,
+};
+
+export function sendSuccess<T>(res: Response, httpStatus: 200 | 201, result: T, message: string): void {
+  const body: Envelope<T> = { status: 'success', result, message };
+  res.status(httpStatus).json(body);
+}
+
+export function sendError(res: Response, httpStatus: number, code: TychoErrorCode, message: string, errors?: FieldError[]): void {
+  const result: ErrorResult = { error: message, code, ...(errors ? { errors } : {}) };
+  const body: Envelope<ErrorResult> = { status: 'error', result, message };
+  if (httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="tycho"');
+  res.status(httpStatus).json(body);
+}
+
+/** Any thrown value → the envelope. Unknown errors never leak their text: it may hold internals. */
+export function sendThrown(res: Response, e: unknown): { status: number; code: TychoErrorCode } {
+  if (isTychoError(e)) {
+    const status = HTTP_STATUS[e.code];
+    sendError(res, status, e.code, e.message);
+    return { status, code: e.code };
+  }
+  sendError(res, 500, 'internal', 'Something unexpected went wrong inside Tycho; the server log has the details.');
+  return { status: 500, code: 'internal' };
+}
+
+export function sendInvalid(res: Response, errors: FieldError[]): void {
+  const shown = errors.slice(0, 5).map((e) => e.message);
+  const more = errors.length > shown.length ? ` (and ${errors.length - shown.length} more)` : '';
+  sendError(res, 400, 'usage', `The request is not valid: ${shown.join(' ')}${more}`, errors);
+}

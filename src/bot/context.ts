@@ -1,0 +1,41 @@
+/**
+ * What every listener needs, handed in once by app.ts. Listeners keep no state of their own:
+ * everything about a system comes from Kubernetes, so buttons keep working after a restart.
+ */
+import type { webApi } from '@slack/bolt';
+import type { Caller } from '../commands/handlers.js';
+import type { Backend } from '../k8s/backend.js';
+import type { Logger } from '../server/log.js';
+
+/** The launcher, plus the one extra write the bot makes: where the "Ready" message lives. */
+export interface SlackBackend extends Backend {
+  annotate?(name: string, annotations: Record<string, string>): Promise<void>;
+}
+
+export interface BotContext {
+  backend: SlackBackend;
+  /** Slack user IDs that may tear down anyone's system. */
+  admins: string[];
+  /** Channel ID told about every launch, ready, failure and teardown. */
+  notifyChannel?: string;
+  log: Logger;
+  /**
+   * Teardowns in progress in this process, by system name. A second click on the same system
+   * waits for the first and then finds it gone, instead of racing it. Only a guard: after a
+   * restart Kubernetes (a Deployment marked for deletion) tells the same story.
+   */
+  tearingDown: Map<string, Promise<unknown>>;
+}
+
+export type WebClient = webApi.WebClient;
+
+/** Where a system's thread lives: its root message. */
+export interface ThreadRef {
+  channel: string;
+  ts: string;
+}
+
+/** A Slack user as the command layer sees them. */
+export function slackCaller(userId: string, admins: string[]): Caller {
+  return { owner: { id: `slack:${userId}`, display: `<@${userId}>` }, origin: 'slack', isAdmin: admins.includes(userId) };
+}

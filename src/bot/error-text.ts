@@ -1,0 +1,42 @@
+/**
+ * The one place that turns a failure into words for Slack. Tycho's coded errors already carry
+ * a sentence a person can act on; anything else is a bug or an unexpected API answer, whose
+ * details go to the log and never to Slack (no stack traces, no raw API bodies).
+ */
+import { isTychoError, type TychoErrorCode } from '../k8s/errors.js';
+import type { Logger } from '../server/log.js';
+
+/** A few words for the root message and the notification channel. */
+const TITLES: Record<TychoErrorCode, string> = {
+  usage: 'the command was not understood',
+  name_in_use: 'the name is already in use',
+  not_found: 'no such system',
+  forbidden: 'Kubernetes refused the request',
+  unauthorized: 'not allowed',
+  not_owner: 'not allowed',
+  image_pull_failed: 'the image could not be pulled',
+  crash_looping: 'the container keeps crashing',
+  container_config: 'the container could not be created',
+  unschedulable: 'no node can run it',
+  timeout: 'it did not become ready in time',
+  cluster_unreachable: 'Kubernetes could not be reached',
+  invalid_spec: 'Kubernetes rejected the request',
+  internal: 'something went wrong inside Tycho',
+};
+
+export interface Explained {
+  title: string;
+  /** One or two sentences, safe to show anyone in the channel. */
+  text: string;
+}
+
+export function explain(e: unknown, log: Logger, doing: string): Explained {
+  if (isTychoError(e)) return { title: TITLES[e.code], text: e.message };
+  // Not one of ours: log what happened (the logger masks tokens), tell the person only that it did.
+  log.error(`unexpected error while trying to ${doing}`, { error: e instanceof Error ? e.message : String(e) });
+  return { title: TITLES.internal, text: `Something went wrong inside Tycho while trying to ${doing}. An admin can find the details in Tycho's log.` };
+}
+
+export function errorText(e: unknown, log: Logger, doing: string): string {
+  return explain(e, log, doing).text;
+}

@@ -1,0 +1,29 @@
+/** The Status button: the system as Kubernetes sees it now, shown only to the clicker. */
+import type { App, BlockButtonAction } from '@slack/bolt';
+import { checkName } from '../../k8s/validate.js';
+import { ACTION_STATUS, esc, plainMessage, statusMessage } from '../blocks.js';
+import type { BotContext } from '../context.js';
+import { errorText } from '../error-text.js';
+import { ephemeral, type ButtonArgs } from './teardown-button.js';
+import { isTychoError } from '../../k8s/errors.js';
+
+export async function handleStatusButton(args: ButtonArgs, ctx: BotContext): Promise<void> {
+  const { ack, action, respond, context } = args;
+  await ack();
+  if (context.retryNum) return;
+  const name = action.value ?? '';
+  if (checkName(name)) return;
+  const tell = ephemeral(respond, ctx);
+  try {
+    await tell(statusMessage([await ctx.backend.status(name)], '/tycho '));
+  } catch (e) {
+    if (isTychoError(e) && e.code === 'not_found') await tell(plainMessage(`\`${name}\` is gone: it has been torn down.`));
+    else await tell(plainMessage(`:x: ${esc(errorText(e, ctx.log, `read the status of "${name}"`))}`));
+  }
+}
+
+export function register(app: App, ctx: BotContext): void {
+  app.action<BlockButtonAction>(ACTION_STATUS, async (args) => {
+    await handleStatusButton(args, ctx);
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * Tearing a system down, for the button and for `/tycho down` alike: check the person on every
+ * request, remove the buttons, delete, then say so in the thread and on the root message.
+ * Where the thread is comes from the Deployment's annotations, never from this process.
+ */
+import { authorizeTeardown } from '../commands/handlers.js';
+import { isTychoError } from '../k8s/errors.js';
+import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
+import type { SystemInfo } from '../k8s/spec.js';
+import { stateText } from '../commands/format.js';
+import { esc, plainMessage, readyReply, rootMessage, tornDownReply, withoutActions, type Message, type RootFacts } from './blocks.js';
+import { slackCaller, type BotContext, type ThreadRef } from './context.js';
+import { errorText } from './error-text.js';
+import type { SlackIO } from './slack-io.js';
+
+export interface TeardownRequest {
+  name: string;
+  userId: string;
+  io: SlackIO;
+  /** Tells only the person who asked (ephemeral). */
+  tell: (m: Message) => Promise<void>;
+  /** The message whose button was clicked, with its blocks, so its buttons can go too. */
+  clicked?: ThreadRef & { blocks?: unknown[] };
+  /** `/tycho down` confirms to the person; a click is answered by the thread itself. */
+  confirm: boolean;
+}
+
+export type TeardownResult = 'torn-down' | 'refused' | 'gone' | 'busy' | 'failed';
+
+function threadOf(s: SystemInfo): ThreadRef | undefined {
+  const channel = s.annotations[ANN_SLACK_CHANNEL];
+  const ts = s.annotations[ANN_SLACK_TS];
+  return channel && ts ? { channel, ts } : undefined;
+}
+
+export async function teardown(req: TeardownRequest, ctx: BotContext): Promise<TeardownResult> {
+  // One at a time per system: a double click runs after the first and finds it gone.
+  const before = ctx.tearingDown.get(req.name) ?? Promise.resolve();
+  const mine = before.then(() => teardownNow(req, ctx));
+  const tail = mine.catch(() => undefined);
+  ctx.tearingDown.set(req.name, tail);
+  try {
+    return await mine;
+  } finally {
+    if (ctx.tearingDown.get(req.name) === tail) ctx.tearingDown.delete(req.name);
+  }
+}
+
+async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<TeardownResult> {
+  const { name, io } = req;
+  const caller = slackCaller(req.userId, ctx.admins);
+  const stripClicked = async () => {
+    if (req.clicked) await io.update(req.clicked, { text: `${name}`, blocks: withoutActions(req.clicked.blocks) });
+  };
+
+  let system: SystemInfo;
+  try {
+    // Checked on every request: the button's value is only a name, anyone in the channel can click.
+    system = await authorizeTeardown(ctx.backend, caller, name);
+  } catch (e) {
+    if (isTychoError(e) && e.code === 'not_found') {
+      await stripClicked();
+      await req.tell(plainMessage(`\`${name}\` is already gone: there is nothing to tear down.`));
+      return 'gone';
+    }
+    await req.tell(plainMessage(`:no_entry: ${esc(errorText(e, ctx.log, `check who may tear down "${name}"`))}`));
+    return isTychoError(e) && e.code === 'not_owner' ? 'refused' : 'failed';
+  }
+  // Another process (or one before a restart) started deleting it.
+  if (system.stage === 'terminating') {
+    await req.tell(plainMessage(`\`${name}\` is already being torn down.`));
+    return 'busy';
+  }
+
+  const thread = threadOf(system);
+  const readyTs = system.annotations[ANN_SLACK_READY_TS];
+  const ready = thread && readyTs ? { channel: thread.channel, ts: readyTs } : undefined;
+  const facts: RootFacts = { name, image: system.image, owner: system.owner };
+  const by = caller.owner.display;
+
+  // Take the buttons away first, so there is nothing left to click twice.
+  const known = new Set([thread?.ts, ready?.ts]);
+  await Promise.all([
+    thread ? io.update(thread, rootMessage(facts, { kind: 'tearing-down', by })) : undefined,
+    req.clicked && !known.has(req.clicked.ts) ? stripClicked() : undefined,
+  ]);
+
+  try {
+    await ctx.backend.down(name);
+  } catch (e) {
+    if (!(isTychoError(e) && e.code === 'not_found')) {
+      // Still there: put the root message (and its buttons) back so they can try again.
+      if (thread) {
+        const state = system.ready
+          ? ({ kind: 'ready', url: system.url } as const)
+          : ({ kind: 'failed', title: 'not ready', reason: stateText(system), exists: true } as const);
+        await io.update(thread, rootMessage(facts, state));
+      }
+      await req.tell(plainMessage(`:x: \`${name}\` was not torn down. ${esc(errorText(e, ctx.log, `tear down "${name}"`))}`));
+      return 'failed';
+    }
+    // Someone else finished it in the meantime: it is gone, which is what was asked.
+  }
+
+  const at = new Date();
+  if (thread) {
+    await Promise.all([
+      io.update(thread, rootMessage(facts, { kind: 'torn-down', by, at })),
+      ready ? io.update(ready, readyReply(name, system.url, 'gone')) : undefined,
+      io.post(thread.channel, tornDownReply(by, at), thread.ts),
+    ]);
+  }
+  await io.notify(ctx, facts, { kind: 'torn-down', by }, thread);
+  if (req.confirm || !thread) {
+    const link = thread ? await io.permalink(thread) : undefined;
+    await req.tell(plainMessage(`Tore down \`${name}\`.${link ? ` <${link}|See its thread.>` : ''}`));
+  }
+  return 'torn-down';
+}

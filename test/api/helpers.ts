@@ -1,0 +1,118 @@
+/**
+ * Shared by the API and CLI tests: a real Tycho server on a real cluster namespace, a tiny
+ * HTTP client for the API, and what a namespace holds (to prove that nothing was created).
+ */
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { loadConfig, type Env } from '../../src/config.js';
+import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
+import { silentLogger } from '../../src/server/log.js';
+import { FORMATS } from '../../src/api/formats.js';
+import { resolveRef } from '../../src/api/openapi.js';
+import { validate } from '../../src/api/schema.js';
+import type { FieldError } from '../../src/api/wire.js';
+import { kubeConfig } from '../support/cluster.js';
+
+export const TOKEN = 'test-token-0123456789abcdef';
+
+export interface ServerOptions {
+  namespace: string;
+  token?: string;
+  host?: string;
+  kc?: KubeConfig;
+  env?: Env;
+}
+
+export function startServer(o: ServerOptions): Promise<RunningTycho> {
+  const env: Env = {
+    PORT: '0',
+    HOST: o.host ?? '127.0.0.1',
+    TYCHO_NAMESPACE: o.namespace,
+    TYCHO_READY_TIMEOUT: '60',
+    ...(o.token ? { TYCHO_API_TOKEN: o.token } : {}),
+    ...o.env,
+  };
+  return startTycho(loadConfig(env), silentLogger, { kubeConfig: o.kc ?? kubeConfig() });
+}
+
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  // The tests look into answers field by field; `any` keeps that readable.
+  json: any;
+  text: string;
+}
+
+export interface CallOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Sent as is instead of JSON.stringify(body). */
+  raw?: string | Uint8Array;
+}
+
+export async function call(base: string, path: string, body?: unknown, o: CallOptions = {}): Promise<ApiAnswer> {
+  const payload = o.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+  const r = await fetch(new URL(path, base), {
+    method: o.method ?? 'POST',
+    headers: { ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}), ...o.headers },
+    ...(payload !== undefined ? { body: payload } : {}),
+  });
+  const text = await r.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, json, text };
+}
+
+/** Checks a value against a schema of the published document; returns the broken rules. */
+export function schemaErrors(value: unknown, schemaName: string): FieldError[] {
+  return validate(value, { $ref: `#/components/schemas/${schemaName}` }, 'answer', { resolve: resolveRef, formats: FORMATS });
+}
+
+/** Every Deployment, Service, ReplicaSet and Pod in the namespace, as "Kind/name". */
+export async function objectsIn(namespace: string): Promise<string[]> {
+  const kc = kubeConfig();
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const [d, rs, p, s] = await Promise.all([
+    apps.listNamespacedDeployment({ namespace }),
+    apps.listNamespacedReplicaSet({ namespace }),
+    core.listNamespacedPod({ namespace }),
+    core.listNamespacedService({ namespace }),
+  ]);
+  return [
+    ...d.items.map((o) => `Deployment/${o.metadata!.name}`),
+    ...rs.items.map((o) => `ReplicaSet/${o.metadata!.name}`),
+    ...p.items.map((o) => `Pod/${o.metadata!.name}`),
+    ...s.items.map((o) => `Service/${o.metadata!.name}`),
+  ].sort();
+}
+
+/** GET the URL once: its status and body, or 'refused' when nothing answers. */
+export async function probe(url: string): Promise<{ status: number; body: string } | 'refused'> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return { status: r.status, body: await r.text() };
+  } catch {
+    return 'refused';
+  }
+}
+
+/** The original client's body for a system of this name, as the issue gives it. */
+export function originalBody(name: string, image = 'jupyter/datascience-notebook') {
+  return {
+    name,
+    containers: [
+      {
+        name: `${name}-c`,
+        image,
+        command: ['start.sh', 'jupyter', 'lab', "--LabApp.token=''"],
+        env: ['A=1'],
+        limits: [{ cpus: '0.3', memory: '512M' }],
+        ports: [{ containerPort: 8888 }],
+      },
+    ],
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * One running Tycho (real Bolt, real launcher, the test cluster) wired to a fake Slack, plus
+ * the few things a test does as Slack or as a person: type a command, click a button, look
+ * at the cluster, open a URL.
+ */
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
+import { silentLogger } from '../../src/server/log.js';
+import { createTestNamespace, kubeConfig } from '../support/cluster.js';
+import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
+import { blockActionsBody, postToSlackEndpoint, slashCommandBody, type SendOptions, type SlackPostResult } from '../support/slack-signing.js';
+
+export const TEAM_CHANNEL = 'C0TEAM0001';
+export const NOTIFY_CHANNEL = 'C0NOTIFY01';
+export const ALICE = 'U0ALICE001';
+export const BOB = 'U0BOB00001';
+export const ADMIN = 'U0ADMIN001';
+
+export interface BotHarness {
+  /** The running server; replaced by restart(). */
+  tycho: RunningTycho;
+  slack: FakeSlack;
+  namespace: string;
+  secret: string;
+  /** POST /slack/events on the running server. */
+  eventsUrl: string;
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  /** Types `/tycho <text>`; the response_url is tagged so its posts can be found. */
+  slash(text: string, o?: { user?: string; channel?: string; tag?: string; send?: Partial<SendOptions> }): Promise<SlackPostResult & { tag: string }>;
+  /** Clicks a button on a message the bot posted. */
+  click(o: { user: string; message: SlackCall; action: 'tycho_teardown' | 'tycho_status'; value: string; tag?: string; send?: Partial<SendOptions> }): Promise<SlackPostResult & { tag: string }>;
+  /** Stops Tycho and starts a fresh one (same config, namespace and fake Slack): no state survives but Kubernetes'. */
+  restart(): Promise<void>;
+  deploymentExists(name: string): Promise<boolean>;
+  serviceExists(name: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+let tags = 0;
+const nextTag = (p: string) => `${p}-${++tags}`;
+
+export async function startBotHarness(prefix: string, o: { kubeConfig?: KubeConfig } = {}): Promise<BotHarness> {
+  const namespace = await createTestNamespace(prefix);
+  const slack = await FakeSlack.start();
+  const secret = randomBytes(16).toString('hex');
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TYCHO_NAMESPACE: namespace,
+    TYCHO_READY_TIMEOUT: '60',
+    SLACK_BOT_TOKEN: 'xoxb-test-0000-not-a-real-token',
+    SLACK_SIGNING_SECRET: secret,
+    SLACK_API_URL: slack.apiUrl,
+    TYCHO_NOTIFY_CHANNEL: NOTIFY_CHANNEL,
+    TYCHO_ADMINS: ADMIN,
+  });
+  const kc = kubeConfig();
+  const start = () => startTycho(config, silentLogger, { kubeConfig: o.kubeConfig ?? kc });
+  const tycho = await start();
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const exists = async (read: () => Promise<unknown>) =>
+    read().then(
+      () => true,
+      (e: { code?: number }) => {
+        if (e.code === 404) return false;
+        throw e;
+      },
+    );
+  const h: BotHarness = {
+    tycho,
+    slack,
+    namespace,
+    secret,
+    get eventsUrl() {
+      return `${h.tycho.url}/slack/events`;
+    },
+    apps,
+    core,
+    async slash(text, s = {}) {
+      const tag = s.tag ?? nextTag('cmd');
+      const body = slashCommandBody({ text, user_id: s.user ?? ALICE, channel_id: s.channel ?? TEAM_CHANNEL, response_url: slack.responseUrl(tag) });
+      return { ...(await postToSlackEndpoint(h.eventsUrl, body, { secret, ...s.send })), tag };
+    },
+    async click(c) {
+      const tag = c.tag ?? nextTag('click');
+      const m = c.message;
+      const body = blockActionsBody({
+        user_id: c.user,
+        channel_id: String(m.args.channel),
+        message: { ts: String(m.result.ts ?? m.args.ts), text: m.args.text, blocks: m.args.blocks, ...(m.args.thread_ts ? { thread_ts: m.args.thread_ts } : {}) },
+        action_id: c.action,
+        value: c.value,
+        response_url: slack.responseUrl(tag),
+      });
+      return { ...(await postToSlackEndpoint(h.eventsUrl, body, { secret, ...c.send })), tag };
+    },
+    deploymentExists: (name) => exists(() => apps.readNamespacedDeployment({ namespace, name })),
+    serviceExists: (name) => exists(() => core.readNamespacedService({ namespace, name })),
+    async restart() {
+      await h.tycho.stop();
+      h.tycho = await start();
+    },
+    async stop() {
+      await h.tycho.stop();
+      await slack.stop();
+    },
+  };
+  return h;
+}
+
+/** Every block of a message, flattened to its action elements. */
+export function buttonsOf(call: SlackCall): { action_id: string; value?: string; style?: string; confirm?: unknown }[] {
+  const blocks = (call.args.blocks ?? []) as { type: string; elements?: { action_id: string; value?: string; style?: string; confirm?: unknown }[] }[];
+  return blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+}
+
+/** All text a message shows: its `text` and every mrkdwn string in its blocks. */
+export function shownText(call: SlackCall): string {
+  return JSON.stringify([call.args.text, call.args.blocks ?? []]);
+}
+
+/** The URL in a "Ready: <url>" message. */
+export function readyUrl(call: SlackCall): string {
+  const m = /Ready: (http\S+)/.exec(String(call.args.text));
+  if (!m?.[1]) throw new Error(`no URL in ${String(call.args.text)}`);
+  return m[1];
+}
+
+/** Whether the URL answers at all (any HTTP response), and its body. */
+export async function open(url: string): Promise<{ ok: true; status: number; body: string } | { ok: false }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return { ok: true, status: res.status, body: await res.text() };
+  } catch {
+    return { ok: false };
+  }
+}

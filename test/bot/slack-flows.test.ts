@@ -1,0 +1,360 @@
+/**
+ * The Slack front end end to end: signed requests as Slack sends them, to the real server
+ * (real Bolt, real launcher, real local Kubernetes), with Slack's Web API stood in for by a
+ * recording fake. Each test asserts what people see in Slack and what is in the cluster.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { ANN_OWNER_ID, ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../../src/k8s/labels.js';
+import type { SlackCall } from '../support/fake-slack.js';
+import { waitFor } from '../support/cluster.js';
+import { ADMIN, ALICE, BOB, buttonsOf, NOTIFY_CHANNEL, open, readyUrl, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
+
+let h: BotHarness;
+beforeAll(async () => {
+  h = await startBotHarness('bot-flows');
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
+const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;
+const rootUpdate = (root: SlackCall, pred: (c: SlackCall) => boolean) => (c: SlackCall) => c.args.ts === root.result.ts && c.args.channel === root.args.channel && pred(c);
+
+/** `/tycho up` as `user`, then waits for the root message and the Ready reply. */
+async function launchReady(name: string, user = ALICE, image = 'nginx:1.25') {
+  const res = await h.slash(`up -n ${name} -c ${image} -p 80`, { user });
+  expect(res.status).toBe(200);
+  const root = await h.slack.waitFor('chat.postMessage', isRoot(name), `the root message of ${name}`);
+  const ready = await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Ready:'), `the Ready reply of ${name}`);
+  return { root, ready, url: readyUrl(ready) };
+}
+
+describe('/tycho up → thread → Tear down button', () => {
+  test('root message, progress and Ready in the thread, the URL answers; the owner tears it down and the URL stops answering', async () => {
+    // slow-start: the simulated node spends a few seconds in ContainerCreating, so there is progress to report.
+    const res = await h.slash('up -n web-one -c example/slow-start:1 -p 80');
+    // Acked with an empty 200: the root message, not the ack, is what the channel sees.
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+
+    const root = await h.slack.waitFor('chat.postMessage', isRoot('web-one'), 'the root message');
+    expect(root.args.channel).toBe(TEAM_CHANNEL);
+    expect(shownText(root)).toContain(`<@${ALICE}>`);
+    expect(shownText(root)).toContain('example/slow-start:1');
+
+    const ready = await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Ready:'), 'the Ready reply');
+    const url = readyUrl(ready);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    // Progress: in the thread, before Ready, each stage once.
+    const replies = h.slack.find('chat.postMessage', inThread(root));
+    const progress = replies.slice(0, replies.indexOf(ready)).map((c) => String(c.args.text));
+    expect(progress).toContain('Pulling the image `example/slow-start:1`…');
+    expect(new Set(progress).size).toBe(progress.length);
+    const order = ['Scheduled', 'Pulling', 'Started'];
+    const ranks = progress.map((t) => order.findIndex((w) => t.startsWith(w)));
+    expect(ranks.every((r) => r >= 0)).toBe(true);
+    expect([...ranks].sort()).toEqual(ranks);
+
+    // The Ready reply carries Status and a danger-styled Tear down with a confirm dialog, valued by name only.
+    const buttons = buttonsOf(ready);
+    expect(buttons.map((b) => b.action_id).sort()).toEqual(['tycho_status', 'tycho_teardown']);
+    const tearDown = buttons.find((b) => b.action_id === 'tycho_teardown')!;
+    expect(tearDown).toMatchObject({ style: 'danger', value: 'web-one' });
+    expect(tearDown.confirm).toBeDefined();
+
+    // The root message is updated in place to ready, with the URL and the buttons.
+    const rootReady = await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes(url) && shownText(c).includes('ready')), 'the root update to ready');
+    expect(buttonsOf(rootReady).map((b) => b.action_id)).toContain('tycho_teardown');
+
+    // The cluster: the Deployment and Service exist, and the thread is recorded on the Deployment.
+    const dep = await h.apps.readNamespacedDeployment({ namespace: h.namespace, name: 'web-one' });
+    const ann = dep.metadata?.annotations ?? {};
+    expect(ann[ANN_SLACK_CHANNEL]).toBe(TEAM_CHANNEL);
+    expect(ann[ANN_SLACK_TS]).toBe(root.result.ts);
+    expect(ann[ANN_SLACK_READY_TS]).toBe(ready.result.ts);
+    expect(ann[ANN_OWNER_ID]).toBe(`slack:${ALICE}`);
+    expect(await h.serviceExists('web-one')).toBe(true);
+
+    // The URL answers with the app's page.
+    const page = await open(url);
+    expect(page).toMatchObject({ ok: true, status: 200 });
+    expect(page.ok && page.body).toContain('web-one');
+
+    // The team channel heard about the launch and the ready, with a link to the thread.
+    const notices = () => h.slack.find('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`web-one`'));
+    await waitFor(() => notices().length >= 2, { what: 'launch and ready notices' });
+    expect(notices().every((c) => String(c.args.text).includes(`archives/${TEAM_CHANNEL}/p${String(root.result.ts).replace('.', '')}`))).toBe(true);
+
+    // The owner clicks Tear down on the Ready reply.
+    const click = await h.click({ user: ALICE, message: ready, action: 'tycho_teardown', value: 'web-one' });
+    expect(click.status).toBe(200);
+
+    const tornDown = await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes('was torn down by')), 'the root update to torn down');
+    expect(shownText(tornDown)).toContain(`<@${ALICE}>`);
+    expect(buttonsOf(tornDown)).toEqual([]);
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith(`Torn down by <@${ALICE}>`), 'the torn-down reply');
+    const readyAfter = await h.slack.waitFor('chat.update', (c) => c.args.ts === ready.result.ts, 'the Ready reply losing its buttons');
+    expect(buttonsOf(readyAfter)).toEqual([]);
+    await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`web-one`') && String(c.args.text).includes('torn down'), 'the teardown notice');
+
+    expect(await h.deploymentExists('web-one')).toBe(false);
+    expect(await h.serviceExists('web-one')).toBe(false);
+    await waitFor(async () => !(await open(url)).ok, { what: `${url} to stop answering` });
+
+    // A second click on the same button (double click, or later): a clear answer, nothing else.
+    const again = await h.click({ user: ALICE, message: ready, action: 'tycho_teardown', value: 'web-one' });
+    expect(again.status).toBe(200);
+    const answer = await h.slack.waitFor('response_url', (c) => c.tag === again.tag, 'the answer to a click on a gone system');
+    expect(answer.args).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(answer.args.text)).toContain('already gone');
+  });
+});
+
+describe('authorization', () => {
+  test('a non-owner click is refused and nothing is deleted; /tycho down by the non-owner too; an admin may tear it down and the reply goes to the thread', async () => {
+    const { root, ready, url } = await launchReady('web-two');
+
+    const click = await h.click({ user: BOB, message: ready, action: 'tycho_teardown', value: 'web-two' });
+    expect(click.status).toBe(200);
+    const refusal = await h.slack.waitFor('response_url', (c) => c.tag === click.tag, 'the refusal');
+    expect(refusal.args.response_type).toBe('ephemeral');
+    expect(String(refusal.args.text)).toContain(`Only <@${ALICE}> or an admin can tear down`);
+
+    const down = await h.slash('down -n web-two', { user: BOB });
+    expect(down.status).toBe(200);
+    const refusal2 = await h.slack.waitFor('response_url', (c) => c.tag === down.tag, 'the refusal of /tycho down');
+    expect(String(refusal2.args.text)).toContain(`Only <@${ALICE}> or an admin can tear down`);
+
+    // Nothing deleted, nothing announced.
+    expect(await h.deploymentExists('web-two')).toBe(true);
+    expect(await h.serviceExists('web-two')).toBe(true);
+    expect((await open(url)).ok).toBe(true);
+    expect(h.slack.find('chat.update', rootUpdate(root, (c) => /torn down|being torn down/.test(shownText(c))))).toEqual([]);
+
+    // An admin's /tycho down acts like the button: the thread and the root message say so.
+    const adminDown = await h.slash('down -n web-two', { user: ADMIN, channel: 'C0OTHER001' });
+    const confirm = await h.slack.waitFor('response_url', (c) => c.tag === adminDown.tag, 'the confirmation to the admin');
+    expect(String(confirm.args.text)).toContain('Tore down `web-two`');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith(`Torn down by <@${ADMIN}>`), 'the torn-down reply in the original thread');
+    await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes(`was torn down by <@${ADMIN}>`)), 'the root update');
+    const readyAfter = await h.slack.waitFor('chat.update', (c) => c.args.ts === ready.result.ts, 'the Ready reply losing its buttons');
+    expect(buttonsOf(readyAfter)).toEqual([]);
+    expect(await h.deploymentExists('web-two')).toBe(false);
+  });
+});
+
+describe('double clicks', () => {
+  test('two clicks at once tear down once; the second click is told it is already gone', async () => {
+    const { root, ready } = await launchReady('web-double');
+    const [a, b] = await Promise.all([
+      h.click({ user: ALICE, message: ready, action: 'tycho_teardown', value: 'web-double' }),
+      h.click({ user: ALICE, message: ready, action: 'tycho_teardown', value: 'web-double' }),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const second = await h.slack.waitFor('response_url', (c) => c.tag === a.tag || c.tag === b.tag, 'the answer to the extra click');
+    expect(String(second.args.text)).toContain('`web-double` is already gone');
+    await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes('was torn down by')), 'the root update');
+    expect(h.slack.find('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'))).toHaveLength(1);
+    expect(h.slack.find('response_url', (c) => c.tag === a.tag || c.tag === b.tag)).toHaveLength(1);
+    expect(await h.deploymentExists('web-double')).toBe(false);
+  });
+});
+
+describe('no state in the process', () => {
+  test('after a restart, the old button still finds the system, its owner and its thread', async () => {
+    const { root, ready } = await launchReady('web-restart');
+    await h.restart();
+
+    // A non-owner is still refused: the owner comes from the Deployment, not from memory.
+    const refused = await h.click({ user: BOB, message: ready, action: 'tycho_teardown', value: 'web-restart' });
+    expect(String((await h.slack.waitFor('response_url', (c) => c.tag === refused.tag, 'the refusal')).args.text)).toContain(`Only <@${ALICE}>`);
+    expect(await h.deploymentExists('web-restart')).toBe(true);
+
+    const click = await h.click({ user: ALICE, message: ready, action: 'tycho_teardown', value: 'web-restart' });
+    expect(click.status).toBe(200);
+    await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes('was torn down by')), 'the root update after the restart');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'), 'the reply in the original thread');
+    expect(await h.deploymentExists('web-restart')).toBe(false);
+  });
+});
+
+describe('request verification', () => {
+  test('a bad signature or a stale timestamp gets 401 and creates nothing', async () => {
+    const forged = await h.slash('up -n forged-one -c nginx -p 80', { send: { signature: `v0=${'0'.repeat(64)}` } });
+    expect(forged.status).toBe(401);
+    const wrongSecret = await h.slash('up -n forged-two -c nginx -p 80', { send: { secret: 'f'.repeat(32) } });
+    expect(wrongSecret.status).toBe(401);
+    // Correctly signed, but 10 minutes old: a replay.
+    const stale = await h.slash('up -n stale-one -c nginx -p 80', { send: { timestamp: Math.floor(Date.now() / 1000) - 600 } });
+    expect(stale.status).toBe(401);
+    const staleClick = await h.click({ user: ALICE, message: { method: 'chat.postMessage', args: { channel: TEAM_CHANNEL, text: 'x' }, result: { ts: '1.000001' } }, action: 'tycho_teardown', value: 'web-one', send: { timestamp: Math.floor(Date.now() / 1000) - 600 } });
+    expect(staleClick.status).toBe(401);
+
+    // A good request after them is handled in full; by then the refused ones would have shown up.
+    const list = await h.slash('list');
+    expect(list.status).toBe(200);
+    const answer = await h.slack.waitFor('response_url', (c) => c.tag === list.tag, 'the list');
+    for (const name of ['forged-one', 'forged-two', 'stale-one']) {
+      expect(await h.deploymentExists(name)).toBe(false);
+      expect(shownText(answer)).not.toContain(name);
+      expect(h.slack.calls.filter((c) => shownText(c).includes(name))).toEqual([]);
+    }
+    expect(h.slack.find('response_url', (c) => c.tag === forged.tag || c.tag === stale.tag || c.tag === staleClick.tag)).toEqual([]);
+  });
+});
+
+describe('retries', () => {
+  test('a repeated delivery (X-Slack-Retry-Num: 1) of the same command does not launch twice', async () => {
+    const first = await h.slash('up -n web-three -c nginx -p 80', { tag: 'retry-cmd' });
+    const retry = await h.slash('up -n web-three -c nginx -p 80', { tag: 'retry-cmd', send: { retryNum: 1 } });
+    expect(first.status).toBe(200);
+    expect(retry.status).toBe(200);
+    const root = await h.slack.waitFor('chat.postMessage', isRoot('web-three'), 'the root message');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Ready:'), 'the Ready reply');
+
+    // One root message, no "name in use" failure from a second launch, one Deployment.
+    expect(h.slack.find('chat.postMessage', isRoot('web-three'))).toHaveLength(1);
+    expect(h.slack.calls.filter((c) => shownText(c).includes('already in use'))).toEqual([]);
+    expect(h.slack.find('response_url', (c) => c.tag === 'retry-cmd')).toEqual([]);
+    const deps = await h.apps.listNamespacedDeployment({ namespace: h.namespace, fieldSelector: 'metadata.name=web-three' });
+    expect(deps.items).toHaveLength(1);
+
+    await h.slash('down -n web-three', { tag: 'retry-cleanup' });
+    await h.slack.waitFor('response_url', (c) => c.tag === 'retry-cleanup', 'the teardown');
+  });
+});
+
+describe('bad input', () => {
+  test.each([
+    ['up -n Bad_Name -c nginx -p 80', 'Bad_Name', 'Usage: /tycho up'],
+    ['up -n no-image -p 80', 'no-image', 'Usage: /tycho up'],
+    ['up -n bad-port -c nginx -p 99999', 'bad-port', 'Usage: /tycho up'],
+    ['up -n bad-flag -c nginx -p 80 --bogus 1', 'bad-flag', 'Usage: /tycho up'],
+    ['launch -n nope -c nginx -p 80', 'nope', 'Usage: /tycho up|down|status|list|help'],
+  ])('"/tycho %s" gets an ephemeral reason and usage line, and creates nothing', async (text, name, usage) => {
+    const res = await h.slash(text);
+    expect(res.status).toBe(200);
+    // Answered in the ack itself: no cluster needed to say what is wrong.
+    expect(res.json?.response_type).toBe('ephemeral');
+    expect(String(res.json?.text)).toContain(usage);
+    expect(String(res.json?.text).split('\n')[0]!.length).toBeGreaterThan(0);
+    expect(JSON.stringify(res.json?.blocks)).toContain(usage);
+
+    const list = await h.slash('list');
+    await h.slack.waitFor('response_url', (c) => c.tag === list.tag, 'the list');
+    expect(await h.deploymentExists(name.toLowerCase())).toBe(false);
+    expect(h.slack.find('chat.postMessage', (c) => shownText(c).includes(`\`${name}\``))).toEqual([]);
+  });
+});
+
+describe('failures', () => {
+  test('an image pull failure is reported in the thread in words, and the root message says failed', async () => {
+    const res = await h.slash('up -n broken-pull -c registry.example/pull-error:1 -p 80');
+    expect(res.status).toBe(200);
+    const root = await h.slack.waitFor('chat.postMessage', isRoot('broken-pull'), 'the root message');
+    const failure = await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).includes('could not be pulled'), 'the failure reply');
+    expect(String(failure.args.text)).toContain('registry.example/pull-error:1');
+    // A sentence, not a stack trace or an API body.
+    expect(shownText(failure)).not.toMatch(/at .*\.ts:\d+|ApiException|"kind":"Status"/);
+
+    const failed = await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes('failed')), 'the root update to failed');
+    expect(shownText(failed)).toContain('the image could not be pulled');
+    // The failed system stays (TYCHO_ON_FAILURE=keep), so the root offers to tear it down.
+    expect(buttonsOf(failed).map((b) => b.action_id)).toContain('tycho_teardown');
+    await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`broken-pull`') && String(c.args.text).includes('failed'), 'the failure notice');
+
+    const click = await h.click({ user: ALICE, message: failed, action: 'tycho_teardown', value: 'broken-pull' });
+    expect(click.status).toBe(200);
+    await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes('was torn down by')), 'the teardown');
+    expect(await h.deploymentExists('broken-pull')).toBe(false);
+  });
+
+  test('a name already in use is explained in the thread, without offering to tear down the other system', async () => {
+    await launchReady('taken-name', ALICE);
+    await h.slash('up -n taken-name -c nginx -p 80', { user: BOB });
+    const roots = await waitFor(() => {
+      const r = h.slack.find('chat.postMessage', isRoot('taken-name'));
+      return r.length === 2 ? r : undefined;
+    }, { what: 'the second root message' });
+    const second = roots[1]!;
+    expect(shownText(second)).toContain(`<@${BOB}>`);
+    const failure = await h.slack.waitFor('chat.postMessage', (c) => inThread(second)(c) && String(c.args.text).includes('already in use'), 'the name-in-use reply');
+    expect(String(failure.args.text)).toContain(`<@${ALICE}>`);
+    const failed = await h.slack.waitFor('chat.update', rootUpdate(second, (c) => shownText(c).includes('failed')), 'the root update');
+    expect(buttonsOf(failed)).toEqual([]);
+    // Alice's system is untouched.
+    const dep = await h.apps.readNamespacedDeployment({ namespace: h.namespace, name: 'taken-name' });
+    expect(dep.metadata?.annotations?.[ANN_OWNER_ID]).toBe(`slack:${ALICE}`);
+    await h.slash('down -n taken-name', { tag: 'taken-cleanup' });
+    await h.slack.waitFor('response_url', (c) => c.tag === 'taken-cleanup', 'the teardown');
+  });
+
+  test('in a channel the bot is not in, it says so ephemerally and launches nothing', async () => {
+    h.slack.refuseChannels.add('C0PRIVATE1');
+    const res = await h.slash('up -n not-invited -c nginx -p 80', { channel: 'C0PRIVATE1' });
+    expect(res.status).toBe(200);
+    const answer = await h.slack.waitFor('response_url', (c) => c.tag === res.tag, 'the explanation');
+    expect(answer.args.response_type).toBe('ephemeral');
+    expect(String(answer.args.text)).toContain('did not launch `not-invited`');
+    expect(await h.deploymentExists('not-invited')).toBe(false);
+  });
+});
+
+describe('status, list, help', () => {
+  test('answer ephemerally with Block Kit: name, owner, URL, age, state', async () => {
+    const { ready, url } = await launchReady('web-status');
+
+    const status = await h.slash('status -n web-status');
+    const s = await h.slack.waitFor('response_url', (c) => c.tag === status.tag, 'the status answer');
+    expect(s.args.response_type).toBe('ephemeral');
+    const fields = JSON.stringify(s.args.blocks);
+    for (const part of ['*Name*', '`web-status`', '*Owner*', `<@${ALICE}>`, '*URL*', url, '*Age*', '*State*', 'ready']) expect(fields).toContain(part);
+
+    const list = await h.slash('list');
+    const l = await h.slack.waitFor('response_url', (c) => c.tag === list.tag, 'the list answer');
+    expect(l.args.response_type).toBe('ephemeral');
+    expect(JSON.stringify(l.args.blocks)).toContain('`web-status`');
+
+    const missing = await h.slash('status -n no-such-app');
+    const m = await h.slack.waitFor('response_url', (c) => c.tag === missing.tag, 'the not-found answer');
+    expect(String(m.args.text)).toContain('There is no system named "no-such-app"');
+
+    // The Status button: the same, for the clicker only.
+    const click = await h.click({ user: BOB, message: ready, action: 'tycho_status', value: 'web-status' });
+    const c = await h.slack.waitFor('response_url', (x) => x.tag === click.tag, 'the Status button answer');
+    expect(c.args).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(JSON.stringify(c.args.blocks)).toContain(url);
+
+    const help = await h.slash('help');
+    expect(help.json?.response_type).toBe('ephemeral');
+    expect(String(help.json?.text)).toContain('/tycho up -n NAME -c IMAGE -p PORT');
+    expect(help.json?.blocks).toBeDefined();
+
+    await h.slash('down -n web-status', { tag: 'status-cleanup' });
+    await h.slack.waitFor('response_url', (x) => x.tag === 'status-cleanup', 'the teardown');
+  });
+});
+
+// Last in the file: every flow above has run, so the fake has seen every Web API method the bot uses.
+describe('manifest.yml', () => {
+  /** The bot scope each Web API method needs (from Slack's method pages); "" = none. */
+  const SCOPE_OF: Record<string, string> = { 'auth.test': '', 'chat.postMessage': 'chat:write', 'chat.update': 'chat:write', 'chat.getPermalink': '' };
+
+  test('asks for exactly the bot scopes the app uses, with Socket Mode and interactivity on', () => {
+    const manifest = readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8');
+    const bot = /^ {4}bot:\n((?: {6}- .+\n)+)/m.exec(manifest)?.[1] ?? '';
+    const declared = bot.split('\n').map((l) => l.replace(/^\s*-\s*/, '').trim()).filter(Boolean).sort();
+
+    const methods = [...new Set(h.slack.calls.map((c) => c.method).filter((m) => m !== 'response_url'))];
+    for (const m of methods) expect(Object.keys(SCOPE_OF)).toContain(m);
+    const used = [...new Set(['commands', ...methods.map((m) => SCOPE_OF[m]!).filter(Boolean)])].sort();
+    expect(declared).toEqual(used);
+
+    expect(manifest).toMatch(/^ {2}socket_mode_enabled: true$/m);
+    expect(manifest).toMatch(/^ {2}interactivity:\n {4}is_enabled: true$/m);
+    expect(manifest).toMatch(/^ {4}- command: \/tycho\n {6}description: .+\n {6}usage_hint: .+$/m);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Helpers for tests that talk to the cluster global-setup.ts provides (KUBECONFIG points at it).
+ * Importing this file registers an afterAll that deletes the namespaces the test file created.
+ */
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { PREFIX } from '../../src/k8s/labels.js';
+
+/** True when the tests run against the local simulated node (image conventions, 127.0.0.1 URLs). */
+export const simulated = process.env.TYCHO_TEST_SIMULATED === '1';
+
+export function kubeConfig(): KubeConfig {
+  const path = process.env.TYCHO_TEST_KUBECONFIG ?? process.env.KUBECONFIG;
+  if (!path) throw new Error('No test cluster: KUBECONFIG is unset (is jest globalSetup configured?)');
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** Named in the timeout error. */
+  what?: string;
+}
+
+/** Polls fn until it returns something other than undefined/null/false, and returns that. */
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, opts: WaitOptions = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== null && v !== false) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastErr instanceof Error ? ` (last error: ${lastErr.message.split('\n')[0]})` : '';
+      throw new Error(`Timed out after ${opts.timeoutMs ?? 30_000} ms waiting for ${opts.what ?? 'a condition'}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  }
+}
+
+const created: string[] = [];
+
+/**
+ * Creates a namespace with a unique name and waits until pods can be created in it (its
+ * default ServiceAccount has a token). Deleted after the test file.
+ */
+export async function createTestNamespace(prefix: string): Promise<string> {
+  const base = prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'test';
+  const name = `${base}-${randomBytes(4).toString('hex')}`;
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name, labels: { [`${PREFIX}/test`]: 'true' } } } });
+  created.push(name);
+  await waitFor(async () => ((await core.readNamespacedServiceAccount({ name: 'default', namespace: name })).secrets?.length ?? 0) > 0, {
+    timeoutMs: 30_000,
+    what: `the default ServiceAccount token in namespace ${name}`,
+  });
+  return name;
+}
+
+/** Deletes (without waiting for it to finish) every namespace createTestNamespace made. */
+export async function deleteTestNamespaces(): Promise<void> {
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  const names = created.splice(0);
+  await Promise.all(names.map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
+}
+
+if (typeof afterAll === 'function') afterAll(deleteTestNamespaces);
