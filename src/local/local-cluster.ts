@@ -4,7 +4,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
-import { startControlPlane, type ControlPlaneOptions } from './control-plane.js';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 import { startNodeSimulator } from './kubelet-simulator.js';
 import { localClusterDir } from './paths.js';
 
@@ -18,14 +18,8 @@ export interface LocalClusterOptions extends Omit<ControlPlaneOptions, 'stateDir
   nodeName?: string;
 }
 
-export interface LocalCluster {
-  kubeconfigPath: string;
-  server: string;
-  caFile: string;
-  adminToken: string;
-  stateDir: string;
-  stop(): Promise<void>;
-}
+/** The same handle as the control plane's; stop() also stops the simulated node. */
+export type LocalCluster = ControlPlane;
 
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const log = opts.log ?? (() => {});

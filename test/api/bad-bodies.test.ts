@@ -2,23 +2,13 @@
  * Invalid requests against the real server: each gets a 4xx with the envelope, names the
  * field and the rule, and creates nothing (the namespace is listed to prove it).
  */
-import type { RunningTycho } from '../../src/server/tycho.js';
-import { createTestNamespace } from '../support/cluster.js';
-import { call, objectsIn, originalBody, schemaErrors, startServer } from './helpers.js';
+import { call, objectsIn, originalBody, schemaErrors, serverInFreshNamespace } from './helpers.js';
 
-let ns: string;
-let server: RunningTycho;
 
-beforeAll(async () => {
-  ns = await createTestNamespace('api-bad');
-  server = await startServer({ namespace: ns });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const live = serverInFreshNamespace('api-bad');
 afterEach(async () => {
   // The point of every case: nothing was created.
-  expect(await objectsIn(ns)).toEqual([]);
+  expect(await objectsIn(live.ns)).toEqual([]);
 });
 
 type Body = ReturnType<typeof originalBody>;
@@ -51,7 +41,7 @@ describe('start: wrong types', () => {
     ['limits is an object', patched((b) => (container(b).limits = { cpus: '0.3' })), 'body.containers[0].limits', 'type', /must be a list/],
     ['the body is a list', [originalBody('x')], 'body', 'type', /must be an object/],
   ])('%s', async (_what, body, field, rule, words) => {
-    expectInvalid(await call(server.url, '/system/start', body), field, rule, words);
+    expectInvalid(await call(live.server.url, '/system/start', body), field, rule, words);
   });
 });
 
@@ -65,11 +55,11 @@ describe('start: missing fields', () => {
     ['an empty container list', patched((b) => (b.containers = [])), 'body.containers', 'minItems'],
     ['an empty object', {}, 'body.name', 'required'],
   ])('%s', async (_what, body, field, rule) => {
-    expectInvalid(await call(server.url, '/system/start', body), field, rule, /is required|at least 1 item/);
+    expectInvalid(await call(live.server.url, '/system/start', body), field, rule, /is required|at least 1 item/);
   });
 
   it('no body at all', async () => {
-    expectInvalid(await call(server.url, '/system/start'), 'body', 'required', /send a JSON object/);
+    expectInvalid(await call(live.server.url, '/system/start'), 'body', 'required', /send a JSON object/);
   });
 });
 
@@ -82,7 +72,7 @@ describe('start: bad names and values', () => {
     ['a dot', 'my.app', /only lower-case letters, digits and "-"/],
     ['empty', '', /must not be empty/],
   ])('name with %s', async (_what, name, words) => {
-    const r = await call(server.url, '/system/start', originalBody(name));
+    const r = await call(live.server.url, '/system/start', originalBody(name));
     expectInvalid(r, 'body.name', name === '' ? 'minLength' : 'format:system-name', words);
   });
 
@@ -96,37 +86,37 @@ describe('start: bad names and values', () => {
     ['an unknown field', (b: Body) => (container(b).volumes = ['/data']), 'body.containers[0].volumes', 'additionalProperties', /not a field Tycho knows/],
     ['17 GPUs', (b: Body) => (container(b).limits = [{ gpus: 17 }]), 'body.containers[0].limits[0].gpus', 'maximum', /at most 16/],
   ])('%s', async (_what, patch, field, rule, words) => {
-    expectInvalid(await call(server.url, '/system/start', patched(patch)), field, rule, words);
+    expectInvalid(await call(live.server.url, '/system/start', patched(patch)), field, rule, words);
   });
 
   it('reports every broken field at once', async () => {
-    const r = await call(server.url, '/system/start', { name: 'Bad', containers: [{ image: 'ok', ports: [{ containerPort: 0 }], env: ['=x'] }] });
+    const r = await call(live.server.url, '/system/start', { name: 'Bad', containers: [{ image: 'ok', ports: [{ containerPort: 0 }], env: ['=x'] }] });
     expect(r.status).toBe(400);
     expect(r.json.result.errors.map((e: { field: string }) => e.field)).toEqual(['body.name', 'body.containers[0].ports[0].containerPort', 'body.containers[0].env[0]']);
   });
 
   it('a bad query option or owner header', async () => {
-    expectInvalid(await call(server.url, '/system/start?wait=perhaps', originalBody('qs')), 'query.wait', 'type', /true or false/);
-    expectInvalid(await call(server.url, '/system/start?timeout=0', originalBody('qs')), 'query.timeout', 'minimum', /at least 1/);
-    expectInvalid(await call(server.url, '/system/start', originalBody('hdr'), { headers: { 'X-Tycho-Owner': 'a b' } }), 'header.X-Tycho-Owner', 'format:owner', /not a valid owner/);
+    expectInvalid(await call(live.server.url, '/system/start?wait=perhaps', originalBody('qs')), 'query.wait', 'type', /true or false/);
+    expectInvalid(await call(live.server.url, '/system/start?timeout=0', originalBody('qs')), 'query.timeout', 'minimum', /at least 1/);
+    expectInvalid(await call(live.server.url, '/system/start', originalBody('hdr'), { headers: { 'X-Tycho-Owner': 'a b' } }), 'header.X-Tycho-Owner', 'format:owner', /not a valid owner/);
   });
 });
 
 describe('bodies that are not JSON, or too large', () => {
   it('invalid JSON: 400 with the envelope', async () => {
-    const r = await call(server.url, '/system/start', undefined, { raw: '{"name": "x", "containers": [', headers: { 'Content-Type': 'application/json' } });
+    const r = await call(live.server.url, '/system/start', undefined, { raw: '{"name": "x", "containers": [', headers: { 'Content-Type': 'application/json' } });
     expect(r.status).toBe(400);
     expect(r.json).toMatchObject({ status: 'error', result: { code: 'usage' }, message: expect.stringMatching(/^The request body is not valid JSON/) });
   });
 
   it('JSON without a JSON content type is still read (curl -d sends form encoding)', async () => {
-    const r = await call(server.url, '/system/start', undefined, { raw: JSON.stringify({ name: 'Bad' }), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const r = await call(live.server.url, '/system/start', undefined, { raw: JSON.stringify({ name: 'Bad' }), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     expectInvalid(r, 'body.name', 'format:system-name', /lower case/);
   });
 
   it('a body over 64 kB: 413 with the envelope', async () => {
     const huge = patched((b) => (container(b).env = Array.from({ length: 2000 }, (_, i) => `VAR_${i}=${'x'.repeat(40)}`)));
-    const r = await call(server.url, '/system/start', huge);
+    const r = await call(live.server.url, '/system/start', huge);
     expect(r.status).toBe(413);
     expect(r.json).toEqual({ status: 'error', result: { error: 'The request body is larger than 64 kB.', code: 'usage' }, message: 'The request body is larger than 64 kB.' });
   });
@@ -140,7 +130,7 @@ describe('delete and status', () => {
     ['/system/status', { name: 5 }, 'body.name', 'type'],
     ['/system/status', { all: true }, 'body.all', 'additionalProperties'],
   ])('%s %j', async (path, body, field, rule) => {
-    const r = await call(server.url, path, body);
+    const r = await call(live.server.url, path, body);
     expect(r.status).toBe(400);
     expect(r.json.result.errors).toEqual([expect.objectContaining({ field, rule })]);
   });
@@ -148,14 +138,14 @@ describe('delete and status', () => {
 
 describe('routes and methods that do not exist', () => {
   it('GET on an API route: 405 with Allow: POST', async () => {
-    const r = await call(server.url, '/system/start', undefined, { method: 'GET' });
+    const r = await call(live.server.url, '/system/start', undefined, { method: 'GET' });
     expect(r.status).toBe(405);
     expect(r.headers.get('allow')).toBe('POST');
     expect(r.json).toMatchObject({ status: 'error', result: { code: 'usage' }, message: expect.stringContaining('POST /system/start') });
   });
 
   it('an unknown API route: 404 with the envelope', async () => {
-    const r = await call(server.url, '/system/restart', { name: 'x' });
+    const r = await call(live.server.url, '/system/restart', { name: 'x' });
     expect(r.status).toBe(404);
     expect(r.json).toMatchObject({ status: 'error', message: expect.stringContaining('POST /system/start, /system/delete and /system/status') });
   });

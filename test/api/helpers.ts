@@ -10,7 +10,7 @@ import { FORMATS } from '../../src/api/formats.js';
 import { resolveRef } from '../../src/api/openapi.js';
 import { validate } from '../../src/api/schema.js';
 import type { FieldError } from '../../src/api/wire.js';
-import { kubeConfig } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
@@ -115,4 +115,20 @@ export function originalBody(name: string, image = 'jupyter/datascience-notebook
       },
     ],
   };
+}
+
+/**
+ * For a test file that needs one server in its own namespace: registers beforeAll/afterAll
+ * and returns a handle whose fields are set once beforeAll has run.
+ */
+export function serverInFreshNamespace(prefix: string, o: Omit<ServerOptions, 'namespace'> = {}): { ns: string; server: RunningTycho } {
+  const handle = {} as { ns: string; server: RunningTycho };
+  beforeAll(async () => {
+    handle.ns = await createTestNamespace(prefix);
+    handle.server = await startServer({ ...o, namespace: handle.ns });
+  });
+  afterAll(async () => {
+    await handle.server?.stop();
+  });
+  return handle;
 }

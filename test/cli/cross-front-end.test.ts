@@ -2,26 +2,17 @@
  * One launcher, one kind of system: what the REST API starts, the CLI (on the kubeconfig)
  * sees and tears down, and the other way round.
  */
-import type { RunningTycho } from '../../src/server/tycho.js';
-import { createTestNamespace, waitFor } from '../support/cluster.js';
-import { call, objectsIn, originalBody, probe, startServer } from '../api/helpers.js';
+import { waitFor } from '../support/cluster.js';
+import { call, objectsIn, originalBody, probe, serverInFreshNamespace } from '../api/helpers.js';
 import { errorLine, tycho } from './run-cli.js';
 
-let ns: string;
-let server: RunningTycho;
 
-beforeAll(async () => {
-  ns = await createTestNamespace('cross');
-  server = await startServer({ namespace: ns });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const live = serverInFreshNamespace('cross');
 
-const cli = (args: string[]) => tycho(args, { KUBECONFIG: process.env.KUBECONFIG!, TYCHO_NAMESPACE: ns, TYCHO_OWNER: 'carol' });
+const cli = (args: string[]) => tycho(args, { KUBECONFIG: process.env.KUBECONFIG!, TYCHO_NAMESPACE: live.ns, TYCHO_OWNER: 'carol' });
 
 it('started over REST, listed and torn down with the CLI', async () => {
-  const started = await call(server.url, '/system/start', originalBody('rest-made'), { headers: { 'X-Tycho-Owner': 'alice' } });
+  const started = await call(live.server.url, '/system/start', originalBody('rest-made'), { headers: { 'X-Tycho-Owner': 'alice' } });
   expect(started.status).toBe(201);
   const url: string = started.json.result.url;
 
@@ -32,9 +23,9 @@ it('started over REST, listed and torn down with the CLI', async () => {
   const down = await cli(['down', '-n', 'rest-made']);
   expect([down.code, down.stdout]).toEqual([0, 'Deleted system rest-made\n']);
 
-  const gone = await call(server.url, '/system/status', { name: 'rest-made' });
+  const gone = await call(live.server.url, '/system/status', { name: 'rest-made' });
   expect(gone.status).toBe(404);
-  expect(await objectsIn(ns)).toEqual([]);
+  expect(await objectsIn(live.ns)).toEqual([]);
   await waitFor(async () => (await probe(url)) === 'refused', { what: `${url} to stop answering` });
 });
 
@@ -43,15 +34,15 @@ it('started with the CLI, seen and deleted over REST', async () => {
   expect(up.code).toBe(0);
   const url = up.stdout.trim();
 
-  const status = await call(server.url, '/system/status', { name: 'cli-made' });
+  const status = await call(live.server.url, '/system/status', { name: 'cli-made' });
   expect(status.status).toBe(200);
   expect(status.json.result).toEqual([
-    expect.objectContaining({ name: 'cli-made', image: 'nginx', url, ready: true, owner: 'carol', origin: 'cli', namespace: ns, port: Number(new URL(url).port) }),
+    expect.objectContaining({ name: 'cli-made', image: 'nginx', url, ready: true, owner: 'carol', origin: 'cli', namespace: live.ns, port: Number(new URL(url).port) }),
   ]);
 
-  const deleted = await call(server.url, '/system/delete', { name: 'cli-made' });
+  const deleted = await call(live.server.url, '/system/delete', { name: 'cli-made' });
   expect(deleted.json).toEqual({ status: 'success', result: null, message: 'Deleted system cli-made' });
-  expect(await objectsIn(ns)).toEqual([]);
+  expect(await objectsIn(live.ns)).toEqual([]);
   await waitFor(async () => (await probe(url)) === 'refused', { what: `${url} to stop answering` });
 
   const after = await cli(['status', '-n', 'cli-made']);
@@ -61,12 +52,12 @@ it('started with the CLI, seen and deleted over REST', async () => {
 
 it('a name taken on one front end is refused on the other', async () => {
   expect((await cli(['up', '-n', 'taken', '-c', 'nginx', '-p', '80'])).code).toBe(0);
-  const r = await call(server.url, '/system/start', originalBody('taken'));
+  const r = await call(live.server.url, '/system/start', originalBody('taken'));
   expect(r.status).toBe(409);
   expect(r.json.message).toMatch(/^The name "taken" is already in use by carol since /);
-  expect((await call(server.url, '/system/delete', { name: 'taken' })).status).toBe(200);
+  expect((await call(live.server.url, '/system/delete', { name: 'taken' })).status).toBe(200);
 
-  expect((await call(server.url, '/system/start', originalBody('taken-too'))).status).toBe(201);
+  expect((await call(live.server.url, '/system/start', originalBody('taken-too'))).status).toBe(201);
   const again = await cli(['up', '-n', 'taken-too', '-c', 'nginx', '-p', '80']);
   expect(again.code).toBe(4);
   expect(errorLine(again)).toMatch(/already in use by api since/);

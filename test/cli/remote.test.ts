@@ -3,26 +3,17 @@
  * output and exit status must be those of direct mode (the CLI on the kubeconfig), so the
  * same question is asked both ways of the same cluster namespace and the answers compared.
  */
-import type { RunningTycho } from '../../src/server/tycho.js';
-import { createTestNamespace, waitFor } from '../support/cluster.js';
-import { objectsIn, probe, startServer, TOKEN } from '../api/helpers.js';
+import { waitFor } from '../support/cluster.js';
+import { objectsIn, probe, serverInFreshNamespace, TOKEN } from '../api/helpers.js';
 import { errorLine, tycho, tychoBinary, withoutAges, type CliRun } from './run-cli.js';
 
-let ns: string;
-let server: RunningTycho;
 
-beforeAll(async () => {
-  ns = await createTestNamespace('cli-remote');
-  server = await startServer({ namespace: ns, token: TOKEN });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const live = serverInFreshNamespace('cli-remote', { token: TOKEN });
 
-const direct = (args: string[]) => tycho(args, { KUBECONFIG: process.env.KUBECONFIG!, TYCHO_NAMESPACE: ns, TYCHO_OWNER: 'carol' });
+const direct = (args: string[]) => tycho(args, { KUBECONFIG: process.env.KUBECONFIG!, TYCHO_NAMESPACE: live.ns, TYCHO_OWNER: 'carol' });
 /** No kubeconfig at all: remote mode must not need one. */
 const remote = (args: string[], env: { token?: string; url?: string } = {}) =>
-  tycho([...args, '-s', env.url ?? server.url], { TYCHO_OWNER: 'carol', ...((env.token ?? TOKEN) ? { TYCHO_API_TOKEN: env.token ?? TOKEN } : {}) });
+  tycho([...args, '-s', env.url ?? live.server.url], { TYCHO_OWNER: 'carol', ...((env.token ?? TOKEN) ? { TYCHO_API_TOKEN: env.token ?? TOKEN } : {}) });
 
 function expectSameFailure(a: CliRun, b: CliRun, code: number, words: RegExp): void {
   expect([a.code, b.code]).toEqual([code, code]);
@@ -64,13 +55,13 @@ describe('up, status, list and down give the output and exit codes of direct mod
       expect(JSON.parse(r.stdout)).toEqual(JSON.parse(d.stdout));
     }
     // Started over the API, by the CLI's user: origin says which front end, owner says who.
-    expect(JSON.parse((await remote(['status', '-n', 'remote-app', '--json'])).stdout)).toMatchObject({ owner: 'carol', origin: 'api', ready: true, url: remoteUrl, namespace: ns });
+    expect(JSON.parse((await remote(['status', '-n', 'remote-app', '--json'])).stdout)).toMatchObject({ owner: 'carol', origin: 'api', ready: true, url: remoteUrl, namespace: live.ns });
   });
 
   it('sends limits and env over the wire', async () => {
     const { AppsV1Api } = await import('@kubernetes/client-node');
     const { kubeConfig } = await import('../support/cluster.js');
-    const dep = await kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: ns, name: 'remote-app' });
+    const dep = await kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: live.ns, name: 'remote-app' });
     const c = dep.spec!.template.spec!.containers[0]!;
     expect(c.env).toEqual([{ name: 'A', value: '1' }]);
     expect(c.resources!.limits).toEqual({ cpu: '300m', memory: '512M' });
@@ -98,7 +89,7 @@ describe('up, status, list and down give the output and exit codes of direct mod
     expect([d.code, r.code]).toEqual([0, 0]);
     expect(d.stdout).toBe('Deleted system remote-app\n');
     expect(r.stdout).toBe('Deleted system direct-app\n');
-    await waitFor(async () => (await objectsIn(ns)).length === 0, { what: 'the namespace to be empty' });
+    await waitFor(async () => (await objectsIn(live.ns)).length === 0, { what: 'the namespace to be empty' });
     await waitFor(async () => (await probe(remoteUrl)) === 'refused' && (await probe(directUrl)) === 'refused', { what: 'both URLs to stop answering' });
     const [dl, rl] = [await direct(['list']), await remote(['list'])];
     expect([dl.stdout, rl.stdout]).toEqual(['No systems are running.\n', 'No systems are running.\n']);
@@ -107,22 +98,22 @@ describe('up, status, list and down give the output and exit codes of direct mod
 
 describe('remote mode on its own', () => {
   it('the built program reads TYCHO_URL and TYCHO_API_TOKEN from the environment', async () => {
-    const env = { TYCHO_URL: server.url, TYCHO_API_TOKEN: TOKEN, TYCHO_OWNER: 'dave' };
+    const env = { TYCHO_URL: live.server.url, TYCHO_API_TOKEN: TOKEN, TYCHO_OWNER: 'dave' };
     const up = await tychoBinary(['up', '-n', 'env-app', '-c', 'nginx', '-p', '80', '--json'], env);
     expect(up.code).toBe(0);
-    expect(JSON.parse(up.stdout)).toMatchObject({ name: 'env-app', ready: true, owner: 'dave', origin: 'api', namespace: ns });
+    expect(JSON.parse(up.stdout)).toMatchObject({ name: 'env-app', ready: true, owner: 'dave', origin: 'api', namespace: live.ns });
     const down = await tychoBinary(['down', 'env-app', '--json'], env);
     expect([down.code, JSON.parse(down.stdout)]).toEqual([0, { name: 'env-app', deleted: true }]);
   });
 
   it('without the token, or with a wrong one: exit 5, saying to set TYCHO_API_TOKEN', async () => {
-    const none = await tycho(['status', '-s', server.url], {});
+    const none = await tycho(['status', '-s', live.server.url], {});
     expect(none.code).toBe(5);
     expect(errorLine(none)).toMatch(/needs an API token.*TYCHO_API_TOKEN/);
     const wrong = await remote(['up', '-n', 'nope', '-c', 'nginx', '-p', '80'], { token: 'wrong-token-0123456789' });
     expect(wrong.code).toBe(5);
     expect(errorLine(wrong)).toMatch(/The API token is wrong/);
-    expect(await objectsIn(ns)).toEqual([]);
+    expect(await objectsIn(live.ns)).toEqual([]);
   });
 
   it('a server that is not there: exit 8, naming the URL', async () => {
@@ -133,7 +124,7 @@ describe('remote mode on its own', () => {
 
   it('something that is not a Tycho server: exit 8', async () => {
     // /healthz answers JSON, but not the envelope.
-    const r = await remote(['list'], { url: `${server.url}/healthz` });
+    const r = await remote(['list'], { url: `${live.server.url}/healthz` });
     expect(r.code).toBe(8);
     expect(errorLine(r)).toMatch(/did not answer like a Tycho server/);
   });
