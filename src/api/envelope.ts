@@ -35,8 +35,8 @@ export function sendSuccess<T>(res: Response, httpStatus: 200 | 201, result: T, 
   res.status(httpStatus).json(body);
 }
 
-export function sendError(res: Response, httpStatus: number, code: TychoErrorCode, message: string, errors?: FieldError[]): void {
-  const result: ErrorResult = { error: message, code, ...(errors ? { errors } : {}) };
+export function sendError(res: Response, httpStatus: number, code: TychoErrorCode, message: string, errors?: FieldError[], leftInPlace?: string): void {
+  const result: ErrorResult = { error: message, code, ...(errors ? { errors } : {}), ...(leftInPlace ? { left_in_place: leftInPlace } : {}) };
   const body: Envelope<ErrorResult> = { status: 'error', result, message };
   if (httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="tycho"');
   res.status(httpStatus).json(body);
@@ -46,7 +46,7 @@ export function sendError(res: Response, httpStatus: number, code: TychoErrorCod
 export function sendThrown(res: Response, e: unknown): { status: number; code: TychoErrorCode } {
   if (isTychoError(e)) {
     const status = HTTP_STATUS[e.code];
-    sendError(res, status, e.code, e.message);
+    sendError(res, status, e.code, e.message, undefined, e.leftInPlace);
     return { status, code: e.code };
   }
   sendError(res, 500, 'internal', 'Something unexpected went wrong inside Tycho; the server log has the details.');

@@ -215,6 +215,7 @@ const schemas: Record<string, Schema> = {
         enum: ['usage', 'name_in_use', 'not_found', 'forbidden', 'unauthorized', 'not_owner', 'image_pull_failed', 'crash_looping', 'container_config', 'unschedulable', 'timeout', 'cluster_unreachable', 'invalid_spec', 'internal'],
       },
       errors: { type: 'array', items: ref('FieldError'), description: 'For invalid requests: every broken rule, each naming its field.' },
+      left_in_place: { type: 'string', description: 'A failed start whose objects were kept for inspection (TYCHO_ON_FAILURE=keep): delete this system when done.' },
     },
   },
   StartResponse: envelope('success', ref('StartResult'), 'The system is up.'),

@@ -91,6 +91,8 @@ export interface ErrorResult {
   code: TychoErrorCode;
   /** For invalid requests: every broken rule. */
   errors?: FieldError[];
+  /** A failed launch whose objects were kept for inspection: the system to delete when done. */
+  left_in_place?: string;
 }
 
 /** The header that names the person a system belongs to (the CLI sends the local user). */

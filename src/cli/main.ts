@@ -74,6 +74,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     else {
       err.write(`tycho: ${message}\n`);
       if (e instanceof UsageError) err.write(`${e.usage}\n`);
+      if (te?.leftInPlace) err.write(`It is left in place for inspection; remove it with: tycho down ${te.leftInPlace}\n`);
     }
     return code;
   }

@@ -194,7 +194,9 @@ export class RemoteBackend implements Backend {
     if (envelope.status === 'success' && answer.status < 400) return envelope.result as T;
     const result = envelope.result as Partial<ErrorResult> | null;
     const code = result?.code && result.code in EXIT_CODES ? result.code : (CODE_BY_STATUS[answer.status] ?? 'internal');
-    throw new RemoteError(code, result?.error ?? envelope.message, answer.status);
+    const err = new RemoteError(code, result?.error ?? envelope.message, answer.status);
+    if (typeof result?.left_in_place === 'string') err.leftInPlace = result.left_in_place;
+    throw err;
   }
 
   /** node:http rather than fetch: a launch may take minutes, longer than fetch's header timeout. */

@@ -21,6 +21,11 @@ export type TychoErrorCode =
 
 export abstract class TychoError extends Error {
   abstract readonly code: TychoErrorCode;
+  /**
+   * Set when a launch failed and its objects were left for inspection (TYCHO_ON_FAILURE=keep):
+   * the name of the system to tear down. Each front end words the hint its own way.
+   */
+  leftInPlace?: string;
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

@@ -19,7 +19,7 @@ import {
   NotFound,
   Timeout,
   Unschedulable,
-  type TychoError,
+  TychoError,
 } from './errors.js';
 import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -94,9 +94,8 @@ export class Launcher implements Backend {
       pods = await this.waitForReady(spec, o);
     } catch (e) {
       if (this.onFailure === 'delete') await this.down(spec.name).catch(() => undefined);
-      const err = e as TychoError & { removed?: boolean };
-      err.removed = this.onFailure === 'delete';
-      throw err;
+      if (this.onFailure === 'keep' && e instanceof TychoError) e.leftInPlace = spec.name;
+      throw e;
     }
     // The LoadBalancer address and nodePort live on the Service; re-read it once.
     const fresh = await kube('read the Service', () => this.c.core.readNamespacedService({ namespace, name: spec.name }));

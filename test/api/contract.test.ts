@@ -154,6 +154,8 @@ describe('systems that cannot run', () => {
     expect(r.json.result.code).toBe('image_pull_failed');
     expect(r.json.message).toMatch(/The image "example\.org\/pull-error:1" could not be pulled.*ErrImagePull/);
     expect(r.json.result.error).toBe(r.json.message);
+    // Kept for inspection (the default), and the answer says which system to delete.
+    expect(r.json.result.left_in_place).toBe('pull-fails');
     const s = await call(live.server.url, '/system/status', { name: 'pull-fails' });
     expect(s.json.result[0]).toMatchObject({ ready: false, reason: expect.stringMatching(/pull/i) });
     expect((await call(live.server.url, '/system/delete', { name: 'pull-fails' })).status).toBe(200);

@@ -77,6 +77,7 @@ describe('up, status, list and down give the output and exit codes of direct mod
     expect((await direct(['down', '-n', 'pull-fails'])).code).toBe(0);
     const r = await remote(['up', '-n', 'pull-fails', '-c', 'example.org/pull-error', '-p', '80']);
     expectSameFailure(d, r, 6, /could not be pulled.*ErrImagePull/);
+    for (const run of [d, r]) expect(run.stderr).toContain('\nIt is left in place for inspection; remove it with: tycho down pull-fails\n');
     expect((await remote(['down', '-n', 'pull-fails'])).code).toBe(0);
 
     const [dj, rj] = [await direct(['status', '-n', 'missing', '--json']), await remote(['status', '-n', 'missing', '--json'])];

@@ -85,6 +85,13 @@ it('distinct exit statuses for a missing system, a name in use and a failed pull
   expect(pull.code).toBe(6);
   expect(JSON.parse(pull.stdout)).toMatchObject({ error: { code: 'image_pull_failed', message: expect.stringContaining('could not be pulled') } });
   expect(pull.stderr).not.toMatch(/at .*\.js:\d+/);
+  const pullText = await tycho(['up', '-n', 'nopull2', '-c', 'example.org/pull-error', '-p', '80']);
+  expect(pullText.stderr.split('\n').slice(-3)).toEqual([
+    expect.stringMatching(/^tycho: The image "example.org\/pull-error" could not be pulled/),
+    'It is left in place for inspection; remove it with: tycho down nopull2',
+    '',
+  ]);
+  await tycho(['down', 'nopull2']);
   await tycho(['down', 'mine']);
   await tycho(['down', 'nopull']);
 });

@@ -16,9 +16,11 @@ import {
   Unschedulable,
 } from '../../src/k8s/errors.js';
 import type { LaunchSpec, Stage } from '../../src/k8s/spec.js';
-import { createTestNamespace, kubeConfig } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig, launcherKubeConfig } from '../support/cluster.js';
 
 let kc: KubeConfig;
+/** Who the launcher is: admin here; Tycho's ServiceAccount when test/deploy runs this suite. */
+let launcherKc: KubeConfig;
 let ns: string;
 let launcher: Launcher;
 let apps: AppsV1Api;
@@ -66,7 +68,8 @@ async function failureOf(p: Promise<unknown>): Promise<TychoError> {
 beforeAll(async () => {
   kc = kubeConfig();
   ns = await createTestNamespace('launcher');
-  launcher = new Launcher(kc, { namespace: ns, readyTimeoutSeconds: 120 });
+  launcherKc = await launcherKubeConfig(ns);
+  launcher = new Launcher(launcherKc, { namespace: ns, readyTimeoutSeconds: 120 });
   apps = kc.makeApiClient(AppsV1Api);
   core = kc.makeApiClient(CoreV1Api);
 });
@@ -176,7 +179,7 @@ describe('fast failure with the pod\'s own reason', () => {
   });
 
   it('cleans up after a failure when configured to', async () => {
-    const tidy = new Launcher(kc, { namespace: ns, onFailure: 'delete' });
+    const tidy = new Launcher(launcherKc, { namespace: ns, onFailure: 'delete' });
     const e = await failureOf(tidy.up(spec('tidy', 'example.org/pull-error')));
     expect(e).toBeInstanceOf(ImagePullFailed);
     expect(await objectsOf('tidy')).toEqual({ deployments: [], replicaSets: [], pods: [], services: [] });

@@ -17,6 +17,21 @@ export function kubeConfig(): KubeConfig {
   return kc;
 }
 
+/**
+ * The KubeConfig the code under test (e.g. the launcher) uses in a namespace: the admin's, unless
+ * the test file chose another identity with actAs(). Setup and assertions keep using kubeConfig().
+ */
+let identity: ((namespace: string) => Promise<KubeConfig>) | undefined;
+
+/** test/deploy runs the launcher suite as Tycho's ServiceAccount (see its launcher-as-service-account.test.ts). */
+export function actAs(f: (namespace: string) => Promise<KubeConfig>): void {
+  identity = f;
+}
+
+export async function launcherKubeConfig(namespace: string): Promise<KubeConfig> {
+  return identity ? identity(namespace) : kubeConfig();
+}
+
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
