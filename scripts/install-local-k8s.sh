@@ -41,6 +41,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The binaries may be cached while this machine only lacks the Debian packages.
+if have_bins; then exit 0; fi
+
 SRC_ROOT="$CACHE_DIR/src"
 mkdir -p "$SRC_ROOT"
 if ! ls "$SRC_ROOT"/kubernetes_*.orig.tar.gz >/dev/null 2>&1; then
@@ -69,7 +72,17 @@ log "building kube-apiserver, kube-controller-manager, kube-scheduler (first tim
 cd "$TREE"
 export GOPATH="$TREE/.go" CGO_ENABLED=0 GOFLAGS= GOCACHE="$CACHE_DIR/go-build"
 mkdir -p .go/src/k8s.io && ln -sfn ../../.. .go/src/k8s.io/kubernetes
-HOME=$(mktemp -d) make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler" >"$CACHE_DIR/build.log" 2>&1 || {
+HOME=$(mktemp -d) make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler" >"$CACHE_DIR/build.log" 2>&1 &
+build_pid=$!
+start=$SECONDS
+# A silent 12-minute step looks like a hang; say that it is alive once a minute.
+while kill -0 "$build_pid" 2>/dev/null; do
+  sleep 5
+  if (( (SECONDS - start) % 60 < 5 && SECONDS - start >= 60 )); then
+    log "still building ($(( (SECONDS - start) / 60 )) min so far; log: $CACHE_DIR/build.log)"
+  fi
+done
+wait "$build_pid" || {
   log "build failed; last lines of $CACHE_DIR/build.log:"; tail -20 "$CACHE_DIR/build.log" >&2; exit 1; }
 
 mkdir -p "$BIN_DIR.tmp"

@@ -29,6 +29,7 @@ const DETAILS: Partial<Record<CommandName, string[]>> = {
     '    --cpu 500m           cpu for the app (default request 250m, limit 1)',
     '    --memory 1Gi         memory for the app (default request 512Mi, limit 1Gi)',
     '    --gpu 1              NVIDIA GPUs',
+    '    --service-type TYPE  NodePort (default), LoadBalancer or ClusterIP',
   ],
 };
 
