@@ -65,6 +65,14 @@ export class NotFound extends TychoError {
   }
 }
 
+/** Someone tore the system down while its launch was still waiting for it to be ready. */
+export class TornDownWhileLaunching extends TychoError {
+  readonly code = 'not_found' as const;
+  constructor(readonly systemName: string) {
+    super(`"${systemName}" was torn down while it was starting.`);
+  }
+}
+
 export class Forbidden extends TychoError {
   readonly code = 'forbidden' as const;
 }

@@ -5,7 +5,7 @@
 import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as L from './labels.js';
 import { buildDeployment, buildService } from './manifests.js';
-import { bestVerdict, type PodVerdict } from './pod-verdict.js';
+import { bestVerdict, STAGE_ORDER, type PodVerdict } from './pod-verdict.js';
 import { resolveUrl } from './url.js';
 import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { watchUntil } from './watch.js';
@@ -18,8 +18,9 @@ import {
   NameInUse,
   NotFound,
   Timeout,
-  Unschedulable,
+  TornDownWhileLaunching,
   TychoError,
+  Unschedulable,
 } from './errors.js';
 import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -94,7 +95,7 @@ export class Launcher implements Backend {
       pods = await this.waitForReady(spec, o);
     } catch (e) {
       if (this.onFailure === 'delete') await this.down(spec.name).catch(() => undefined);
-      if (this.onFailure === 'keep' && e instanceof TychoError) e.leftInPlace = spec.name;
+      if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
       throw e;
     }
     // The LoadBalancer address and nodePort live on the Service; re-read it once.
@@ -110,7 +111,7 @@ export class Launcher implements Backend {
     const timer = setTimeout(() => ac.abort(new Timeout(spec.name, seconds, last.describe)), seconds * 1000);
     let reported: Stage = 'created';
     const selector = L.systemSelector(spec.name);
-    return watchUntil<V1Pod, V1Pod[]>({
+    const ready = watchUntil<V1Pod, V1Pod[]>({
       kc: this.c.kc,
       path: `/api/v1/namespaces/${this.namespace}/pods`,
       labelSelector: selector,
@@ -126,13 +127,33 @@ export class Launcher implements Backend {
           if (kind === 'config') throw new ContainerConfigError(spec.name, reason, detail);
           throw new Unschedulable(spec.name, detail);
         }
-        if (v.stage !== reported && v.stage !== 'terminating') {
+        // Progress only moves forward: a pod being replaced must not read as "created" again.
+        if (STAGE_ORDER.indexOf(v.stage) > STAGE_ORDER.indexOf(reported)) {
           reported = v.stage;
           o.onProgress?.(v.stage, { describe: v.describe });
         }
         return v.stage === 'ready' ? pods : undefined;
       },
-    }).finally(() => clearTimeout(timer));
+    });
+    // A teardown from another front end while we wait ends the wait at once, not at the timeout.
+    const tornDown = watchUntil<V1Deployment, never>({
+      kc: this.c.kc,
+      path: `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
+      fieldSelector: `metadata.name=${spec.name}`,
+      list: () => this.c.apps.listNamespacedDeployment({ namespace: this.namespace, fieldSelector: `metadata.name=${spec.name}` }),
+      signal: ac.signal,
+      onChange: (deps) => {
+        if (deps.length === 0 || deps[0]!.metadata?.deletionTimestamp) throw new TornDownWhileLaunching(spec.name);
+        return undefined;
+      },
+    });
+    return Promise.race([ready, tornDown]).finally(() => {
+      clearTimeout(timer);
+      // Ends the other watch; its rejection is expected and must not go unhandled.
+      ac.abort(new Error('done'));
+      ready.catch(() => undefined);
+      tornDown.catch(() => undefined);
+    });
   }
 
   private async nameInUse(name: string): Promise<NameInUse> {

@@ -47,7 +47,7 @@ export function podVerdict(pod: V1Pod): PodVerdict {
   return { stage: 'created', describe: 'waiting to be scheduled' };
 }
 
-const STAGE_ORDER: Stage[] = ['created', 'scheduled', 'pulling', 'started', 'ready'];
+export const STAGE_ORDER: Stage[] = ['created', 'scheduled', 'pulling', 'started', 'ready'];
 
 /** The most advanced verdict among a system's pods: one Ready pod makes the system ready. */
 export function bestVerdict(pods: V1Pod[]): PodVerdict {

@@ -4,6 +4,7 @@
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Launcher } from '../../src/k8s/launcher.js';
+import { STAGE_ORDER } from '../../src/k8s/pod-verdict.js';
 import {
   ContainerConfigError,
   CrashLooping,
@@ -12,6 +13,7 @@ import {
   NameInUse,
   NotFound,
   Timeout,
+  TornDownWhileLaunching,
   TychoError,
   Unschedulable,
 } from '../../src/k8s/errors.js';
@@ -154,6 +156,7 @@ describe('fast failure with the pod\'s own reason', () => {
     ['pull-fail', 'example.org/pull-error:1', ImagePullFailed, /could not be pulled.*ErrImagePull/],
     ['crashy', 'example.org/crashloop', CrashLooping, /keeps exiting.*CrashLoopBackOff.*exited with code 1/],
     ['badconf', 'example.org/config-error', ContainerConfigError, /CreateContainerConfigError/],
+    ['badname', 'example.org/invalid-image', ImagePullFailed, /could not be pulled.*InvalidImageName/],
   ])('%s (%s) fails with %p, not a timeout', async (name, image, kind, message) => {
     const e = await failureOf(launcher.up(spec(name, image)));
     expect(e).toBeInstanceOf(kind);
@@ -215,3 +218,23 @@ describe('never leaves an orphan', () => {
     expect((await apps.listNamespacedDeployment({ namespace: ns })).items.map((d) => d.metadata!.name)).not.toContain('okname');
   });
 });
+
+describe('a teardown while the launch still waits', () => {
+  it('ends the wait at once with a clear answer, and leaves nothing', async () => {
+    const stages: Stage[] = [];
+    const launching = failureOf(launcher.up(spec('racer', 'example.org/never-ready'), { timeoutSeconds: 300, onProgress: (s) => stages.push(s) }));
+    await waitForStage(stages, 'started');
+    await launcher.down('racer');
+    const e = await launching;
+    expect(e).toBeInstanceOf(TornDownWhileLaunching);
+    expect(e.message).toBe('"racer" was torn down while it was starting.');
+    expect(e.leftInPlace).toBeUndefined();
+    // Progress never went backwards while the pod was being removed.
+    expect(stages).toEqual(STAGE_ORDER.filter((s) => stages.includes(s)));
+    expect(await objectsOf('racer')).toEqual({ deployments: [], replicaSets: [], pods: [], services: [] });
+  });
+});
+
+async function waitForStage(stages: Stage[], stage: Stage): Promise<void> {
+  while (!stages.includes(stage)) await new Promise((r) => setTimeout(r, 50));
+}
