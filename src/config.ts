@@ -35,6 +35,7 @@ export type SlackConfig =
   | { mode: 'http'; botToken: string; signingSecret: string; apiUrl?: string };
 
 export interface Config extends LauncherConfig {
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
   port: number;
   host: string;
   slack: SlackConfig;
@@ -125,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
   const slack = readSlack(r);
   const c: Config = {
     ...launcher,
+    logLevel: r.oneOf('TYCHO_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     port: r.int('PORT', 0, 65535, 3000, 'the HTTP port (0 picks a free one)'),
     host: r.str('HOST') ?? '0.0.0.0',
     slack,

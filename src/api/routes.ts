@@ -123,7 +123,9 @@ function bodyErrors(deps: ApiDeps): ErrorRequestHandler {
       return sendError(res, 413, 'usage', `The request body is larger than ${BODY_LIMIT_BYTES / 1024} kB.`);
     }
     if (e.type === 'entity.parse.failed') {
-      return sendError(res, 400, 'usage', `The request body is not valid JSON: send a JSON object (see /openapi.json). ${(err as Error).message}.`.replace(/\.\.$/, '.'));
+      // The parser's own wording is an implementation detail; its position is what helps.
+      const at = /position (\d+)/.exec((err as Error).message ?? '')?.[1];
+      return sendError(res, 400, 'usage', `The request body is not valid JSON${at ? ` (near character ${at})` : ''}: send a JSON object (see /openapi.json).`);
     }
     if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
       return sendError(res, 415, 'usage', 'The request body must be JSON in UTF-8, without content encoding.');

@@ -43,13 +43,15 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   dotenv.config({ quiet: true });
   let json = argv.includes('--json');
   try {
-    const cfg = loadLauncherConfig();
     const { command, cli } = parseCommand(argv, { frontEnd: 'cli', prefix: PREFIX });
     json = cli.json;
     const user = process.env.TYCHO_OWNER || userInfo().username;
     const caller: Caller = { owner: { id: `cli:${user}`, display: user }, origin: 'cli', isAdmin: true };
-    // Chosen on first use, so `tycho help` works without any cluster.
-    const backend = lazyBackend(() => pickBackend(cli.server ?? cfg.serverUrl, cli.namespace, cfg));
+    // Chosen (and configured) on first use, so `tycho help` works without any cluster or config.
+    const backend = lazyBackend(() => {
+      const cfg = loadLauncherConfig();
+      return pickBackend(cli.server ?? cfg.serverUrl, cli.namespace, cfg);
+    });
     const outcome = await runCommand(command, {
       backend,
       caller,

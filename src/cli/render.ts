@@ -41,7 +41,11 @@ function table(rows: string[][]): string {
 export function outcomeText(o: Outcome): string {
   switch (o.kind) {
     case 'up':
-      return o.system.url ?? `${o.system.name} is ${stateText(o.system)} (no URL yet)`;
+      if (o.system.url) return o.system.url;
+      // A LoadBalancer is Ready before the cloud has handed out its address.
+      return o.system.ready
+        ? `${o.system.name} is ready, but its Service has no address yet; \`tycho status ${o.system.name}\` shows the URL once it has one.`
+        : `${o.system.name} is ${stateText(o.system)}; \`tycho status ${o.system.name}\` shows its URL once it is ready.`;
     case 'down':
       return `Deleted system ${o.system.name}`;
     case 'help':

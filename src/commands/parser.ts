@@ -59,7 +59,7 @@ const FLAGS_BY_COMMAND: Record<CommandName, string[]> = {
   list: [],
   help: [],
 };
-const CLI_FLAGS = ['json', 'namespace', 'server', 'wait', 'timeout'];
+const CLI_FLAGS = ['json', 'namespace', 'server', 'no-wait', 'timeout'];
 /** The original Tycho client said `--up -n … -c … -p …`; accept its spellings. */
 const LEGACY_VERBS: CommandName[] = ['up', 'down', 'status', 'list'];
 
@@ -90,9 +90,8 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
   const argv = yargsParser.detailed(words, {
     alias: ALIASES,
     string: ['name', 'container', 'port', 'command', 'env', 'cpu', 'memory', 'gpu', 'service-type', 'namespace', 'server', 'timeout'],
-    boolean: ['json', 'wait', 'help', ...LEGACY_VERBS],
+    boolean: ['json', 'no-wait', 'help', ...LEGACY_VERBS],
     array: ['env', 'port'],
-    default: { wait: true },
     configuration: {
       'camel-case-expansion': false,
       'dot-notation': false,
@@ -103,7 +102,8 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
       'strip-aliased': true,
       'greedy-arrays': false,
       'short-option-groups': false,
-      'boolean-negation': true,
+      // Only --no-wait is a negation; `--no-name` must read as an unknown flag, not "no name".
+      'boolean-negation': false,
     },
   });
   if (argv.error) throw new UsageError(`Could not read the command: ${argv.error.message}.`, overviewUsage(prefix));
@@ -126,7 +126,7 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
   const usage = usageLine(cmd, prefix);
 
   // Unknown or misplaced flags.
-  const allowed = new Set([...FLAGS_BY_COMMAND[cmd], ...LEGACY_VERBS, 'help', '_', ...(opts.frontEnd === 'cli' ? CLI_FLAGS : ['wait'])]);
+  const allowed = new Set([...FLAGS_BY_COMMAND[cmd], ...LEGACY_VERBS, 'help', '_', ...(opts.frontEnd === 'cli' ? CLI_FLAGS : ['no-wait'])]);
   for (const key of Object.keys(a)) {
     if (allowed.has(key)) continue;
     const known = Object.values(FLAGS_BY_COMMAND).some((f) => f.includes(key)) || CLI_FLAGS.includes(key);
@@ -159,13 +159,14 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
     if (why) throw new UsageError(why, usage);
   };
 
-  const cli: CliOptions = { json: a.json === true, wait: a.wait !== false };
+  const cli: CliOptions = { json: a.json === true, wait: a['no-wait'] !== true };
   const ns = single('namespace');
   if (ns !== undefined) {
     fail(checkName(ns)?.replace('The name', 'The namespace') ?? null);
     cli.namespace = ns;
   }
   const server = single('server');
+  if (server !== undefined && ns !== undefined) fail('--namespace does not apply with -s: the Tycho server decides the namespace.');
   if (server !== undefined) {
     if (!/^https?:\/\/[^\s/]+/.test(server)) fail(`The server "${server}" is not a URL; write e.g. http://tycho.example.org:3000.`);
     cli.server = server.replace(/\/+$/, '');
@@ -210,6 +211,7 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
       for (const p of portsRaw) fail(checkPort(p));
       const ports = [...new Set(portsRaw.map(Number))];
       const env = many('env');
+      if (a.env !== undefined && (env.length === 0 || env.includes(''))) fail('-e needs a KEY=VALUE after it.');
       for (const e of env) fail(checkEnv(e));
       const up: UpArgs = { name: name!, image: image!, ports, env: env.map(parseEnvPair) };
       const command = single('command');

@@ -27,7 +27,8 @@ export interface Logger {
 const ORDER: Level[] = ['debug', 'info', 'warn', 'error'];
 
 export function createLogger(opts: { level?: Level; write?: (line: string) => void } = {}): Logger {
-  const min = ORDER.indexOf(opts.level ?? ((process.env.TYCHO_LOG_LEVEL as Level) || 'info'));
+  // An unknown level must not mean "log everything" (Bolt's debug output holds payloads).
+  const min = ORDER.indexOf(opts.level && ORDER.includes(opts.level) ? opts.level : 'info');
   const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = (level: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER.indexOf(level) < min) return;

@@ -9,10 +9,11 @@ import { startTycho } from './tycho.js';
 import { createLogger } from './log.js';
 
 dotenv.config({ quiet: true });
-const log = createLogger();
+let log = createLogger();
 
 try {
   const config = loadConfig();
+  log = createLogger({ level: config.logLevel });
   const tycho = await startTycho(config, log);
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });

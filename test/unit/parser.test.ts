@@ -76,6 +76,8 @@ describe('up', () => {
     ['up -n web -c nginx -p 80 --gpu 0.5', /gpu count/],
     ['up -n web -c nginx -p 80 --command "unterminated', /double quote \(" \) is never closed|double quote/],
     ['up -n web -c nginx -p 80 --bogus 1', /--bogus is not an option Tycho knows/],
+    ['up -n web -c nginx -p 80 -e', /-e needs a KEY=VALUE after it/],
+    ['up -c nginx -p 80 --no-name', /--no-name is not an option Tycho knows/],
     ['up -n web -n other -c nginx -p 80', /Give -n only once/],
     ['up -n web -c nginx -p 80 --namespace kube-system', /only works in the command-line tool/],
     ['frobnicate', /"frobnicate" is not a Tycho command/],
@@ -114,8 +116,10 @@ describe('other commands', () => {
   });
 
   it('takes CLI options only from the CLI', () => {
-    expect(cli(['status', '--json', '--namespace', 'team-a', '-s', 'http://tycho:3000/']).cli).toEqual({ json: true, namespace: 'team-a', server: 'http://tycho:3000', wait: true });
+    expect(cli(['status', '--json', '--namespace', 'team-a']).cli).toEqual({ json: true, namespace: 'team-a', wait: true });
+    expect(cli(['status', '-s', 'http://tycho:3000/']).cli).toEqual({ json: false, server: 'http://tycho:3000', wait: true });
     expect(cli(['up', '-n', 'a', '-c', 'nginx', '-p', '80', '--no-wait']).cli.wait).toBe(false);
     expect(usageError(() => slack('list --json')).message).toMatch(/only works in the command-line tool/);
+    expect(usageError(() => cli(['list', '--namespace', 'a', '-s', 'http://tycho:3000'])).message).toMatch(/--namespace does not apply with -s/);
   });
 });

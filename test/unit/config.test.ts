@@ -1,0 +1,64 @@
+import { ConfigError, loadConfig, loadLauncherConfig } from '../../src/config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults with nothing set: Slack off, REST on, NodePort, 300 s', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, serviceType: 'NodePort', readyTimeoutSeconds: 300, onFailure: 'keep', logLevel: 'info', admins: [] });
+    expect(c.slack).toEqual({ mode: 'off', why: 'SLACK_BOT_TOKEN is not set' });
+  });
+
+  it('picks Socket Mode with an app token and HTTP mode with a signing secret', () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack.mode).toBe('socket');
+    const http = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'abcdef0123456789abcdef0123456789', SLACK_API_URL: 'http://127.0.0.1:9/api' });
+    expect(http.slack).toMatchObject({ mode: 'http', apiUrl: 'http://127.0.0.1:9/api/' });
+  });
+
+  it('reports every problem at once, each naming its variable and the expected form', () => {
+    const p = problems({
+      PORT: 'eighty',
+      TYCHO_SERVICE_TYPE: 'Ingress',
+      TYCHO_READY_TIMEOUT: '-1',
+      SLACK_BOT_TOKEN: 'xoxp-user-token',
+      TYCHO_NOTIFY_CHANNEL: '#general',
+      TYCHO_ADMINS: 'alice',
+      TYCHO_API_TOKEN: 'short',
+      TYCHO_LOG_LEVEL: 'loud',
+    });
+    expect(p).toEqual([
+      'TYCHO_SERVICE_TYPE must be one of NodePort, LoadBalancer, ClusterIP.',
+      'TYCHO_READY_TIMEOUT must be the seconds to wait for an app to be ready, a whole number from 1 to 3600.',
+      'TYCHO_API_TOKEN must be at least 16 characters without spaces (e.g. the output of `openssl rand -hex 24`).',
+      'SLACK_BOT_TOKEN must be a bot token starting with "xoxb-" (OAuth & Permissions page of your Slack app).',
+      'TYCHO_LOG_LEVEL must be one of debug, info, warn, error.',
+      'PORT must be the HTTP port (0 picks a free one), a whole number from 0 to 65535.',
+      'TYCHO_NOTIFY_CHANNEL must be a Slack channel ID such as C0123ABCD (not a #name: open the channel details to copy its ID).',
+      'TYCHO_ADMINS must be a comma-separated list of Slack user IDs such as U0123ABCD.',
+    ]);
+  });
+
+  it('refuses half a Slack configuration', () => {
+    expect(problems({ SLACK_SIGNING_SECRET: 'abcdef0123456789' })).toEqual(['SLACK_BOT_TOKEN is required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set.']);
+    expect(problems({ SLACK_BOT_TOKEN: 'xoxb-1' })).toEqual([
+      'SLACK_BOT_TOKEN is set, so set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) as well.',
+    ]);
+  });
+
+  it('never puts a secret value into a message', () => {
+    const secret = 'xoxp-very-secret-value';
+    expect(problems({ SLACK_BOT_TOKEN: secret }).join(' ')).not.toContain(secret);
+  });
+
+  it('the CLI reads only what it needs, so Slack settings cannot break it', () => {
+    expect(loadLauncherConfig({ SLACK_BOT_TOKEN: 'nonsense', TYCHO_URL: 'http://tycho:3000/' })).toMatchObject({ serverUrl: 'http://tycho:3000' });
+  });
+});
