@@ -102,8 +102,8 @@ export function toTychoError(e: unknown, doing: string): TychoError {
         const perm = missingPermission(msg);
         return new Forbidden(
           perm
-            ? `Tycho is not allowed to ${perm}, so it could not ${doing}. Ask a cluster admin to grant that permission to Tycho's account (see kubernetes/role.yaml).`
-            : `Kubernetes refused to let Tycho ${doing}. Ask a cluster admin to check Tycho's permissions (see kubernetes/role.yaml).`,
+            ? `Tycho is not allowed to ${perm}, so it could not ${doing}. Ask a cluster admin to grant that permission to Tycho's account (see kubernetes/base/role.yaml).`
+            : `Kubernetes refused to let Tycho ${doing}. Ask a cluster admin to check Tycho's permissions (see kubernetes/base/role.yaml).`,
         );
       }
       case 422: {

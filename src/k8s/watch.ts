@@ -3,7 +3,7 @@
  * consistent snapshot and a resourceVersion, then watch from there, and re-list when the
  * server drops the watch or says the version is too old. No polling.
  */
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { toTychoError } from './kube.js';
 
 export interface WatchOptions<T extends KubernetesObject, R> {
@@ -69,7 +69,14 @@ export function watchUntil<T extends KubernetesObject, R>(opts: WatchOptions<T, 
             else items.set(key, obj);
             evaluate();
           },
-          () => {
+          (err: unknown) => {
+            // Refused (e.g. a Role without `watch`): retrying cannot help, and would poll the
+            // API server ten times a second. Fail like any other call, naming the permission.
+            const status = (err as { statusCode?: unknown } | null)?.statusCode;
+            if (status === 401 || status === 403) {
+              finish(() => reject(toTychoError(refusedWatch(status, opts.path), 'watch the system')));
+              return;
+            }
             // The server ends watches on its own schedule (and on 410 Gone); start over.
             if (!finished) setTimeout(() => void relist(), 100);
           },
@@ -81,4 +88,11 @@ export function watchUntil<T extends KubernetesObject, R>(opts: WatchOptions<T, 
     };
     void relist();
   });
+}
+
+/** client-node's Watch drops the refusal's body; this is the API server's wording for it. */
+function refusedWatch(status: number, path: string): ApiException<{ message: string }> {
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)$/.exec(path);
+  const message = m ? `${m[3]} is forbidden: cannot watch resource "${m[3]}" in API group "${m[1] ?? ''}" in the namespace "${m[2]}"` : '';
+  return new ApiException(status, 'watch refused', { message }, {});
 }

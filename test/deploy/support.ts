@@ -32,6 +32,10 @@ export function kubectl(args: string[], o: { input?: string; allowFail?: boolean
   if (!kubeconfig) throw new Error('No test cluster: KUBECONFIG is unset (is jest globalSetup configured?)');
   return new Promise((resolve, reject) => {
     const child = execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 }, (e, stdout, stderr) => {
+      if ((e as { code?: unknown } | null)?.code === 'ENOENT') {
+        reject(new Error('kubectl is not on PATH; the deploy tests run `kubectl kustomize` and `kubectl apply -k` (any kubectl with kustomize v5, i.e. 1.27 or later).'));
+        return;
+      }
       const run = { code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout, stderr };
       if (run.code !== 0 && !o.allowFail) reject(new Error(`kubectl ${args.join(' ')} exited ${run.code}:\n${stderr || stdout}`));
       else resolve(run);

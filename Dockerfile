@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# Tycho's container image (what kubernetes/ runs).
+#
+#   docker build -t tycho:0.1.0 .
+#
+# Stage `build` compiles the TypeScript with the dev dependencies; the runtime stage holds only
+# the production dependencies and the compiled dist/, and runs as the unprivileged `node` user.
+
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would run the build before the sources are copied in (next lines).
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:${NODE_VERSION}-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The official image's `node` user, by number so the kubelet can enforce runAsNonRoot.
+USER 1000:1000
+EXPOSE 3000
+# Exactly what `npm start` runs after its build step. Not `npm start` itself: it would rebuild
+# with TypeScript (a dev dependency, not in this image), put npm as PID 1 in front of Node,
+# and want to write npm's logs on a read-only root filesystem. Node gets SIGTERM directly and
+# shuts down cleanly (src/server/main.ts).
+CMD ["node", "dist/server/main.js"]

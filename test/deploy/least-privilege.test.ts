@@ -1,0 +1,353 @@
+/**
+ * The Role is no more than enough, and a Role that is less than enough gives a clear answer.
+ *
+ * - As Tycho's ServiceAccount (kubernetes/ installed into a test namespace, the SA's own token):
+ *   everything it may do is exactly the Role's rules; Secrets, other namespaces, cluster-wide
+ *   objects and RBAC objects are all refused (SelfSubjectAccessReview and real calls → 403).
+ * - Each permission in the Role is used: with it removed ("someone trimmed the Role"), a launcher
+ *   flow fails with a Forbidden error that names exactly that permission, never a crash or a
+ *   timeout, and a refused launch leaves nothing behind. The REST API and the CLI pass the same
+ *   sentence on, and the server keeps running.
+ */
+import {
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  RbacAuthorizationV1Api,
+  type KubeConfig,
+  type V1PolicyRule,
+  type V1Role,
+} from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Launcher } from '../../src/k8s/launcher.js';
+import { Forbidden, TychoError } from '../../src/k8s/errors.js';
+import type { LaunchSpec } from '../../src/k8s/spec.js';
+import { explain } from '../../src/bot/error-text.js';
+import { silentLogger } from '../../src/server/log.js';
+import type { RunningTycho } from '../../src/server/tycho.js';
+import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
+import { call, originalBody, startServer } from '../api/helpers.js';
+import { errorLine, tycho } from '../cli/run-cli.js';
+import {
+  KUBERNETES_DIR,
+  REPO,
+  ROLE_NAME,
+  SA_NAME,
+  can,
+  findObject,
+  installTycho,
+  removeServiceAccountFiles,
+  render,
+  serviceAccountKubeConfig,
+  serviceAccountKubeconfigFile,
+  statusOf,
+} from './support.js';
+
+const spec = (name: string, image = 'nginx'): LaunchSpec => ({ name, image, ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' });
+
+async function failureOf(p: Promise<unknown>): Promise<TychoError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(TychoError);
+    return e as TychoError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** A rule set as "group/resource:verb" strings ("" is the core group). */
+function permissions(rules: V1PolicyRule[]): string[] {
+  const out = new Set<string>();
+  for (const r of rules) for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g}/${res}:${v}`);
+  return [...out].sort();
+}
+
+let roleRules: V1PolicyRule[];
+afterAll(removeServiceAccountFiles);
+
+beforeAll(async () => {
+  roleRules = findObject<V1Role>(await render(KUBERNETES_DIR), 'Role', ROLE_NAME).rules ?? [];
+});
+
+describe('the Role is no more than enough', () => {
+  let ns: string;
+  let other: string;
+  let sa: KubeConfig;
+
+  beforeAll(async () => {
+    [ns, other] = await Promise.all([createTestNamespace('least-priv'), createTestNamespace('least-priv-other')]);
+    await installTycho(ns);
+    sa = await serviceAccountKubeConfig(ns);
+  });
+
+  it('everything the ServiceAccount may do in its namespace is the Role\'s rules, and nothing else', async () => {
+    const review = await sa.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({ body: { spec: { namespace: ns } } });
+    // Every authenticated user may ask what it may do (system:basic-user); that is not Tycho's Role.
+    const selfReviews = ['authorization.k8s.io/selfsubjectaccessreviews:create', 'authorization.k8s.io/selfsubjectrulesreviews:create'];
+    const granted = permissions(review.status!.resourceRules).filter((p) => !selfReviews.includes(p));
+    expect(granted).toEqual(permissions(roleRules));
+    expect(granted).toEqual([
+      '/pods:list',
+      '/pods:watch',
+      '/services:create',
+      '/services:delete',
+      '/services:get',
+      '/services:list',
+      'apps/deployments/finalizers:update',
+      'apps/deployments:create',
+      'apps/deployments:delete',
+      'apps/deployments:get',
+      'apps/deployments:list',
+      'apps/deployments:patch',
+      'apps/deployments:watch',
+    ]);
+  });
+
+  it('cannot read Secrets, not even its own token', async () => {
+    for (const verb of ['get', 'list', 'watch', 'create', 'update', 'delete']) expect(await can(sa, { namespace: ns, verb, resource: 'secrets' })).toBe(false);
+    const core = sa.makeApiClient(CoreV1Api);
+    expect(await statusOf(core.listNamespacedSecret({ namespace: ns }))).toBe(403);
+    const own = (await kubeConfig().makeApiClient(CoreV1Api).readNamespacedServiceAccount({ namespace: ns, name: SA_NAME })).secrets![0]!.name!;
+    expect(await statusOf(core.readNamespacedSecret({ namespace: ns, name: own }))).toBe(403);
+  });
+
+  it('cannot touch another namespace, nor anything cluster-wide', async () => {
+    for (const namespace of [other, 'default', 'kube-system']) {
+      expect(await can(sa, { namespace, verb: 'create', group: 'apps', resource: 'deployments' })).toBe(false);
+      expect(await can(sa, { namespace, verb: 'list', resource: 'pods' })).toBe(false);
+    }
+    const elsewhere = new Launcher(sa, { namespace: other });
+    const up = await failureOf(elsewhere.up(spec('elsewhere')));
+    expect(up).toBeInstanceOf(Forbidden);
+    expect(up.message).toContain(`Tycho is not allowed to create deployments.apps in namespace "${other}"`);
+    expect((await failureOf(elsewhere.list())).message).toMatch(new RegExp(`not allowed to list (deployments\\.apps|services|pods) in namespace "${other}"`));
+
+    const core = sa.makeApiClient(CoreV1Api);
+    expect(await statusOf(core.listNamespacedPod({ namespace: 'kube-system' }))).toBe(403);
+    expect(await statusOf(core.listPodForAllNamespaces())).toBe(403);
+    expect(await statusOf(sa.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces())).toBe(403);
+    expect(await statusOf(core.listNamespace())).toBe(403);
+    expect(await statusOf(core.listNode())).toBe(403);
+    expect(await statusOf(core.createNamespace({ body: { metadata: { name: `${other}-x` } } }))).toBe(403);
+  });
+
+  it('cannot create or change RBAC objects, so it cannot give itself more', async () => {
+    const rbac = sa.makeApiClient(RbacAuthorizationV1Api);
+    const rules = [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }];
+    const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: ROLE_NAME };
+    const subjects = [{ kind: 'ServiceAccount', name: SA_NAME, namespace: ns }];
+    expect(await statusOf(rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'more' }, rules } }))).toBe(403);
+    expect(await statusOf(rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'more' }, roleRef, subjects } }))).toBe(403);
+    expect(await statusOf(rbac.createClusterRole({ body: { metadata: { name: `${ns}-more` }, rules } }))).toBe(403);
+    expect(
+      await statusOf(rbac.createClusterRoleBinding({ body: { metadata: { name: `${ns}-more` }, roleRef: { ...roleRef, kind: 'ClusterRole', name: 'cluster-admin' }, subjects } })),
+    ).toBe(403);
+    expect(await statusOf(rbac.replaceNamespacedRole({ namespace: ns, name: ROLE_NAME, body: { metadata: { name: ROLE_NAME }, rules: [...roleRules, ...rules] } }))).toBe(403);
+    for (const resource of ['roles', 'rolebindings']) {
+      for (const verb of ['create', 'update', 'patch', 'delete', 'escalate', 'bind']) {
+        expect(await can(sa, { namespace: ns, verb, group: 'rbac.authorization.k8s.io', resource })).toBe(false);
+      }
+    }
+  });
+
+  it('cannot run anything but the Deployments it launches (no bare pods, exec, ConfigMaps or tokens)', async () => {
+    const refused: [string, string, string?, string?][] = [
+      ['create', 'pods'],
+      ['create', 'pods', '', 'exec'],
+      ['get', 'pods', '', 'log'],
+      ['delete', 'pods'],
+      ['get', 'configmaps'],
+      ['create', 'serviceaccounts', '', 'token'],
+      ['create', 'replicasets', 'apps'],
+      ['create', 'jobs', 'batch'],
+      ['create', 'ingresses', 'networking.k8s.io'],
+      ['update', 'deployments', 'apps', 'scale'],
+    ];
+    for (const [verb, resource, group, subresource] of refused) {
+      expect([verb, resource, subresource, await can(sa, { namespace: ns, verb, resource, ...(group ? { group } : {}), ...(subresource ? { subresource } : {}) })]).toEqual([
+        verb,
+        resource,
+        subresource,
+        false,
+      ]);
+    }
+  });
+
+  it('binds only Tycho\'s ServiceAccount: the namespace\'s default account gets nothing', async () => {
+    const review = await kubeConfig()
+      .makeApiClient(AuthorizationV1Api)
+      .createSubjectAccessReview({
+        body: {
+          spec: {
+            user: `system:serviceaccount:${ns}:default`,
+            groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
+            resourceAttributes: { namespace: ns, verb: 'create', group: 'apps', resource: 'deployments' },
+          },
+        },
+      });
+    expect(review.status?.allowed).toBe(false);
+  });
+});
+
+describe('a trimmed Role: a 403 names the missing permission, and is never a crash', () => {
+  let ns: string;
+  let sa: KubeConfig;
+  let launcher: Launcher;
+  /** Sets things up and tidies up: the admin's own launcher. */
+  let admin: Launcher;
+  let rbac: RbacAuthorizationV1Api;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('trimmed');
+    await installTycho(ns);
+    sa = await serviceAccountKubeConfig(ns);
+    launcher = new Launcher(sa, { namespace: ns, readyTimeoutSeconds: 60 });
+    admin = new Launcher(kubeConfig(), { namespace: ns });
+    rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  });
+
+  const all = () => permissions(roleRules);
+  const attrs = (p: string) => {
+    const [, group = '', resource = '', verb = ''] = /^([^/]*)\/([^:]+):(.+)$/.exec(p) ?? [];
+    const [res, sub] = resource.split('/');
+    return { namespace: ns, group, resource: res!, verb, ...(sub ? { subresource: sub } : {}) };
+  };
+
+  /** Replaces the Role with its rules minus `missing`, and waits until the authorizer agrees. */
+  async function trimRole(missing: string | undefined): Promise<void> {
+    const rules = roleRules
+      .flatMap((r) => (r.resources ?? []).map((res) => ({ ...r, resources: [res], verbs: r.verbs.filter((v) => `${r.apiGroups![0]}/${res}:${v}` !== missing) })))
+      .filter((r) => r.verbs.length > 0);
+    const role = await rbac.readNamespacedRole({ namespace: ns, name: ROLE_NAME });
+    await rbac.replaceNamespacedRole({ namespace: ns, name: ROLE_NAME, body: { ...role, rules } });
+    await waitFor(
+      async () => {
+        for (const p of all()) if ((await can(sa, attrs(p))) !== (p !== missing)) return false;
+        return true;
+      },
+      { what: missing ? `the authorizer to refuse ${missing}` : 'the authorizer to allow the whole Role again' },
+    );
+  }
+
+  async function objectsOf(name: string): Promise<string[]> {
+    const kc = kubeConfig();
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const sel = `tycho.renci.org/system=${name}`;
+    const [d, rs, p, s] = await Promise.all([
+      apps.listNamespacedDeployment({ namespace: ns, labelSelector: sel }),
+      apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: sel }),
+      core.listNamespacedPod({ namespace: ns, labelSelector: sel }),
+      core.listNamespacedService({ namespace: ns, fieldSelector: `metadata.name=${name}` }),
+    ]);
+    return [...d.items, ...rs.items, ...p.items, ...s.items].map((o) => `${o.kind ?? ''}${o.metadata!.name}`);
+  }
+
+  async function tidy(name: string): Promise<void> {
+    await admin.down(name).catch(() => undefined);
+    await waitFor(async () => (await objectsOf(name)).length === 0, { what: `${name} to be gone` });
+  }
+
+  afterAll(async () => {
+    await trimRole(undefined).catch(() => undefined);
+  });
+
+  // Every rule of the Role, the launcher flow that needs it, and the words the refusal is given in.
+  // Not here: `watch deployments` (below: it only lets `down` wait for the Deployment to be gone),
+  // and `update deployments/finalizers`, which only clusters with the
+  // OwnerReferencesPermissionEnforcement admission plugin check (this one does not).
+  const cases: { missing: string; words: string; flow: string; prepare?: boolean; run: (name: string) => Promise<unknown> }[] = [
+    { missing: 'apps/deployments:create', words: 'create deployments.apps', flow: 'up', run: (n) => launcher.up(spec(n)) },
+    { missing: 'apps/deployments:get', words: 'get deployments.apps', flow: 'up (re-reading it once Ready)', run: (n) => launcher.up(spec(n)) },
+    { missing: 'apps/deployments:list', words: 'list deployments.apps', flow: 'list', run: () => launcher.list() },
+    { missing: 'apps/deployments:patch', words: 'patch deployments.apps', flow: 'annotate', prepare: true, run: (n) => launcher.annotate(n, { 'tycho.renci.org/slack-ts': '1' }) },
+    { missing: 'apps/deployments:delete', words: 'delete deployments.apps', flow: 'down', prepare: true, run: (n) => launcher.down(n) },
+    { missing: '/services:create', words: 'create services', flow: 'up', run: (n) => launcher.up(spec(n)) },
+    { missing: '/services:get', words: 'get services', flow: 'down', prepare: true, run: (n) => launcher.down(n) },
+    { missing: '/services:list', words: 'list services', flow: 'status', prepare: true, run: (n) => launcher.status(n) },
+    { missing: '/services:delete', words: 'delete services', flow: 'down', prepare: true, run: (n) => launcher.down(n) },
+    { missing: '/pods:list', words: 'list pods', flow: 'list', run: () => launcher.list() },
+    // A refused watch used to be retried until the ready timeout; it is a Forbidden at once.
+    { missing: '/pods:watch', words: 'watch pods', flow: 'up (waiting for Ready)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
+  ];
+
+  it('the cases below cover every rule but two', () => {
+    expect([...cases.map((c) => c.missing), 'apps/deployments:watch', 'apps/deployments/finalizers:update'].sort()).toEqual(all());
+    expect(new Set(cases.map((c) => c.missing)).size).toBe(cases.length);
+  });
+
+  it.each(cases)('without $missing, $flow fails with "not allowed to $words"', async ({ missing, words, prepare, run }) => {
+    const name = `no-${missing.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}`;
+    if (prepare) await admin.up(spec(name));
+    await trimRole(missing);
+    try {
+      const e = await failureOf(run(name));
+      expect(e).toBeInstanceOf(Forbidden);
+      expect(e.code).toBe('forbidden');
+      expect(e.message).toMatch(new RegExp(`^Tycho is not allowed to ${words.replace(/\./g, '\\.')} in namespace "${ns}", so it could not [A-Za-z ]+\\. Ask a cluster admin`));
+      // It points at the Role's file, which exists.
+      const file = /\(see (kubernetes\/[^)]+)\)/.exec(e.message)?.[1];
+      expect(file && existsSync(join(REPO, file))).toBe(true);
+      // The same sentence is what Slack shows.
+      expect(explain(e, silentLogger, 'launch')).toEqual({ title: 'Kubernetes refused the request', text: e.message });
+    } finally {
+      await trimRole(undefined);
+      await tidy(name);
+    }
+  });
+
+  it('without apps/deployments:watch, down still removes the system; it only cannot wait for the Deployment to go', async () => {
+    await admin.up(spec('no-watch-deployments'));
+    await trimRole('apps/deployments:watch');
+    try {
+      expect((await launcher.down('no-watch-deployments')).name).toBe('no-watch-deployments');
+      await waitFor(async () => (await objectsOf('no-watch-deployments')).length === 0, { what: 'the system to be gone' });
+    } finally {
+      await trimRole(undefined);
+    }
+  });
+
+  it('a launch refused its Service leaves nothing behind, and every front end says why', async () => {
+    await trimRole('/services:create');
+    try {
+      // The launcher: the Deployment it had created is removed again.
+      const e = await failureOf(launcher.up(spec('half')));
+      expect(e.message).toContain(`Tycho is not allowed to create services in namespace "${ns}", so it could not create the Service.`);
+      await waitFor(async () => (await objectsOf('half')).length === 0, { what: 'the half-made system to be gone' });
+
+      // REST, on a server running as the ServiceAccount: a 403 envelope with the same sentence,
+      // and the server is still up and ready (it may still list Services).
+      const token = 'deploy-test-token-0123456789';
+      let server: RunningTycho | undefined;
+      try {
+        server = await startServer({ namespace: ns, kc: sa, token });
+        const r = await call(server.url, '/system/start', originalBody('rest-half'), { headers: { Authorization: `Bearer ${token}` } });
+        expect(r.status).toBe(403);
+        expect(r.json).toMatchObject({ status: 'error', result: { code: 'forbidden' } });
+        expect(r.json.message).toContain(`Tycho is not allowed to create services in namespace "${ns}"`);
+        expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      } finally {
+        await server?.stop();
+      }
+      await waitFor(async () => (await objectsOf('rest-half')).length === 0, { what: 'the REST launch to leave nothing' });
+
+      // The CLI, on a kubeconfig with the ServiceAccount's token: exit status 5, one line, no stack.
+      const cli = await tycho(['up', '-n', 'cli-half', '-c', 'nginx', '-p', '80'], { KUBECONFIG: await serviceAccountKubeconfigFile(ns), TYCHO_NAMESPACE: ns });
+      expect(cli.code).toBe(5);
+      expect(errorLine(cli)).toContain(`tycho: Tycho is not allowed to create services in namespace "${ns}"`);
+      expect(cli.stderr).not.toMatch(/\n\s+at /);
+      await waitFor(async () => (await objectsOf('cli-half')).length === 0, { what: 'the CLI launch to leave nothing' });
+    } finally {
+      await trimRole(undefined);
+    }
+  });
+
+  it('with the whole Role back, the same ServiceAccount launches and tears down again', async () => {
+    const info = await launcher.up(spec('whole-again'));
+    expect(info.ready).toBe(true);
+    await launcher.down('whole-again');
+    expect(await objectsOf('whole-again')).toEqual([]);
+  });
+});
