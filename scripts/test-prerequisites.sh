@@ -21,3 +21,14 @@ else
   }
   echo "[prerequisites] chromium: installed"
 fi
+
+# The deploy tests apply kubernetes/ with `kubectl apply -k` (kustomize v5: kubectl 1.27+).
+if command -v kubectl >/dev/null; then
+  echo "[prerequisites] kubectl: present"
+else
+  echo "[prerequisites] kubectl: installing with apt-get"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get install -y -qq kubectl >/dev/null 2>&1 ||
+    echo "[prerequisites] kubectl: could not install it; test/deploy will fail until a kubectl 1.27+ is on PATH" >&2
+fi
