@@ -35,6 +35,17 @@ export interface ThreadRef {
   ts: string;
 }
 
+/** The slash command as the manifest declares it; a workspace may rename it (e.g. /tycho-dev). */
+export const DEFAULT_COMMAND = '/tycho';
+
+/**
+ * "/tycho " as usage lines print it. A slash command's payload names the command as this
+ * workspace spells it; a button click's does not, so it gets the manifest's name.
+ */
+export function commandPrefix(command?: string): string {
+  return `${command || DEFAULT_COMMAND} `;
+}
+
 /** A Slack user as the command layer sees them. */
 export function slackCaller(userId: string, admins: string[]): Caller {
   return { owner: { id: `slack:${userId}`, display: `<@${userId}>` }, origin: 'slack', isAdmin: admins.includes(userId) };

@@ -1,10 +1,11 @@
 /**
- * `/tycho up` after the ack: root message → launch with progress in the thread → Ready (or the
- * reason it failed) → root message updated. The thread's location goes onto the Deployment as
- * annotations, so `/tycho down` and the buttons find it later, from any process.
+ * `/tycho up` after the ack: root message → launch with progress in the thread → root message
+ * updated → Ready reply (or the reason it failed). The thread's location goes onto the
+ * Deployment as annotations, so `/tycho down` and the buttons find it later, from any process.
  */
 import type { Command } from '../commands/parser.js';
 import { runCommand } from '../commands/handlers.js';
+import { isTychoError, TornDownWhileLaunching } from '../k8s/errors.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
 import type { Stage } from '../k8s/spec.js';
 import { failedReply, plainMessage, PROGRESS_STAGES, progressReply, readyReply, rootMessage, type Message, type Notice, type RootFacts } from './blocks.js';
@@ -68,17 +69,33 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
     if (outcome.kind !== 'up') return;
     const { url } = outcome.system;
     await replies;
+    // The root goes to ready before the Ready reply is posted: the Tear down buttons first appear
+    // with this update, and it is the launch's last write to the root, so a teardown (which can
+    // only be clicked after it) always has the last word on the root message.
+    await req.io.update(thread, rootMessage(facts, { kind: 'ready', url }));
     const readyTs = await req.io.post(thread.channel, readyReply(args.name, url), thread.ts);
     // Recorded so a teardown from anywhere can take that message's buttons away too.
     if (readyTs) {
-      await ctx.backend.annotate?.(args.name, { [ANN_SLACK_READY_TS]: readyTs }).catch((e: unknown) => {
+      await ctx.backend.annotate?.(args.name, { [ANN_SLACK_READY_TS]: readyTs }).catch(async (e: unknown) => {
+        // Torn down (from the root's buttons or `/tycho down`) before this message was recorded:
+        // no teardown will find it, so its buttons go here.
+        if (isTychoError(e) && e.code === 'not_found') {
+          await req.io.update({ channel: thread.channel, ts: readyTs }, readyReply(args.name, url, 'gone'));
+          return;
+        }
         ctx.log.warn('could not record the Ready message on the Deployment', { system: args.name, error: (e as Error).message });
       });
     }
-    await req.io.update(thread, rootMessage(facts, { kind: 'ready', url }));
     notify({ kind: 'ready', url });
   } catch (e) {
     await replies;
+    if (e instanceof TornDownWhileLaunching) {
+      // Not a failure: someone asked for it. The teardown writes the root message, the
+      // thread reply and the notice; the launch only says why it stopped.
+      await req.io.post(thread.channel, plainMessage('Launch stopped: it was torn down while starting.'), thread.ts);
+      await notices;
+      return;
+    }
     const { title, text } = explain(e, ctx.log, `launch "${args.name}"`);
     // A pod failure leaves the system in place (unless TYCHO_ON_FAILURE=delete); a name clash
     // or a refused create does not. Only offer to tear down what this launch created.

@@ -42,7 +42,13 @@ export interface BotHarness {
 let tags = 0;
 const nextTag = (p: string) => `${p}-${++tags}`;
 
-export async function startBotHarness(prefix: string, o: { kubeConfig?: KubeConfig } = {}): Promise<BotHarness> {
+export interface HarnessOptions {
+  kubeConfig?: KubeConfig;
+  /** Where Tycho reaches Slack's Web API, given the fake (e.g. a proxy in front of it); default the fake itself. */
+  slackApiUrl?: (slack: FakeSlack) => Promise<string>;
+}
+
+export async function startBotHarness(prefix: string, o: HarnessOptions = {}): Promise<BotHarness> {
   const namespace = await createTestNamespace(prefix);
   const slack = await FakeSlack.start();
   const secret = randomBytes(16).toString('hex');
@@ -53,7 +59,7 @@ export async function startBotHarness(prefix: string, o: { kubeConfig?: KubeConf
     TYCHO_READY_TIMEOUT: '60',
     SLACK_BOT_TOKEN: 'xoxb-test-0000-not-a-real-token',
     SLACK_SIGNING_SECRET: secret,
-    SLACK_API_URL: slack.apiUrl,
+    SLACK_API_URL: o.slackApiUrl ? await o.slackApiUrl(slack) : slack.apiUrl,
     TYCHO_NOTIFY_CHANNEL: NOTIFY_CHANNEL,
     TYCHO_ADMINS: ADMIN,
   });

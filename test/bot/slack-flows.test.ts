@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { ANN_OWNER_ID, ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../../src/k8s/labels.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
+import { OWNER_HEADER } from '../../src/api/wire.js';
+import { call } from '../api/helpers.js';
 import { ADMIN, ALICE, BOB, buttonsOf, NOTIFY_CHANNEL, open, readyUrl, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
 
 let h: BotHarness;
@@ -69,9 +71,12 @@ describe('/tycho up → thread → Tear down button', () => {
     const rootReady = await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes(url) && shownText(c).includes('ready')), 'the root update to ready');
     expect(buttonsOf(rootReady).map((b) => b.action_id)).toContain('tycho_teardown');
 
-    // The cluster: the Deployment and Service exist, and the thread is recorded on the Deployment.
-    const dep = await h.apps.readNamespacedDeployment({ namespace: h.namespace, name: 'web-one' });
-    const ann = dep.metadata?.annotations ?? {};
+    // The cluster: the Deployment and Service exist, and the thread is recorded on the Deployment
+    // (the Ready reply once Slack has answered with its ts, which comes after the root update).
+    const ann = await waitFor(async () => {
+      const a = (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name: 'web-one' })).metadata?.annotations ?? {};
+      return a[ANN_SLACK_READY_TS] ? a : undefined;
+    }, { what: 'the Ready reply recorded on the Deployment' });
     expect(ann[ANN_SLACK_CHANNEL]).toBe(TEAM_CHANNEL);
     expect(ann[ANN_SLACK_TS]).toBe(root.result.ts);
     expect(ann[ANN_SLACK_READY_TS]).toBe(ready.result.ts);
@@ -335,6 +340,61 @@ describe('status, list, help', () => {
 
     await h.slash('down -n web-status', { tag: 'status-cleanup' });
     await h.slack.waitFor('response_url', (x) => x.tag === 'status-cleanup', 'the teardown');
+  });
+});
+
+describe('a teardown while the launch is still starting', () => {
+  test('the root message ends torn down, not failed; the thread says why the launch stopped; no failure notice', async () => {
+    // never-ready: the simulated node runs the container but it never becomes Ready, so the launch waits.
+    await h.slash('up -n never-up -c example.org/never-ready -p 80');
+    const root = await h.slack.waitFor('chat.postMessage', isRoot('never-up'), 'the root message');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Started'), 'the started progress reply');
+
+    const down = await h.slash('down -n never-up');
+    const confirm = await h.slack.waitFor('response_url', (c) => c.tag === down.tag, 'the confirmation of /tycho down');
+    expect(String(confirm.args.text)).toContain('Tore down `never-up`');
+
+    // The launch's last word in the thread: why it stopped, not a failure.
+    const last = await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && /Launch stopped|:x:/.test(shownText(c)), 'the launch ending in the thread');
+    expect(String(last.args.text)).toBe('Launch stopped: it was torn down while starting.');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith(`Torn down by <@${ALICE}>`), 'the torn-down reply');
+    await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`never-up`') && String(c.args.text).includes('torn down'), 'the teardown notice');
+
+    const updates = h.slack.find('chat.update', rootUpdate(root, () => true));
+    expect(updates.filter((c) => shownText(c).includes('failed'))).toEqual([]);
+    const final = updates[updates.length - 1]!;
+    expect(shownText(final)).toContain(`was torn down by <@${ALICE}>`);
+    expect(buttonsOf(final)).toEqual([]);
+    expect(h.slack.find('chat.postMessage', (c) => inThread(root)(c) && shownText(c).includes(':x:'))).toEqual([]);
+    expect(h.slack.find('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`never-up`') && String(c.args.text).includes('failed'))).toEqual([]);
+    expect(await h.deploymentExists('never-up')).toBe(false);
+  });
+});
+
+describe('the other front ends', () => {
+  test('a system started over REST shows in /tycho list with its URL and owner; one started with /tycho up shows in POST /system/status', async () => {
+    const started = await call(h.tycho.url, '/system/start', { name: 'from-rest', containers: [{ image: 'nginx', ports: [{ containerPort: 80 }] }] }, { headers: { [OWNER_HEADER]: 'carol' } });
+    expect(started.status).toBe(201);
+    const restUrl = String(started.json.result.url);
+    expect(restUrl).toMatch(/^http:\/\//);
+
+    const list = await h.slash('list');
+    const l = await h.slack.waitFor('response_url', (c) => c.tag === list.tag, 'the list answer');
+    expect(l.args.response_type).toBe('ephemeral');
+    const section = (l.args.blocks as { fields?: { text: string }[] }[]).find((b) => JSON.stringify(b).includes('`from-rest`'));
+    const fields = (section?.fields ?? []).map((f) => f.text);
+    expect(fields).toContain(`*URL*\n<${restUrl}>`);
+    expect(fields).toContain('*Owner*\ncarol');
+
+    const { url } = await launchReady('from-slack');
+    const status = await call(h.tycho.url, '/system/status', {});
+    expect(status.status).toBe(200);
+    const item = (status.json.result as { name: string; url: string; owner: string; origin: string }[]).find((s) => s.name === 'from-slack');
+    expect(item).toMatchObject({ url, owner: `<@${ALICE}>`, origin: 'slack' });
+
+    expect((await call(h.tycho.url, '/system/delete', { name: 'from-rest' })).status).toBe(200);
+    const down = await h.slash('down -n from-slack', { tag: 'cross-cleanup' });
+    await h.slack.waitFor('response_url', (c) => c.tag === down.tag, 'the teardown');
   });
 });
 

@@ -7,7 +7,7 @@ import { runCommand } from '../../commands/handlers.js';
 import { parseCommand, type Command } from '../../commands/parser.js';
 import { UsageError } from '../../k8s/errors.js';
 import { esc, helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
-import { slackCaller, type BotContext } from '../context.js';
+import { commandPrefix, slackCaller, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { launch } from '../launch.js';
 import { SlackIO, slackError } from '../slack-io.js';
@@ -24,7 +24,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
     return;
   }
   // Usage lines name the command as this workspace spells it (e.g. /tycho-dev).
-  const prefix = `${command.command || '/tycho'} `;
+  const prefix = commandPrefix(command.command);
   const caller = slackCaller(command.user_id, ctx.admins);
 
   let cmd: Command;

@@ -2,7 +2,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { checkName } from '../../k8s/validate.js';
 import { ACTION_STATUS, esc, plainMessage, statusMessage } from '../blocks.js';
-import type { BotContext } from '../context.js';
+import { commandPrefix, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { ephemeral, type ButtonArgs } from './teardown-button.js';
 import { isTychoError } from '../../k8s/errors.js';
@@ -15,7 +15,8 @@ export async function handleStatusButton(args: ButtonArgs, ctx: BotContext): Pro
   if (checkName(name)) return;
   const tell = ephemeral(respond, ctx);
   try {
-    await tell(statusMessage([await ctx.backend.status(name)], '/tycho '));
+    // A block_actions payload does not say what the slash command is called in this workspace.
+    await tell(statusMessage([await ctx.backend.status(name)], commandPrefix()));
   } catch (e) {
     if (isTychoError(e) && e.code === 'not_found') await tell(plainMessage(`\`${name}\` is gone: it has been torn down.`));
     else await tell(plainMessage(`:x: ${esc(errorText(e, ctx.log, `read the status of "${name}"`))}`));
