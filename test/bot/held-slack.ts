@@ -7,18 +7,11 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../support/fake-slack.js';
 
 /** The Web API method ("chat.postMessage") and its form fields (`text`, `thread_ts`, …). */
 export type HoldWhen = (method: string, args: URLSearchParams) => boolean;
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 export class HeldSlack {
   /** Set to hold the answers to matching calls; unset to let everything through. */

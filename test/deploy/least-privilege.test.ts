@@ -21,12 +21,12 @@ import {
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Launcher } from '../../src/k8s/launcher.js';
-import { Forbidden, TychoError } from '../../src/k8s/errors.js';
+import { Forbidden } from '../../src/k8s/errors.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import { explain } from '../../src/bot/error-text.js';
 import { silentLogger } from '../../src/server/log.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
-import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig, systemObjects, waitFor } from '../support/cluster.js';
 import { call, originalBody, startServer } from '../api/helpers.js';
 import { errorLine, tycho } from '../cli/run-cli.js';
 import {
@@ -43,18 +43,10 @@ import {
   serviceAccountKubeconfigFile,
   statusOf,
 } from './support.js';
+import { failureOf } from '../support/failures.js';
 
 const spec = (name: string, image = 'nginx'): LaunchSpec => ({ name, image, ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' });
 
-async function failureOf(p: Promise<unknown>): Promise<TychoError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TychoError);
-    return e as TychoError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A rule set as "group/resource:verb" strings ("" is the core group). */
 function permissions(rules: V1PolicyRule[]): string[] {
@@ -231,17 +223,8 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
   }
 
   async function objectsOf(name: string): Promise<string[]> {
-    const kc = kubeConfig();
-    const apps = kc.makeApiClient(AppsV1Api);
-    const core = kc.makeApiClient(CoreV1Api);
-    const sel = `tycho.renci.org/system=${name}`;
-    const [d, rs, p, s] = await Promise.all([
-      apps.listNamespacedDeployment({ namespace: ns, labelSelector: sel }),
-      apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: sel }),
-      core.listNamespacedPod({ namespace: ns, labelSelector: sel }),
-      core.listNamespacedService({ namespace: ns, fieldSelector: `metadata.name=${name}` }),
-    ]);
-    return [...d.items, ...rs.items, ...p.items, ...s.items].map((o) => `${o.kind ?? ''}${o.metadata!.name}`);
+    const o = await systemObjects(ns, name);
+    return [...o.deployments, ...o.replicaSets, ...o.pods, ...o.services].map((x) => `${x.kind ?? ''}${x.metadata!.name}`);
   }
 
   async function tidy(name: string): Promise<void> {

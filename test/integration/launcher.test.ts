@@ -14,11 +14,11 @@ import {
   NotFound,
   Timeout,
   TornDownWhileLaunching,
-  TychoError,
   Unschedulable,
 } from '../../src/k8s/errors.js';
 import type { LaunchSpec, Stage } from '../../src/k8s/spec.js';
-import { createTestNamespace, kubeConfig, launcherKubeConfig } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig, systemObjects, launcherKubeConfig } from '../support/cluster.js';
+import { failureOf } from '../support/failures.js';
 
 let kc: KubeConfig;
 /** Who the launcher is: admin here; Tycho's ServiceAccount when test/deploy runs this suite. */
@@ -37,16 +37,7 @@ const spec = (name: string, image = 'nginx', extra: Partial<LaunchSpec> = {}): L
   ...extra,
 });
 
-async function objectsOf(name: string) {
-  const sel = `tycho.renci.org/system=${name}`;
-  const [d, rs, p, s] = await Promise.all([
-    apps.listNamespacedDeployment({ namespace: ns, labelSelector: sel }),
-    apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: sel }),
-    core.listNamespacedPod({ namespace: ns, labelSelector: sel }),
-    core.listNamespacedService({ namespace: ns, fieldSelector: `metadata.name=${name}` }),
-  ]);
-  return { deployments: d.items, replicaSets: rs.items, pods: p.items, services: s.items };
-}
+const objectsOf = (name: string) => systemObjects(ns, name);
 
 async function get(url: string): Promise<{ status: number; body: string } | 'refused'> {
   try {
@@ -57,15 +48,6 @@ async function get(url: string): Promise<{ status: number; body: string } | 'ref
   }
 }
 
-async function failureOf(p: Promise<unknown>): Promise<TychoError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TychoError);
-    return e as TychoError;
-  }
-  throw new Error('expected the launch to fail');
-}
 
 beforeAll(async () => {
   kc = kubeConfig();

@@ -2,7 +2,7 @@
  * Helpers for tests that talk to the cluster global-setup.ts provides (KUBECONFIG points at it).
  * Importing this file registers an afterAll that deletes the namespaces the test file created.
  */
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { PREFIX } from '../../src/k8s/labels.js';
 
@@ -85,3 +85,18 @@ export async function deleteTestNamespaces(): Promise<void> {
 }
 
 if (typeof afterAll === 'function') afterAll(deleteTestNamespaces);
+
+/** Everything of one system in a namespace, read as the admin: what `down` must leave empty. */
+export async function systemObjects(namespace: string, name: string) {
+  const kc = kubeConfig();
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const sel = `${PREFIX}/system=${name}`;
+  const [d, rs, p, s] = await Promise.all([
+    apps.listNamespacedDeployment({ namespace, labelSelector: sel }),
+    apps.listNamespacedReplicaSet({ namespace, labelSelector: sel }),
+    core.listNamespacedPod({ namespace, labelSelector: sel }),
+    core.listNamespacedService({ namespace, fieldSelector: `metadata.name=${name}` }),
+  ]);
+  return { deployments: d.items, replicaSets: rs.items, pods: p.items, services: s.items };
+}

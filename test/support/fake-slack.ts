@@ -23,7 +23,7 @@ export const TEAM_URL = 'https://tycho-test.slack.com/';
 export const BOT_USER_ID = 'U0TYCHOBOT';
 export const BOT_ID = 'B0TYCHOBOT';
 
-function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
