@@ -97,7 +97,9 @@ export type RootState =
   | { kind: 'ready'; url: string | null }
   | { kind: 'failed'; reason: string; title: string; exists: boolean }
   | { kind: 'tearing-down'; by: string }
-  | { kind: 'torn-down'; by: string; at: Date };
+  | { kind: 'torn-down'; by: string; at: Date }
+  /** Torn down while starting by something other than this bot (the CLI, the REST API, kubectl). */
+  | { kind: 'stopped'; at: Date };
 
 export function rootMessage(f: RootFacts, s: RootState): Message {
   const name = `\`${f.name}\``;
@@ -131,6 +133,11 @@ export function rootMessage(f: RootFacts, s: RootState): Message {
       return {
         text: `${f.name} was torn down`,
         blocks: [section(`:white_circle: *${name}* was torn down by ${who(s.by)} on ${slackDate(s.at)}.`), context(`${launched} · Status: *torn down*`)],
+      };
+    case 'stopped':
+      return {
+        text: `${f.name} was torn down while starting`,
+        blocks: [section(`:white_circle: *${name}* was torn down outside Slack while it was starting (${slackDate(s.at)}).`), context(`${launched} · Status: *torn down*`)],
       };
   }
 }

@@ -90,9 +90,11 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
   } catch (e) {
     await replies;
     if (e instanceof TornDownWhileLaunching) {
-      // Not a failure: someone asked for it. The teardown writes the root message, the
-      // thread reply and the notice; the launch only says why it stopped.
+      // Not a failure: someone asked for it. A teardown through this bot writes the root
+      // message, the thread reply and the notice; one from the CLI or REST API writes nothing
+      // to Slack, so the root must not be left saying "launching".
       await req.io.post(thread.channel, plainMessage('Launch stopped: it was torn down while starting.'), thread.ts);
+      if (!ctx.tearingDown.has(args.name)) await req.io.update(thread, rootMessage(facts, { kind: 'stopped', at: new Date() }));
       await notices;
       return;
     }

@@ -371,6 +371,22 @@ describe('a teardown while the launch is still starting', () => {
   });
 });
 
+describe('a teardown from another front end while the launch is still starting', () => {
+  test('the root message does not stay "launching"', async () => {
+    await h.slash('up -n never-rest -c example.org/never-ready -p 80');
+    const root = await h.slack.waitFor('chat.postMessage', isRoot('never-rest'), 'the root message');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Started'), 'the started progress reply');
+
+    expect((await call(h.tycho.url, '/system/delete', { name: 'never-rest' })).status).toBe(200);
+
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text) === 'Launch stopped: it was torn down while starting.', 'the launch ending in the thread');
+    const final = await h.slack.waitFor('chat.update', rootUpdate(root, (c) => shownText(c).includes('torn down outside Slack')), 'the root marked torn down');
+    expect(buttonsOf(final)).toEqual([]);
+    expect(h.slack.find('chat.update', rootUpdate(root, (c) => shownText(c).includes('failed')))).toEqual([]);
+    expect(await h.deploymentExists('never-rest')).toBe(false);
+  });
+});
+
 describe('the other front ends', () => {
   test('a system started over REST shows in /tycho list with its URL and owner; one started with /tycho up shows in POST /system/status', async () => {
     const started = await call(h.tycho.url, '/system/start', { name: 'from-rest', containers: [{ image: 'nginx', ports: [{ containerPort: 80 }] }] }, { headers: { [OWNER_HEADER]: 'carol' } });
