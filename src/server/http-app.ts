@@ -2,7 +2,6 @@
  * The one HTTP port: Slack's endpoint, the REST API, Swagger UI and the health routes.
  */
 import express from 'express';
-import type { Backend } from '../k8s/backend.js';
 import type { Logger } from './log.js';
 
 export interface Pingable {
@@ -27,5 +26,3 @@ export function createHttpApp(deps: { cluster: Pingable; log: Logger }): express
   });
   return app;
 }
-
-export type { Backend };
