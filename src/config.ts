@@ -5,6 +5,7 @@
  */
 import type { ServiceType } from './k8s/spec.js';
 import type { OnFailure } from './k8s/launcher.js';
+import type { UrlCheckMode } from './k8s/url-probe.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -24,6 +25,9 @@ export interface LauncherConfig {
   onFailure: OnFailure;
   /** auto: start the built-in local cluster only when no cluster is configured. */
   localCluster: 'auto' | 'never';
+  /** Which address to open before calling a system ready (src/k8s/url-probe.ts). */
+  urlCheck: UrlCheckMode;
+  urlCheckSeconds: number;
   /** CLI remote mode. */
   serverUrl?: string;
   apiToken?: string;
@@ -82,6 +86,8 @@ function readLauncher(r: Reader): LauncherConfig {
     readyTimeoutSeconds: r.int('TYCHO_READY_TIMEOUT', 1, 3600, 300, 'the seconds to wait for an app to be ready'),
     onFailure: r.oneOf('TYCHO_ON_FAILURE', ['keep', 'delete'] as const, 'keep'),
     localCluster: r.oneOf('TYCHO_LOCAL_CLUSTER', ['auto', 'never'] as const, 'auto'),
+    urlCheck: r.oneOf('TYCHO_URL_CHECK', ['auto', 'public', 'cluster', 'off'] as const, 'auto'),
+    urlCheckSeconds: r.int('TYCHO_URL_CHECK_SECONDS', 1, 600, 20, 'how long to keep trying a new URL before reporting it unverified'),
   };
   const ns = r.check('TYCHO_NAMESPACE', (s) => NAMESPACE_RE.test(s) && s.length <= 63, 'must be a Kubernetes namespace name (lower-case letters, digits and "-")');
   if (ns) c.namespace = ns;

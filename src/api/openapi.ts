@@ -177,6 +177,8 @@ const schemas: Record<string, Schema> = {
       containers: { type: 'object', additionalProperties: ref('ContainerPort'), description: 'Container name → {port}.' },
       container_map: { type: 'object', additionalProperties: ref('ContainerPort'), description: 'The same map as `containers`: the original\'s published examples used both spellings.' },
       url: { type: 'string', nullable: true, description: 'Where the app answers. null only when started with wait=false and no address is known yet.' },
+      url_verified: { type: 'boolean', description: 'Whether Tycho got an HTTP answer from the URL (or, when it runs inside the cluster, from the Service) before replying. false is not a failure: the message says why. Absent with wait=false.' },
+      url_checked: { type: 'string', enum: ['public', 'cluster', 'none'], description: 'What was opened: the URL handed out, the Service\'s in-cluster address, or nothing (TYCHO_URL_CHECK=off).' },
     },
   },
   StatusItem: {
@@ -193,7 +195,7 @@ const schemas: Record<string, Schema> = {
       created: { type: 'string', description: 'ISO 8601 time.' },
       expires: { type: 'string', nullable: true, description: 'ISO 8601 time after which it may be removed, or null.' },
       namespace: { type: 'string' },
-      stage: { type: 'string', enum: ['created', 'scheduled', 'pulling', 'started', 'ready', 'terminating', 'failed'] },
+      stage: { type: 'string', enum: ['created', 'scheduled', 'pulling', 'started', 'ready', 'unready', 'terminating', 'failed'] },
       reason: { type: 'string', nullable: true, description: 'Why it is not ready, in words; null when ready.' },
       ports: { type: 'array', items: { type: 'object', properties: { port: { type: 'integer' }, nodePort: { type: 'integer' } } } },
       origin: { type: 'string', enum: ['api', 'cli', 'slack', ''] },

@@ -4,6 +4,7 @@
  * Swagger UI at /apidocs/. Every call goes through the shared command layer (runCommand), so a
  * system started here is the same kind of object as one started from Slack or the CLI.
  */
+import { urlWarning } from '../commands/format.js';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import { runCommand, type RunContext } from '../commands/handlers.js';
 import { InternalError } from '../k8s/errors.js';
@@ -76,7 +77,8 @@ function systemRouter(deps: ApiDeps): express.Router {
       const ctx: RunContext = { ...context(deps, owner), wait: wait ?? true, ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}) };
       const outcome = await runCommand({ kind: 'up', args: startToUpArgs(body) }, ctx);
       if (outcome.kind !== 'up') throw new InternalError('The launch returned no system.');
-      sendSuccess(res, 201, startResult(body, outcome.system), `Started system ${body.name}`);
+      const warning = urlWarning(outcome.system);
+      sendSuccess(res, 201, startResult(body, outcome.system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
       return { name: body.name };
     }),
   );

@@ -41,7 +41,12 @@ function firstPort(s: SystemInfo): number | null {
 export function startResult(body: StartRequest, s: SystemInfo): StartResult {
   const key = body.containers[0]!.name ?? body.name;
   const map = { [key]: { port: firstPort(s) } };
-  return { containers: map, container_map: { [key]: { port: firstPort(s) } }, url: s.url };
+  return {
+    containers: map,
+    container_map: { [key]: { port: firstPort(s) } },
+    url: s.url,
+    ...(s.urlCheck ? { url_verified: s.urlCheck.verified, url_checked: s.urlCheck.checked } : {}),
+  };
 }
 
 export function statusItem(s: SystemInfo): StatusItem {

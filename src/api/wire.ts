@@ -54,6 +54,9 @@ export interface StartResult {
   /** The same map again: the original's published examples used both spellings. */
   container_map: Record<string, ContainerPort>;
   url: string | null;
+  /** Whether the URL (or, from inside the cluster, the Service's address) answered before this reply; absent with wait=false. */
+  url_verified?: boolean;
+  url_checked?: 'public' | 'cluster' | 'none';
 }
 
 /**

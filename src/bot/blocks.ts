@@ -154,11 +154,13 @@ export function progressReply(stage: Stage, image: string): Message {
 }
 
 /** `live` carries the buttons; `gone` is the same message after a teardown, buttons removed. */
-export function readyReply(name: string, url: string | null, state: 'live' | 'gone' = 'live'): Message {
+/** `warning`: the URL did not answer when Tycho opened it (commands/format.ts urlWarning). */
+export function readyReply(name: string, url: string | null, state: 'live' | 'gone' = 'live', warning?: string): Message {
   return {
     text: `Ready: ${url ?? 'no address yet'}`,
     blocks: [
       section(`:white_check_mark: Ready: ${link(url)}`),
+      ...(warning && state === 'live' ? [context(`:warning: ${esc(warning)}`)] : []),
       state === 'live' ? systemActions(name) : context('Torn down since: this address no longer answers.'),
     ],
   };

@@ -5,6 +5,7 @@
  */
 import type { Command } from '../commands/parser.js';
 import { runCommand } from '../commands/handlers.js';
+import { urlWarning } from '../commands/format.js';
 import { isTychoError, TornDownWhileLaunching } from '../k8s/errors.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
 import type { Stage } from '../k8s/spec.js';
@@ -73,7 +74,7 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
     // with this update, and it is the launch's last write to the root, so a teardown (which can
     // only be clicked after it) always has the last word on the root message.
     await req.io.update(thread, rootMessage(facts, { kind: 'ready', url }));
-    const readyTs = await req.io.post(thread.channel, readyReply(args.name, url), thread.ts);
+    const readyTs = await req.io.post(thread.channel, readyReply(args.name, url, 'live', urlWarning(outcome.system)), thread.ts);
     // Recorded so a teardown from anywhere can take that message's buttons away too.
     if (readyTs) {
       await ctx.backend.annotate?.(args.name, { [ANN_SLACK_READY_TS]: readyTs }).catch(async (e: unknown) => {

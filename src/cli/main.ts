@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
 import { parseCommand } from '../commands/parser.js';
 import { runCommand, type Caller } from '../commands/handlers.js';
-import { STAGE_WORDS } from '../commands/format.js';
+import { STAGE_WORDS, urlWarning } from '../commands/format.js';
 import { ConfigError, loadLauncherConfig } from '../config.js';
 import { isTychoError, ClusterUnreachable, UsageError } from '../k8s/errors.js';
-import { Launcher } from '../k8s/launcher.js';
+import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { configuredCluster, fromFile, resolveNamespace } from '../k8s/kubeconfig.js';
 import type { Backend } from '../k8s/backend.js';
 import { localKubeconfigPath } from '../local/paths.js';
@@ -30,13 +30,7 @@ function pickBackend(server: string | undefined, namespace: string | undefined, 
       'No cluster is configured: set KUBECONFIG (or ~/.kube/config), start the local one with `npm start`, or use -s URL to talk to a Tycho server.',
     );
   }
-  return new Launcher(chosen.kc, {
-    namespace: resolveNamespace(chosen.kc, namespace ?? cfg.namespace),
-    serviceType: cfg.serviceType,
-    ...(cfg.publicHost ? { publicHost: cfg.publicHost } : {}),
-    readyTimeoutSeconds: cfg.readyTimeoutSeconds,
-    onFailure: cfg.onFailure,
-  });
+  return new Launcher(chosen.kc, launcherOptionsFrom(cfg, resolveNamespace(chosen.kc, namespace ?? cfg.namespace)));
 }
 
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
@@ -62,6 +56,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       ...(json ? {} : { onProgress: (stage) => err.write(`… ${STAGE_WORDS[stage] ?? stage}\n`) }),
     });
     out.write(`${json ? JSON.stringify(outcomeJson(outcome), null, 2) : outcomeText(outcome)}\n`);
+    const warning = outcome.kind === 'up' ? urlWarning(outcome.system) : undefined;
+    if (warning && !json) err.write(`tycho: warning: ${warning}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -105,8 +105,12 @@ export class RemoteBackend implements Backend {
     // The start answer has the original's shape; the full picture (for --json) is in status.
     const info = await this.status(spec.name).catch(() => undefined);
     progress?.finish(info?.stage ?? (o.wait === false ? 'created' : 'ready'));
+    // What the server opened before answering, so remote mode warns as direct mode does.
+    const urlCheck = started.url_checked !== undefined && started.url_verified !== undefined ? { urlCheck: { checked: started.url_checked, verified: started.url_verified } } : {};
+    if (info) return { ...info, ...urlCheck };
     return (
-      info ?? {
+      {
+        ...urlCheck,
         name: spec.name,
         namespace: '',
         image: spec.image,

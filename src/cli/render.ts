@@ -17,6 +17,7 @@ export function systemJson(s: SystemInfo): Record<string, unknown> {
     origin: s.origin,
     created: s.created,
     expires: s.expires,
+    ...(s.urlCheck ? { url_verified: s.urlCheck.verified, url_checked: s.urlCheck.checked } : {}),
   };
 }
 

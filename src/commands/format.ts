@@ -25,3 +25,15 @@ export const STAGE_WORDS: Record<string, string> = {
   started: 'started, waiting for it to be ready',
   ready: 'ready',
 };
+
+/**
+ * Serving, but the URL did not answer when Tycho opened it: not a failed launch (the app may
+ * need a moment, or the address is not reachable from where Tycho runs), so every front end
+ * says this sentence next to the URL instead of failing. Undefined when there is nothing to say.
+ */
+export function urlWarning(s: { name: string; urlCheck?: { checked: string; verified: boolean; reason?: string } }): string | undefined {
+  const c = s.urlCheck;
+  if (!c || c.verified || c.checked === 'none') return undefined;
+  const what = c.checked === 'cluster' ? "its Service's address inside the cluster" : 'its URL';
+  return `${s.name} is serving, but ${what} did not answer when Tycho opened it${c.reason ? ` (${c.reason})` : ''}; it may need a moment longer.`;
+}

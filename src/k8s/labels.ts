@@ -18,6 +18,15 @@ export const ANN_SLACK_TS = `${PREFIX}/slack-ts`;
 /** The thread reply that carries the Tear down button, so `/tycho down` can remove that button too. */
 export const ANN_SLACK_READY_TS = `${PREFIX}/slack-ready-ts`;
 
+/**
+ * What Tycho checked before it called the system ready: "public" (the URL it hands out),
+ * "cluster" (the Service's in-cluster address) or "none", and whether it answered. Written once,
+ * on the first serving, so every replica reports the same and a later loss reads as "unready".
+ */
+export const ANN_URL_CHECK = `${PREFIX}/url-check`;
+/** Who asked for the teardown, written just before the delete so the DELETED event carries it. */
+export const ANN_DELETED_BY = `${PREFIX}/deleted-by`;
+
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 export function systemSelector(name: string): string {
   return `${MANAGED_SELECTOR},${LABEL_SYSTEM}=${name}`;

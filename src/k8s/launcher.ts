@@ -2,13 +2,15 @@
  * The one launcher. Slack, REST and the CLI all call this. Kubernetes holds all state:
  * labels and annotations on the Deployment are the only record of a system.
  */
-import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as L from './labels.js';
 import { buildDeployment, buildService } from './manifests.js';
-import { bestVerdict, STAGE_ORDER, type PodVerdict } from './pod-verdict.js';
-import { resolveUrl } from './url.js';
+import { STAGE_ORDER, type PodVerdict } from './pod-verdict.js';
+import { clusterAddress, resolveUrl } from './url.js';
 import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
-import { watchUntil } from './watch.js';
+import { LiveView } from './view/live-view.js';
+import { podsOf, systemState, type SystemState } from './view/system-model.js';
+import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict } from './url-probe.js';
 import { checkLaunchSpec } from './validate.js';
 import {
   ContainerConfigError,
@@ -21,9 +23,12 @@ import {
   TornDownWhileLaunching,
   TychoError,
   Unschedulable,
+  Forbidden,
+  ClusterUnreachable,
 } from './errors.js';
 import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { LauncherConfig } from '../config.js';
 import type { Backend, UpOptions } from './backend.js';
 
 export type OnFailure = 'keep' | 'delete';
@@ -36,6 +41,36 @@ export interface LauncherOptions {
   onFailure?: OnFailure;
   /** How long `down` waits for pods to finish terminating before it reports success anyway. */
   deleteWaitSeconds?: number;
+  /** The server's shared live view of the namespace; without one, each operation follows its system with a short-lived view. */
+  view?: LiveView;
+  /** Which address to open before calling a system ready (see url-probe.ts). */
+  urlCheck?: UrlCheckMode;
+  urlCheckSeconds?: number;
+  /** Tycho runs in a pod: node and load-balancer URLs may be unreachable from here. */
+  inCluster?: boolean;
+}
+
+/** The pod's own failure, as the coded error each front end knows how to explain. */
+function failureError(spec: LaunchSpec, f: NonNullable<PodVerdict['failure']>): TychoError {
+  if (f.kind === 'image') return new ImagePullFailed(spec.name, spec.image, f.reason, f.detail);
+  if (f.kind === 'crash') return new CrashLooping(spec.name, f.reason, f.detail);
+  if (f.kind === 'config') return new ContainerConfigError(spec.name, f.reason, f.detail);
+  return new Unschedulable(spec.name, f.detail);
+}
+
+/** The launcher options an operator configures (the server and the CLI build launchers the same way). */
+export function launcherOptionsFrom(cfg: LauncherConfig, namespace: string): LauncherOptions {
+  return {
+    namespace,
+    serviceType: cfg.serviceType,
+    ...(cfg.publicHost ? { publicHost: cfg.publicHost } : {}),
+    readyTimeoutSeconds: cfg.readyTimeoutSeconds,
+    onFailure: cfg.onFailure,
+    urlCheck: cfg.urlCheck,
+    urlCheckSeconds: cfg.urlCheckSeconds,
+    // The service account's environment: Tycho runs in a pod.
+    inCluster: !!process.env.KUBERNETES_SERVICE_HOST,
+  };
 }
 
 export class Launcher implements Backend {
@@ -44,6 +79,7 @@ export class Launcher implements Backend {
   private readonly serviceType: ServiceType;
   private readonly readyTimeout: number;
   private readonly onFailure: OnFailure;
+  private readonly view: LiveView | undefined;
 
   constructor(
     kc: KubeConfig,
@@ -54,10 +90,13 @@ export class Launcher implements Backend {
     this.serviceType = opts.serviceType ?? 'NodePort';
     this.readyTimeout = opts.readyTimeoutSeconds ?? 300;
     this.onFailure = opts.onFailure ?? 'keep';
+    this.view = opts.view;
   }
 
   /** Used by /readyz: any cheap authorised call in our namespace proves the cluster is reachable. */
   async ping(): Promise<void> {
+    if (this.view?.problem) throw new Forbidden(this.view.problem);
+    if (this.view && !this.view.synced) throw new ClusterUnreachable('Tycho is still reading the cluster into its live view.');
     await kube('reach the cluster', () => this.c.core.listNamespacedService({ namespace: this.namespace, limit: 1, labelSelector: L.MANAGED_SELECTOR }));
   }
 
@@ -90,70 +129,80 @@ export class Launcher implements Backend {
 
     if (o.wait === false) return this.describe(created, service, []);
 
-    let pods: V1Pod[];
     try {
-      pods = await this.waitForReady(spec, o);
+      return await this.withView(spec.name, (view) => this.followLaunch(view, created.metadata!.uid!, spec, o));
     } catch (e) {
-      if (this.onFailure === 'delete') await this.down(spec.name).catch(() => undefined);
+      if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.down(spec.name).catch(() => undefined);
       if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
       throw e;
     }
-    // The LoadBalancer address and nodePort live on the Service; re-read it once.
-    const fresh = await kube('read the Service', () => this.c.core.readNamespacedService({ namespace, name: spec.name }));
-    const dep = await kube('read the Deployment', () => this.c.apps.readNamespacedDeployment({ namespace, name: spec.name }));
-    return this.describe(dep, fresh, pods);
   }
 
-  private waitForReady(spec: LaunchSpec, o: UpOptions): Promise<V1Pod[]> {
+  /**
+   * Follows one launch on the live view until its URL answers (or it fails, is torn down, or
+   * times out). Reads the shared cache; opens no watch of its own.
+   */
+  private async followLaunch(view: LiveView, uid: string, spec: LaunchSpec, o: UpOptions): Promise<SystemInfo> {
     const seconds = o.timeoutSeconds ?? this.readyTimeout;
     const ac = new AbortController();
-    let last: PodVerdict = { stage: 'created', describe: 'waiting for a pod' };
-    const timer = setTimeout(() => ac.abort(new Timeout(spec.name, seconds, last.describe)), seconds * 1000);
+    let last = 'waiting for a pod';
+    const timer = setTimeout(() => ac.abort(new Timeout(spec.name, seconds, last)), seconds * 1000);
     let reported: Stage = 'created';
-    const selector = L.systemSelector(spec.name);
-    const ready = watchUntil<V1Pod, V1Pod[]>({
-      kc: this.c.kc,
-      path: `/api/v1/namespaces/${this.namespace}/pods`,
-      labelSelector: selector,
-      list: () => this.c.core.listNamespacedPod({ namespace: this.namespace, labelSelector: selector }),
-      signal: ac.signal,
-      onChange: (pods) => {
-        const v = bestVerdict(pods);
-        last = v;
-        if (v.failure) {
-          const { kind, reason, detail } = v.failure;
-          if (kind === 'image') throw new ImagePullFailed(spec.name, spec.image, reason, detail);
-          if (kind === 'crash') throw new CrashLooping(spec.name, reason, detail);
-          if (kind === 'config') throw new ContainerConfigError(spec.name, reason, detail);
-          throw new Unschedulable(spec.name, detail);
-        }
-        // Progress only moves forward: a pod being replaced must not read as "created" again.
-        if (STAGE_ORDER.indexOf(v.stage) > STAGE_ORDER.indexOf(reported)) {
-          reported = v.stage;
-          o.onProgress?.(v.stage, { describe: v.describe });
-        }
-        return v.stage === 'ready' ? pods : undefined;
-      },
-    });
-    // A teardown from another front end while we wait ends the wait at once, not at the timeout.
-    const tornDown = watchUntil<V1Deployment, never>({
-      kc: this.c.kc,
-      path: `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
-      fieldSelector: `metadata.name=${spec.name}`,
-      list: () => this.c.apps.listNamespacedDeployment({ namespace: this.namespace, fieldSelector: `metadata.name=${spec.name}` }),
-      signal: ac.signal,
-      onChange: (deps) => {
-        if (deps.length === 0 || deps[0]!.metadata?.deletionTimestamp) throw new TornDownWhileLaunching(spec.name);
-        return undefined;
-      },
-    });
-    return Promise.race([ready, tornDown]).finally(() => {
+    try {
+      const serving = await view.waitFor(
+        spec.name,
+        (s) => {
+          if (view.isGone(uid) || (s && s.uid !== uid)) throw new TornDownWhileLaunching(spec.name);
+          if (!s || s.uid !== uid) return undefined; // not in the cache yet
+          if (s.stage === 'terminating') throw new TornDownWhileLaunching(spec.name);
+          last = s.describe;
+          if (s.stage === 'failed' && s.failure) throw failureError(spec, s.failure);
+          // Progress only moves forward: a pod being replaced must not read as "created" again.
+          const stage: Stage = s.stage === 'unready' ? 'started' : s.stage;
+          if (STAGE_ORDER.indexOf(stage) > STAGE_ORDER.indexOf(reported)) {
+            reported = stage;
+            o.onProgress?.(stage, { describe: s.describe });
+          }
+          return s.stage === 'ready' ? s : undefined;
+        },
+        ac.signal,
+      );
+      const verdict = await this.checkUrl(serving, ac.signal);
+      const annotations = { [L.ANN_URL_CHECK]: JSON.stringify(verdict) };
+      // One merged patch records the verdict, so every replica (and `status`) reports the same.
+      const dep = await this.patchAnnotations(spec.name, annotations).catch(() => serving.deployment);
+      return this.describe(dep, serving.service, serving.pods, serving.endpoints);
+    } finally {
       clearTimeout(timer);
-      // Ends the other watch; its rejection is expected and must not go unhandled.
-      ac.abort(new Error('done'));
-      ready.catch(() => undefined);
-      tornDown.catch(() => undefined);
-    });
+    }
+  }
+
+  /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */
+  private async checkUrl(s: SystemState, signal: AbortSignal): Promise<UrlVerdict> {
+    const publicUrl = s.service ? resolveUrl(s.service, s.servingPods, this.opts.publicHost) : null;
+    const clusterUrl = s.service ? clusterAddress(s.service) : null;
+    const { checked, url } = urlToCheck(this.opts.urlCheck ?? 'auto', publicUrl, clusterUrl, this.opts.inCluster ?? false);
+    if (checked === 'none') return { checked, verified: false, reason: 'URL checks are turned off (TYCHO_URL_CHECK=off)' };
+    if (!url) return { checked, verified: false, reason: 'no address is known for it yet' };
+    const r = await probeUrl(url, { totalSeconds: this.opts.urlCheckSeconds ?? 20, signal });
+    return r.ok ? { checked, verified: true } : { checked, verified: false, reason: r.reason ?? 'it did not answer' };
+  }
+
+  /**
+   * The shared live view when this launcher has one (the server), else a short-lived one that
+   * follows just this system (the CLI's one-shot process).
+   */
+  private async withView<R>(name: string, fn: (view: LiveView) => Promise<R>): Promise<R> {
+    if (this.view) return fn(this.view);
+    const view = new LiveView(this.c.kc, this.namespace, { labelSelector: L.systemSelector(name) });
+    try {
+      await view.start().catch((e: unknown) => {
+        throw view.problem ? new Forbidden(view.problem) : toTychoError(e, 'follow the system');
+      });
+      return await fn(view);
+    } finally {
+      await view.stop();
+    }
   }
 
   private async nameInUse(name: string): Promise<NameInUse> {
@@ -170,59 +219,74 @@ export class Launcher implements Backend {
   /**
    * Removes the system. Missing objects are fine (a half-removed system is finished off),
    * but a name with nothing of Tycho's behind it is NotFound. Returns what was removed.
+   * Who asked is written on the Deployment first, and the delete carries that resourceVersion as
+   * a precondition, so the DELETED event everyone sees says who tore it down.
    */
-  async down(name: string): Promise<SystemInfo> {
+  async down(name: string, by = 'someone using Tycho'): Promise<SystemInfo> {
     const namespace = this.namespace;
-    const [info] = await this.query(L.systemSelector(name));
-    const svc = await kube('read the Service', () => ignoreNotFound(this.c.core.readNamespacedService({ namespace, name })));
+    const dep = await kube('read the Deployment', () => ignoreNotFound(this.c.apps.readNamespacedDeployment({ namespace, name })));
+    const depIsOurs = dep?.metadata?.labels?.[L.LABEL_MANAGED_BY] === L.MANAGED_BY_VALUE;
+    const svc = depIsOurs ? undefined : await kube('read the Service', () => ignoreNotFound(this.c.core.readNamespacedService({ namespace, name })));
     const svcIsOurs = svc?.metadata?.labels?.[L.LABEL_MANAGED_BY] === L.MANAGED_BY_VALUE;
-    if (!info && !svcIsOurs) throw new NotFound(name);
-
-    if (svcIsOurs) {
+    if (!depIsOurs) {
+      if (!svcIsOurs) throw new NotFound(name);
+      // A Service left without its Deployment: finish it off.
       await kube('delete the Service', () => ignoreNotFound(this.c.core.deleteNamespacedService({ namespace, name })));
+      return this.describe(undefined, svc, []);
     }
-    if (info) {
-      await kube('delete the Deployment', () => ignoreNotFound(this.deleteDeployment(name, 'Foreground')));
-      await this.waitUntilGone(name);
-    }
-    return info ?? this.describe(undefined, svc, []);
+    const info = this.describe(dep, undefined, []);
+    const uid = dep!.metadata!.uid!;
+    await this.withView(name, async (view) => {
+      const marked = await this.patchAnnotations(name, { [L.ANN_DELETED_BY]: by }).catch((e: unknown) => {
+        if (e instanceof NotFound) return undefined;
+        throw e;
+      });
+      if (marked) {
+        await kube('delete the Deployment', () =>
+          ignoreNotFound(
+            this.c.apps.deleteNamespacedDeployment({
+              namespace,
+              name,
+              propagationPolicy: 'Foreground',
+              body: { propagationPolicy: 'Foreground', preconditions: { uid, resourceVersion: marked.metadata?.resourceVersion } },
+            }),
+          ).catch((e: unknown) => {
+            // Changed since we marked it (e.g. a controller's status write): delete it anyway.
+            if (e instanceof TychoError || !isConflict(e)) throw e;
+            return this.c.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground', body: { propagationPolicy: 'Foreground', preconditions: { uid } } });
+          }),
+        );
+      }
+      // The Service is the Deployment's child and would go with it; deleting it now stops the URL at once.
+      await kube('delete the Service', () => ignoreNotFound(this.c.core.deleteNamespacedService({ namespace, name })));
+      await this.waitUntilGone(view, name, uid);
+    });
+    return info;
   }
 
   /** Foreground deletion keeps the Deployment until its ReplicaSets and Pods are gone. */
-  private async waitUntilGone(name: string): Promise<void> {
+  private async waitUntilGone(view: LiveView, name: string, uid: string): Promise<void> {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error('still terminating')), (this.opts.deleteWaitSeconds ?? 60) * 1000);
-    const selector = L.systemSelector(name);
-    await watchUntil<V1Pod, true>({
-      kc: this.c.kc,
-      path: `/api/v1/namespaces/${this.namespace}/pods`,
-      labelSelector: selector,
-      list: () => this.c.core.listNamespacedPod({ namespace: this.namespace, labelSelector: selector }),
-      signal: ac.signal,
-      onChange: (pods) => (pods.length === 0 ? true : undefined),
-    })
-      .then(() =>
-        watchUntil<V1Deployment, true>({
-          kc: this.c.kc,
-          path: `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
-          fieldSelector: `metadata.name=${name}`,
-          list: () => this.c.apps.listNamespacedDeployment({ namespace: this.namespace, fieldSelector: `metadata.name=${name}` }),
-          signal: ac.signal,
-          onChange: (deps) => (deps.length === 0 ? true : undefined),
-        }),
+    let seen = false;
+    await view
+      .waitFor(
+        name,
+        (s) => {
+          if (s?.uid === uid) seen = true;
+          return view.isGone(uid) || (s !== undefined && s.uid !== uid) || (s === undefined && seen) ? true : undefined;
+        },
+        ac.signal,
       )
       // Still terminating after the wait: the objects are marked for deletion and will go.
       .catch(() => undefined)
       .finally(() => clearTimeout(timer));
   }
 
-  /**
-   * Adds Tycho annotations to a running system's Deployment (e.g. where its Slack "Ready"
-   * message lives, known only after launch). A merge patch: other annotations are kept.
-   */
-  async annotate(name: string, annotations: Record<string, string>): Promise<void> {
+  /** A merge patch of Tycho annotations; other annotations are kept. Returns the Deployment. */
+  private async patchAnnotations(name: string, annotations: Record<string, string>): Promise<V1Deployment> {
     try {
-      await this.c.apps.patchNamespacedDeployment(
+      return await this.c.apps.patchNamespacedDeployment(
         { namespace: this.namespace, name, body: { metadata: { annotations } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
@@ -232,49 +296,73 @@ export class Launcher implements Backend {
     }
   }
 
+  /**
+   * Adds Tycho annotations to a running system's Deployment (e.g. where its Slack "Ready"
+   * message lives, known only after launch). A merge patch: other annotations are kept.
+   */
+  async annotate(name: string, annotations: Record<string, string>): Promise<void> {
+    await this.patchAnnotations(name, annotations);
+  }
+
+  /**
+   * From the live view once it has synced (no API call); a miss does one GET before saying "no
+   * such system", so a launch made a moment ago on another replica is never reported missing.
+   */
   async status(name: string): Promise<SystemInfo> {
+    if (this.view?.synced) {
+      const s = this.view.system(name);
+      if (s) return this.describe(s.deployment, s.service, s.pods, s.endpoints);
+      const d = await kube('read the Deployment', () => ignoreNotFound(this.c.apps.readNamespacedDeployment({ namespace: this.namespace, name })));
+      if (d?.metadata?.labels?.[L.LABEL_MANAGED_BY] !== L.MANAGED_BY_VALUE) throw new NotFound(name);
+      return this.describe(d, undefined, []);
+    }
     const [info] = await this.query(L.systemSelector(name));
     if (!info) throw new NotFound(name);
     return info;
   }
 
-  /** Three API calls, however many systems there are. */
+  /** The live view's systems once synced; before that, four API calls however many systems. */
   async list(): Promise<SystemInfo[]> {
+    if (this.view?.synced) return this.view.systems().map((s) => this.describe(s.deployment, s.service, s.pods, s.endpoints)).sort((a, b) => a.created.localeCompare(b.created));
     return this.query(L.MANAGED_SELECTOR);
   }
 
   private async query(labelSelector: string): Promise<SystemInfo[]> {
     const namespace = this.namespace;
-    const [deps, svcs, pods] = await Promise.all([
+    const [deps, svcs, pods, eps] = await Promise.all([
       kube('list Deployments', () => this.c.apps.listNamespacedDeployment({ namespace, labelSelector })),
       kube('list Services', () => this.c.core.listNamespacedService({ namespace, labelSelector })),
       kube('list Pods', () => this.c.core.listNamespacedPod({ namespace, labelSelector })),
+      // Endpoints say whether the Service routes to a ready pod: what "ready" means (system-model.ts).
+      kube('list Endpoints', () => this.c.core.listNamespacedEndpoints({ namespace, labelSelector })),
     ]);
     const svcByName = new Map(svcs.items.map((s) => [s.metadata?.name, s]));
+    const epByName = new Map(eps.items.map((e) => [e.metadata?.name, e]));
     return deps.items
       .map((d) => {
         const name = d.metadata?.name ?? '';
-        const mine = pods.items.filter((p) => p.metadata?.labels?.[L.LABEL_SYSTEM] === name);
-        return this.describe(d, svcByName.get(name), mine);
+        return this.describe(d, svcByName.get(name), podsOf(d, pods.items), epByName.get(name));
       })
       .sort((a, b) => a.created.localeCompare(b.created));
   }
 
-  private describe(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[]): SystemInfo {
+  private describe(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], endpoints?: V1Endpoints): SystemInfo {
     const meta = d?.metadata ?? svc?.metadata ?? {};
     const a = meta.annotations ?? {};
     const container = d?.spec?.template.spec?.containers[0];
-    const v = bestVerdict(pods);
-    const ready = (d?.status?.readyReplicas ?? 0) >= 1 || v.stage === 'ready';
+    const state: SystemState | undefined = d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(endpoints ? { endpoints } : {}) }) : undefined;
+    const ready = state?.stage === 'ready';
+    const urlCheck = parseUrlCheck(a[L.ANN_URL_CHECK]);
     return {
       name: meta.name ?? '',
       namespace: meta.namespace ?? this.namespace,
       image: container?.image ?? '',
       ports: (svc?.spec?.ports ?? []).map((p) => ({ port: p.port, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
-      url: svc ? resolveUrl(svc, pods, this.opts.publicHost) : null,
+      url: svc ? resolveUrl(svc, state?.servingPods.length ? state.servingPods : pods, this.opts.publicHost) : null,
       ready,
-      stage: d?.metadata?.deletionTimestamp ? 'terminating' : ready ? 'ready' : v.failure ? 'failed' : v.stage,
-      ...(ready ? {} : { reason: v.describe }),
+      stage: state?.stage ?? 'terminating',
+      ...(ready ? {} : { reason: state?.describe ?? 'its Deployment is gone' }),
+      ...(urlCheck ? { urlCheck } : {}),
       owner: a[L.ANN_OWNER] ?? '',
       ownerId: a[L.ANN_OWNER_ID] ?? '',
       origin: a[L.ANN_ORIGIN] ?? '',
@@ -284,4 +372,17 @@ export class Launcher implements Backend {
       annotations: Object.fromEntries(Object.entries(a).filter(([k]) => k.startsWith(`${L.PREFIX}/`))),
     };
   }
+}
+
+function parseUrlCheck(text: string | undefined): UrlVerdict | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as Partial<UrlVerdict>;
+    if ((v.checked === 'public' || v.checked === 'cluster' || v.checked === 'none') && typeof v.verified === 'boolean') {
+      return { checked: v.checked, verified: v.verified, ...(typeof v.reason === 'string' ? { reason: v.reason } : {}) };
+    }
+  } catch {
+    // someone else's edit of our annotation: report nothing rather than fail
+  }
+  return undefined;
 }

@@ -35,7 +35,8 @@ export interface LaunchSpec {
   annotations?: Record<string, string>;
 }
 
-export type Stage = 'created' | 'scheduled' | 'pulling' | 'started' | 'ready' | 'terminating' | 'failed';
+/** `unready`: it served once (its URL was checked) and no longer does. */
+export type Stage = 'created' | 'scheduled' | 'pulling' | 'started' | 'ready' | 'unready' | 'terminating' | 'failed';
 
 export interface SystemInfo {
   name: string;
@@ -53,6 +54,8 @@ export interface SystemInfo {
   created: string;
   expires: string | null;
   command?: string;
+  /** What Tycho opened before it called the system ready, and whether it answered. */
+  urlCheck?: { checked: 'public' | 'cluster' | 'none'; verified: boolean; reason?: string };
   annotations: Record<string, string>;
 }
 

@@ -31,3 +31,10 @@ export function resolveUrl(svc: V1Service, pods: V1Pod[], publicHost?: string): 
   const ns = svc.metadata?.namespace;
   return name && ns ? hostPort(`${name}.${ns}.svc.cluster.local`, first.port) : null;
 }
+
+/** The Service's address inside the cluster (its ClusterIP), for checks made from a pod. */
+export function clusterAddress(svc: V1Service): string | null {
+  const first = svc.spec?.ports?.[0];
+  const ip = svc.spec?.clusterIP;
+  return first && ip && ip !== 'None' ? hostPort(ip, first.port) : null;
+}

@@ -15,7 +15,8 @@
  *
  * It also serves, on 127.0.0.1, pod logs for `kubectl logs` (through the API server, which
  * calls the node's kubelet port) and a small page on the nodePort of every NodePort Service
- * with a Ready pod here, so the URLs the product hands out can really be opened.
+ * whose Endpoints list a ready pod (as kube-proxy routes), so the URLs the product hands out
+ * can really be opened.
  */
 import {
   ApiException,
@@ -32,6 +33,7 @@ import {
   type V1PodCondition,
   type V1PodStatus,
   type V1Service,
+  type V1Endpoints,
 } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -173,14 +175,6 @@ function configRefMessage(c: V1Container): string {
     if (e.configMapRef?.name) return `configmap "${e.configMapRef.name}" not found`;
   }
   return 'secret "app-config" not found';
-}
-
-function isReady(p: V1Pod): boolean {
-  return !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
-function selects(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
-  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
 function escapeHtml(s: string): string {
@@ -647,20 +641,25 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     }
   }
 
+  /**
+   * Like kube-proxy: a NodePort routes only to the ready addresses of the Service's Endpoints,
+   * which the endpoints controller fills in after the pod turns Ready. So a URL answers only
+   * once the real cluster would route it, not the moment the pod is Ready.
+   */
   function desiredPorts(): Map<number, PortTarget> {
     const desired = new Map<number, PortTarget>();
-    const pods = podInformer.list().filter((p) => !p.metadata?.deletionTimestamp && isReady(p));
     for (const svc of serviceInformer.list()) {
       const type = svc.spec?.type;
-      const selector = svc.spec?.selector;
       const ns = svc.metadata?.namespace ?? '';
       const name = svc.metadata?.name ?? '';
-      if ((type !== 'NodePort' && type !== 'LoadBalancer') || !selector || !Object.keys(selector).length) continue;
-      const pod = pods.find((p) => p.metadata?.namespace === ns && selects(selector, p.metadata?.labels));
-      if (!pod) continue;
-      const image = pod.spec?.containers[0]?.image ?? '';
+      if (type !== 'NodePort' && type !== 'LoadBalancer') continue;
+      const ep = endpointsInformer.get(name, ns);
+      const address = ep?.subsets?.flatMap((s) => s.addresses ?? []).find((a) => a.targetRef?.kind === 'Pod');
+      if (!address) continue;
+      const pod = podInformer.get(address.targetRef?.name ?? '', ns);
+      const image = pod?.spec?.containers[0]?.image ?? '';
       for (const port of svc.spec?.ports ?? []) {
-        if (port.nodePort) desired.set(port.nodePort, { key: `${ns}/${name}`, service: name, namespace: ns, pod: pod.metadata?.name ?? '', image });
+        if (port.nodePort) desired.set(port.nodePort, { key: `${ns}/${name}`, service: name, namespace: ns, pod: address.targetRef?.name ?? '', image });
       }
     }
     return desired;
@@ -711,7 +710,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
 
   // ---- watches ----
   const retryTimers = new Set<NodeJS.Timeout>();
-  function keepWatching<T extends V1Pod | V1Service>(what: string, inf: ListWatch<T>): void {
+  function keepWatching<T extends V1Pod | V1Service | V1Endpoints>(what: string, inf: ListWatch<T>): void {
     inf.on('error', (err: unknown) => {
       if (stopped) return;
       log(`${what} watch ended: ${errText(err)}; reconnecting`);
@@ -726,12 +725,15 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   const fieldSelector = `spec.nodeName=${nodeName}`;
   const podInformer = new ListWatch<V1Pod>('/api/v1/pods', new Watch(kc), () => core.listPodForAllNamespaces({ fieldSelector }), false, undefined, fieldSelector);
   const serviceInformer = new ListWatch<V1Service>('/api/v1/services', new Watch(kc), () => core.listServiceForAllNamespaces(), false);
+  const endpointsInformer = new ListWatch<V1Endpoints>('/api/v1/endpoints', new Watch(kc), () => core.listEndpointsForAllNamespaces(), false);
   podInformer.on('add', onPod);
   podInformer.on('update', onPod);
   podInformer.on('delete', onPodDeleted);
   keepWatching('pod', podInformer);
   for (const verb of ['add', 'update', 'delete'] as const) serviceInformer.on(verb, () => requestReconcile());
   keepWatching('service', serviceInformer);
+  for (const verb of ['add', 'update', 'delete'] as const) endpointsInformer.on(verb, () => requestReconcile());
+  keepWatching('endpoints', endpointsInformer);
 
   let heartbeat: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
@@ -741,7 +743,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     clearTimeout(reconcileTimer);
     for (const t of retryTimers) clearTimeout(t);
     for (const sim of sims.values()) for (const t of sim.timers) clearTimeout(t);
-    await Promise.all([podInformer.stop(), serviceInformer.stop()]);
+    await Promise.all([podInformer.stop(), serviceInformer.stop(), endpointsInformer.stop()]);
     while (reconciling) await new Promise((r) => setTimeout(r, 10));
     await reconcileOnce(); // closes every nodePort listener
     for (const res of follows) res.end();
@@ -751,6 +753,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   try {
     await ensureNode();
     await serviceInformer.start();
+    await endpointsInformer.start();
     await podInformer.start();
   } catch (err) {
     await stop();

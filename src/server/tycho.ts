@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
-import { Launcher } from '../k8s/launcher.js';
+import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
+import { LiveView } from '../k8s/view/live-view.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
 import { mountApi } from '../api/routes.js';
 import { startBot, type RunningBot } from '../bot/app.js';
@@ -34,14 +35,18 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     stopLocal = local.stop;
   }
   const namespace = resolveNamespace(cluster.kc, config.namespace);
-  const launcher = new Launcher(cluster.kc, {
-    namespace,
-    serviceType: config.serviceType,
-    ...(config.publicHost ? { publicHost: config.publicHost } : {}),
-    readyTimeoutSeconds: config.readyTimeoutSeconds,
-    onFailure: config.onFailure,
-  });
   log.info('using cluster', { source: cluster.source, server: cluster.kc.getCurrentCluster()?.server, namespace });
+  // One live view of the namespace: every wait, status and list reads it (src/k8s/view).
+  const view = new LiveView(cluster.kc, namespace, {
+    onRestart: (kind, why, delayMs) => log.warn('watch restarting', { kind, why, delayMs: Math.round(delayMs) }),
+  });
+  view.on('fatal', (problem) => log.error(problem));
+  // Not awaited: the server answers /readyz with 503 until the view has synced (or says why not).
+  void view.start().then(
+    () => log.info('live view synced', { namespace }),
+    () => undefined,
+  );
+  const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view });
 
   const http = createHttpApp({ cluster: launcher, log });
   // Slack first: POST /slack/events must see the raw body (for its signature) before any
@@ -68,6 +73,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     launcher,
     async stop() {
       await bot?.stop();
+      await view.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await stopLocal?.();

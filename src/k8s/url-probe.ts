@@ -1,0 +1,78 @@
+/**
+ * "Ready" means the URL answers. A pod's Ready condition comes before the endpoints controller,
+ * kube-proxy and any ingress route traffic to it, so before Tycho hands a URL out it opens a
+ * fresh connection to it and sends one request. Any HTTP answer counts (401, 404 and 302
+ * included): the app is reachable, what it says is its own business. No redirect is followed
+ * and TLS is not checked.
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export type UrlCheckMode = 'auto' | 'public' | 'cluster' | 'off';
+/** What was checked: the URL handed out, the Service's in-cluster address, or nothing. */
+export type UrlChecked = 'public' | 'cluster' | 'none';
+
+export interface UrlVerdict {
+  checked: UrlChecked;
+  verified: boolean;
+  /** Why it was not verified, in words. */
+  reason?: string;
+}
+
+export interface ProbeOptions {
+  /** Total time to keep trying, in seconds. */
+  totalSeconds: number;
+  /** Per attempt. */
+  attemptTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** One attempt: resolves with the HTTP status, or rejects with why there was none. */
+export function probeOnce(url: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+      u,
+      // agent: false → a fresh connection, never a pooled one that worked a moment ago.
+      { method: 'GET', agent: false, timeout: timeoutMs, rejectUnauthorized: false, headers: { 'user-agent': 'tycho-url-check', connection: 'close' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code ?? e.message)));
+    req.end();
+  });
+}
+
+/** Tries with backoff until an answer or the time is up. */
+export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: boolean; reason?: string }> {
+  const deadline = Date.now() + o.totalSeconds * 1000;
+  let delay = 50;
+  let last = '';
+  for (;;) {
+    if (o.signal?.aborted) return { ok: false, reason: 'the check was cancelled' };
+    try {
+      await probeOnce(url, Math.min(o.attemptTimeoutMs ?? 1000, Math.max(100, deadline - Date.now())));
+      return { ok: true };
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    if (Date.now() + delay > deadline) return { ok: false, reason: `it did not answer within ${o.totalSeconds} s (${last})` };
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 2000);
+  }
+}
+
+/**
+ * Which address to check. `auto`: the URL handed out, unless Tycho runs inside the cluster and
+ * that URL is a node or load-balancer address it may not reach from its pod (hairpin, private
+ * node IPs); then the Service's in-cluster address.
+ */
+export function urlToCheck(mode: UrlCheckMode, publicUrl: string | null, clusterUrl: string | null, inCluster: boolean): { checked: UrlChecked; url: string | null } {
+  if (mode === 'off') return { checked: 'none', url: null };
+  if (mode === 'cluster' || (mode === 'auto' && inCluster)) return { checked: 'cluster', url: clusterUrl };
+  return { checked: 'public', url: publicUrl };
+}

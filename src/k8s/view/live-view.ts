@@ -1,0 +1,274 @@
+/**
+ * The live view of one namespace: informers over Tycho's own Deployments, Pods, Services and
+ * Endpoints, and the systems they make up. Every wait reads this cache (KubeSpawner's shared
+ * reflector), so a server holds four watches however many launches are in flight, and
+ * `status`/`list` cost no API call once it has synced.
+ *
+ * It emits one `transition` per real change of a system's stage, keyed by the Deployment's UID,
+ * not one per watch event. Informer handlers only enqueue the system's name; a reconcile
+ * then reads the cache, so a burst of watch events is one evaluation.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1Endpoints,
+  type V1Pod,
+  type V1Service,
+} from '@kubernetes/client-node';
+import * as L from '../labels.js';
+import { toTychoError } from '../kube.js';
+import { ClusterUnreachable, Forbidden } from '../errors.js';
+import { SupervisedInformer } from './supervised-informer.js';
+import { podsOf, systemState, type SystemState } from './system-model.js';
+import type { Stage } from '../spec.js';
+
+export type LiveStage = Stage | 'gone';
+
+export interface Transition {
+  uid: string;
+  name: string;
+  from: LiveStage | undefined;
+  to: LiveStage;
+  /** The state after the change; for `gone`, the last state seen before it went. */
+  state: SystemState;
+}
+
+export interface LiveViewOptions {
+  /** Defaults to every system Tycho manages; the CLI narrows it to the one system it follows. */
+  labelSelector?: string;
+  watchTimeoutSeconds?: number;
+  backoffMaxMs?: number;
+  onRestart?: (kind: string, why: string, delayMs: number) => void;
+}
+
+type Waiter = () => boolean;
+
+export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [string] }> {
+  private readonly deployments: SupervisedInformer<V1Deployment>;
+  private readonly pods: SupervisedInformer<V1Pod>;
+  private readonly services: SupervisedInformer<V1Service>;
+  private readonly endpoints: SupervisedInformer<V1Endpoints>;
+  private readonly all: SupervisedInformer<KubernetesObject>[];
+  /** Last stage seen per Deployment UID, and the state it was seen in (for `gone`). */
+  private readonly known = new Map<string, SystemState>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly dirty = new Set<string>();
+  /** Deployment UIDs seen deleted, so a wait can tell "gone" from "not in the cache yet". */
+  private readonly goneUids = new Set<string>();
+  private flushScheduled = false;
+  private started = false;
+  /** Set when Kubernetes refused a watch: retrying cannot help, /readyz says why. */
+  problem: string | undefined;
+
+  constructor(
+    kc: KubeConfig,
+    readonly namespace: string,
+    opts: LiveViewOptions = {},
+  ) {
+    super();
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const labelSelector = opts.labelSelector ?? L.MANAGED_SELECTOR;
+    const ns = namespace;
+    const common = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) =>
+      new SupervisedInformer<T>({
+        kc,
+        path,
+        labelSelector,
+        list: list as never,
+        onChange: (obj, verb) => {
+          if (verb === 'delete' && kind === 'deployments') this.rememberGone(obj.metadata?.uid);
+          this.enqueue(systemNameOf(obj));
+        },
+        onResync: () => this.enqueueEverything(),
+        onFatal: (err, status) => this.fail(err, status, path, kind),
+        ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
+        ...(opts.backoffMaxMs ? { backoffMaxMs: opts.backoffMaxMs } : {}),
+        ...(opts.onRestart ? { onRestart: (why: string, delayMs: number) => opts.onRestart!(kind, why, delayMs) } : {}),
+      });
+    this.deployments = common('deployments', `/apis/apps/v1/namespaces/${ns}/deployments`, () => apps.listNamespacedDeployment({ namespace: ns, labelSelector }));
+    this.pods = common('pods', `/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns, labelSelector }));
+    this.services = common('services', `/api/v1/namespaces/${ns}/services`, () => core.listNamespacedService({ namespace: ns, labelSelector }));
+    // Endpoints inherit the Service's labels, so the same selector finds them.
+    this.endpoints = common('endpoints', `/api/v1/namespaces/${ns}/endpoints`, () => core.listNamespacedEndpoints({ namespace: ns, labelSelector }));
+    this.all = [this.deployments, this.pods, this.services, this.endpoints] as SupervisedInformer<KubernetesObject>[];
+  }
+
+  /** Starts the informers and resolves once all four have listed; rejects if one is refused. */
+  async start(): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      for (const i of this.all) i.start();
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onFatal = (why: string) => reject(new Error(why));
+      if (this.problem) return reject(new Error(this.problem));
+      this.once('fatal', onFatal);
+      void Promise.all(this.all.map((i) => i.whenSynced())).then(() => {
+        this.off('fatal', onFatal);
+        resolve();
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await Promise.all(this.all.map((i) => i.stop()));
+    for (const set of this.waiters.values()) for (const w of set) w();
+  }
+
+  get synced(): boolean {
+    return this.all.every((i) => i.synced);
+  }
+
+  /** The current system of that name, read from the cache. */
+  system(name: string): SystemState | undefined {
+    const d = this.deployments.get(name, this.namespace);
+    return d ? this.stateOf(d) : undefined;
+  }
+
+  systems(): SystemState[] {
+    return this.deployments.list().map((d) => this.stateOf(d));
+  }
+
+  /**
+   * Resolves with the first non-undefined value `test` returns for the system's state (undefined
+   * when there is no such system), evaluated now and after every change to it. Rejects if
+   * `test` throws or the signal aborts. Opens no watch: it reads the shared cache.
+   */
+  waitFor<R>(name: string, test: (state: SystemState | undefined) => R | undefined, signal: AbortSignal): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      let set = this.waiters.get(name);
+      if (!set) this.waiters.set(name, (set = new Set()));
+      const done = () => {
+        set!.delete(check);
+        if (set!.size === 0) this.waiters.delete(name);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      const check: Waiter = () => {
+        if (signal.aborted) return true;
+        if (this.problem || !this.started) {
+          done();
+          reject(this.problem ? new Forbidden(this.problem) : new ClusterUnreachable('Tycho stopped following its systems (shutting down).'));
+          return true;
+        }
+        try {
+          const r = test(this.system(name));
+          if (r === undefined) return false;
+          done();
+          resolve(r);
+        } catch (e) {
+          done();
+          reject(e);
+        }
+        return true;
+      };
+      if (signal.aborted) return reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      set.add(check);
+      check();
+    });
+  }
+
+  /** True once the Deployment with this UID has been seen deleted (recent ones only). */
+  isGone(uid: string): boolean {
+    return this.goneUids.has(uid);
+  }
+
+  private rememberGone(uid: string | undefined): void {
+    if (!uid) return;
+    this.goneUids.add(uid);
+    // Bounded: waits last minutes, so the oldest entries are never asked about again.
+    if (this.goneUids.size > 10_000) this.goneUids.delete(this.goneUids.values().next().value!);
+  }
+
+  private stateOf(d: V1Deployment): SystemState {
+    const name = d.metadata?.name ?? '';
+    const ns = this.namespace;
+    const svc = this.services.get(name, ns);
+    // The Service is the Deployment's child: one left over from an earlier system is not its.
+    const service = svc?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? svc : undefined;
+    const endpoints = service ? this.endpoints.get(name, ns) : undefined;
+    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.pods.list()), ...(endpoints ? { endpoints } : {}) });
+  }
+
+  private enqueue(name: string | undefined): void {
+    if (!name) return;
+    this.dirty.add(name);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private enqueueEverything(): void {
+    for (const s of this.known.values()) this.enqueue(s.name);
+    for (const i of this.all) for (const o of i.list()) this.enqueue(systemNameOf(o));
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const names = [...this.dirty];
+    this.dirty.clear();
+    for (const name of names) {
+      try {
+        this.reconcile(name);
+      } catch {
+        // Never let one system's surprise stop the others; the next change retries it.
+      }
+    }
+  }
+
+  private reconcile(name: string): void {
+    const current = this.system(name);
+    // Any other UID under this name is gone: deleted, or deleted and re-created.
+    for (const [uid, last] of this.known) {
+      if (last.name !== name || uid === current?.uid) continue;
+      this.known.delete(uid);
+      this.rememberGone(uid);
+      this.announce({ uid, name, from: last.stage, to: 'gone', state: last });
+    }
+    if (current) {
+      const last = this.known.get(current.uid);
+      this.known.set(current.uid, current);
+      if (last?.stage !== current.stage) this.announce({ uid: current.uid, name, from: last?.stage, to: current.stage, state: current });
+    }
+    for (const w of [...(this.waiters.get(name) ?? [])]) w();
+  }
+
+  /** A subscriber that throws must not stop the view, nor the other subscribers and waits. */
+  private announce(t: Transition): void {
+    for (const listener of this.listeners('transition') as ((t: Transition) => void)[]) {
+      try {
+        listener(t);
+      } catch {
+        // its own problem; the view goes on
+      }
+    }
+  }
+
+  private fail(err: unknown, status: number, path: string, kind: string): void {
+    // A refused list carries the API server's own words; a refused watch loses them in
+    // client-node, so say what the server would have said.
+    const refusal =
+      err instanceof ApiException
+        ? err
+        : new ApiException(status, 'watch refused', { message: `${kind} is forbidden: cannot watch resource "${kind}" in API group "${path.startsWith('/apis/apps') ? 'apps' : ''}" in the namespace "${this.namespace}"` }, {});
+    this.problem = toTychoError(refusal, 'follow its systems').message;
+    this.emit('fatal', this.problem);
+    for (const set of this.waiters.values()) for (const w of [...set]) w();
+  }
+}
+
+/** Every object Tycho makes carries the system label; Endpoints inherit it from the Service. */
+function systemNameOf(obj: KubernetesObject): string | undefined {
+  return obj.metadata?.labels?.[L.LABEL_SYSTEM] ?? obj.metadata?.name;
+}

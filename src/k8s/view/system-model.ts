@@ -1,0 +1,70 @@
+/**
+ * A system's stage as a pure function of the cached objects: its Deployment, Service, Pods and
+ * Endpoints, plus Tycho's annotations. No clock, no history: every replica that holds the same
+ * objects computes the same stage, and a restarted process picks up where the last one stopped.
+ */
+import type { V1Deployment, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import * as L from '../labels.js';
+import { bestVerdict, type PodVerdict } from '../pod-verdict.js';
+import type { Stage } from '../spec.js';
+
+export interface SystemObjects {
+  deployment: V1Deployment;
+  service?: V1Service;
+  pods: V1Pod[];
+  endpoints?: V1Endpoints;
+}
+
+export interface SystemState extends SystemObjects {
+  uid: string;
+  name: string;
+  stage: Stage;
+  /** Why the stage is what it is, in words, e.g. "pulling the image". */
+  describe: string;
+  failure?: PodVerdict['failure'];
+  /** Ready pods whose IP the Service's Endpoints list as ready: traffic can reach them. */
+  servingPods: V1Pod[];
+}
+
+function isReady(p: V1Pod): boolean {
+  return !p.metadata?.deletionTimestamp && !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** IPs the Service really routes to: the ready addresses of its Endpoints (not notReadyAddresses). */
+export function readyEndpointIps(ep: V1Endpoints | undefined): Set<string> {
+  const ips = new Set<string>();
+  for (const s of ep?.subsets ?? []) for (const a of s.addresses ?? []) if (a.ip) ips.add(a.ip);
+  return ips;
+}
+
+/**
+ * Pods of this Deployment rather than of an earlier one with the same name: a re-created
+ * system's new pods are never older than its Deployment (old ones are terminating anyway).
+ */
+export function podsOf(deployment: V1Deployment, candidates: readonly V1Pod[]): V1Pod[] {
+  const name = deployment.metadata?.name;
+  const born = deployment.metadata?.creationTimestamp ? new Date(deployment.metadata.creationTimestamp).getTime() : 0;
+  return candidates.filter((p) => {
+    if (p.metadata?.labels?.[L.LABEL_SYSTEM] !== name) return false;
+    const t = p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;
+    return t >= born;
+  });
+}
+
+export function systemState(o: SystemObjects): SystemState {
+  const d = o.deployment;
+  const base = { ...o, uid: d.metadata?.uid ?? '', name: d.metadata?.name ?? '' };
+  const ips = readyEndpointIps(o.endpoints);
+  const servingPods = o.pods.filter((p) => isReady(p) && !!p.status?.podIP && ips.has(p.status.podIP));
+  if (d.metadata?.deletionTimestamp) return { ...base, stage: 'terminating', describe: 'being torn down', servingPods };
+  const v = bestVerdict(o.pods);
+  if (servingPods.length > 0) return { ...base, stage: 'ready', describe: 'ready', servingPods };
+  const everServed = !!d.metadata?.annotations?.[L.ANN_URL_CHECK];
+  if (v.failure) return { ...base, stage: 'failed', describe: v.describe, failure: v.failure, servingPods };
+  if (v.stage === 'ready') {
+    // Pod Ready comes before the endpoints controller (and kube-proxy, and any ingress) routes to it.
+    return { ...base, stage: everServed ? 'unready' : 'started', describe: 'ready, waiting for the Service to route traffic to it', servingPods };
+  }
+  if (everServed) return { ...base, stage: 'unready', describe: v.describe === 'waiting for a pod' ? 'no pod is running' : v.describe, servingPods };
+  return { ...base, stage: v.stage, describe: v.describe, servingPods };
+}
