@@ -17,14 +17,16 @@ export function systemJson(s: SystemInfo): Record<string, unknown> {
     origin: s.origin,
     created: s.created,
     expires: s.expires,
-    ...(s.urlCheck ? { url_verified: s.urlCheck.verified, url_checked: s.urlCheck.checked } : {}),
   };
 }
 
 export function outcomeJson(o: Outcome): unknown {
   switch (o.kind) {
-    case 'up':
-      return systemJson(o.system);
+    case 'up': {
+      // What was opened before the answer (as REST's start result says it).
+      const c = o.system.urlCheck;
+      return { ...systemJson(o.system), ...(c ? { url_verified: c.verified, url_checked: c.checked } : {}) };
+    }
     case 'down':
       return { name: o.system.name, deleted: true };
     case 'status':

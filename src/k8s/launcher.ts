@@ -103,17 +103,32 @@ export class Launcher implements Backend {
   async up(spec: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
     const problem = checkLaunchSpec(spec);
     if (problem) throw new InvalidSpec(problem);
+    if (o.wait === false) return this.create(spec, o);
+    // The view is started first (the CLI's own, or the server's shared one), so a refused watch
+    // creates nothing.
+    return this.withView(spec.name, async (view) => {
+      const created = await this.create(spec, o);
+      try {
+        return await this.followLaunch(view, created.uid, spec, o);
+      } catch (e) {
+        if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.down(spec.name).catch(() => undefined);
+        if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
+        throw e;
+      }
+    });
+  }
+
+  /** The two writes of a launch: the Deployment, then the Service it owns (undone together). */
+  private async create(spec: LaunchSpec, o: UpOptions): Promise<SystemInfo & { uid: string }> {
     const namespace = this.namespace;
-    const deployment = buildDeployment(spec, namespace);
     let created: V1Deployment;
     try {
-      created = await this.c.apps.createNamespacedDeployment({ namespace, body: deployment });
+      created = await this.c.apps.createNamespacedDeployment({ namespace, body: buildDeployment(spec, namespace) });
     } catch (e) {
       if (isConflict(e)) throw await this.nameInUse(spec.name);
       throw toTychoError(e, 'create the Deployment');
     }
     o.onProgress?.('created', { describe: 'Deployment and Service created' });
-
     let service: V1Service;
     try {
       service = await this.c.core.createNamespacedService({
@@ -126,16 +141,7 @@ export class Launcher implements Backend {
       if (isConflict(e)) throw new NameInUse(spec.name);
       throw toTychoError(e, 'create the Service');
     }
-
-    if (o.wait === false) return this.describe(created, service, []);
-
-    try {
-      return await this.withView(spec.name, (view) => this.followLaunch(view, created.metadata!.uid!, spec, o));
-    } catch (e) {
-      if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.down(spec.name).catch(() => undefined);
-      if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
-      throw e;
-    }
+    return { ...this.describe(created, service, []), uid: created.metadata!.uid! };
   }
 
   /**

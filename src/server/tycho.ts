@@ -13,6 +13,8 @@ import type { Logger } from './log.js';
 import { ensureLocalCluster } from '../local/embedded.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
+const VIEW_SYNC_WAIT_MS = 10_000;
+
 export interface RunningTycho {
   url: string;
   port: number;
@@ -41,11 +43,13 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     onRestart: (kind, why, delayMs) => log.warn('watch restarting', { kind, why, delayMs: Math.round(delayMs) }),
   });
   view.on('fatal', (problem) => log.error(problem));
-  // Not awaited: the server answers /readyz with 503 until the view has synced (or says why not).
-  void view.start().then(
+  // A healthy cluster syncs in milliseconds; an unreachable one must not keep the server (and
+  // /healthz) from starting: /readyz answers 503, saying why, until the view has synced.
+  const synced = view.start().then(
     () => log.info('live view synced', { namespace }),
     () => undefined,
   );
+  await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);
   const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view });
 
   const http = createHttpApp({ cluster: launcher, log });

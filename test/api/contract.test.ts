@@ -29,6 +29,9 @@ describe('POST /system/start, /system/status, /system/delete with the original b
         containers: { [`${name}-c`]: { port: nodePort } },
         container_map: { [`${name}-c`]: { port: nodePort } },
         url: `http://127.0.0.1:${nodePort}`,
+        // Tycho opened that URL and got an answer before it replied.
+        url_verified: true,
+        url_checked: 'public',
       },
       message: `Started system ${name}`,
     });

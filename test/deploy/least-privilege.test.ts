@@ -80,12 +80,15 @@ describe('the Role is no more than enough', () => {
     const granted = permissions(review.status!.resourceRules).filter((p) => !selfReviews.includes(p));
     expect(granted).toEqual(permissions(roleRules));
     expect(granted).toEqual([
+      '/endpoints:list',
+      '/endpoints:watch',
       '/pods:list',
       '/pods:watch',
       '/services:create',
       '/services:delete',
       '/services:get',
       '/services:list',
+      '/services:watch',
       'apps/deployments/finalizers:update',
       'apps/deployments:create',
       'apps/deployments:delete',
@@ -112,7 +115,9 @@ describe('the Role is no more than enough', () => {
     const elsewhere = new Launcher(sa, { namespace: other });
     const up = await failureOf(elsewhere.up(spec('elsewhere')));
     expect(up).toBeInstanceOf(Forbidden);
-    expect(up.message).toContain(`Tycho is not allowed to create deployments.apps in namespace "${other}"`);
+    // Refused at its first call (following the system on the live view), before anything is created.
+    expect(up.message).toMatch(new RegExp(`^Tycho is not allowed to (list|watch) (deployments\\.apps|services|pods|endpoints) in namespace "${other}"`));
+    expect((await systemObjects(other, 'elsewhere')).deployments).toEqual([]);
     expect((await failureOf(elsewhere.list())).message).toMatch(new RegExp(`not allowed to list (deployments\\.apps|services|pods) in namespace "${other}"`));
 
     const core = sa.makeApiClient(CoreV1Api);
@@ -236,33 +241,44 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     await trimRole(undefined).catch(() => undefined);
   });
 
+  /** A Service of Tycho's left without its Deployment (say, a launch cut short): only `down` finishes it off. */
+  async function orphanService(name: string): Promise<void> {
+    const labels = { 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': name };
+    await kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedService({ namespace: ns, body: { metadata: { name, labels }, spec: { selector: labels, ports: [{ port: 80 }] } } });
+  }
+
   // Every rule of the Role, the launcher flow that needs it, and the words the refusal is given in.
-  // Not here: `watch deployments` (below: it only lets `down` wait for the Deployment to be gone),
-  // and `update deployments/finalizers`, which only clusters with the
+  // Not here: `update deployments/finalizers`, which only clusters with the
   // OwnerReferencesPermissionEnforcement admission plugin check (this one does not).
-  const cases: { missing: string; words: string; flow: string; prepare?: boolean; run: (name: string) => Promise<unknown> }[] = [
+  // A refused list or watch of the live view is a Forbidden at once, never a retry loop.
+  const cases: { missing: string; words: string; flow: string; prepare?: (name: string) => Promise<unknown>; run: (name: string) => Promise<unknown> }[] = [
     { missing: 'apps/deployments:create', words: 'create deployments.apps', flow: 'up', run: (n) => launcher.up(spec(n)) },
-    { missing: 'apps/deployments:get', words: 'get deployments.apps', flow: 'up (re-reading it once Ready)', run: (n) => launcher.up(spec(n)) },
+    { missing: 'apps/deployments:get', words: 'get deployments.apps', flow: 'down', prepare: (n) => admin.up(spec(n)), run: (n) => launcher.down(n) },
     { missing: 'apps/deployments:list', words: 'list deployments.apps', flow: 'list', run: () => launcher.list() },
-    { missing: 'apps/deployments:patch', words: 'patch deployments.apps', flow: 'annotate', prepare: true, run: (n) => launcher.annotate(n, { 'tycho.renci.org/slack-ts': '1' }) },
-    { missing: 'apps/deployments:delete', words: 'delete deployments.apps', flow: 'down', prepare: true, run: (n) => launcher.down(n) },
+    { missing: 'apps/deployments:watch', words: 'watch deployments.apps', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
+    { missing: 'apps/deployments:patch', words: 'patch deployments.apps', flow: 'annotate', prepare: (n) => admin.up(spec(n)), run: (n) => launcher.annotate(n, { 'tycho.renci.org/slack-ts': '1' }) },
+    { missing: 'apps/deployments:delete', words: 'delete deployments.apps', flow: 'down', prepare: (n) => admin.up(spec(n)), run: (n) => launcher.down(n) },
     { missing: '/services:create', words: 'create services', flow: 'up', run: (n) => launcher.up(spec(n)) },
-    { missing: '/services:get', words: 'get services', flow: 'down', prepare: true, run: (n) => launcher.down(n) },
-    { missing: '/services:list', words: 'list services', flow: 'status', prepare: true, run: (n) => launcher.status(n) },
-    { missing: '/services:delete', words: 'delete services', flow: 'down', prepare: true, run: (n) => launcher.down(n) },
+    { missing: '/services:get', words: 'get services', flow: 'down of a Service left without its Deployment', prepare: orphanService, run: (n) => launcher.down(n) },
+    { missing: '/services:list', words: 'list services', flow: 'status', prepare: (n) => admin.up(spec(n)), run: (n) => launcher.status(n) },
+    { missing: '/services:watch', words: 'watch services', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
+    { missing: '/services:delete', words: 'delete services', flow: 'down', prepare: (n) => admin.up(spec(n)), run: (n) => launcher.down(n) },
     { missing: '/pods:list', words: 'list pods', flow: 'list', run: () => launcher.list() },
-    // A refused watch used to be retried until the ready timeout; it is a Forbidden at once.
-    { missing: '/pods:watch', words: 'watch pods', flow: 'up (waiting for Ready)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
+    { missing: '/pods:watch', words: 'watch pods', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
+    { missing: '/endpoints:list', words: 'list endpoints', flow: 'list', run: () => launcher.list() },
+    { missing: '/endpoints:watch', words: 'watch endpoints', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
   ];
 
-  it('the cases below cover every rule but two', () => {
-    expect([...cases.map((c) => c.missing), 'apps/deployments:watch', 'apps/deployments/finalizers:update'].sort()).toEqual(all());
+  it('the cases below cover every rule but one', () => {
+    expect([...cases.map((c) => c.missing), 'apps/deployments/finalizers:update'].sort()).toEqual(all());
     expect(new Set(cases.map((c) => c.missing)).size).toBe(cases.length);
   });
 
   it.each(cases)('without $missing, $flow fails with "not allowed to $words"', async ({ missing, words, prepare, run }) => {
     const name = `no-${missing.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}`;
-    if (prepare) await admin.up(spec(name));
+    if (prepare) await prepare(name);
     await trimRole(missing);
     try {
       const e = await failureOf(run(name));
@@ -277,17 +293,6 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     } finally {
       await trimRole(undefined);
       await tidy(name);
-    }
-  });
-
-  it('without apps/deployments:watch, down still removes the system; it only cannot wait for the Deployment to go', async () => {
-    await admin.up(spec('no-watch-deployments'));
-    await trimRole('apps/deployments:watch');
-    try {
-      expect((await launcher.down('no-watch-deployments')).name).toBe('no-watch-deployments');
-      await waitFor(async () => (await objectsOf('no-watch-deployments')).length === 0, { what: 'the system to be gone' });
-    } finally {
-      await trimRole(undefined);
     }
   });
 

@@ -97,8 +97,9 @@ describe('kubernetes/ as rendered by kustomize', () => {
     expect(rules.map((r) => [r.apiGroups, r.resources, r.verbs])).toEqual([
       [['apps'], ['deployments'], ['get', 'list', 'watch', 'create', 'patch', 'delete']],
       [['apps'], ['deployments/finalizers'], ['update']],
-      [[''], ['services'], ['get', 'list', 'create', 'delete']],
+      [[''], ['services'], ['get', 'list', 'watch', 'create', 'delete']],
       [[''], ['pods'], ['list', 'watch']],
+      [[''], ['endpoints'], ['list', 'watch']],
     ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', ROLE_NAME);
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: ROLE_NAME });
@@ -411,7 +412,7 @@ describe('on the real API server', () => {
     let refused: unknown;
     await new Launcher(sa, { namespace: NS }).up({ ...spec, name: 'in-tycho' }).catch((e: unknown) => (refused = e));
     expect(refused).toBeInstanceOf(Forbidden);
-    expect((refused as TychoError).message).toContain(`not allowed to create deployments.apps in namespace "${NS}"`);
+    expect((refused as TychoError).message).toMatch(new RegExp(`not allowed to (list|watch) (deployments\\.apps|services|pods|endpoints) in namespace "${NS}"`));
 
     await kubectl(['delete', '-k', VARIANT_DIR, '--wait=true']);
     await Promise.all([gone(NS), gone(APPS_NS)]);
