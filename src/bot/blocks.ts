@@ -93,7 +93,8 @@ export interface RootFacts {
 }
 
 export type RootState =
-  | { kind: 'launching' }
+  /** `progress`: where the launch is, in words ("pulling the image"); the root is updated as it moves. */
+  | { kind: 'launching'; progress?: string }
   | { kind: 'ready'; url: string | null }
   | { kind: 'failed'; reason: string; title: string; exists: boolean }
   | { kind: 'tearing-down'; by: string }
@@ -108,7 +109,10 @@ export function rootMessage(f: RootFacts, s: RootState): Message {
     case 'launching':
       return {
         text: `${who(f.owner)} is launching ${name} (${esc(f.image)})…`,
-        blocks: [section(`:hourglass_flowing_sand: ${who(f.owner)} is launching *${name}* (\`${esc(f.image)}\`)…`), context('Status: *launching* · progress in the thread')],
+        blocks: [
+          section(`:hourglass_flowing_sand: ${who(f.owner)} is launching *${name}* (\`${esc(f.image)}\`)…`),
+          context(`Status: *launching*${s.progress ? ` · ${esc(s.progress)}` : ''}`),
+        ],
       };
     case 'ready':
       return {

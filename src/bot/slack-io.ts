@@ -21,13 +21,15 @@ export class SlackIO {
   ) {}
 
   /** Returns the new message's ts, or undefined if Slack refused. */
-  async post(channel: string, m: Message, threadTs?: string): Promise<string | undefined> {
+  /** `metadata`: Slack message metadata, so a message says which system and which key it is. */
+  async post(channel: string, m: Message, threadTs?: string, metadata?: { event_type: string; event_payload: Record<string, string> }): Promise<string | undefined> {
     try {
       const res = await this.client.chat.postMessage({
         channel,
         text: m.text,
         blocks: m.blocks,
         ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...(metadata ? { metadata } : {}),
         // App URLs are often internal addresses; a preview would only say "can't reach".
         unfurl_links: false,
         unfurl_media: false,
@@ -63,7 +65,7 @@ export class SlackIO {
    * Tells the team channel, with a link to the thread. Skipped when the thread is in that
    * channel already: its members see the root message change.
    */
-  async notify(ctx: BotContext, facts: RootFacts, notice: Notice, thread?: ThreadRef): Promise<void> {
+  async notify(ctx: Pick<BotContext, 'notifyChannel'>, facts: RootFacts, notice: Notice, thread?: ThreadRef): Promise<void> {
     if (!ctx.notifyChannel || thread?.channel === ctx.notifyChannel) return;
     const link = thread ? await this.permalink(thread) : undefined;
     const text = noticeText(facts, notice, link);

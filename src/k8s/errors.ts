@@ -160,3 +160,11 @@ export class NotOwner extends TychoError {
     super(`Only ${owner || 'its owner'} or an admin can tear down "${systemName}".`);
   }
 }
+
+/** A pod's own failure (pod-verdict.ts), as the coded error every front end knows how to explain. */
+export function podFailureError(name: string, image: string, f: { kind: 'image' | 'crash' | 'config' | 'unschedulable'; reason: string; detail: string }): TychoError {
+  if (f.kind === 'image') return new ImagePullFailed(name, image, f.reason, f.detail);
+  if (f.kind === 'crash') return new CrashLooping(name, f.reason, f.detail);
+  if (f.kind === 'config') return new ContainerConfigError(name, f.reason, f.detail);
+  return new Unschedulable(name, f.detail);
+}

@@ -17,6 +17,8 @@ export const ANN_SLACK_CHANNEL = `${PREFIX}/slack-channel`;
 export const ANN_SLACK_TS = `${PREFIX}/slack-ts`;
 /** The thread reply that carries the Tear down button, so `/tycho down` can remove that button too. */
 export const ANN_SLACK_READY_TS = `${PREFIX}/slack-ready-ts`;
+/** The thread reply that says why a launch failed ("claimed" while it is being posted). */
+export const ANN_SLACK_FAILED_TS = `${PREFIX}/slack-failed-ts`;
 
 /**
  * What Tycho checked before it called the system ready: "public" (the URL it hands out),

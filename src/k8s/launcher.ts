@@ -5,7 +5,7 @@
 import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as L from './labels.js';
 import { buildDeployment, buildService } from './manifests.js';
-import { STAGE_ORDER, type PodVerdict } from './pod-verdict.js';
+import { STAGE_ORDER } from './pod-verdict.js';
 import { clusterAddress, resolveUrl } from './url.js';
 import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { LiveView } from './view/live-view.js';
@@ -13,18 +13,15 @@ import { podsOf, systemState, type SystemState } from './view/system-model.js';
 import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict } from './url-probe.js';
 import { checkLaunchSpec } from './validate.js';
 import {
-  ContainerConfigError,
-  CrashLooping,
-  ImagePullFailed,
   InvalidSpec,
   NameInUse,
   NotFound,
   Timeout,
   TornDownWhileLaunching,
   TychoError,
-  Unschedulable,
   Forbidden,
   ClusterUnreachable,
+  podFailureError,
 } from './errors.js';
 import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -48,14 +45,6 @@ export interface LauncherOptions {
   urlCheckSeconds?: number;
   /** Tycho runs in a pod: node and load-balancer URLs may be unreachable from here. */
   inCluster?: boolean;
-}
-
-/** The pod's own failure, as the coded error each front end knows how to explain. */
-function failureError(spec: LaunchSpec, f: NonNullable<PodVerdict['failure']>): TychoError {
-  if (f.kind === 'image') return new ImagePullFailed(spec.name, spec.image, f.reason, f.detail);
-  if (f.kind === 'crash') return new CrashLooping(spec.name, f.reason, f.detail);
-  if (f.kind === 'config') return new ContainerConfigError(spec.name, f.reason, f.detail);
-  return new Unschedulable(spec.name, f.detail);
 }
 
 /** The launcher options an operator configures (the server and the CLI build launchers the same way). */
@@ -162,7 +151,7 @@ export class Launcher implements Backend {
           if (!s || s.uid !== uid) return undefined; // not in the cache yet
           if (s.stage === 'terminating') throw new TornDownWhileLaunching(spec.name);
           last = s.describe;
-          if (s.stage === 'failed' && s.failure) throw failureError(spec, s.failure);
+          if (s.stage === 'failed' && s.failure) throw podFailureError(spec.name, spec.image, s.failure);
           // Progress only moves forward: a pod being replaced must not read as "created" again.
           const stage: Stage = s.stage === 'unready' ? 'started' : s.stage;
           if (STAGE_ORDER.indexOf(stage) > STAGE_ORDER.indexOf(reported)) {
@@ -350,6 +339,11 @@ export class Launcher implements Backend {
         return this.describe(d, svcByName.get(name), podsOf(d, pods.items), epByName.get(name));
       })
       .sort((a, b) => a.created.localeCompare(b.created));
+  }
+
+  /** What front ends show for a system the live view holds (no API call). */
+  describeState(s: SystemState): SystemInfo {
+    return this.describe(s.deployment, s.service, s.pods, s.endpoints);
   }
 
   private describe(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], endpoints?: V1Endpoints): SystemInfo {

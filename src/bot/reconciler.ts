@@ -1,0 +1,250 @@
+/**
+ * Slack as a level-triggered reconciler. Every Slack thread Tycho keeps is rendered from the
+ * current state of its system (the live view) plus the system's annotations, whoever changed
+ * it: Slack, the CLI, REST, kubectl, a crash, a restart. Front ends only write intent.
+ *
+ * - What changes is a chat.update of the root message: safe to repeat, so after a restart or a
+ *   failover the root simply shows the truth again.
+ * - The few new posts (the Ready or Failed reply, the torn-down reply, notices) go through
+ *   claim → post → record (src/k8s/claims.ts, src/k8s/thread-ledger.ts), so each appears at
+ *   most once across restarts and replicas.
+ * - Work for one system is serialised; systems proceed independently.
+ * - Only the leader writes (isLeader is checked before every Slack write); the claims still
+ *   fence, since a Lease alone cannot guarantee a single leader.
+ */
+import type { LiveView, Transition } from '../k8s/view/live-view.js';
+import type { SystemState } from '../k8s/view/system-model.js';
+import type { SystemInfo } from '../k8s/spec.js';
+import * as L from '../k8s/labels.js';
+import { podFailureError, Timeout } from '../k8s/errors.js';
+import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
+import type { ThreadEntry, ThreadLedger } from '../k8s/thread-ledger.js';
+import { urlWarning } from '../commands/format.js';
+import { failedReply, readyReply, rootMessage, tornDownReply, type RootFacts, type RootState } from './blocks.js';
+import type { BotContext, ThreadRef } from './context.js';
+import { explain } from './error-text.js';
+import type { SlackIO } from './slack-io.js';
+import type { Logger } from '../server/log.js';
+
+export interface ReconcilerDeps {
+  view: LiveView;
+  io: SlackIO;
+  claims: DeploymentClaims;
+  /** Absent when there is no Lease to keep it in (then deletions while stopped go unreported). */
+  ledger?: ThreadLedger;
+  /** Checked before every Slack write. */
+  isLeader: () => boolean;
+  /** The launcher's view of a system (URL, URL check) from the cached objects. */
+  describe: (s: SystemState) => SystemInfo;
+  ctx: Pick<BotContext, 'notifyChannel'>;
+  log: Logger;
+  readyTimeoutSeconds: number;
+  /** "/tycho " for the hints in failure replies. */
+  prefix: string;
+}
+
+/** Slack message metadata: which system and which message, for whoever reads the channel later. */
+const EVENT_TYPE = 'tycho_system_message';
+
+export class SlackReconciler {
+  private readonly chains = new Map<string, Promise<void>>();
+  /** The last root message this process wrote per UID: repeats are skipped (they are harmless, not free). */
+  private readonly lastRoot = new Map<string, string>();
+  /** The last state of systems seen going, for their closing words. */
+  private readonly goneStates = new Map<string, SystemState>();
+  private readonly ledgered = new Set<string>();
+  private readonly closed = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly onTransition = (t: Transition) => {
+    if (t.to === 'gone') this.goneStates.set(t.uid, t.state);
+    this.enqueue(t.uid, t.name);
+  };
+  private stopped = false;
+
+  constructor(private readonly d: ReconcilerDeps) {}
+
+  start(): void {
+    this.stopped = false;
+    this.d.view.on('transition', this.onTransition);
+  }
+
+  /** Waits for the work in flight (for a drain on shutdown). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.d.view.off('transition', this.onTransition);
+    for (const t of this.timers.values()) clearTimeout(t);
+    await Promise.all([...this.chains.values()]);
+  }
+
+  /**
+   * Level-triggered catch-up: every system with a thread, and every ledger entry whose system is
+   * gone (deleted while no Tycho was running, or during a watch gap). Run once the view has
+   * synced, and whenever this process becomes the leader.
+   */
+  async resync(): Promise<void> {
+    const live = new Set<string>();
+    for (const s of this.d.view.systems()) {
+      live.add(s.uid);
+      this.lastRoot.delete(s.uid);
+      this.enqueue(s.uid, s.name);
+    }
+    if (!this.d.ledger) return;
+    let entries: Map<string, ThreadEntry>;
+    try {
+      entries = await this.d.ledger.entries();
+    } catch (e) {
+      this.d.log.warn('could not read the ledger of Slack threads', { error: (e as Error).message });
+      return;
+    }
+    for (const [uid, entry] of entries) {
+      if (live.has(uid)) continue;
+      this.chain(uid, () => this.closeThread(uid, entry, undefined, 'while Tycho was not running'));
+    }
+  }
+
+  private enqueue(uid: string, name: string): void {
+    this.chain(uid, () => this.reconcile(uid, name));
+  }
+
+  private chain(uid: string, work: () => Promise<void>): void {
+    if (this.stopped) return;
+    const prev = this.chains.get(uid) ?? Promise.resolve();
+    const next = prev
+      .then(work)
+      .catch((e: unknown) => this.d.log.warn('could not bring a Slack thread up to date', { uid, error: e instanceof Error ? e.message : String(e) }));
+    this.chains.set(uid, next);
+    void next.then(() => {
+      if (this.chains.get(uid) === next) this.chains.delete(uid);
+    });
+  }
+
+  private async reconcile(uid: string, name: string): Promise<void> {
+    if (!this.d.isLeader()) return;
+    const current = this.d.view.system(name);
+    const s = current?.uid === uid ? current : undefined;
+    const last = s ?? this.goneStates.get(uid);
+    if (!last) return;
+    const a = last.deployment.metadata?.annotations ?? {};
+    const thread = threadOf(a);
+    if (!thread) return; // not launched from Slack
+    const facts = factsOf(last);
+    if (!s) {
+      this.goneStates.delete(uid);
+      await this.closeThread(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner, ...(a[L.ANN_SLACK_READY_TS] ? { readyTs: a[L.ANN_SLACK_READY_TS] } : {}) }, a[L.ANN_DELETED_BY]);
+      return;
+    }
+    if (!this.ledgered.has(uid) && this.d.ledger) {
+      await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner });
+      this.ledgered.add(uid);
+    }
+    const info = this.d.describe(s);
+    const overdue = this.overdue(uid, name, s);
+    const root = this.rootState(s, info, overdue);
+    await this.updateRoot(uid, thread, facts, root);
+
+    if (s.stage === 'ready' && !a[L.ANN_SLACK_READY_TS]) {
+      if (!(await this.d.claims.claim(name, uid, [L.ANN_SLACK_READY_TS]))) return;
+      if (!this.d.isLeader()) return; // lost the lease meanwhile: the claim stays, at most once
+      const ts = await this.d.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
+      await this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? 'not-posted' });
+      if (ts && this.d.ledger) await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner, readyTs: ts });
+      await this.d.io.notify(this.d.ctx, facts, { kind: 'ready', url: info.url }, thread);
+    } else if (root.kind === 'failed' && !a[L.ANN_SLACK_FAILED_TS]) {
+      if (!(await this.d.claims.claim(name, uid, [L.ANN_SLACK_FAILED_TS]))) return;
+      if (!this.d.isLeader()) return;
+      const ts = await this.d.io.post(thread.channel, failedReply(name, root.reason, true, this.d.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
+      await this.d.claims.record(name, { [L.ANN_SLACK_FAILED_TS]: ts ?? 'not-posted' });
+      await this.d.io.notify(this.d.ctx, facts, { kind: 'failed', title: root.title }, thread);
+    }
+  }
+
+  /** The root message's state, from the system's state. */
+  private rootState(s: SystemState, info: SystemInfo, overdue: boolean): RootState {
+    const a = s.deployment.metadata?.annotations ?? {};
+    switch (s.stage) {
+      case 'ready':
+        return { kind: 'ready', url: info.url };
+      case 'failed': {
+        const { title, text } = explain(podFailureError(s.name, info.image, s.failure!), this.d.log, `launch "${s.name}"`);
+        return { kind: 'failed', title, reason: text, exists: true };
+      }
+      case 'unready':
+        return { kind: 'failed', title: 'it stopped serving', reason: `\`${s.name}\` no longer answers: ${s.describe}.`, exists: true };
+      case 'terminating':
+        return { kind: 'tearing-down', by: a[L.ANN_DELETED_BY] ?? 'someone outside Tycho' };
+      default: {
+        if (overdue) {
+          const { title, text } = explain(new Timeout(s.name, this.d.readyTimeoutSeconds, s.describe), this.d.log, `launch "${s.name}"`);
+          return { kind: 'failed', title, reason: text, exists: true };
+        }
+        return { kind: 'launching', progress: s.describe };
+      }
+    }
+  }
+
+  /** Past the ready timeout without being ready; otherwise a re-check is scheduled for then. */
+  private overdue(uid: string, name: string, s: SystemState): boolean {
+    if (s.stage === 'ready' || s.stage === 'failed') return false;
+    const created = Date.parse(s.deployment.metadata?.creationTimestamp as unknown as string) || Date.now();
+    const due = created + this.d.readyTimeoutSeconds * 1000;
+    if (Date.now() >= due) return true;
+    if (!this.timers.has(uid)) {
+      const t = setTimeout(() => {
+        this.timers.delete(uid);
+        this.enqueue(uid, name);
+      }, due - Date.now() + 100);
+      t.unref();
+      this.timers.set(uid, t);
+    }
+    return false;
+  }
+
+  private async updateRoot(uid: string, thread: ThreadRef, facts: RootFacts, state: RootState): Promise<void> {
+    const m = rootMessage(facts, state);
+    const key = JSON.stringify(m);
+    if (this.lastRoot.get(uid) === key) return;
+    if (!this.d.isLeader()) return;
+    if (await this.d.io.update(thread, m)) this.lastRoot.set(uid, key);
+  }
+
+  /**
+   * The system is gone: the root says so, the Ready reply loses its buttons, and the thread gets
+   * one closing reply. The ledger entry is the claim (one writer wins), then it is removed.
+   */
+  private async closeThread(uid: string, entry: ThreadEntry, by: string | undefined, when?: string): Promise<void> {
+    if (!this.d.isLeader() || this.closed.has(uid)) return;
+    const clock = this.timers.get(uid);
+    if (clock) clearTimeout(clock);
+    let won: ThreadEntry | undefined | 'no-ledger' = 'no-ledger';
+    if (this.d.ledger) {
+      won = await this.d.ledger.claimClosing(uid);
+      // No entry at all: it went before any reconcile recorded it; this process saw it go.
+      if (!won && !(await this.d.ledger.entries()).has(uid)) won = entry;
+    }
+    if (!won) return;
+    this.closed.add(uid);
+    const facts: RootFacts = { name: entry.name, image: entry.image ?? '', owner: entry.owner ?? '' };
+    const thread = { channel: entry.channel, ts: entry.ts };
+    const who = by ?? (when ? `someone ${when}` : 'someone outside Tycho');
+    const at = new Date();
+    const readyTs = entry.readyTs && entry.readyTs !== CLAIMED && entry.readyTs !== 'not-posted' ? entry.readyTs : undefined;
+    await this.d.io.update(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
+    if (readyTs) await this.d.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
+    await this.d.io.post(thread.channel, tornDownReply(who, at), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'gone' } });
+    await this.d.io.notify(this.d.ctx, facts, { kind: 'torn-down', by: who }, thread);
+    this.lastRoot.delete(uid);
+    this.ledgered.delete(uid);
+    await this.d.ledger?.remove(uid);
+  }
+}
+
+function threadOf(a: Record<string, string>): ThreadRef | undefined {
+  const channel = a[L.ANN_SLACK_CHANNEL];
+  const ts = a[L.ANN_SLACK_TS];
+  return channel && ts ? { channel, ts } : undefined;
+}
+
+function factsOf(s: SystemState): RootFacts {
+  const a = s.deployment.metadata?.annotations ?? {};
+  return { name: s.name, image: s.deployment.spec?.template.spec?.containers[0]?.image ?? '', owner: a[L.ANN_OWNER] ?? '' };
+}

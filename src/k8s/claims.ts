@@ -1,0 +1,68 @@
+/**
+ * Claim → post → record, the Kubernetes half. Before Tycho posts a message that must appear once
+ * (a Ready reply, a notice), it writes a claim into the system's Deployment with the
+ * resourceVersion it read as a precondition: of two writers (two replicas, or a process and its
+ * successor) exactly one succeeds, the other gets 409, reads again and finds the claim taken.
+ * After the post, the message's ts replaces the claim. A post whose record failed stays
+ * "claimed": never posted twice (at most once), and the root message still tells the truth.
+ */
+import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { isConflict, isNotFound, toTychoError } from './kube.js';
+
+export const CLAIMED = 'claimed';
+
+export class DeploymentClaims {
+  private readonly apps: AppsV1Api;
+
+  constructor(
+    kc: KubeConfig,
+    readonly namespace: string,
+  ) {
+    this.apps = kc.makeApiClient(AppsV1Api);
+  }
+
+  /**
+   * Claims every key in `keys` on the Deployment with this UID, all or none, in one write. True
+   * only for the one caller that wrote the claim; false when any key is already set, or the
+   * Deployment is gone or replaced.
+   */
+  async claim(name: string, uid: string, keys: string[]): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let d;
+      try {
+        d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name });
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw toTychoError(e, 'read the Deployment');
+      }
+      if (d.metadata?.uid !== uid || d.metadata?.deletionTimestamp) return false;
+      const a = d.metadata?.annotations ?? {};
+      if (keys.some((k) => a[k])) return false;
+      try {
+        await this.patch(name, Object.fromEntries(keys.map((k) => [k, CLAIMED])), d.metadata?.resourceVersion);
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        // Changed since we read it (a controller's status write, or a rival's claim): look again.
+        if (!isConflict(e)) throw toTychoError(e, 'claim a Slack message on the Deployment');
+      }
+    }
+    return false;
+  }
+
+  /** Records what was posted (replacing the claim). Best effort: the claim already fences. */
+  async record(name: string, annotations: Record<string, string>): Promise<void> {
+    try {
+      await this.patch(name, annotations);
+    } catch (e) {
+      if (!isNotFound(e)) throw toTychoError(e, 'record a Slack message on the Deployment');
+    }
+  }
+
+  private async patch(name: string, annotations: Record<string, string>, resourceVersion?: string): Promise<void> {
+    await this.apps.patchNamespacedDeployment(
+      { namespace: this.namespace, name, body: { metadata: { annotations, ...(resourceVersion ? { resourceVersion } : {}) } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+}
