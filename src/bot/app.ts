@@ -27,6 +27,8 @@ export interface BotDeps {
 }
 
 export interface RunningBot {
+  /** The bot's Web API client, for the reconciler's writes. */
+  client: webApi.WebClient;
   stop(): Promise<void>;
 }
 
@@ -93,10 +95,11 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
       throw new Error(`Could not open the Socket Mode connection to Slack (${code}).`);
     }
     return {
+      client: app.client,
       stop: async () => {
         await app.stop();
       },
     };
   }
-  return { stop: async () => {} };
+  return { client: app.client, stop: async () => {} };
 }

@@ -1,15 +1,13 @@
 /**
- * `/tycho up` after the ack: root message → launch with progress in the thread → root message
- * updated → Ready reply (or the reason it failed). The thread's location goes onto the
- * Deployment as annotations, so `/tycho down` and the buttons find it later, from any process.
+ * `/tycho up` after the ack writes intent: the root message first (its ts is the thread), then
+ * the objects, with the thread's location in their create body, so every thread is recorded
+ * exactly once, for free. Everything after that (progress, Ready, failure, teardown) is the
+ * reconciler's (reconciler.ts), rendered from the cluster whoever changes it.
  */
 import type { Command } from '../commands/parser.js';
 import { runCommand } from '../commands/handlers.js';
-import { urlWarning } from '../commands/format.js';
-import { isTychoError, TornDownWhileLaunching } from '../k8s/errors.js';
-import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
-import type { Stage } from '../k8s/spec.js';
-import { failedReply, plainMessage, PROGRESS_STAGES, progressReply, readyReply, rootMessage, type Message, type Notice, type RootFacts } from './blocks.js';
+import { ANN_SLACK_CHANNEL, ANN_SLACK_TS } from '../k8s/labels.js';
+import { failedReply, plainMessage, rootMessage, type Message, type RootFacts } from './blocks.js';
 import { slackCaller, type BotContext, type ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import type { SlackIO } from './slack-io.js';
@@ -41,81 +39,25 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
     return;
   }
   const thread: ThreadRef = { channel: req.channelId, ts: rootTs };
-
-  // Notifications go out in order but don't hold up the launch.
-  let notices = Promise.resolve();
-  const notify = (n: Notice) => {
-    notices = notices.then(() => req.io.notify(ctx, facts, n, thread));
-  };
-  notify({ kind: 'launching' });
-
-  // One reply per stage, in order: the launcher reports stage changes, this drops repeats.
-  const seen = new Set<Stage>();
-  let replies: Promise<unknown> = Promise.resolve();
-  const onProgress = (stage: Stage) => {
-    if (!PROGRESS_STAGES.includes(stage) || seen.has(stage)) return;
-    seen.add(stage);
-    replies = replies.then(() => req.io.post(thread.channel, progressReply(stage, args.image), thread.ts));
-  };
+  await req.io.notify(ctx, facts, { kind: 'launching' }, thread);
 
   try {
-    const outcome = await runCommand(req.command, {
+    // Intent only: the objects, carrying where their thread is. The reconciler (reconciler.ts)
+    // follows the system from here and tells the thread, whichever replica or process runs it.
+    await runCommand(req.command, {
       backend: ctx.backend,
       caller,
       prefix: req.prefix,
       originalText: req.typed,
       annotations: { [ANN_SLACK_CHANNEL]: thread.channel, [ANN_SLACK_TS]: thread.ts },
-      onProgress,
+      wait: false,
     });
-    if (outcome.kind !== 'up') return;
-    const { url } = outcome.system;
-    await replies;
-    // The root goes to ready before the Ready reply is posted: the Tear down buttons first appear
-    // with this update, and it is the launch's last write to the root, so a teardown (which can
-    // only be clicked after it) always has the last word on the root message.
-    await req.io.update(thread, rootMessage(facts, { kind: 'ready', url }));
-    const readyTs = await req.io.post(thread.channel, readyReply(args.name, url, 'live', urlWarning(outcome.system)), thread.ts);
-    // Recorded so a teardown from anywhere can take that message's buttons away too.
-    if (readyTs) {
-      await ctx.backend.annotate?.(args.name, { [ANN_SLACK_READY_TS]: readyTs }).catch(async (e: unknown) => {
-        // Torn down (from the root's buttons or `/tycho down`) before this message was recorded:
-        // no teardown will find it, so its buttons go here.
-        if (isTychoError(e) && e.code === 'not_found') {
-          await req.io.update({ channel: thread.channel, ts: readyTs }, readyReply(args.name, url, 'gone'));
-          return;
-        }
-        ctx.log.warn('could not record the Ready message on the Deployment', { system: args.name, error: (e as Error).message });
-      });
-    }
-    notify({ kind: 'ready', url });
   } catch (e) {
-    await replies;
-    if (e instanceof TornDownWhileLaunching) {
-      // Not a failure: someone asked for it. A teardown through this bot writes the root
-      // message, the thread reply and the notice; one from the CLI or REST API writes nothing
-      // to Slack, so the root must not be left saying "launching".
-      await req.io.post(thread.channel, plainMessage('Launch stopped: it was torn down while starting.'), thread.ts);
-      if (!ctx.tearingDown.has(args.name)) await req.io.update(thread, rootMessage(facts, { kind: 'stopped', at: new Date() }));
-      await notices;
-      return;
-    }
+    // Refused before anything existed (name in use, quota, RBAC): no system, so no reconciler
+    // will ever tell this thread; say it here.
     const { title, text } = explain(e, ctx.log, `launch "${args.name}"`);
-    // A pod failure leaves the system in place (unless TYCHO_ON_FAILURE=delete); a name clash
-    // or a refused create does not. Only offer to tear down what this launch created.
-    const exists = await launchedHere(ctx, args.name, thread);
-    await req.io.post(thread.channel, failedReply(args.name, text, exists, req.prefix), thread.ts);
-    await req.io.update(thread, rootMessage(facts, { kind: 'failed', title, reason: text, exists }));
-    notify({ kind: 'failed', title });
-  }
-  await notices;
-}
-
-/** True when a system of that name exists and belongs to this thread (not someone else's). */
-async function launchedHere(ctx: BotContext, name: string, thread: ThreadRef): Promise<boolean> {
-  try {
-    const s = await ctx.backend.status(name);
-    return s.annotations[ANN_SLACK_TS] === thread.ts && s.annotations[ANN_SLACK_CHANNEL] === thread.channel;
-  } catch {
-    return false;
+    await req.io.post(thread.channel, failedReply(args.name, text, false, req.prefix), thread.ts);
+    await req.io.update(thread, rootMessage(facts, { kind: 'failed', title, reason: text, exists: false }));
+    await req.io.notify(ctx, facts, { kind: 'failed', title }, thread);
   }
 }

@@ -134,8 +134,11 @@ export class SlackReconciler {
       return;
     }
     if (!this.ledgered.has(uid) && this.d.ledger) {
-      await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner });
-      this.ledgered.add(uid);
+      // Best effort: without the entry only a deletion while Tycho is stopped goes unreported.
+      await this.d.ledger
+        .put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner })
+        .then(() => this.ledgered.add(uid))
+        .catch((e: unknown) => this.d.log.warn('could not record the Slack thread in the ledger', { system: name, error: (e as Error).message }));
     }
     const info = this.d.describe(s);
     const overdue = this.overdue(uid, name, s);
@@ -147,7 +150,7 @@ export class SlackReconciler {
       if (!this.d.isLeader()) return; // lost the lease meanwhile: the claim stays, at most once
       const ts = await this.d.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
       await this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? 'not-posted' });
-      if (ts && this.d.ledger) await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner, readyTs: ts });
+      if (ts && this.d.ledger) await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner, readyTs: ts }).catch(() => undefined);
       await this.d.io.notify(this.d.ctx, facts, { kind: 'ready', url: info.url }, thread);
     } else if (root.kind === 'failed' && !a[L.ANN_SLACK_FAILED_TS]) {
       if (!(await this.d.claims.claim(name, uid, [L.ANN_SLACK_FAILED_TS]))) return;
@@ -217,9 +220,15 @@ export class SlackReconciler {
     if (clock) clearTimeout(clock);
     let won: ThreadEntry | undefined | 'no-ledger' = 'no-ledger';
     if (this.d.ledger) {
-      won = await this.d.ledger.claimClosing(uid);
-      // No entry at all: it went before any reconcile recorded it; this process saw it go.
-      if (!won && !(await this.d.ledger.entries()).has(uid)) won = entry;
+      try {
+        won = await this.d.ledger.claimClosing(uid);
+        // No entry at all: it went before any reconcile recorded it; this process saw it go.
+        if (!won && !(await this.d.ledger.entries()).has(uid)) won = entry;
+      } catch (e) {
+        // No ledger to claim in (no Lease): this process saw it go, and it alone is leader.
+        this.d.log.warn('could not claim the Slack thread in the ledger', { system: entry.name, error: (e as Error).message });
+        won = entry;
+      }
     }
     if (!won) return;
     this.closed.add(uid);
@@ -234,7 +243,7 @@ export class SlackReconciler {
     await this.d.io.notify(this.d.ctx, facts, { kind: 'torn-down', by: who }, thread);
     this.lastRoot.delete(uid);
     this.ledgered.delete(uid);
-    await this.d.ledger?.remove(uid);
+    await this.d.ledger?.remove(uid).catch(() => undefined);
   }
 }
 

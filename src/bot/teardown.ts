@@ -8,7 +8,7 @@ import { isTychoError } from '../k8s/errors.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
 import type { SystemInfo } from '../k8s/spec.js';
 import { stateText } from '../commands/format.js';
-import { esc, plainMessage, readyReply, rootMessage, tornDownReply, withoutActions, type Message, type RootFacts } from './blocks.js';
+import { esc, plainMessage, rootMessage, withoutActions, type Message, type RootFacts } from './blocks.js';
 import { slackCaller, type BotContext, type ThreadRef } from './context.js';
 import { errorText } from './error-text.js';
 import type { SlackIO } from './slack-io.js';
@@ -86,7 +86,9 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   ]);
 
   try {
-    await ctx.backend.down(name);
+    // Who asked is written on the Deployment before the delete: the reconciler's torn-down
+    // reply, root message and notice say it, whichever replica posts them.
+    await ctx.backend.down(name, by);
   } catch (e) {
     if (!(isTychoError(e) && e.code === 'not_found')) {
       // Still there: put the root message (and its buttons) back so they can try again.
@@ -101,16 +103,6 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
     }
     // Someone else finished it in the meantime: it is gone, which is what was asked.
   }
-
-  const at = new Date();
-  if (thread) {
-    await Promise.all([
-      io.update(thread, rootMessage(facts, { kind: 'torn-down', by, at })),
-      ready ? io.update(ready, readyReply(name, system.url, 'gone')) : undefined,
-      io.post(thread.channel, tornDownReply(by, at), thread.ts),
-    ]);
-  }
-  await io.notify(ctx, facts, { kind: 'torn-down', by }, thread);
   if (req.confirm || !thread) {
     const link = thread ? await io.permalink(thread) : undefined;
     await req.tell(plainMessage(`Tore down \`${name}\`.${link ? ` <${link}|See its thread.>` : ''}`));

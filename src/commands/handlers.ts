@@ -72,7 +72,7 @@ export async function runCommand(cmd: Command, ctx: RunContext): Promise<Outcome
         : { kind: 'status', systems: await ctx.backend.list() };
     case 'down':
       if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.backend, ctx.caller, cmd.name);
-      return { kind: 'down', system: await ctx.backend.down(cmd.name) };
+      return { kind: 'down', system: await ctx.backend.down(cmd.name, ctx.caller.owner.display) };
     case 'up': {
       const spec = toLaunchSpec(cmd.args, ctx.caller, { ...(ctx.originalText ? { originalText: ctx.originalText } : {}), ...(ctx.annotations ? { annotations: ctx.annotations } : {}) });
       const opts: UpOptions = {};

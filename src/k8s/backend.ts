@@ -12,7 +12,8 @@ export interface UpOptions {
 
 export interface Backend {
   up(spec: LaunchSpec, opts?: UpOptions): Promise<SystemInfo>;
-  down(name: string): Promise<SystemInfo>;
+  /** `by`: who asked, recorded on the system before it is deleted. */
+  down(name: string, by?: string): Promise<SystemInfo>;
   status(name: string): Promise<SystemInfo>;
   list(): Promise<SystemInfo[]>;
 }

@@ -8,12 +8,19 @@ import { LiveView } from '../k8s/view/live-view.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
 import { mountApi } from '../api/routes.js';
 import { startBot, type RunningBot } from '../bot/app.js';
+import { SlackReconciler } from '../bot/reconciler.js';
+import { SlackIO } from '../bot/slack-io.js';
+import { commandPrefix } from '../bot/context.js';
+import { DeploymentClaims } from '../k8s/claims.js';
+import { ThreadLedger } from '../k8s/thread-ledger.js';
 import { createHttpApp } from './http-app.js';
 import type { Logger } from './log.js';
 import { ensureLocalCluster } from '../local/embedded.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 const VIEW_SYNC_WAIT_MS = 10_000;
+/** The leader-election Lease, whose annotations also hold the ledger of open Slack threads. */
+const LEASE_NAME = 'tycho-leader';
 
 export interface RunningTycho {
   url: string;
@@ -56,10 +63,25 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   // Slack first: POST /slack/events must see the raw body (for its signature) before any
   // body parser or fallback route the REST API mounts.
   let bot: RunningBot | undefined;
+  let reconciler: SlackReconciler | undefined;
   if (config.slack.mode === 'off') {
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
     bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+    reconciler = new SlackReconciler({
+      view,
+      io: new SlackIO(bot.client, log),
+      claims: new DeploymentClaims(cluster.kc, namespace),
+      ledger: new ThreadLedger(cluster.kc, namespace, LEASE_NAME),
+      isLeader: () => true,
+      describe: (s) => launcher.describeState(s),
+      ctx: config.notifyChannel ? { notifyChannel: config.notifyChannel } : {},
+      log,
+      readyTimeoutSeconds: config.readyTimeoutSeconds,
+      prefix: commandPrefix(),
+    });
+    reconciler.start();
+    void synced.then(() => reconciler?.resync());
     log.info(`Slack front end is on (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode at POST /slack/events'})`);
   }
 
@@ -77,6 +99,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     launcher,
     async stop() {
       await bot?.stop();
+      await reconciler?.stop();
       await view.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
