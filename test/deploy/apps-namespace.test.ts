@@ -205,8 +205,8 @@ describe('as rendered by kustomize', () => {
     expect(limits.spec!.limits).toEqual([
       {
         type: 'Container',
-        defaultRequest: { cpu: DEFAULT_RESOURCES.cpuRequest, memory: DEFAULT_RESOURCES.memoryRequest },
-        default: { cpu: DEFAULT_RESOURCES.cpuLimit, memory: DEFAULT_RESOURCES.memoryLimit },
+        defaultRequest: { cpu: DEFAULT_RESOURCES.cpuRequest, memory: DEFAULT_RESOURCES.memoryRequest, 'nvidia.com/gpu': '0' },
+        _default: { cpu: DEFAULT_RESOURCES.cpuLimit, memory: DEFAULT_RESOURCES.memoryLimit, 'nvidia.com/gpu': '0' },
         max: MAX_PER_SYSTEM,
       },
     ]);
@@ -260,10 +260,13 @@ describe('applied to the real API server', () => {
   });
 
   it('the LimitRange fills in a container that states no resources, and refuses one above the per-system maximum', async () => {
+    const limitRange = await core().readNamespacedLimitRange({ namespace: apps, name: LIMIT_RANGE_NAME });
+    expect(limitRange.spec!.limits.map((l) => [l.type, l.max])).toEqual([['Container', MAX_PER_SYSTEM]]);
     const bare = await core().createNamespacedPod({ namespace: apps, body: { metadata: { name: 'bare' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } });
+    // Tycho's defaults, and no GPU.
     expect(bare.spec!.containers[0]!.resources).toEqual({
-      requests: { cpu: DEFAULT_RESOURCES.cpuRequest, memory: DEFAULT_RESOURCES.memoryRequest },
-      limits: { cpu: DEFAULT_RESOURCES.cpuLimit, memory: DEFAULT_RESOURCES.memoryLimit },
+      requests: { cpu: DEFAULT_RESOURCES.cpuRequest, memory: DEFAULT_RESOURCES.memoryRequest, 'nvidia.com/gpu': '0' },
+      limits: { cpu: DEFAULT_RESOURCES.cpuLimit, memory: DEFAULT_RESOURCES.memoryLimit, 'nvidia.com/gpu': '0' },
     });
     await core().deleteNamespacedPod({ namespace: apps, name: 'bare', gracePeriodSeconds: 0 });
 
