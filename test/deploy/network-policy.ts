@@ -4,8 +4,8 @@
  * so nothing enforces the policies there; this reads the applied objects the way a plugin does.
  *
  * Where the API leaves it to the plugin, this takes the more permissive reading: an ipBlock
- * also matches the addresses of pods (as Calico does), so a test that passes here also holds
- * on plugins that read ipBlocks more narrowly (Cilium).
+ * also matches the addresses of pods (as Calico does). So what this finds unreachable is
+ * unreachable whatever the plugin.
  */
 import type { V1LabelSelector, V1NetworkPolicy, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
 
