@@ -82,7 +82,7 @@ export interface Settings {
 
 export interface Customisation {
   settings?: Partial<Settings>;
-  /** Components to add to kubernetes/kustomization.yaml's list, e.g. 'components/secret-env'. */
+  /** Components to enable in kubernetes/kustomization.yaml, e.g. 'components/secret-env'. */
   components?: string[];
   /** Uncomment the example `patches:` at the end of kubernetes/kustomization.yaml. */
   examplePatches?: boolean;
@@ -117,7 +117,8 @@ async function withCustomised<T>(c: Customisation, f: (dir: string) => Promise<T
       const kustomizationFile = join(dir, 'kustomization.yaml');
       const text = await readFile(kustomizationFile, 'utf8');
       const k = loadYaml<{ components?: string[]; patches?: unknown[] }>(text);
-      if (c.components) k.components = [...(k.components ?? []), ...c.components];
+      // Before components/settings, which comes last (kubernetes/kustomization.yaml says why).
+      if (c.components) k.components = [...c.components, ...(k.components ?? [])];
       if (c.examplePatches) k.patches = [...(k.patches ?? []), ...commentedPatches(text)];
       await writeFile(kustomizationFile, dumpYaml(k));
     }
