@@ -1,36 +1,43 @@
 /**
- * Tycho started the way its pod starts it: the environment the Deployment in kubernetes/ gives
- * it (the pod's namespace, the Secret's keys), and the ServiceAccount's mounted token read by
- * KubeConfig.loadFromCluster(), with no kubeconfig. It is ready, and the REST API launches,
- * lists and tears down as that account.
+ * Tycho started the way its pod starts it: the environment the Deployment applied from
+ * kubernetes/ gives it (the apps namespace, the Secret's keys), and the ServiceAccount's mounted
+ * token read by KubeConfig.loadFromCluster(), with no kubeconfig. It is ready, and the REST API
+ * launches, lists and tears down in the apps namespace as that account.
  */
-import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
 import { silentLogger } from '../../src/server/log.js';
-import { createTestNamespace } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { call, originalBody, probe } from '../api/helpers.js';
-import { KUBERNETES_DIR, findObject, installTycho, removeServiceAccountFiles, render, serviceAccountKubeConfig } from './support.js';
+import { SECRET_NAME, installTycho, removeServiceAccountFiles, serviceAccountKubeConfig } from './support.js';
 
 const TOKEN = 'in-cluster-test-token-0123456789';
 
+/** The apps namespace. */
 let ns: string;
+/** Tycho's own namespace, where its pod would run. */
+let own: string;
 let sa: KubeConfig;
 let env: Record<string, string>;
 let tycho: RunningTycho | undefined;
 
 beforeAll(async () => {
   ns = await createTestNamespace('in-cluster');
-  await installTycho(ns);
-  sa = await serviceAccountKubeConfig(ns);
-  const d = findObject<V1Deployment>(await render(KUBERNETES_DIR), 'Deployment', 'tycho');
+  own = (await installTycho(ns)).namespace;
+  sa = await serviceAccountKubeConfig(own);
+  const d = await kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: own, name: 'tycho' });
+  // The Secret holds only the REST API token here (so Slack stays off); the kubelet hands it in
+  // through the Deployment's secretKeyRef.
+  const secret: Record<string, string> = { TYCHO_API_TOKEN: TOKEN };
   env = {};
   for (const e of d.spec!.template.spec!.containers[0]!.env ?? []) {
-    if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = ns;
-    else env[e.name] = e.value!;
+    const ref = e.valueFrom?.secretKeyRef;
+    if (ref) {
+      expect(ref.name).toBe(SECRET_NAME);
+      env[e.name] = secret[ref.key]!;
+    } else env[e.name] = e.value!;
   }
-  // The Secret (envFrom): here only the REST API token, so Slack stays off.
-  env.TYCHO_API_TOKEN = TOKEN;
 });
 
 afterAll(async () => {
@@ -38,16 +45,17 @@ afterAll(async () => {
   await removeServiceAccountFiles();
 });
 
-it('the Deployment\'s environment is a valid configuration that launches into the pod\'s namespace', () => {
+it('the Deployment\'s environment is a valid configuration that launches into the apps namespace, with the API token', () => {
   const config = loadConfig(env);
   expect(config).toMatchObject({ namespace: ns, localCluster: 'never', port: 3000, host: '0.0.0.0', apiToken: TOKEN, slack: { mode: 'off' } });
 });
 
+// The manifests always set TYCHO_NAMESPACE: the pod's own namespace is not one Tycho may launch into.
 it('with no TYCHO_NAMESPACE, the namespace comes from the service account\'s mounted namespace file', async () => {
   const { TYCHO_NAMESPACE: _, ...rest } = env;
   const t = await startTycho(loadConfig({ ...rest, PORT: '0', HOST: '127.0.0.1' }), silentLogger, { kubeConfig: sa });
   try {
-    expect(t.launcher.namespace).toBe(ns);
+    expect(t.launcher.namespace).toBe(own);
   } finally {
     await t.stop();
   }
@@ -67,7 +75,7 @@ it('is ready, and serves the REST API as the ServiceAccount: start, status, dele
   const url: string = started.json.result.url;
   expect(await probe(url)).toMatchObject({ status: 200 });
 
-  // Tycho's own Deployment (installed into the same namespace) is not one of its systems.
+  // Only what it launched: Tycho's own Deployment is in another namespace.
   const all = await call(tycho.url, '/system/status', {}, auth);
   expect(all.status).toBe(200);
   expect(all.json.result.map((s: { name: string }) => s.name)).toEqual(['from-the-pod']);

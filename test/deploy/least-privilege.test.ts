@@ -1,9 +1,12 @@
 /**
  * The Role is no more than enough, and a Role that is less than enough gives a clear answer.
  *
- * - As Tycho's ServiceAccount (kubernetes/ installed into a test namespace, the SA's own token):
- *   everything it may do is exactly the Role's rules; Secrets, other namespaces, cluster-wide
- *   objects and RBAC objects are all refused (SelfSubjectAccessReview and real calls → 403).
+ * - As Tycho's ServiceAccount (kubernetes/ installed under test namespaces, the SA's own token):
+ *   everything it may do in the apps namespace is exactly the Role's rules, and in its own
+ *   namespace exactly reading and renewing its leader Lease; Secrets, other namespaces,
+ *   cluster-wide objects and RBAC objects are all refused (SelfSubjectAccessReview and real
+ *   calls → 403). With the opt-in secret-env component, and only then, it may create, read and
+ *   delete Secrets in the apps namespace.
  * - Each permission in the Role is used: with it removed ("someone trimmed the Role"), a launcher
  *   flow fails with a Forbidden error that names exactly that permission, never a crash or a
  *   timeout, and a refused launch leaves nothing behind. The REST API and the CLI pass the same
@@ -12,8 +15,11 @@
 import {
   AppsV1Api,
   AuthorizationV1Api,
+  CoordinationV1Api,
   CoreV1Api,
+  PatchStrategy,
   RbacAuthorizationV1Api,
+  setHeaderOptions,
   type KubeConfig,
   type V1PolicyRule,
   type V1Role,
@@ -31,9 +37,11 @@ import { call, originalBody, startServer } from '../api/helpers.js';
 import { errorLine, tycho } from '../cli/run-cli.js';
 import {
   KUBERNETES_DIR,
+  LEASE_NAME,
   REPO,
   ROLE_NAME,
   SA_NAME,
+  SECRET_NAME,
   can,
   findObject,
   installTycho,
@@ -48,12 +56,34 @@ import { failureOf } from '../support/failures.js';
 const spec = (name: string, image = 'nginx'): LaunchSpec => ({ name, image, ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' });
 
 
-/** A rule set as "group/resource:verb" strings ("" is the core group). */
+/** A rule set as "group/resource:verb" strings ("" is the core group), "group/resource[name]:verb" when limited to names. */
 function permissions(rules: V1PolicyRule[]): string[] {
   const out = new Set<string>();
-  for (const r of rules) for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g}/${res}:${v}`);
+  for (const r of rules) {
+    for (const g of r.apiGroups ?? []) {
+      for (const res of r.resources ?? []) {
+        for (const v of r.verbs) {
+          if (r.resourceNames?.length) for (const n of r.resourceNames) out.add(`${g}/${res}[${n}]:${v}`);
+          else out.add(`${g}/${res}:${v}`);
+        }
+      }
+    }
+  }
   return [...out].sort();
 }
+
+/** What `kc` may do in `namespace`, as the authorizer answers a SelfSubjectRulesReview. */
+async function granted(kc: KubeConfig, namespace: string): Promise<string[]> {
+  const review = await kc.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({ body: { spec: { namespace } } });
+  // Every authenticated user may ask what it may do (system:basic-user); that is not Tycho's Role.
+  const selfReviews = ['authorization.k8s.io/selfsubjectaccessreviews:create', 'authorization.k8s.io/selfsubjectrulesreviews:create'];
+  return permissions(review.status!.resourceRules).filter((p) => !selfReviews.includes(p));
+}
+
+/** All Tycho may do in its own namespace: read and renew its leader Lease, by name. */
+const LEADER_PERMISSIONS = ['get', 'patch', 'update'].map((verb) => `coordination.k8s.io/leases[${LEASE_NAME}]:${verb}`);
+const SECRET_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+const secretBody = (name: string) => ({ metadata: { name }, stringData: { KEY: 'value' } });
 
 let roleRules: V1PolicyRule[];
 afterAll(removeServiceAccountFiles);
@@ -63,23 +93,22 @@ beforeAll(async () => {
 });
 
 describe('the Role is no more than enough', () => {
+  /** The apps namespace: where the Role is. */
   let ns: string;
+  /** Tycho's own namespace: its ServiceAccount, its Lease. */
+  let own: string;
   let other: string;
   let sa: KubeConfig;
 
   beforeAll(async () => {
     [ns, other] = await Promise.all([createTestNamespace('least-priv'), createTestNamespace('least-priv-other')]);
-    await installTycho(ns);
-    sa = await serviceAccountKubeConfig(ns);
+    own = (await installTycho(ns)).namespace;
+    sa = await serviceAccountKubeConfig(own);
   });
 
-  it('everything the ServiceAccount may do in its namespace is the Role\'s rules, and nothing else', async () => {
-    const review = await sa.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({ body: { spec: { namespace: ns } } });
-    // Every authenticated user may ask what it may do (system:basic-user); that is not Tycho's Role.
-    const selfReviews = ['authorization.k8s.io/selfsubjectaccessreviews:create', 'authorization.k8s.io/selfsubjectrulesreviews:create'];
-    const granted = permissions(review.status!.resourceRules).filter((p) => !selfReviews.includes(p));
-    expect(granted).toEqual(permissions(roleRules));
-    expect(granted).toEqual([
+  it('everything the ServiceAccount may do in the apps namespace is the Role\'s rules, and nothing else', async () => {
+    expect(await granted(sa, ns)).toEqual(permissions(roleRules));
+    expect(await granted(sa, ns)).toEqual([
       '/endpoints:list',
       '/endpoints:watch',
       '/pods:list',
@@ -99,16 +128,67 @@ describe('the Role is no more than enough', () => {
     ]);
   });
 
-  it('cannot read Secrets, not even its own token', async () => {
-    for (const verb of ['get', 'list', 'watch', 'create', 'update', 'delete']) expect(await can(sa, { namespace: ns, verb, resource: 'secrets' })).toBe(false);
+  it('in its own namespace it may only read and renew its leader Lease, by name', async () => {
+    expect(await granted(sa, own)).toEqual(LEADER_PERMISSIONS);
+    const leases = sa.makeApiClient(CoordinationV1Api);
+    // Take the Lease, renew it, read it back: what a leader does.
+    const lease = await leases.readNamespacedLease({ namespace: own, name: LEASE_NAME });
+    const acquired = await leases.replaceNamespacedLease({ namespace: own, name: LEASE_NAME, body: { ...lease, spec: { holderIdentity: 'tycho-pod-1', leaseDurationSeconds: 15 } } });
+    expect(acquired.spec!.holderIdentity).toBe('tycho-pod-1');
+    // A MicroTime wants six fractional digits (the client's Date serialises with three, which 1.20 refuses).
+    const renewTime = new Date().toISOString().replace(/Z$/, '000Z');
+    await leases.patchNamespacedLease(
+      { namespace: own, name: LEASE_NAME, body: [{ op: 'add', path: '/spec/renewTime', value: renewTime }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    const renewed = await leases.readNamespacedLease({ namespace: own, name: LEASE_NAME });
+    expect([renewed.spec!.holderIdentity, String(renewed.spec!.renewTime)]).toEqual(['tycho-pod-1', renewTime]);
+
+    // Not another Lease: not create one, not read or take someone else's, not list them all.
+    const admin = kubeConfig().makeApiClient(CoordinationV1Api);
+    await admin.createNamespacedLease({ namespace: own, body: { metadata: { name: 'someone-else' } } });
+    expect(await statusOf(leases.createNamespacedLease({ namespace: own, body: { metadata: { name: 'tycho-leader-2' } } }))).toBe(403);
+    expect(await statusOf(leases.readNamespacedLease({ namespace: own, name: 'someone-else' }))).toBe(403);
+    expect(await statusOf(leases.replaceNamespacedLease({ namespace: own, name: 'someone-else', body: { metadata: { name: 'someone-else' }, spec: { holderIdentity: 'tycho-pod-1' } } }))).toBe(403);
+    expect(await statusOf(leases.listNamespacedLease({ namespace: own }))).toBe(403);
+    expect(await statusOf(leases.deleteNamespacedLease({ namespace: own, name: LEASE_NAME }))).toBe(403);
+    expect(await statusOf(leases.createNamespacedLease({ namespace: ns, body: { metadata: { name: LEASE_NAME } } }))).toBe(403);
+    expect((await admin.listNamespacedLease({ namespace: own })).items.map((l) => l.metadata!.name).sort()).toEqual(['someone-else', LEASE_NAME]);
+  });
+
+  it('cannot touch its own Deployment, Service or Secret, nor launch there', async () => {
+    for (const [verb, resource, group] of [
+      ['get', 'deployments', 'apps'],
+      ['patch', 'deployments', 'apps'],
+      ['create', 'deployments', 'apps'],
+      ['delete', 'services', ''],
+      ['list', 'pods', ''],
+      ['create', 'pods', ''],
+    ] as const) {
+      expect([verb, resource, await can(sa, { namespace: own, verb, resource, ...(group ? { group } : {}) })]).toEqual([verb, resource, false]);
+    }
+    expect(await statusOf(sa.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: own, name: 'tycho' }))).toBe(403);
+    const e = await failureOf(new Launcher(sa, { namespace: own }).up(spec('in-own')));
+    expect(e).toBeInstanceOf(Forbidden);
+    // Refused at its first call there, whichever that is; nothing was created.
+    expect(e.message).toMatch(new RegExp(`^Tycho is not allowed to \\w+ [a-z.]+ in namespace "${own}"`));
+    expect((await kubeConfig().makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: own })).items.map((d) => d.metadata!.name)).toEqual(['tycho']);
+  });
+
+  it('cannot read or create Secrets, in either namespace, not even its own token', async () => {
+    for (const namespace of [ns, own]) {
+      for (const verb of SECRET_VERBS) expect([namespace, verb, await can(sa, { namespace, verb, resource: 'secrets' })]).toEqual([namespace, verb, false]);
+    }
     const core = sa.makeApiClient(CoreV1Api);
     expect(await statusOf(core.listNamespacedSecret({ namespace: ns }))).toBe(403);
-    const own = (await kubeConfig().makeApiClient(CoreV1Api).readNamespacedServiceAccount({ namespace: ns, name: SA_NAME })).secrets![0]!.name!;
-    expect(await statusOf(core.readNamespacedSecret({ namespace: ns, name: own }))).toBe(403);
+    expect(await statusOf(core.createNamespacedSecret({ namespace: ns, body: secretBody('app-secret') }))).toBe(403);
+    const token = (await kubeConfig().makeApiClient(CoreV1Api).readNamespacedServiceAccount({ namespace: own, name: SA_NAME })).secrets![0]!.name!;
+    expect(await statusOf(core.readNamespacedSecret({ namespace: own, name: token }))).toBe(403);
+    expect(await statusOf(core.readNamespacedSecret({ namespace: own, name: SECRET_NAME }))).toBe(403);
   });
 
   it('cannot touch another namespace, nor anything cluster-wide', async () => {
-    for (const namespace of [other, 'default', 'kube-system']) {
+    for (const namespace of [other, own, 'default', 'kube-system']) {
       expect(await can(sa, { namespace, verb: 'create', group: 'apps', resource: 'deployments' })).toBe(false);
       expect(await can(sa, { namespace, verb: 'list', resource: 'pods' })).toBe(false);
     }
@@ -133,7 +213,7 @@ describe('the Role is no more than enough', () => {
     const rbac = sa.makeApiClient(RbacAuthorizationV1Api);
     const rules = [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }];
     const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: ROLE_NAME };
-    const subjects = [{ kind: 'ServiceAccount', name: SA_NAME, namespace: ns }];
+    const subjects = [{ kind: 'ServiceAccount', name: SA_NAME, namespace: own }];
     expect(await statusOf(rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'more' }, rules } }))).toBe(403);
     expect(await statusOf(rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'more' }, roleRef, subjects } }))).toBe(403);
     expect(await statusOf(rbac.createClusterRole({ body: { metadata: { name: `${ns}-more` }, rules } }))).toBe(403);
@@ -141,9 +221,11 @@ describe('the Role is no more than enough', () => {
       await statusOf(rbac.createClusterRoleBinding({ body: { metadata: { name: `${ns}-more` }, roleRef: { ...roleRef, kind: 'ClusterRole', name: 'cluster-admin' }, subjects } })),
     ).toBe(403);
     expect(await statusOf(rbac.replaceNamespacedRole({ namespace: ns, name: ROLE_NAME, body: { metadata: { name: ROLE_NAME }, rules: [...roleRules, ...rules] } }))).toBe(403);
-    for (const resource of ['roles', 'rolebindings']) {
-      for (const verb of ['create', 'update', 'patch', 'delete', 'escalate', 'bind']) {
-        expect(await can(sa, { namespace: ns, verb, group: 'rbac.authorization.k8s.io', resource })).toBe(false);
+    for (const namespace of [ns, own]) {
+      for (const resource of ['roles', 'rolebindings']) {
+        for (const verb of ['create', 'update', 'patch', 'delete', 'escalate', 'bind']) {
+          expect(await can(sa, { namespace, verb, group: 'rbac.authorization.k8s.io', resource })).toBe(false);
+        }
       }
     }
   });
@@ -171,7 +253,7 @@ describe('the Role is no more than enough', () => {
     }
   });
 
-  it('binds only Tycho\'s ServiceAccount: the namespace\'s default account gets nothing', async () => {
+  it('binds only Tycho\'s ServiceAccount: the apps namespace\'s default account (which apps could run as) gets nothing', async () => {
     const review = await kubeConfig()
       .makeApiClient(AuthorizationV1Api)
       .createSubjectAccessReview({
@@ -187,8 +269,43 @@ describe('the Role is no more than enough', () => {
   });
 });
 
-describe('a trimmed Role: a 403 names the missing permission, and is never a crash', () => {
+describe('with the opt-in secret-env component (for --secret-env)', () => {
   let ns: string;
+  let own: string;
+  let sa: KubeConfig;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('secret-env');
+    own = (await installTycho(ns, { components: ['components/secret-env'] })).namespace;
+    sa = await serviceAccountKubeConfig(own);
+  });
+
+  it('it may create, read and delete Secrets in the apps namespace, and do nothing else with them', async () => {
+    expect(await granted(sa, ns)).toEqual([...permissions(roleRules), '/secrets:create', '/secrets:delete', '/secrets:get'].sort());
+    const core = sa.makeApiClient(CoreV1Api);
+    await core.createNamespacedSecret({ namespace: ns, body: secretBody('app-secret') });
+    expect((await core.readNamespacedSecret({ namespace: ns, name: 'app-secret' })).data).toEqual({ KEY: Buffer.from('value').toString('base64') });
+    // Never enumerate them, never change one in place.
+    expect(await statusOf(core.listNamespacedSecret({ namespace: ns }))).toBe(403);
+    expect(await statusOf(core.replaceNamespacedSecret({ namespace: ns, name: 'app-secret', body: secretBody('app-secret') }))).toBe(403);
+    for (const verb of ['list', 'watch', 'update', 'patch']) expect([verb, await can(sa, { namespace: ns, verb, resource: 'secrets' })]).toEqual([verb, false]);
+    await core.deleteNamespacedSecret({ namespace: ns, name: 'app-secret' });
+    expect(await statusOf(kubeConfig().makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: ns, name: 'app-secret' }))).toBe(404);
+  });
+
+  it('it still has nothing on Secrets in its own namespace, where the Slack tokens are', async () => {
+    await kubeConfig().makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: own, body: { metadata: { name: SECRET_NAME }, stringData: { SLACK_BOT_TOKEN: 'xoxb-not-real' } } });
+    for (const verb of SECRET_VERBS) expect([verb, await can(sa, { namespace: own, verb, resource: 'secrets' })]).toEqual([verb, false]);
+    expect(await statusOf(sa.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: own, name: SECRET_NAME }))).toBe(403);
+    expect(await granted(sa, own)).toEqual(LEADER_PERMISSIONS);
+  });
+});
+
+describe('a trimmed Role: a 403 names the missing permission, and is never a crash', () => {
+  /** The apps namespace, with the Role. */
+  let ns: string;
+  /** Tycho's own namespace, with its ServiceAccount. */
+  let own: string;
   let sa: KubeConfig;
   let launcher: Launcher;
   /** Sets things up and tidies up: the admin's own launcher. */
@@ -197,8 +314,8 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
 
   beforeAll(async () => {
     ns = await createTestNamespace('trimmed');
-    await installTycho(ns);
-    sa = await serviceAccountKubeConfig(ns);
+    own = (await installTycho(ns)).namespace;
+    sa = await serviceAccountKubeConfig(own);
     launcher = new Launcher(sa, { namespace: ns, readyTimeoutSeconds: 60 });
     admin = new Launcher(kubeConfig(), { namespace: ns });
     rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
@@ -322,7 +439,7 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
       await waitFor(async () => (await objectsOf('rest-half')).length === 0, { what: 'the REST launch to leave nothing' });
 
       // The CLI, on a kubeconfig with the ServiceAccount's token: exit status 5, one line, no stack.
-      const cli = await tycho(['up', '-n', 'cli-half', '-c', 'nginx', '-p', '80'], { KUBECONFIG: await serviceAccountKubeconfigFile(ns), TYCHO_NAMESPACE: ns });
+      const cli = await tycho(['up', '-n', 'cli-half', '-c', 'nginx', '-p', '80'], { KUBECONFIG: await serviceAccountKubeconfigFile(own), TYCHO_NAMESPACE: ns });
       expect(cli.code).toBe(5);
       expect(errorLine(cli)).toContain(`tycho: Tycho is not allowed to create services in namespace "${ns}"`);
       expect(cli.stderr).not.toMatch(/\n\s+at /);

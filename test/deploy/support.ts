@@ -3,22 +3,39 @@
  * objects, installing them into a test namespace, and Tycho's ServiceAccount as a KubeConfig
  * built the way Tycho builds it inside its pod.
  */
-import { AuthorizationV1Api, CoreV1Api, KubeConfig, loadAllYaml, type KubernetesObject, type V1ResourceAttributes } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  dumpYaml,
+  loadAllYaml,
+  loadYaml,
+  type KubernetesObject,
+  type V1ConfigMap,
+  type V1ResourceAttributes,
+} from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kubeConfig, waitFor } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const KUBERNETES_DIR = join(REPO, 'kubernetes');
-export const VARIANT_DIR = join(KUBERNETES_DIR, 'variants', 'separate-apps-namespace');
 
 /** What the manifests call things; the tests read them from here so a rename fails loudly. */
 export const SA_NAME = 'tycho';
 export const ROLE_NAME = 'tycho-launcher';
+export const LEADER_ROLE_NAME = 'tycho-leader';
+export const LEASE_NAME = 'tycho-leader';
 export const SECRET_NAME = 'tycho-secrets';
+export const QUOTA_NAME = 'launched-apps';
+export const LIMIT_RANGE_NAME = 'launched-apps';
+/** The names kubernetes/settings.yaml ships with. */
+export const NS = 'tycho';
+export const APPS_NS = 'tycho-apps';
+export const INGRESS_NS = 'ingress-nginx';
 
 export interface KubectlRun {
   code: number;
@@ -56,19 +73,82 @@ export function findObject<T extends KubernetesObject>(objects: KubernetesObject
   return found[0] as T;
 }
 
+/** The names of an installation: kubernetes/settings.yaml's `data`. */
+export interface Settings {
+  namespace: string;
+  appsNamespace: string;
+  ingressNamespace: string;
+}
+
+export interface Customisation {
+  settings?: Partial<Settings>;
+  /** Components to enable in kubernetes/kustomization.yaml, e.g. 'components/secret-env'. */
+  components?: string[];
+  /** Uncomment the example `patches:` at the end of kubernetes/kustomization.yaml. */
+  examplePatches?: boolean;
+}
+
+/** The commented-out `# patches:` block of a kustomization, uncommented and parsed. */
+function commentedPatches(kustomization: string): unknown[] {
+  const lines = kustomization.split('\n');
+  const start = lines.indexOf('# patches:');
+  if (start < 0) throw new Error('kubernetes/kustomization.yaml has no commented-out "# patches:" block');
+  const block: string[] = [];
+  for (const l of lines.slice(start)) {
+    if (!l.startsWith('#')) break;
+    block.push(l.replace(/^# ?/, ''));
+  }
+  return loadYaml<{ patches: unknown[] }>(block.join('\n')).patches;
+}
+
 /**
- * Applies kubernetes/ with its namespace changed to `namespace`, through a kustomize overlay
- * (the way a person would install it into another namespace), so every test gets its own copy.
+ * Runs `f` on a copy of kubernetes/ customised the way its own comments tell an operator to:
+ * settings.yaml edited, components added to kustomization.yaml. Nothing else changes.
  */
-export async function installTycho(namespace: string): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tycho-overlay-'));
+async function withCustomised<T>(c: Customisation, f: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'tycho-kubernetes-'));
   try {
-    const base = relative(dir, KUBERNETES_DIR);
-    await writeFile(join(dir, 'kustomization.yaml'), `namespace: ${namespace}\nresources:\n  - ${JSON.stringify(base)}\n`);
-    await kubectl(['apply', '-k', dir]);
+    await cp(KUBERNETES_DIR, dir, { recursive: true });
+    const settingsFile = join(dir, 'settings.yaml');
+    const settings = loadYaml<V1ConfigMap>(await readFile(settingsFile, 'utf8'));
+    settings.data = { ...settings.data, ...c.settings };
+    await writeFile(settingsFile, dumpYaml(settings));
+    if (c.components?.length || c.examplePatches) {
+      const kustomizationFile = join(dir, 'kustomization.yaml');
+      const text = await readFile(kustomizationFile, 'utf8');
+      const k = loadYaml<{ components?: string[]; patches?: unknown[] }>(text);
+      // Before components/settings, which comes last (kubernetes/kustomization.yaml says why).
+      if (c.components) k.components = [...c.components, ...(k.components ?? [])];
+      if (c.examplePatches) k.patches = [...(k.patches ?? []), ...commentedPatches(text)];
+      await writeFile(kustomizationFile, dumpYaml(k));
+    }
+    return await f(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What `kubectl apply -k` would send for kubernetes/ customised as `c`. */
+export function renderCustomised(c: Customisation): Promise<KubernetesObject[]> {
+  return withCustomised(c, render);
+}
+
+export interface Installation {
+  /** Tycho's own namespace: its ServiceAccount, Deployment, Lease. */
+  namespace: string;
+  /** Where it launches. */
+  appsNamespace: string;
+}
+
+/**
+ * Installs kubernetes/ with `kubectl apply -k`, under names of its own so every test gets its
+ * own copy: the apps namespace is `appsNamespace` (a test namespace, usually made by the suite),
+ * Tycho's own namespace a new test namespace. Both are deleted with the test namespaces.
+ */
+export async function installTycho(appsNamespace: string, o: Omit<Customisation, 'settings'> = {}): Promise<Installation> {
+  const namespace = await createTestNamespace(`${appsNamespace}-tycho`);
+  await withCustomised({ ...o, settings: { namespace, appsNamespace } }, (dir) => kubectl(['apply', '-k', dir]));
+  return { namespace, appsNamespace };
 }
 
 export interface ServiceAccountToken {
