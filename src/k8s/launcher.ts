@@ -9,6 +9,7 @@ import { bestVerdict, STAGE_ORDER, type PodVerdict } from './pod-verdict.js';
 import { resolveUrl } from './url.js';
 import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { watchUntil } from './watch.js';
+import { createSecretAndStart } from './secret-env.js';
 import { checkLaunchSpec } from './validate.js';
 import {
   ContainerConfigError,
@@ -72,6 +73,15 @@ export class Launcher implements Backend {
     } catch (e) {
       if (isConflict(e)) throw await this.nameInUse(spec.name);
       throw toTychoError(e, 'create the Deployment');
+    }
+    if (spec.secretEnv?.length) {
+      try {
+        await createSecretAndStart(this.c, namespace, spec, created);
+      } catch (e) {
+        // Nothing half-made: the Deployment goes, and its Secret (if any) with it.
+        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
+        throw e;
+      }
     }
     o.onProgress?.('created', { describe: 'Deployment and Service created' });
 
