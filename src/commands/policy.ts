@@ -51,7 +51,7 @@ export function checkLaunchPolicy(args: UpArgs, policy: PolicyFor): string | nul
   if (args.gpu !== undefined && args.gpu > policy.maxGpu) {
     return policy.maxGpu === 0
       ? `GPUs are not available to launches here (the operator's setting ${POLICY_SETTINGS.maxGpu} is 0); ask an admin.`
-      : over(`${args.gpu} GPUs`, `${policy.maxGpu} GPU${policy.maxGpu === 1 ? '' : 's'}`, POLICY_SETTINGS.maxGpu);
+      : over(`The GPU count ${args.gpu}`, `${policy.maxGpu} GPU${policy.maxGpu === 1 ? '' : 's'}`, POLICY_SETTINGS.maxGpu);
   }
   return null;
 }
