@@ -95,7 +95,7 @@ export function checkEnvNames(env: readonly EnvVar[], secretEnv: readonly EnvVar
   const plain = new Set(env.map((e) => e.name));
   const seen = new Set<string>();
   for (const { name } of secretEnv) {
-    if (plain.has(name)) return `The environment variable ${name} is given both in plain text (-e) and as a secret (--secret-env); give it once.`;
+    if (plain.has(name)) return `The environment variable ${name} is given both in plain text and as a secret; give it once.`;
     if (seen.has(name)) return `The secret environment variable ${name} is given twice; give it once.`;
     seen.add(name);
   }

@@ -80,7 +80,7 @@ describe('up', () => {
     ['up -n web -c nginx -p 80 -e A=1 -e', /-e needs a KEY=VALUE after it/],
     ['up -n web -c nginx -p 80 --secret-env', /--secret-env needs a KEY=VALUE after it/],
     ['up -n web -c nginx -p 80 --secret-env TOKEN', /has no "="; write it as KEY=VALUE/],
-    ['up -n web -c nginx -p 80 -e TOKEN=a --secret-env TOKEN=b', /TOKEN is given both in plain text \(-e\) and as a secret \(--secret-env\)/],
+    ['up -n web -c nginx -p 80 -e TOKEN=a --secret-env TOKEN=b', /TOKEN is given both in plain text and as a secret; give it once/],
     ['up -n web -c nginx -p 80 --secret-env TOKEN=a --secret-env TOKEN=b', /TOKEN is given twice/],
     ['down -n web --secret-env A=1', /--secret-env does not apply to "down"/],
     // Beyond what Kubernetes can hold: refused, never stored as int64's largest value.
