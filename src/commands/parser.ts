@@ -83,9 +83,12 @@ function shortFlag(flag: string): string {
   return alias ? `-${alias}` : `--${flag}`;
 }
 
-/** Every spelling of a flag: --env, -e. */
+/**
+ * Every spelling yargs-parser reads as this flag: each name and alias with one dash or two
+ * (`-e`, `--e`, `-env`, `--env`), so none slips past the scan, and so past the masking.
+ */
 function spellings(flags: readonly string[]): Record<string, string[]> {
-  return Object.fromEntries(flags.map((f) => [f, [`--${f}`, ...(ALIASES[f] ?? []).map((a) => (a.length === 1 ? `-${a}` : `--${a}`))]]));
+  return Object.fromEntries(flags.map((f) => [f, [f, ...(ALIASES[f] ?? [])].flatMap((n) => [`-${n}`, `--${n}`])]));
 }
 /** The flags people repeat, collected in one pass before yargs-parser (see repeated-flags.ts). */
 const REPEATABLE = spellings(['env', 'secret-env', 'port']);

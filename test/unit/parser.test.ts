@@ -157,10 +157,14 @@ describe('secret environment variables', () => {
     ['up -n a -c nginx -p 80 -e DB_PASSWORD=hunter2', '/tycho up -n a -c nginx -p 80 -e DB_PASSWORD=***'],
     ['up -n a -c nginx -p 80 --env DB_PASSWORD=hunter2 --env=B=hunter2 -e=C=hunter2', '/tycho up -n a -c nginx -p 80 --env DB_PASSWORD=*** --env=B=*** -e=C=***'],
     ['up -n a -c nginx -p 80 --secret-env DB_PASSWORD=hunter2 --secret-env=K=hunter2', '/tycho up -n a -c nginx -p 80 --secret-env DB_PASSWORD=*** --secret-env=K=***'],
+    // Every other spelling yargs-parser would read as the same flag.
+    ['up -n a -c nginx -p 80 --e A=hunter2 -env B=hunter2 -secret-env C=hunter2 --e=D=hunter2', '/tycho up -n a -c nginx -p 80 --e A=*** -env B=*** -secret-env C=*** --e=D=***'],
     [`up -n a -c nginx -p 80 -e "GREETING=hunter2 and 'more'" --command "echo \\"it's\\" done"`, `/tycho up -n a -c nginx -p 80 -e GREETING=*** --command 'echo "it'\\''s" done'`],
   ])('the recorded command of %j masks every env value', (text, recorded) => {
     const p = slack(text);
     expect(p.recorded).toBe(recorded);
+    expect(p.recorded).not.toContain('hunter2');
+    expect(p.command.kind === 'up' && [...p.command.args.env, ...(p.command.args.secretEnv ?? [])].every((e) => e.value.startsWith('hunter2'))).toBe(true);
     // It reads back into the same words, with only the values changed.
     expect(splitShellWords(p.recorded.slice('/tycho '.length))).toHaveLength(splitShellWords(text).length);
   });
