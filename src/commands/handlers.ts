@@ -29,7 +29,7 @@ export interface RunContext extends UpOptions {
   prefix: string;
   /** The operator's launch limits for this caller; null when none apply (see policy.ts). */
   policy: PolicyFor;
-  /** The text as typed, kept on the objects for later inspection. */
+  /** The command as typed, env values masked (Parsed.recorded), kept on the objects for later inspection. */
   originalText?: string;
   /** Extra annotations for `up` (e.g. the Slack thread). */
   annotations?: Record<string, string>;
