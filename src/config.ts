@@ -3,9 +3,12 @@
  * validated. Every problem names the variable and the expected form, and all are reported
  * at once so a person fixes them in one go.
  */
-import type { ServiceType } from './k8s/spec.js';
+import { DEFAULT_RESOURCES, type ServiceType } from './k8s/spec.js';
 import type { OnFailure } from './k8s/launcher.js';
 import type { UrlCheckMode } from './k8s/url-probe.js';
+import { compareQuantity, parseCpu, parseMemory } from './k8s/quantity.js';
+import { checkCpu, checkMemory } from './k8s/validate.js';
+import { DEFAULT_LIMITS, POLICY_SETTINGS, type LaunchPolicy } from './commands/policy.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -20,6 +23,8 @@ export interface LauncherConfig {
   /** Unset means: the kubeconfig context's namespace, else "default". */
   namespace?: string;
   serviceType: ServiceType;
+  /** What people who are not admins may ask for in a launch. */
+  policy: LaunchPolicy;
   publicHost?: string;
   readyTimeoutSeconds: number;
   onFailure: OnFailure;
@@ -45,6 +50,8 @@ export interface Config extends LauncherConfig {
   slack: SlackConfig;
   notifyChannel?: string;
   admins: string[];
+  /** REST callers holding TYCHO_API_TOKEN are not limited by the launch policy. */
+  apiTokenUnlimited: boolean;
 }
 
 class Reader {
@@ -76,13 +83,41 @@ class Reader {
   }
 }
 
+const SERVICE_TYPES = ['NodePort', 'LoadBalancer', 'ClusterIP'] as const;
+
+function readPolicy(r: Reader, serviceType: ServiceType): LaunchPolicy {
+  const byName = (s: string) => SERVICE_TYPES.find((t) => t.toLowerCase() === s.trim().toLowerCase());
+  const types = r.check(POLICY_SETTINGS.serviceTypes, (s) => s.split(',').every((t) => byName(t) !== undefined), `must be a comma-separated list of ${SERVICE_TYPES.join(', ')}`);
+  // Taking the configured default is not a choice, so it is always allowed.
+  const serviceTypes = [...new Set([serviceType, ...(types ? types.split(',').map((t) => byName(t)!) : [])])];
+  // A maximum below the default limit would let every launch without --cpu/--memory past it.
+  const maxCpu = r.check(
+    POLICY_SETTINGS.maxCpu,
+    (s) => checkCpu(s) === null && compareQuantity(parseCpu(s)!, parseCpu(DEFAULT_RESOURCES.cpuLimit)!) >= 0,
+    `must be a cpu amount such as 4 or 2500m, at least ${DEFAULT_RESOURCES.cpuLimit} (the limit every app gets by default)`,
+  );
+  const maxMemory = r.check(
+    POLICY_SETTINGS.maxMemory,
+    (s) => checkMemory(s) === null && compareQuantity(parseMemory(s)!, parseMemory(DEFAULT_RESOURCES.memoryLimit)!) >= 0,
+    `must be a memory amount such as 16Gi or 8G, at least ${DEFAULT_RESOURCES.memoryLimit} (the limit every app gets by default)`,
+  );
+  return {
+    serviceTypes,
+    maxCpu: maxCpu ?? DEFAULT_LIMITS.maxCpu,
+    maxMemory: maxMemory ?? DEFAULT_LIMITS.maxMemory,
+    maxGpu: r.int(POLICY_SETTINGS.maxGpu, 0, 16, DEFAULT_LIMITS.maxGpu, 'the most GPUs one system may have'),
+  };
+}
+
 const URL_RE = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HOST_RE = /^[A-Za-z0-9.-]+$|^\[?[0-9a-fA-F:]+\]?$/;
 
 function readLauncher(r: Reader): LauncherConfig {
+  const serviceType = r.oneOf('TYCHO_SERVICE_TYPE', SERVICE_TYPES, 'NodePort');
   const c: LauncherConfig = {
-    serviceType: r.oneOf('TYCHO_SERVICE_TYPE', ['NodePort', 'LoadBalancer', 'ClusterIP'] as const, 'NodePort'),
+    serviceType,
+    policy: readPolicy(r, serviceType),
     readyTimeoutSeconds: r.int('TYCHO_READY_TIMEOUT', 1, 3600, 300, 'the seconds to wait for an app to be ready'),
     onFailure: r.oneOf('TYCHO_ON_FAILURE', ['keep', 'delete'] as const, 'keep'),
     localCluster: r.oneOf('TYCHO_LOCAL_CLUSTER', ['auto', 'never'] as const, 'auto'),
@@ -137,7 +172,11 @@ export function loadConfig(env: Env = process.env): Config {
     host: r.str('HOST') ?? '0.0.0.0',
     slack,
     admins: [],
+    apiTokenUnlimited: r.oneOf('TYCHO_API_TOKEN_UNLIMITED', ['true', 'false'] as const, 'false') === 'true',
   };
+  if (c.apiTokenUnlimited && !c.apiToken) {
+    r.problems.push('TYCHO_API_TOKEN_UNLIMITED=true needs TYCHO_API_TOKEN: without a token, Tycho only knows a caller is on its machine, and so is any port-forward or web page.');
+  }
   const channel = r.check('TYCHO_NOTIFY_CHANNEL', (s) => /^[CG][A-Z0-9]{4,}$/.test(s), 'must be a Slack channel ID such as C0123ABCD (not a #name: open the channel details to copy its ID)');
   if (channel) c.notifyChannel = channel;
   const admins = r.check('TYCHO_ADMINS', (s) => s.split(',').every((u) => /^[UW][A-Z0-9]{4,}$/.test(u.trim())), 'must be a comma-separated list of Slack user IDs such as U0123ABCD');

@@ -124,8 +124,17 @@ const schemas: Record<string, Schema> = {
         nullable: true,
         maxItems: 256,
         items: { type: 'string', format: 'env-pair', maxLength: 8192 },
-        description: 'Environment variables as KEY=VALUE strings, or null.',
+        description: 'Environment variables as KEY=VALUE strings, or null. Their values are part of the Deployment: anyone who can read Deployments in the namespace sees them. Use `secret_env` for passwords and tokens.',
         example: ['A=1'],
+      },
+      secret_env: {
+        type: 'array',
+        nullable: true,
+        maxItems: 256,
+        items: { type: 'string', format: 'env-pair', maxLength: 8192 },
+        description:
+          'Tycho\'s addition: environment variables as KEY=VALUE strings whose values are kept in a Secret named after the system (owned by its Deployment, so removed with it) and read by the pod through secretKeyRef. The values are never written to the Deployment, its annotations, logs or Slack. A name may not also be in `env`. Needs the opt-in secret-env RBAC component; without it the start is refused with 403 and nothing is created.',
+        example: ['DB_PASSWORD=hunter2'],
       },
       limits: { type: 'array', nullable: true, maxItems: 1, items: ref('Limits'), description: 'At most one entry (the original sent a list of one).' },
       ports: {

@@ -9,6 +9,7 @@ import express, { type ErrorRequestHandler, type Request, type Response } from '
 import { runCommand, type RunContext } from '../commands/handlers.js';
 import { InternalError } from '../k8s/errors.js';
 import type { Backend } from '../k8s/backend.js';
+import type { PolicyFor } from '../commands/policy.js';
 import type { Logger } from '../server/log.js';
 import { requireCaller } from './auth.js';
 import { mountDocs } from './docs.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   backend: Backend;
   /** When set, every /system/* call needs `Authorization: Bearer <token>`; else loopback only. */
   apiToken?: string;
+  /** The launch limits for every caller of this API (null: TYCHO_API_TOKEN_UNLIMITED). */
+  policy: PolicyFor;
   log: Logger;
 }
 
@@ -58,7 +61,7 @@ function operation(path: string, deps: ApiDeps, handler: OperationHandler) {
 }
 
 function context(deps: ApiDeps, owner: string): RunContext {
-  return { backend: deps.backend, caller: apiCaller(owner), prefix: '' };
+  return { backend: deps.backend, caller: apiCaller(owner), prefix: '', policy: deps.policy };
 }
 
 function systemRouter(deps: ApiDeps): express.Router {

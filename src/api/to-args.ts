@@ -5,7 +5,8 @@
  */
 import type { Caller } from '../commands/handlers.js';
 import type { UpArgs } from '../commands/parser.js';
-import { normaliseMemory, parseEnvPair } from '../k8s/validate.js';
+import { UsageError } from '../k8s/errors.js';
+import { checkEnvNames, normaliseMemory, parseEnvPair } from '../k8s/validate.js';
 import type { StartRequest, StatusItem, StartResult } from './wire.js';
 import type { SystemInfo } from '../k8s/spec.js';
 
@@ -18,6 +19,11 @@ export function startToUpArgs(body: StartRequest): UpArgs {
     ports: [...new Set(c.ports.map((p) => p.containerPort))],
     env: (c.env ?? []).map(parseEnvPair),
   };
+  const secretEnv = (c.secret_env ?? []).map(parseEnvPair);
+  if (secretEnv.length > 0) args.secretEnv = secretEnv;
+  // The one rule across two fields, which the schema cannot say.
+  const clash = checkEnvNames(args.env, secretEnv);
+  if (clash) throw new UsageError(clash, '');
   if (c.command && c.command.length > 0) args.command = c.command;
   const limits = c.limits?.[0];
   if (limits?.cpus !== undefined) args.cpu = String(limits.cpus).trim();

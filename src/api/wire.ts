@@ -27,6 +27,8 @@ export interface WireContainer {
   image: string;
   command?: string[] | null;
   env?: string[] | null;
+  /** Tycho's addition: KEY=VALUE pairs kept in a Secret, never in the Deployment. */
+  secret_env?: string[] | null;
   limits?: WireLimits[] | null;
   ports: { containerPort: number }[];
 }

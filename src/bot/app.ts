@@ -9,6 +9,7 @@ import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
 import type { Logger } from '../server/log.js';
+import type { LaunchPolicy } from '../commands/policy.js';
 import { boltLogger } from './bolt-logger.js';
 import type { BotContext, SlackBackend } from './context.js';
 import { registerListeners } from './listeners/index.js';
@@ -19,8 +20,10 @@ export interface BotDeps {
   backend: SlackBackend;
   /** Slack channel ID told about every launch, failure and teardown. */
   notifyChannel?: string;
-  /** Slack user IDs that may tear down anyone's system. */
+  /** Slack user IDs that may tear down anyone's system, and launch beyond the policy. */
   admins: string[];
+  /** What everyone else may ask for in a launch. */
+  policy: LaunchPolicy;
   log: Logger;
   /** The shared HTTP app; in HTTP mode Slack posts to POST /slack/events on it. */
   http: express.Express;
@@ -76,6 +79,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const ctx: BotContext = {
     backend: deps.backend,
     admins: deps.admins,
+    policy: deps.policy,
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
     log,
     tearingDown: new Map(),

@@ -4,6 +4,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { Caller } from '../commands/handlers.js';
+import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
 import type { Backend } from '../k8s/backend.js';
 import type { Logger } from '../server/log.js';
 
@@ -14,8 +15,10 @@ export interface SlackBackend extends Backend {
 
 export interface BotContext {
   backend: SlackBackend;
-  /** Slack user IDs that may tear down anyone's system. */
+  /** Slack user IDs that may tear down anyone's system, and launch beyond the policy. */
   admins: string[];
+  /** What everyone else may ask for in a launch. */
+  policy: LaunchPolicy;
   /** Channel ID told about every launch, ready, failure and teardown. */
   notifyChannel?: string;
   log: Logger;
@@ -44,6 +47,11 @@ export const DEFAULT_COMMAND = '/tycho';
  */
 export function commandPrefix(command?: string): string {
   return `${command || DEFAULT_COMMAND} `;
+}
+
+/** Admins (TYCHO_ADMINS) may launch anything the cluster allows; everyone else within the operator's limits. */
+export function slackPolicy(caller: Caller, ctx: Pick<BotContext, 'policy'>): PolicyFor {
+  return caller.isAdmin ? null : ctx.policy;
 }
 
 /** A Slack user as the command layer sees them. */

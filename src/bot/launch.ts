@@ -8,7 +8,7 @@ import type { Command } from '../commands/parser.js';
 import { runCommand } from '../commands/handlers.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_TS } from '../k8s/labels.js';
 import { failedReply, plainMessage, rootMessage, type Message, type RootFacts } from './blocks.js';
-import { slackCaller, type BotContext, type ThreadRef } from './context.js';
+import { slackCaller, slackPolicy, type BotContext, type ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import type { SlackIO } from './slack-io.js';
 
@@ -16,7 +16,7 @@ export interface LaunchRequest {
   command: Extract<Command, { kind: 'up' }>;
   userId: string;
   channelId: string;
-  /** The text as typed ("/tycho up -n …"), kept on the objects for whoever inspects them. */
+  /** The text as typed ("/tycho up -n …", env values masked), kept on the objects for whoever inspects them. */
   typed: string;
   /** "/tycho " (or whatever the command is called in this workspace). */
   prefix: string;
@@ -48,6 +48,7 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
       backend: ctx.backend,
       caller,
       prefix: req.prefix,
+      policy: slackPolicy(caller, ctx),
       originalText: req.typed,
       annotations: { [ANN_SLACK_CHANNEL]: thread.channel, [ANN_SLACK_TS]: thread.ts },
       wait: false,

@@ -10,7 +10,7 @@ import dotenv from 'dotenv';
 import { parseCommand } from '../commands/parser.js';
 import { runCommand, type Caller } from '../commands/handlers.js';
 import { STAGE_WORDS, urlWarning } from '../commands/format.js';
-import { ConfigError, loadLauncherConfig } from '../config.js';
+import { ConfigError, loadLauncherConfig, type LauncherConfig } from '../config.js';
 import { isTychoError, ClusterUnreachable, UsageError } from '../k8s/errors.js';
 import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { configuredCluster, fromFile, resolveNamespace } from '../k8s/kubeconfig.js';
@@ -22,7 +22,7 @@ import { outcomeJson, outcomeText } from './render.js';
 
 const PREFIX = 'tycho ';
 
-function pickBackend(server: string | undefined, namespace: string | undefined, cfg: ReturnType<typeof loadLauncherConfig>): Backend {
+function pickBackend(server: string | undefined, namespace: string | undefined, cfg: LauncherConfig): Backend {
   if (server) return new RemoteBackend(server, cfg.apiToken);
   const chosen = configuredCluster() ?? (existsSync(localKubeconfigPath()) ? fromFile(localKubeconfigPath()) : undefined);
   if (!chosen) {
@@ -37,20 +37,23 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   dotenv.config({ quiet: true });
   let json = argv.includes('--json');
   try {
-    const { command, cli } = parseCommand(argv, { frontEnd: 'cli', prefix: PREFIX });
+    const { command, cli, recorded } = parseCommand(argv, { frontEnd: 'cli', prefix: PREFIX });
     json = cli.json;
     const user = process.env.TYCHO_OWNER || userInfo().username;
     const caller: Caller = { owner: { id: `cli:${user}`, display: user }, origin: 'cli', isAdmin: true };
     // Chosen (and configured) on first use, so `tycho help` works without any cluster or config.
-    const backend = lazyBackend(() => {
-      const cfg = loadLauncherConfig();
-      return pickBackend(cli.server ?? cfg.serverUrl, cli.namespace, cfg);
-    });
+    let cfg: LauncherConfig | undefined;
+    const config = () => (cfg ??= loadLauncherConfig());
+    const server = () => cli.server ?? config().serverUrl;
+    const backend = lazyBackend(() => pickBackend(server(), cli.namespace, config()));
+    // Direct mode applies the launch limits of this environment; a Tycho server applies its own.
+    const policy = command.kind === 'up' && !server() ? config().policy : null;
     const outcome = await runCommand(command, {
       backend,
       caller,
       prefix: PREFIX,
-      originalText: `tycho ${argv.join(' ')}`,
+      policy,
+      originalText: recorded,
       wait: cli.wait,
       ...(cli.timeout ? { timeoutSeconds: cli.timeout } : {}),
       ...(json ? {} : { onProgress: (stage) => err.write(`… ${STAGE_WORDS[stage] ?? stage}\n`) }),

@@ -50,6 +50,8 @@ export function toStartRequest(spec: LaunchSpec): StartRequest {
         image: spec.image,
         command: spec.command ?? [],
         env: (spec.env ?? []).map((e) => `${e.name}=${e.value}`),
+        // Only when used, so a server that predates the field still accepts every other start.
+        ...(spec.secretEnv?.length ? { secret_env: spec.secretEnv.map((e) => `${e.name}=${e.value}`) } : {}),
         limits: Object.keys(limits).length ? [limits] : [],
         ports: spec.ports.map((containerPort) => ({ containerPort })),
       },

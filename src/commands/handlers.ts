@@ -6,6 +6,7 @@ import { NotOwner } from '../k8s/errors.js';
 import type { Backend, UpOptions } from '../k8s/backend.js';
 import type { LaunchSpec, Origin, Owner, SystemInfo } from '../k8s/spec.js';
 import type { Command, UpArgs } from './parser.js';
+import { enforceLaunchPolicy, type PolicyFor } from './policy.js';
 import { helpText } from './usage.js';
 
 export interface Caller {
@@ -26,7 +27,9 @@ export interface RunContext extends UpOptions {
   caller: Caller;
   /** Prefix for help text: "/tycho " or "tycho ". */
   prefix: string;
-  /** The text as typed, kept on the objects for later inspection. */
+  /** The operator's launch limits for this caller; null when none apply (see policy.ts). */
+  policy: PolicyFor;
+  /** The command as typed, env values masked (Parsed.recorded), kept on the objects for later inspection. */
   originalText?: string;
   /** Extra annotations for `up` (e.g. the Slack thread). */
   annotations?: Record<string, string>;
@@ -44,6 +47,7 @@ export function toLaunchSpec(args: UpArgs, caller: Caller, extra: { originalText
     ports: args.ports,
     ...(args.command ? { command: args.command } : {}),
     env: args.env,
+    ...(args.secretEnv?.length ? { secretEnv: args.secretEnv } : {}),
     resources,
     ...(args.serviceType ? { serviceType: args.serviceType } : {}),
     owner: caller.owner,
@@ -74,6 +78,7 @@ export async function runCommand(cmd: Command, ctx: RunContext): Promise<Outcome
       if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.backend, ctx.caller, cmd.name);
       return { kind: 'down', system: await ctx.backend.down(cmd.name, ctx.caller.owner.display) };
     case 'up': {
+      enforceLaunchPolicy(cmd.args, ctx.policy, ctx.prefix);
       const spec = toLaunchSpec(cmd.args, ctx.caller, { ...(ctx.originalText ? { originalText: ctx.originalText } : {}), ...(ctx.annotations ? { annotations: ctx.annotations } : {}) });
       const opts: UpOptions = {};
       if (ctx.wait !== undefined) opts.wait = ctx.wait;

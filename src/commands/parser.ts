@@ -5,7 +5,9 @@
 import yargsParser from 'yargs-parser';
 import { UsageError } from '../k8s/errors.js';
 import type { ServiceType } from '../k8s/spec.js';
-import { checkCpu, checkEnv, checkGpu, checkImage, checkMemory, checkName, checkPort, parseEnvPair } from '../k8s/validate.js';
+import { checkCpu, checkEnv, checkEnvNames, checkGpu, checkImage, checkMemory, checkName, checkPort, parseEnvPair } from '../k8s/validate.js';
+import { recordedCommand } from './recorded.js';
+import { takeFlags } from './repeated-flags.js';
 import { splitShellWords, UnclosedQuote } from './shell-words.js';
 import { COMMAND_NAMES, overviewUsage, usageLine, type CommandName } from './usage.js';
 
@@ -15,6 +17,8 @@ export interface UpArgs {
   ports: number[];
   command?: string[];
   env: { name: string; value: string }[];
+  /** Stored in a Secret and referenced from the pod, never written in plain text (--secret-env). */
+  secretEnv?: { name: string; value: string }[];
   cpu?: string;
   memory?: string;
   gpu?: number;
@@ -40,6 +44,8 @@ export type Command =
 export interface Parsed {
   command: Command;
   cli: CliOptions;
+  /** The command as typed, with -e and --secret-env values masked: what may be recorded on the objects. */
+  recorded: string;
 }
 
 export type FrontEnd = 'cli' | 'slack';
@@ -53,7 +59,7 @@ export interface ParseOptions {
 const SERVICE_TYPES: Record<string, ServiceType> = { nodeport: 'NodePort', loadbalancer: 'LoadBalancer', clusterip: 'ClusterIP' };
 
 const FLAGS_BY_COMMAND: Record<CommandName, string[]> = {
-  up: ['name', 'container', 'port', 'command', 'env', 'cpu', 'memory', 'gpu', 'service-type'],
+  up: ['name', 'container', 'port', 'command', 'env', 'secret-env', 'cpu', 'memory', 'gpu', 'service-type'],
   down: ['name'],
   status: ['name'],
   list: [],
@@ -77,6 +83,18 @@ function shortFlag(flag: string): string {
   return alias ? `-${alias}` : `--${flag}`;
 }
 
+/**
+ * Every spelling yargs-parser reads as this flag: each name and alias with one dash or two
+ * (`-e`, `--e`, `-env`, `--env`), so none slips past the scan, and so past the masking.
+ */
+function spellings(flags: readonly string[]): Record<string, string[]> {
+  return Object.fromEntries(flags.map((f) => [f, [f, ...(ALIASES[f] ?? [])].flatMap((n) => [`-${n}`, `--${n}`])]));
+}
+/** The flags people repeat, collected in one pass before yargs-parser (see repeated-flags.ts). */
+const REPEATABLE = spellings(['env', 'secret-env', 'port']);
+/** The flags whose values are never recorded. */
+const SECRET_VALUED = spellings(['env', 'secret-env']);
+
 export function parseCommand(input: string | string[], opts: ParseOptions): Parsed {
   const prefix = opts.prefix;
   let words: string[];
@@ -87,11 +105,12 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
     throw e;
   }
 
-  const argv = yargsParser.detailed(words, {
+  const repeated = takeFlags(words, REPEATABLE);
+  const recorded = recordedCommand(prefix, words, SECRET_VALUED);
+  const argv = yargsParser.detailed(repeated.rest, {
     alias: ALIASES,
-    string: ['name', 'container', 'port', 'command', 'env', 'cpu', 'memory', 'gpu', 'service-type', 'namespace', 'server', 'timeout'],
+    string: ['name', 'container', 'command', 'cpu', 'memory', 'gpu', 'service-type', 'namespace', 'server', 'timeout'],
     boolean: ['json', 'no-wait', 'help', ...LEGACY_VERBS],
-    array: ['env', 'port'],
     configuration: {
       'camel-case-expansion': false,
       'dot-notation': false,
@@ -107,7 +126,7 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
     },
   });
   if (argv.error) throw new UsageError(`Could not read the command: ${argv.error.message}.`, overviewUsage(prefix));
-  const a = argv.argv as Record<string, unknown> & { _: (string | number)[] };
+  const a = { ...(argv.argv as Record<string, unknown> & { _: (string | number)[] }), ...Object.fromEntries(repeated.values) };
   const positionals = a._.map(String);
 
   // Which command? The first word, or the original client's --up/--down flags.
@@ -181,9 +200,9 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
     const topic = positionals.shift()?.toLowerCase();
     if (topic && !(COMMAND_NAMES as string[]).includes(topic)) fail(`There is no command "${topic}"; use one of ${COMMAND_NAMES.join(', ')}.`);
     if (positionals.length) fail(`Unexpected "${positionals.join(' ')}".`);
-    return { command: topic ? { kind: 'help', topic: topic as CommandName } : { kind: 'help' }, cli };
+    return { command: topic ? { kind: 'help', topic: topic as CommandName } : { kind: 'help' }, cli, recorded };
   }
-  if (a.help === true) return { command: { kind: 'help', topic: cmd }, cli };
+  if (a.help === true) return { command: { kind: 'help', topic: cmd }, cli, recorded };
 
   // down/status accept the name as a plain word too: `down jupyter-ds`.
   let name = single('name');
@@ -192,14 +211,14 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
 
   switch (cmd) {
     case 'list':
-      return { command: { kind: 'list' }, cli };
+      return { command: { kind: 'list' }, cli, recorded };
     case 'status':
       if (name !== undefined) fail(checkName(name));
-      return { command: name === undefined ? { kind: 'status' } : { kind: 'status', name }, cli };
+      return { command: name === undefined ? { kind: 'status' } : { kind: 'status', name }, cli, recorded };
     case 'down':
       if (name === undefined) fail('Say which system to tear down with -n NAME.');
       fail(checkName(name!));
-      return { command: { kind: 'down', name: name! }, cli };
+      return { command: { kind: 'down', name: name! }, cli, recorded };
     case 'up': {
       if (name === undefined) fail('A launch needs a name: add -n NAME.');
       fail(checkName(name!));
@@ -210,10 +229,16 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
       if (portsRaw.length === 0) fail('A launch needs the port the app listens on: add -p PORT.');
       for (const p of portsRaw) fail(checkPort(p));
       const ports = [...new Set(portsRaw.map(Number))];
-      const env = many('env');
-      if (a.env !== undefined && (env.length === 0 || env.includes(''))) fail('-e needs a KEY=VALUE after it.');
-      for (const e of env) fail(checkEnv(e));
-      const up: UpArgs = { name: name!, image: image!, ports, env: env.map(parseEnvPair) };
+      const pairs = (flag: string) => {
+        const given = many(flag);
+        if (given.includes('')) fail(`${shortFlag(flag)} needs a KEY=VALUE after it.`);
+        for (const e of given) fail(checkEnv(e));
+        return given.map(parseEnvPair);
+      };
+      const up: UpArgs = { name: name!, image: image!, ports, env: pairs('env') };
+      const secretEnv = pairs('secret-env');
+      if (secretEnv.length) up.secretEnv = secretEnv;
+      fail(checkEnvNames(up.env, secretEnv));
       const command = single('command');
       if (command !== undefined) {
         try {
@@ -235,7 +260,7 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
         if (!t) fail(`The service type "${type}" is not one of NodePort, LoadBalancer, ClusterIP.`);
         up.serviceType = t;
       }
-      return { command: { kind: 'up', args: up }, cli };
+      return { command: { kind: 'up', args: up }, cli, recorded };
     }
   }
 }

@@ -4,7 +4,7 @@ export type CommandName = 'up' | 'down' | 'status' | 'list' | 'help';
 export const COMMAND_NAMES: CommandName[] = ['up', 'down', 'status', 'list', 'help'];
 
 const USAGE: Record<CommandName, string> = {
-  up: 'up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1]',
+  up: 'up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1]',
   down: 'down -n NAME',
   status: 'status [-n NAME]',
   list: 'list',
@@ -25,7 +25,8 @@ const DETAILS: Partial<Record<CommandName, string[]>> = {
     '-c, --image IMAGE        an image reference, e.g. jupyter/datascience-notebook (also --container)',
     '-p, --port PORT          the port the app listens on (repeat for more)',
     '    --command "CMD ARGS" replaces the image\'s CMD; split like a shell, never run by one',
-    '-e, --env KEY=VALUE      an environment variable (repeatable)',
+    '-e, --env KEY=VALUE      an environment variable (repeatable); anyone who can read the Deployment sees it',
+    '    --secret-env KEY=VALUE  an environment variable kept in a Secret, never shown (repeatable)',
     '    --cpu 500m           cpu for the app (default request 250m, limit 1)',
     '    --memory 1Gi         memory for the app (default request 512Mi, limit 1Gi)',
     '    --gpu 1              NVIDIA GPUs',

@@ -63,6 +63,13 @@ export async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
 
 export const isConflict = (e: unknown): boolean => apiCode(e) === 409;
 
+const isQuotaMessage = (message: string): boolean => /exceeded quota/i.test(message);
+
+/** A 403 from RBAC (a missing permission), not from a resource quota that is used up. */
+export function isPermissionDenied(e: unknown): boolean {
+  return e instanceof ApiException && e.code === 403 && !isQuotaMessage(statusBody(e).message ?? '');
+}
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
 function networkCode(e: unknown): string | undefined {
@@ -95,7 +102,7 @@ export function toTychoError(e: unknown, doing: string): TychoError {
       case 401:
         return new ClusterUnreachable(`Kubernetes did not accept Tycho's credentials while trying to ${doing}; check the kubeconfig or service account token.`);
       case 403: {
-        if (/exceeded quota/i.test(msg)) {
+        if (isQuotaMessage(msg)) {
           const quota = /exceeded quota: ([^,]+)/.exec(msg)?.[1];
           return new Forbidden(`Could not ${doing}: the namespace's resource quota${quota ? ` "${quota}"` : ''} is used up. Tear down a system or ask for a larger quota.`);
         }

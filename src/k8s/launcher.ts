@@ -11,6 +11,7 @@ import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError
 import { LiveView } from './view/live-view.js';
 import { podsOf, systemState, type SystemState } from './view/system-model.js';
 import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict } from './url-probe.js';
+import { createSecretAndStart } from './secret-env.js';
 import { checkLaunchSpec } from './validate.js';
 import {
   InvalidSpec,
@@ -116,6 +117,15 @@ export class Launcher implements Backend {
     } catch (e) {
       if (isConflict(e)) throw await this.nameInUse(spec.name);
       throw toTychoError(e, 'create the Deployment');
+    }
+    if (spec.secretEnv?.length) {
+      try {
+        await createSecretAndStart(this.c, namespace, spec, created);
+      } catch (e) {
+        // Nothing half-made: the Deployment goes, and its Secret (if any) with it.
+        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
+        throw e;
+      }
     }
     o.onProgress?.('created', { describe: 'Deployment and Service created' });
     let service: V1Service;

@@ -1,5 +1,6 @@
-/** Builds the Deployment and Service for a LaunchSpec. Pure functions: no API calls here. */
-import type { V1Deployment, V1Service, V1EnvVar } from '@kubernetes/client-node';
+/** Builds the Deployment, Service and Secret for a LaunchSpec. Pure functions: no API calls here. */
+import type { V1Deployment, V1Service, V1EnvVar, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import { cutText } from '../text.js';
 import * as L from './labels.js';
 import { DEFAULT_RESOURCES, type LaunchSpec, type ServiceType } from './spec.js';
 
@@ -23,7 +24,7 @@ export function systemAnnotations(spec: LaunchSpec, now: Date): Record<string, s
     [L.ANN_CREATED]: now.toISOString(),
     ...spec.annotations,
   };
-  if (spec.originalCommand) a[L.ANN_COMMAND] = spec.originalCommand.slice(0, MAX_COMMAND_ANNOTATION);
+  if (spec.originalCommand) a[L.ANN_COMMAND] = cutText(spec.originalCommand, MAX_COMMAND_ANNOTATION);
   if (spec.expires) a[L.ANN_EXPIRES] = spec.expires;
   return a;
 }
@@ -40,13 +41,21 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
     memory: r.memory ?? DEFAULT_RESOURCES.memoryRequest,
   };
   if (r.gpu) limits[GPU_RESOURCE] = String(r.gpu);
-  const env: V1EnvVar[] = (spec.env ?? []).map((e) => ({ name: e.name, value: e.value }));
+  const env: V1EnvVar[] = [
+    ...(spec.env ?? []).map((e) => ({ name: e.name, value: e.value })),
+    // The values stay in the Secret; the pod spec only says where to find them.
+    ...(spec.secretEnv ?? []).map((e) => ({ name: e.name, valueFrom: { secretKeyRef: { name: secretName(spec.name), key: e.name } } })),
+  ];
+  const hasSecret = (spec.secretEnv ?? []).length > 0;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: spec.name, namespace, labels: systemLabels(spec.name), annotations: systemAnnotations(spec, now) },
     spec: {
       replicas: 1,
+      // With secret values, no pod may start before its Secret exists (the launcher creates it
+      // once the Deployment's uid is known for its owner reference, then unpauses).
+      ...(hasSecret ? { paused: true } : {}),
       selector: { matchLabels: selectorLabels(spec.name) },
       template: {
         metadata: { labels: systemLabels(spec.name) },
@@ -75,6 +84,26 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
   };
 }
 
+/** Owned by the Deployment, so Kubernetes' garbage collector removes it even if Tycho doesn't. */
+function ownedBy(owner: { name: string; uid: string }): V1OwnerReference[] {
+  return [{ apiVersion: 'apps/v1', kind: 'Deployment', name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }];
+}
+
+/** The Secret that holds a system's --secret-env values is named after the system. */
+export function secretName(system: string): string {
+  return system;
+}
+
+export function buildSecret(spec: LaunchSpec, namespace: string, owner: { name: string; uid: string }): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name: secretName(spec.name), namespace, labels: systemLabels(spec.name), ownerReferences: ownedBy(owner) },
+    stringData: Object.fromEntries((spec.secretEnv ?? []).map((e) => [e.name, e.value])),
+  };
+}
+
 export function buildService(
   spec: LaunchSpec,
   namespace: string,
@@ -88,10 +117,7 @@ export function buildService(
       name: spec.name,
       namespace,
       labels: systemLabels(spec.name),
-      // Owned by the Deployment, so Kubernetes' garbage collector removes it even if Tycho doesn't.
-      ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'Deployment', name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true },
-      ],
+      ownerReferences: ownedBy(owner),
     },
     spec: {
       type,

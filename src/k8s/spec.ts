@@ -23,6 +23,8 @@ export interface LaunchSpec {
   /** argv that replaces the image's CMD (the ENTRYPOINT is kept), never run through a shell. */
   command?: string[];
   env?: { name: string; value: string }[];
+  /** Kept in a Secret named after the system, owned by its Deployment, and referenced from the pod. */
+  secretEnv?: { name: string; value: string }[];
   resources?: Resources;
   serviceType?: ServiceType;
   owner: Owner;

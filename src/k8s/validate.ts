@@ -2,6 +2,7 @@
  * Checks on each value a person types. Each returns null when fine, or one sentence that
  * says which rule is broken (and, for names, a valid suggestion).
  */
+import { compareQuantity, INT64_MAX, isZero, parseCpu, parseMemory, quantityOf } from './quantity.js';
 
 const DNS_LABEL_MAX = 63;
 // Services need names that start with a letter (RFC 1035), stricter than DNS-1123 labels.
@@ -54,16 +55,21 @@ export function checkImage(image: string): string | null {
   return null;
 }
 
-const CPU_RE = /^(\d+(\.\d+)?|\.\d+)m?$/;
-const MEMORY_RE = /^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+/** The most Kubernetes can hold: its int64 of millicores, and of bytes (just under 8Ei). */
+const MAX_CPU = quantityOf(INT64_MAX, 1000n);
+const MAX_MEMORY = quantityOf(INT64_MAX);
 
 export function checkCpu(q: string): string | null {
-  if (!CPU_RE.test(q) || Number.parseFloat(q) === 0) return `The cpu amount "${q}" is not valid; use cores like "0.5" or "2", or millicores like "500m".`;
+  const v = parseCpu(q);
+  if (!v || isZero(v)) return `The cpu amount "${q}" is not valid; use cores like "0.5" or "2", or millicores like "500m".`;
+  if (compareQuantity(v, MAX_CPU) > 0) return `The cpu amount "${q}" is too large: Kubernetes can hold at most ${INT64_MAX / 1000n} cores.`;
   return null;
 }
 
 export function checkMemory(q: string): string | null {
-  if (!MEMORY_RE.test(q) || Number.parseFloat(q) === 0) return `The memory amount "${q}" is not valid; use e.g. "512Mi", "1Gi" or "512M".`;
+  const v = parseMemory(q);
+  if (!v || isZero(v)) return `The memory amount "${q}" is not valid; use e.g. "512Mi", "1Gi" or "512M".`;
+  if (compareQuantity(v, MAX_MEMORY) > 0) return `The memory amount "${q}" is too large: Kubernetes can hold less than 8Ei.`;
   return null;
 }
 
@@ -79,6 +85,20 @@ export function checkEnv(pair: string): string | null {
   if (eq < 0) return `The environment setting "${pair}" has no "="; write it as KEY=VALUE.`;
   const key = pair.slice(0, eq);
   if (!ENV_KEY_RE.test(key)) return `The environment variable name "${key}" is not valid; use letters, digits and "_", not starting with a digit.`;
+  return null;
+}
+
+type EnvVar = { name: string; value: string };
+
+/** A secret variable is given once, and not also in plain text: the pod would get two values for one name. */
+export function checkEnvNames(env: readonly EnvVar[], secretEnv: readonly EnvVar[]): string | null {
+  const plain = new Set(env.map((e) => e.name));
+  const seen = new Set<string>();
+  for (const { name } of secretEnv) {
+    if (plain.has(name)) return `The environment variable ${name} is given both in plain text and as a secret; give it once.`;
+    if (seen.has(name)) return `The secret environment variable ${name} is given twice; give it once.`;
+    seen.add(name);
+  }
   return null;
 }
 
@@ -104,7 +124,8 @@ export function checkLaunchSpec(spec: {
   name: string;
   image: string;
   ports: number[];
-  env?: { name: string; value: string }[];
+  env?: EnvVar[];
+  secretEnv?: EnvVar[];
   resources?: { cpu?: string; memory?: string; gpu?: number };
 }): string | null {
   const r = spec.resources ?? {};
@@ -113,7 +134,8 @@ export function checkLaunchSpec(spec: {
     checkImage(spec.image) ??
     (spec.ports.length === 0 ? 'At least one port is needed.' : null) ??
     spec.ports.map((p) => checkPort(String(p))).find(Boolean) ??
-    (spec.env ?? []).map((e) => checkEnv(`${e.name}=${e.value}`)).find(Boolean) ??
+    [...(spec.env ?? []), ...(spec.secretEnv ?? [])].map((e) => checkEnv(`${e.name}=${e.value}`)).find(Boolean) ??
+    checkEnvNames(spec.env ?? [], spec.secretEnv ?? []) ??
     (r.cpu !== undefined ? checkCpu(r.cpu) : null) ??
     (r.memory !== undefined ? checkMemory(r.memory) : null) ??
     (r.gpu !== undefined ? checkGpu(String(r.gpu)) : null) ??

@@ -67,7 +67,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   if (config.slack.mode === 'off') {
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
-    bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+    bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
     reconciler = new SlackReconciler({
       view,
       io: new SlackIO(bot.client, log),
@@ -85,7 +85,9 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     log.info(`Slack front end is on (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode at POST /slack/events'})`);
   }
 
-  mountApi(http, { backend: launcher, ...(config.apiToken ? { apiToken: config.apiToken } : {}), log });
+  // The token's holder is limited like everyone else unless the operator says otherwise: it is
+  // often a portal that launches on behalf of many people.
+  mountApi(http, { backend: launcher, ...(config.apiToken ? { apiToken: config.apiToken } : {}), policy: config.apiTokenUnlimited ? null : config.policy, log });
   log.info(config.apiToken ? 'REST API: bearer token required (TYCHO_API_TOKEN is set)' : 'REST API: loopback callers only (set TYCHO_API_TOKEN to allow remote callers)');
 
   const server: Server = http.listen(config.port, config.host);

@@ -5,7 +5,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, type Env } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger, type Logger } from '../../src/server/log.js';
 import { FORMATS } from '../../src/api/formats.js';
 import { resolveRef } from '../../src/api/openapi.js';
 import { validate } from '../../src/api/schema.js';
@@ -20,6 +20,8 @@ export interface ServerOptions {
   host?: string;
   kc?: KubeConfig;
   env?: Env;
+  /** Where the server logs; default nowhere. */
+  log?: Logger;
 }
 
 export function startServer(o: ServerOptions): Promise<RunningTycho> {
@@ -31,7 +33,7 @@ export function startServer(o: ServerOptions): Promise<RunningTycho> {
     ...(o.token ? { TYCHO_API_TOKEN: o.token } : {}),
     ...o.env,
   };
-  return startTycho(loadConfig(env), silentLogger, { kubeConfig: o.kc ?? kubeConfig() });
+  return startTycho(loadConfig(env), o.log ?? silentLogger, { kubeConfig: o.kc ?? kubeConfig() });
 }
 
 export interface ApiAnswer {

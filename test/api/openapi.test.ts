@@ -131,7 +131,7 @@ describe('the validator, on the start operation', () => {
     expect(check(body((b) => Object.assign(b.containers[0]!, { volumes: ['/data'] })))[0]).toMatchObject({
       field: 'body.containers[0].volumes',
       rule: 'additionalProperties',
-      message: expect.stringContaining('the fields are name, image, command, env, limits, ports'),
+      message: expect.stringContaining('the fields are name, image, command, env, secret_env, limits, ports'),
     });
     expect(check(body((b) => b.containers.push(b.containers[0]!)))[0]).toMatchObject({ field: 'body.containers', rule: 'maxItems' });
     expect(check(EXAMPLE_START, { wait: 'maybe' })[0]).toMatchObject({ field: 'query.wait', rule: 'type' });

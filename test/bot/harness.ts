@@ -7,7 +7,7 @@ import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger, type Logger } from '../../src/server/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
 import { blockActionsBody, postToSlackEndpoint, slashCommandBody, type SendOptions, type SlackPostResult } from '../support/slack-signing.js';
@@ -46,6 +46,8 @@ export interface HarnessOptions {
   kubeConfig?: KubeConfig;
   /** Where Tycho reaches Slack's Web API, given the fake (e.g. a proxy in front of it); default the fake itself. */
   slackApiUrl?: (slack: FakeSlack) => Promise<string>;
+  /** Where Tycho logs; default nowhere. */
+  log?: Logger;
 }
 
 export async function startBotHarness(prefix: string, o: HarnessOptions = {}): Promise<BotHarness> {
@@ -64,7 +66,7 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     TYCHO_ADMINS: ADMIN,
   });
   const kc = kubeConfig();
-  const start = () => startTycho(config, silentLogger, { kubeConfig: o.kubeConfig ?? kc });
+  const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc });
   const tycho = await start();
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);

@@ -61,4 +61,27 @@ describe('loadConfig', () => {
   it('the CLI reads only what it needs, so Slack settings cannot break it', () => {
     expect(loadLauncherConfig({ SLACK_BOT_TOKEN: 'nonsense', TYCHO_URL: 'http://tycho:3000/' })).toMatchObject({ serverUrl: 'http://tycho:3000' });
   });
+
+  it('limits launches by default: only the configured service type, 4 cpu, 16Gi, 1 GPU; the REST token is limited too', () => {
+    expect(loadConfig({})).toMatchObject({ policy: { serviceTypes: ['NodePort'], maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 }, apiTokenUnlimited: false });
+    expect(loadConfig({ TYCHO_SERVICE_TYPE: 'ClusterIP' }).policy.serviceTypes).toEqual(['ClusterIP']);
+  });
+
+  it('reads the operator\'s launch policy, always allowing the configured service type', () => {
+    const c = loadLauncherConfig({ TYCHO_USER_SERVICE_TYPES: 'clusterip, LoadBalancer', TYCHO_MAX_CPU: '8', TYCHO_MAX_MEMORY: '64Gi', TYCHO_MAX_GPU: '0' });
+    expect(c.policy).toEqual({ serviceTypes: ['NodePort', 'ClusterIP', 'LoadBalancer'], maxCpu: '8', maxMemory: '64Gi', maxGpu: 0 });
+    expect(loadConfig({ TYCHO_API_TOKEN: 'x'.repeat(24), TYCHO_API_TOKEN_UNLIMITED: 'true' }).apiTokenUnlimited).toBe(true);
+  });
+
+  it('names the variable of each bad policy setting', () => {
+    expect(
+      problems({ TYCHO_USER_SERVICE_TYPES: 'NodePort,Ingress', TYCHO_MAX_CPU: '500m', TYCHO_MAX_MEMORY: '99999999999999999999Ei', TYCHO_MAX_GPU: 'one', TYCHO_API_TOKEN_UNLIMITED: 'true' }),
+    ).toEqual([
+      'TYCHO_USER_SERVICE_TYPES must be a comma-separated list of NodePort, LoadBalancer, ClusterIP.',
+      'TYCHO_MAX_CPU must be a cpu amount such as 4 or 2500m, at least 1 (the limit every app gets by default).',
+      'TYCHO_MAX_MEMORY must be a memory amount such as 16Gi or 8G, at least 1Gi (the limit every app gets by default).',
+      'TYCHO_MAX_GPU must be the most GPUs one system may have, a whole number from 0 to 16.',
+      'TYCHO_API_TOKEN_UNLIMITED=true needs TYCHO_API_TOKEN: without a token, Tycho only knows a caller is on its machine, and so is any port-forward or web page.',
+    ]);
+  });
 });

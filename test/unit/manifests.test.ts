@@ -1,4 +1,4 @@
-import { buildDeployment, buildService } from '../../src/k8s/manifests.js';
+import { buildDeployment, buildSecret, buildService } from '../../src/k8s/manifests.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 
 const spec: LaunchSpec = {
@@ -54,5 +54,52 @@ describe('the Service', () => {
     expect(s.spec!.selector).toEqual({ 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': 'jupyter-ds' });
     expect(s.spec!.ports!.map((p) => [p.port, p.targetPort])).toEqual([[8888, 8888], [9000, 9000]]);
     expect(s.metadata!.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'jupyter-ds', uid: 'u-1', controller: true, blockOwnerDeletion: true }]);
+  });
+});
+
+describe('the recorded command', () => {
+  const recorded = (originalCommand: string) => buildDeployment({ ...spec, originalCommand }, 'team').metadata!.annotations!['tycho.renci.org/command']!;
+  // No lone surrogate (half an emoji) and no trailing zero-width joiner (a cut-off sequence).
+  const whole = (s: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u200D$/.test(s);
+
+  it('is cut at 2000 characters between graphemes, never inside an emoji', () => {
+    // A surrogate pair would straddle character 2000.
+    const thumbs = recorded(`${'a'.repeat(1999)}👍 and more`);
+    expect(thumbs).toBe('a'.repeat(1999));
+    // A family (four people joined by zero-width joiners, 11 code units) would straddle it.
+    const family = recorded(`${'a'.repeat(1995)}👨‍👩‍👧‍👦 and more`);
+    expect(family).toBe('a'.repeat(1995));
+    // A flag is two regional indicators (4 code units): both or none.
+    const flag = recorded(`${'a'.repeat(1998)}🇫🇷 and more`);
+    expect(flag).toBe('a'.repeat(1998));
+    expect(recorded(`${'a'.repeat(1996)}🇫🇷 and more`)).toBe(`${'a'.repeat(1996)}🇫🇷`);
+    for (const s of [thumbs, family, flag]) expect(whole(s)).toBe(true);
+  });
+
+  it('is kept whole when it fits', () => {
+    expect(recorded(`/tycho up ${'🙂'.repeat(10)}`)).toBe(`/tycho up ${'🙂'.repeat(10)}`);
+  });
+});
+
+describe('secret environment variables', () => {
+  const secretSpec: LaunchSpec = { ...spec, secretEnv: [{ name: 'DB_PASSWORD', value: 'hunter2' }] };
+  const d = buildDeployment(secretSpec, 'team');
+
+  it('are referenced from the pod by secretKeyRef; the Deployment never holds a value', () => {
+    expect(d.spec!.template.spec!.containers[0]!.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'jupyter-ds', key: 'DB_PASSWORD' } } },
+    ]);
+    expect(JSON.stringify(d)).not.toContain('hunter2');
+    // No pod before its Secret exists: the launcher unpauses once it has created it.
+    expect(d.spec!.paused).toBe(true);
+    expect(buildDeployment(spec, 'team').spec!.paused).toBeUndefined();
+  });
+
+  it('live in a Secret named after the system, labelled as Tycho\'s and owned by the Deployment', () => {
+    const s = buildSecret(secretSpec, 'team', { name: 'jupyter-ds', uid: 'uid-1' });
+    expect(s.metadata).toMatchObject({ name: 'jupyter-ds', namespace: 'team', labels: { 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': 'jupyter-ds' } });
+    expect(s.metadata!.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'jupyter-ds', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
+    expect(s.stringData).toEqual({ DB_PASSWORD: 'hunter2' });
   });
 });

@@ -77,6 +77,16 @@ describe('up', () => {
     ['up -n web -c nginx -p 80 --command "unterminated', /double quote \(" \) is never closed|double quote/],
     ['up -n web -c nginx -p 80 --bogus 1', /--bogus is not an option Tycho knows/],
     ['up -n web -c nginx -p 80 -e', /-e needs a KEY=VALUE after it/],
+    ['up -n web -c nginx -p 80 -e A=1 -e', /-e needs a KEY=VALUE after it/],
+    ['up -n web -c nginx -p 80 --secret-env', /--secret-env needs a KEY=VALUE after it/],
+    ['up -n web -c nginx -p 80 --secret-env TOKEN', /has no "="; write it as KEY=VALUE/],
+    ['up -n web -c nginx -p 80 -e TOKEN=a --secret-env TOKEN=b', /TOKEN is given both in plain text and as a secret; give it once/],
+    ['up -n web -c nginx -p 80 --secret-env TOKEN=a --secret-env TOKEN=b', /TOKEN is given twice/],
+    ['down -n web --secret-env A=1', /--secret-env does not apply to "down"/],
+    // Beyond what Kubernetes can hold: refused, never stored as int64's largest value.
+    ['up -n web -c nginx -p 80 --memory 99999999999999999999Ei', /memory amount "99999999999999999999Ei" is too large: Kubernetes can hold less than 8Ei/],
+    ['up -n web -c nginx -p 80 --memory 8Ei', /too large/],
+    ['up -n web -c nginx -p 80 --cpu 99999999999999999999', /cpu amount "99999999999999999999" is too large/],
     ['up -c nginx -p 80 --no-name', /--no-name is not an option Tycho knows/],
     ['up -n web -n other -c nginx -p 80', /Give -n only once/],
     ['up -n web -c nginx -p 80 --namespace kube-system', /only works in the command-line tool/],
@@ -93,7 +103,7 @@ describe('up', () => {
 
   it('shows the up usage line for up mistakes', () => {
     expect(usageError(() => slack('up -n web')).usage).toBe(
-      'Usage: /tycho up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1]',
+      'Usage: /tycho up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1]',
     );
   });
 });
@@ -121,5 +131,72 @@ describe('other commands', () => {
     expect(cli(['up', '-n', 'a', '-c', 'nginx', '-p', '80', '--no-wait']).cli.wait).toBe(false);
     expect(usageError(() => slack('list --json')).message).toMatch(/only works in the command-line tool/);
     expect(usageError(() => cli(['list', '--namespace', 'a', '-s', 'http://tycho:3000'])).message).toMatch(/--namespace does not apply with -s/);
+  });
+});
+
+describe('quantities at the edge of what Kubernetes holds', () => {
+  it('accepts the largest memory and cpu Kubernetes can hold, exactly', () => {
+    // 2^63 - 1 bytes, and 2^63 - 1 millicores: the int64 the API server keeps them in.
+    expect(slack('up -n web -c nginx -p 80 --memory 9223372036854775807').command).toMatchObject({ args: { memory: '9223372036854775807' } });
+    expect(slack('up -n web -c nginx -p 80 --cpu 9223372036854775807m').command).toMatchObject({ args: { cpu: '9223372036854775807m' } });
+    expect(usageError(() => slack('up -n web -c nginx -p 80 --memory 9223372036854775808')).message).toMatch(/too large/);
+    expect(usageError(() => slack('up -n web -c nginx -p 80 --cpu 9223372036854775808m')).message).toMatch(/too large/);
+  });
+});
+
+describe('secret environment variables', () => {
+  it('--secret-env is repeatable and kept apart from -e', () => {
+    const p = cli(['up', '-n', 'db', '-c', 'postgres', '-p', '5432', '-e', 'A=1', '--secret-env', 'POSTGRES_PASSWORD=hunter2', '--secret-env=API_KEY=k=v']);
+    expect(p.command).toEqual<Command>({
+      kind: 'up',
+      args: { name: 'db', image: 'postgres', ports: [5432], env: [{ name: 'A', value: '1' }], secretEnv: [{ name: 'POSTGRES_PASSWORD', value: 'hunter2' }, { name: 'API_KEY', value: 'k=v' }] },
+    });
+  });
+
+  it.each([
+    ['up -n a -c nginx -p 80 -e DB_PASSWORD=hunter2', '/tycho up -n a -c nginx -p 80 -e DB_PASSWORD=***'],
+    ['up -n a -c nginx -p 80 --env DB_PASSWORD=hunter2 --env=B=hunter2 -e=C=hunter2', '/tycho up -n a -c nginx -p 80 --env DB_PASSWORD=*** --env=B=*** -e=C=***'],
+    ['up -n a -c nginx -p 80 --secret-env DB_PASSWORD=hunter2 --secret-env=K=hunter2', '/tycho up -n a -c nginx -p 80 --secret-env DB_PASSWORD=*** --secret-env=K=***'],
+    // Every other spelling yargs-parser would read as the same flag.
+    ['up -n a -c nginx -p 80 --e A=hunter2 -env B=hunter2 -secret-env C=hunter2 --e=D=hunter2', '/tycho up -n a -c nginx -p 80 --e A=*** -env B=*** -secret-env C=*** --e=D=***'],
+    [`up -n a -c nginx -p 80 -e "GREETING=hunter2 and 'more'" --command "echo \\"it's\\" done"`, `/tycho up -n a -c nginx -p 80 -e GREETING=*** --command 'echo "it'\\''s" done'`],
+  ])('the recorded command of %j masks every env value', (text, recorded) => {
+    const p = slack(text);
+    expect(p.recorded).toBe(recorded);
+    expect(p.recorded).not.toContain('hunter2');
+    expect(p.command.kind === 'up' && [...p.command.args.env, ...(p.command.args.secretEnv ?? [])].every((e) => e.value.startsWith('hunter2'))).toBe(true);
+    // It reads back into the same words, with only the values changed.
+    expect(splitShellWords(p.recorded.slice('/tycho '.length))).toHaveLength(splitShellWords(text).length);
+  });
+
+  it('the CLI records its argv the same way', () => {
+    expect(cli(['up', '-n', 'a', '-c', 'nginx', '-p', '80', '-e', 'TOKEN=s3cret value']).recorded).toBe('tycho up -n a -c nginx -p 80 -e TOKEN=***');
+  });
+});
+
+describe('growth', () => {
+  /**
+   * The parse's CPU time (not wall time: other processes on the machine do not count), the least
+   * of a few runs. Only the ratio of two of these is asserted, never a time.
+   */
+  function cpuTime(text: string): number {
+    let best = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const start = process.cpuUsage();
+      slack(text);
+      const used = process.cpuUsage(start);
+      best = Math.min(best, used.user + used.system);
+    }
+    return best;
+  }
+  const withFlags = (n: number) => `up -n a -c nginx -p 80 ${Array.from({ length: n }, (_, i) => `-e K${i}=v${i}`).join(' ')}`;
+
+  it('parsing 4× as many -e flags costs about 4× as much, not 16× (linear, not quadratic)', () => {
+    const small = withFlags(5_000);
+    const large = withFlags(20_000);
+    expect(slack(large).command).toMatchObject({ args: { env: expect.arrayContaining([{ name: 'K19999', value: 'v19999' }]) } });
+    cpuTime(small); // warm up the JIT
+    // Linear measures about 5 here (garbage collection grows a little faster than the input); quadratic about 16 or more.
+    expect(cpuTime(large) / cpuTime(small)).toBeLessThan(8);
   });
 });

@@ -7,7 +7,8 @@ import { runCommand } from '../../commands/handlers.js';
 import { parseCommand, type Command } from '../../commands/parser.js';
 import { UsageError } from '../../k8s/errors.js';
 import { esc, helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
-import { commandPrefix, slackCaller, type BotContext } from '../context.js';
+import { commandPrefix, slackCaller, slackPolicy, type BotContext } from '../context.js';
+import { enforceLaunchPolicy } from '../../commands/policy.js';
 import { errorText } from '../error-text.js';
 import { launch } from '../launch.js';
 import { SlackIO, slackError } from '../slack-io.js';
@@ -26,17 +27,21 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
   // Usage lines name the command as this workspace spells it (e.g. /tycho-dev).
   const prefix = commandPrefix(command.command);
   const caller = slackCaller(command.user_id, ctx.admins);
+  const policy = slackPolicy(caller, ctx);
 
   let cmd: Command;
+  let recorded: string;
   try {
-    cmd = parseCommand(command.text ?? '', { frontEnd: 'slack', prefix }).command;
+    ({ command: cmd, recorded } = parseCommand(command.text ?? '', { frontEnd: 'slack', prefix }));
+    // Refused in the ack, like any bad input: no root message, nothing created.
+    if (cmd.kind === 'up') enforceLaunchPolicy(cmd.args, policy, prefix);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     await ack({ response_type: 'ephemeral', ...usageMessage(e.message, e.usage) });
     return;
   }
   if (cmd.kind === 'help') {
-    const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix });
+    const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix, policy });
     await ack({ response_type: 'ephemeral', ...helpMessage(out.kind === 'help' ? out.text : '') });
     return;
   }
@@ -53,7 +58,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
   };
   switch (cmd.kind) {
     case 'up':
-      await launch({ command: cmd, userId: command.user_id, channelId: command.channel_id, typed: `${prefix}${command.text}`, prefix, io, tell }, ctx);
+      await launch({ command: cmd, userId: command.user_id, channelId: command.channel_id, typed: recorded, prefix, io, tell }, ctx);
       return;
     case 'down':
       await teardown({ name: cmd.name, userId: command.user_id, io, tell, confirm: true }, ctx);
@@ -61,7 +66,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
     case 'status':
     case 'list':
       try {
-        const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix });
+        const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix, policy });
         if (out.kind === 'status') await tell(statusMessage(out.systems, prefix));
       } catch (e) {
         await tell(plainMessage(`:x: ${esc(errorText(e, ctx.log, 'read the systems'))}`));

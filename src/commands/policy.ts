@@ -1,0 +1,63 @@
+/**
+ * What a person may ask for in a launch, as the operator configured it: which service types
+ * they may pick and how much cpu, memory and GPU one system may have. Every front end applies
+ * this one check (runCommand does; Slack also before its ack), so a refusal reads the same
+ * everywhere and nothing is created.
+ */
+import { UsageError } from '../k8s/errors.js';
+import { compareQuantity, parseCpu, parseMemory } from '../k8s/quantity.js';
+import type { ServiceType } from '../k8s/spec.js';
+import type { UpArgs } from './parser.js';
+import { usageLine } from './usage.js';
+
+export interface LaunchPolicy {
+  /** What --service-type may name. The configured default is always among them. */
+  serviceTypes: readonly ServiceType[];
+  /** Per system, as Kubernetes quantities (validated when the configuration is read). */
+  maxCpu: string;
+  maxMemory: string;
+  maxGpu: number;
+}
+
+export const DEFAULT_LIMITS = { maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 } as const;
+
+/** The environment variables behind each rule, named in every refusal so a person knows whom to ask for what. */
+export const POLICY_SETTINGS = {
+  serviceTypes: 'TYCHO_USER_SERVICE_TYPES',
+  maxCpu: 'TYCHO_MAX_CPU',
+  maxMemory: 'TYCHO_MAX_MEMORY',
+  maxGpu: 'TYCHO_MAX_GPU',
+} as const;
+
+/**
+ * The policy that applies to one request, or null when none does: an admin's request, or the
+ * CLI in remote mode (where the server applies its own).
+ */
+export type PolicyFor = LaunchPolicy | null;
+
+const over = (what: string, limit: string, setting: string) =>
+  `${what} is more than the ${limit} a system may have here (the operator's setting ${setting}); ask for less, or ask an admin.`;
+
+/** Returns the first rule the launch breaks, as one sentence, or null. Quantities are compared exactly. */
+export function checkLaunchPolicy(args: UpArgs, policy: PolicyFor): string | null {
+  if (!policy) return null;
+  if (args.serviceType && !policy.serviceTypes.includes(args.serviceType)) {
+    return `The service type ${args.serviceType} is not allowed here: people may choose only ${policy.serviceTypes.join(' or ')} (the operator's setting ${POLICY_SETTINGS.serviceTypes}); ask an admin.`;
+  }
+  const cpu = args.cpu === undefined ? undefined : parseCpu(args.cpu);
+  if (cpu && compareQuantity(cpu, parseCpu(policy.maxCpu)!) > 0) return over(`The cpu amount "${args.cpu}"`, `${policy.maxCpu} cpu`, POLICY_SETTINGS.maxCpu);
+  const memory = args.memory === undefined ? undefined : parseMemory(args.memory);
+  if (memory && compareQuantity(memory, parseMemory(policy.maxMemory)!) > 0) return over(`The memory amount "${args.memory}"`, policy.maxMemory, POLICY_SETTINGS.maxMemory);
+  if (args.gpu !== undefined && args.gpu > policy.maxGpu) {
+    return policy.maxGpu === 0
+      ? `GPUs are not available to launches here (the operator's setting ${POLICY_SETTINGS.maxGpu} is 0); ask an admin.`
+      : over(`The GPU count ${args.gpu}`, `${policy.maxGpu} GPU${policy.maxGpu === 1 ? '' : 's'}`, POLICY_SETTINGS.maxGpu);
+  }
+  return null;
+}
+
+/** checkLaunchPolicy for front ends: a refusal is bad input, with the `up` usage line. */
+export function enforceLaunchPolicy(args: UpArgs, policy: PolicyFor, prefix: string): void {
+  const why = checkLaunchPolicy(args, policy);
+  if (why) throw new UsageError(why, usageLine('up', prefix));
+}
