@@ -29,10 +29,19 @@ export interface LauncherConfig {
   apiToken?: string;
 }
 
+/**
+ * The one workspace (T…) or Enterprise Grid organization (E…, an org-wide install) and the one
+ * app Tycho answers; unset parts are learned from auth.test at startup.
+ */
+export interface SlackInstallation {
+  teamId?: string;
+  appId?: string;
+}
+
 export type SlackConfig =
   | { mode: 'off'; why: string }
-  | { mode: 'socket'; botToken: string; appToken: string; signingSecret?: string; apiUrl?: string }
-  | { mode: 'http'; botToken: string; signingSecret: string; apiUrl?: string };
+  | ({ mode: 'socket'; botToken: string; appToken: string; signingSecret?: string; apiUrl?: string } & SlackInstallation)
+  | ({ mode: 'http'; botToken: string; signingSecret: string; apiUrl?: string } & SlackInstallation);
 
 export interface Config extends LauncherConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -41,6 +50,8 @@ export interface Config extends LauncherConfig {
   slack: SlackConfig;
   notifyChannel?: string;
   admins: string[];
+  /** Host names besides loopback that tokenless REST requests may be addressed to. */
+  allowedHosts: string[];
 }
 
 class Reader {
@@ -107,7 +118,9 @@ function readSlack(r: Reader): SlackConfig {
   const signingSecret = r.check('SLACK_SIGNING_SECRET', (s) => /^[0-9a-f]{16,}$/i.test(s), 'must be the hex signing secret from the Basic Information page of your Slack app');
   let apiUrl = r.check('SLACK_API_URL', (s) => URL_RE.test(s), 'must be a URL such as https://slack.com/api/');
   if (apiUrl && !apiUrl.endsWith('/')) apiUrl += '/';
-  const extra = apiUrl ? { apiUrl } : {};
+  const teamId = r.check('SLACK_TEAM_ID', (s) => /^[TE][A-Z0-9]{2,}$/.test(s), 'must be a workspace ID such as T0123ABCD, or an Enterprise Grid organization ID such as E0123ABCD for an org-wide install');
+  const appId = r.check('SLACK_APP_ID', (s) => /^A[A-Z0-9]{2,}$/.test(s), 'must be a Slack app ID such as A0123ABCD (Basic Information page of your Slack app)');
+  const extra = { ...(apiUrl ? { apiUrl } : {}), ...(teamId ? { teamId } : {}), ...(appId ? { appId } : {}) };
   if (!botToken) {
     if (r.str('SLACK_BOT_TOKEN')) return { mode: 'off', why: 'SLACK_BOT_TOKEN is invalid' };
     if (appToken || signingSecret) r.problems.push('SLACK_BOT_TOKEN is required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set.');
@@ -131,11 +144,18 @@ export function loadConfig(env: Env = process.env): Config {
     host: r.str('HOST') ?? '0.0.0.0',
     slack,
     admins: [],
+    allowedHosts: [],
   };
   const channel = r.check('TYCHO_NOTIFY_CHANNEL', (s) => /^[CG][A-Z0-9]{4,}$/.test(s), 'must be a Slack channel ID such as C0123ABCD (not a #name: open the channel details to copy its ID)');
   if (channel) c.notifyChannel = channel;
   const admins = r.check('TYCHO_ADMINS', (s) => s.split(',').every((u) => /^[UW][A-Z0-9]{4,}$/.test(u.trim())), 'must be a comma-separated list of Slack user IDs such as U0123ABCD');
   if (admins) c.admins = admins.split(',').map((u) => u.trim());
+  const hosts = r.check('TYCHO_ALLOWED_HOSTS', (s) => s.split(',').every((h) => HOST_RE.test(h.trim())), 'must be a comma-separated list of host names or IP addresses, without scheme or port (e.g. tycho.example.org,10.0.0.5)');
+  if (hosts) c.allowedHosts = hosts.split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, ''));
+  // In a pod, kubectl port-forward and service-mesh sidecars arrive from loopback too.
+  if (r.str('KUBERNETES_SERVICE_HOST') && !r.str('TYCHO_API_TOKEN')) {
+    r.problems.push('TYCHO_API_TOKEN must be set when Tycho runs in a Kubernetes pod, because port-forwards and sidecars reach it from loopback and would otherwise have full access to the REST API.');
+  }
   if (r.problems.length) throw new ConfigError(r.problems);
   return c;
 }

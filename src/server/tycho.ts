@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { Launcher } from '../k8s/launcher.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
 import { mountApi } from '../api/routes.js';
+import { answeredHosts } from '../api/same-site.js';
 import { startBot, type RunningBot } from '../bot/app.js';
 import { createHttpApp } from './http-app.js';
 import type { Logger } from './log.js';
@@ -54,8 +55,12 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     log.info(`Slack front end is on (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode at POST /slack/events'})`);
   }
 
-  mountApi(http, { backend: launcher, ...(config.apiToken ? { apiToken: config.apiToken } : {}), log });
-  log.info(config.apiToken ? 'REST API: bearer token required (TYCHO_API_TOKEN is set)' : 'REST API: loopback callers only (set TYCHO_API_TOKEN to allow remote callers)');
+  mountApi(http, { backend: launcher, ...(config.apiToken ? { apiToken: config.apiToken } : {}), allowedHosts: config.allowedHosts, log });
+  log.info(
+    config.apiToken
+      ? 'REST API: bearer token required (TYCHO_API_TOKEN is set)'
+      : `REST API: loopback callers only, addressed to ${answeredHosts(config.allowedHosts)} (set TYCHO_API_TOKEN to allow remote callers)`,
+  );
 
   const server: Server = http.listen(config.port, config.host);
   await once(server, 'listening');
