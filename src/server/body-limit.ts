@@ -48,7 +48,7 @@ function refuseAndClose(req: Request, res: Response, refuse: RefuseBody, refusal
   refuse(res, refusal);
 }
 
-export function tooLarge(limit: number): BodyRefusal {
+function tooLarge(limit: number): BodyRefusal {
   return { status: 413, message: `The request body is larger than ${limit / 1024} kB.` };
 }
 
