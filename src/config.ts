@@ -38,10 +38,19 @@ export interface LauncherConfig {
   apiToken?: string;
 }
 
+/**
+ * The one workspace (T…) or Enterprise Grid organization (E…, an org-wide install) and the one
+ * app Tycho answers; unset parts are learned from auth.test at startup.
+ */
+export interface SlackInstallation {
+  teamId?: string;
+  appId?: string;
+}
+
 export type SlackConfig =
   | { mode: 'off'; why: string }
-  | { mode: 'socket'; botToken: string; appToken: string; signingSecret?: string; apiUrl?: string }
-  | { mode: 'http'; botToken: string; signingSecret: string; apiUrl?: string };
+  | ({ mode: 'socket'; botToken: string; appToken: string; signingSecret?: string; apiUrl?: string } & SlackInstallation)
+  | ({ mode: 'http'; botToken: string; signingSecret: string; apiUrl?: string } & SlackInstallation);
 
 export interface Config extends LauncherConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -52,6 +61,8 @@ export interface Config extends LauncherConfig {
   admins: string[];
   /** REST callers holding TYCHO_API_TOKEN are not limited by the launch policy. */
   apiTokenUnlimited: boolean;
+  /** Host names besides loopback that tokenless REST requests may be addressed to. */
+  allowedHosts: string[];
 }
 
 class Reader {
@@ -148,7 +159,9 @@ function readSlack(r: Reader): SlackConfig {
   const signingSecret = r.check('SLACK_SIGNING_SECRET', (s) => /^[0-9a-f]{16,}$/i.test(s), 'must be the hex signing secret from the Basic Information page of your Slack app');
   let apiUrl = r.check('SLACK_API_URL', (s) => URL_RE.test(s), 'must be a URL such as https://slack.com/api/');
   if (apiUrl && !apiUrl.endsWith('/')) apiUrl += '/';
-  const extra = apiUrl ? { apiUrl } : {};
+  const teamId = r.check('SLACK_TEAM_ID', (s) => /^[TE][A-Z0-9]{2,}$/.test(s), 'must be a workspace ID such as T0123ABCD, or an Enterprise Grid organization ID such as E0123ABCD for an org-wide install');
+  const appId = r.check('SLACK_APP_ID', (s) => /^A[A-Z0-9]{2,}$/.test(s), 'must be a Slack app ID such as A0123ABCD (Basic Information page of your Slack app)');
+  const extra = { ...(apiUrl ? { apiUrl } : {}), ...(teamId ? { teamId } : {}), ...(appId ? { appId } : {}) };
   if (!botToken) {
     if (r.str('SLACK_BOT_TOKEN')) return { mode: 'off', why: 'SLACK_BOT_TOKEN is invalid' };
     if (appToken || signingSecret) r.problems.push('SLACK_BOT_TOKEN is required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set.');
@@ -173,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     slack,
     admins: [],
     apiTokenUnlimited: r.oneOf('TYCHO_API_TOKEN_UNLIMITED', ['true', 'false'] as const, 'false') === 'true',
+    allowedHosts: [],
   };
   if (c.apiTokenUnlimited && !c.apiToken) {
     r.problems.push('TYCHO_API_TOKEN_UNLIMITED=true needs TYCHO_API_TOKEN: without a token, Tycho only knows a caller is on its machine, and so is any port-forward or web page.');
@@ -181,6 +195,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (channel) c.notifyChannel = channel;
   const admins = r.check('TYCHO_ADMINS', (s) => s.split(',').every((u) => /^[UW][A-Z0-9]{4,}$/.test(u.trim())), 'must be a comma-separated list of Slack user IDs such as U0123ABCD');
   if (admins) c.admins = admins.split(',').map((u) => u.trim());
+  const hosts = r.check('TYCHO_ALLOWED_HOSTS', (s) => s.split(',').every((h) => HOST_RE.test(h.trim())), 'must be a comma-separated list of host names or IP addresses, without scheme or port (e.g. tycho.example.org,10.0.0.5)');
+  if (hosts) c.allowedHosts = hosts.split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, ''));
+  // In a pod, kubectl port-forward and service-mesh sidecars arrive from loopback too.
+  if (r.str('KUBERNETES_SERVICE_HOST') && !r.str('TYCHO_API_TOKEN')) {
+    r.problems.push('TYCHO_API_TOKEN must be set when Tycho runs in a Kubernetes pod, because port-forwards and sidecars reach it from loopback and would otherwise have full access to the REST API.');
+  }
   if (r.problems.length) throw new ConfigError(r.problems);
   return c;
 }

@@ -10,10 +10,13 @@ import { runCommand, type RunContext } from '../commands/handlers.js';
 import { InternalError } from '../k8s/errors.js';
 import type { Backend } from '../k8s/backend.js';
 import type { PolicyFor } from '../commands/policy.js';
+import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
 import type { Logger } from '../server/log.js';
 import { requireCaller } from './auth.js';
 import { mountDocs } from './docs.js';
 import { sendError, sendInvalid, sendSuccess, sendThrown } from './envelope.js';
+import { jsonBody } from './json-body.js';
+import { sameSiteOnly } from './same-site.js';
 import { apiCaller, startResult, startToUpArgs, statusItem } from './to-args.js';
 import { operationFor, validateRequest } from './validate-request.js';
 import { OWNER_HEADER, type NameRequest, type StartRequest, type StatusRequest } from './wire.js';
@@ -24,25 +27,19 @@ export interface ApiDeps {
   apiToken?: string;
   /** The launch limits for every caller of this API (null: TYCHO_API_TOKEN_UNLIMITED). */
   policy: PolicyFor;
+  /** Without a token: host names besides loopback that requests may be addressed to (TYCHO_ALLOWED_HOSTS). */
+  allowedHosts: readonly string[];
   log: Logger;
 }
 
-/** Generous for any real system (the original's bodies are a few hundred bytes), small enough to parse cheaply. */
-export const BODY_LIMIT_BYTES = 64 * 1024;
-
 type Checked = { query: Record<string, unknown>; owner: string };
 type OperationHandler = (req: Request, res: Response, checked: Checked) => Promise<{ name?: string }>;
-
-/** express.json reads an empty body as {}; for the rules, no bytes means no body. */
-function hasBody(req: Request): boolean {
-  return req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? '0') > 0;
-}
 
 /** Validates against the document's operation, runs the handler, and turns any failure into the envelope. */
 function operation(path: string, deps: ApiDeps, handler: OperationHandler) {
   const op = operationFor(path, 'post');
   return async (req: Request, res: Response): Promise<void> => {
-    const checked = validateRequest(op, { body: hasBody(req) ? req.body : undefined, query: req.query as Record<string, unknown>, header: (n) => req.get(n) });
+    const checked = validateRequest(op, { body: req.body as unknown, query: req.query as Record<string, unknown>, header: (n) => req.get(n) });
     if (checked.errors.length) {
       deps.log.info('api request rejected', { route: path, status: 400, fields: checked.errors.map((e) => e.field) });
       return sendInvalid(res, checked.errors);
@@ -66,10 +63,12 @@ function context(deps: ApiDeps, owner: string): RunContext {
 
 function systemRouter(deps: ApiDeps): express.Router {
   const router = express.Router();
-  // Callers are checked before their bodies are even read.
+  // Callers are checked before their bodies are even read; then no body over the limit is
+  // held in memory, and only JSON is read (see same-site.ts and json-body.ts for why).
   router.use(requireCaller(deps.apiToken));
-  // Any content type is read as JSON: the original client and curl users do not always set it.
-  router.use(express.json({ limit: BODY_LIMIT_BYTES, type: () => true, strict: true }));
+  router.use(sameSiteOnly({ checkHost: !deps.apiToken, allowedHosts: deps.allowedHosts }));
+  router.use(readBodyWithin(BODY_LIMIT_BYTES, (res, refusal) => sendError(res, refusal.status, 'usage', refusal.message)));
+  router.use(jsonBody());
 
   router.post(
     '/start',
@@ -119,25 +118,10 @@ function systemRouter(deps: ApiDeps): express.Router {
   return router;
 }
 
-/** What express.json throws (too large, not JSON, bad charset), as the envelope. */
+/** Anything a middleware above passed on as an error, as the envelope; its text stays in the log. */
 function bodyErrors(deps: ApiDeps): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
-    const e = err as { type?: string; status?: number; expose?: boolean };
-    if (e.type === 'entity.too.large') {
-      return sendError(res, 413, 'usage', `The request body is larger than ${BODY_LIMIT_BYTES / 1024} kB.`);
-    }
-    if (e.type === 'entity.parse.failed') {
-      // The parser's own wording is an implementation detail; its position is what helps.
-      const at = /position (\d+)/.exec((err as Error).message ?? '')?.[1];
-      return sendError(res, 400, 'usage', `The request body is not valid JSON${at ? ` (near character ${at})` : ''}: send a JSON object (see /openapi.json).`);
-    }
-    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-      return sendError(res, 415, 'usage', 'The request body must be JSON in UTF-8, without content encoding.');
-    }
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
-      return sendError(res, e.status, 'usage', `The request could not be read: ${(err as Error).message}.`);
-    }
     deps.log.error('api request failed', { route: req.originalUrl, error: (err as Error)?.message });
     sendThrown(res, err);
   };

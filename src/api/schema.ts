@@ -156,15 +156,17 @@ function validateObject(
   const props = s.properties ?? {};
   const errors: FieldError[] = [];
   if (s.minProperties !== undefined && Object.keys(value).length < s.minProperties) return fail('minProperties', `must have at least ${plural(s.minProperties, 'field')}.`);
+  // Own properties only, on both sides: JSON.parse makes "__proto__" an own key, and a plain
+  // object inherits "constructor", "toString", … which must never count as declared fields.
   for (const key of s.required ?? []) {
-    if (!(key in value) || value[key] === undefined) {
+    if (!Object.hasOwn(value, key) || value[key] === undefined) {
       const where = child(path, key);
       errors.push({ field: where, rule: 'required', message: `${where} is required.` });
     }
   }
   for (const [key, v] of Object.entries(value)) {
     const where = child(path, key);
-    const ps = props[key];
+    const ps = Object.hasOwn(props, key) ? props[key] : undefined;
     if (ps) errors.push(...validate(v, ps, where, opts));
     else if (typeof s.additionalProperties === 'object') errors.push(...validate(v, s.additionalProperties, where, opts));
     else if (s.additionalProperties === false) {

@@ -12,7 +12,9 @@ import type { Logger } from '../server/log.js';
 import type { LaunchPolicy } from '../commands/policy.js';
 import { boltLogger } from './bolt-logger.js';
 import type { BotContext, SlackBackend } from './context.js';
+import { installationFrom, installedOnly, type Installation } from './installation.js';
 import { registerListeners } from './listeners/index.js';
+import { slackRequestGuard } from './request-guard.js';
 import { slackError } from './slack-io.js';
 
 export interface BotDeps {
@@ -42,29 +44,46 @@ const BAD_TOKEN = new Set(['invalid_auth', 'not_authed', 'token_revoked', 'token
 
 /**
  * One auth.test at startup: a wrong bot token fails here, naming the variable, rather than on
- * the first command; and Bolt, given the bot's IDs, never calls auth.test per request.
+ * the first command; Bolt, given the bot's IDs, never calls auth.test per request; and it says
+ * which workspace (and, when Slack includes it, which app) Tycho serves.
  * If Slack can't be reached right now the server starts anyway (Bolt then asks on demand).
  */
-async function identify(deps: BotDeps, clientOptions: webApi.WebClientOptions): Promise<{ botId?: string; botUserId?: string }> {
+async function identify(deps: BotDeps, clientOptions: webApi.WebClientOptions): Promise<webApi.AuthTestResponse | undefined> {
   const probe = new webApi.WebClient(deps.slack.botToken, { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000 });
   try {
-    const r = await probe.auth.test();
-    return { ...(r.bot_id ? { botId: r.bot_id } : {}), ...(r.user_id ? { botUserId: r.user_id } : {}) };
+    return await probe.auth.test();
   } catch (e) {
     const code = slackError(e);
     if (BAD_TOKEN.has(code)) {
       throw new ConfigError([`SLACK_BOT_TOKEN was refused by Slack (${code}). Copy the Bot User OAuth Token (xoxb-…) from the OAuth & Permissions page of your Slack app.`]);
     }
     deps.log.warn('could not reach Slack to check SLACK_BOT_TOKEN; starting anyway', { error: code });
-    return {};
+    return undefined;
   }
+}
+
+/**
+ * The installation as far as it is known; when startup could not learn the workspace, each
+ * request asks Slack again until it can, and is ignored until then.
+ */
+function installationSource(deps: BotDeps, clientOptions: webApi.WebClientOptions, first: Installation): () => Promise<Installation> {
+  let known = first;
+  return async () => {
+    if (!known.teamId) known = installationFrom(deps.slack, await identify(deps, clientOptions));
+    return known;
+  };
 }
 
 export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const { slack, log } = deps;
   const logger = boltLogger(log);
   const clientOptions: webApi.WebClientOptions = slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {};
-  const ids = await identify(deps, clientOptions);
+  const self = await identify(deps, clientOptions);
+  const installation = installationFrom(slack, self);
+  if (installation.teamId && !installation.appId) {
+    log.warn('Slack did not say which app SLACK_BOT_TOKEN belongs to, so requests are checked against the workspace only: set SLACK_APP_ID (Basic Information page of your Slack app) to check the app too.');
+  }
+  const ids = { ...(self?.bot_id ? { botId: self.bot_id } : {}), ...(self?.user_id ? { botUserId: self.user_id } : {}) };
   const common = { token: slack.botToken, ...ids, tokenVerificationEnabled: false, logger, clientOptions };
 
   let app: App;
@@ -72,6 +91,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     // The Socket Mode client has its own Web API client (apps.connections.open); same base URL.
     app = new App({ ...common, socketMode: true, appToken: slack.appToken, installerOptions: { clientOptions } });
   } else {
+    // Registered before the receiver, so these run first (see request-guard.ts).
+    deps.http.post(SLACK_EVENTS_PATH, ...slackRequestGuard(log));
     const receiver = new ExpressReceiver({ signingSecret: slack.signingSecret, endpoints: SLACK_EVENTS_PATH, app: deps.http, logger });
     app = new App({ ...common, receiver });
   }
@@ -84,6 +105,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     log,
     tearingDown: new Map(),
   };
+  app.use(installedOnly(installationSource(deps, clientOptions, installation), log));
   registerListeners(app, ctx);
   // The ack has gone out by the time a listener fails; all that is left to do is log it.
   app.error(async (e) => {

@@ -7,6 +7,7 @@ import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { LiveView } from '../k8s/view/live-view.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
 import { mountApi } from '../api/routes.js';
+import { answeredHosts } from '../api/same-site.js';
 import { startBot, type RunningBot } from '../bot/app.js';
 import { SlackReconciler } from '../bot/reconciler.js';
 import { SlackIO } from '../bot/slack-io.js';
@@ -87,8 +88,18 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
 
   // The token's holder is limited like everyone else unless the operator says otherwise: it is
   // often a portal that launches on behalf of many people.
-  mountApi(http, { backend: launcher, ...(config.apiToken ? { apiToken: config.apiToken } : {}), policy: config.apiTokenUnlimited ? null : config.policy, log });
-  log.info(config.apiToken ? 'REST API: bearer token required (TYCHO_API_TOKEN is set)' : 'REST API: loopback callers only (set TYCHO_API_TOKEN to allow remote callers)');
+  mountApi(http, {
+    backend: launcher,
+    ...(config.apiToken ? { apiToken: config.apiToken } : {}),
+    policy: config.apiTokenUnlimited ? null : config.policy,
+    allowedHosts: config.allowedHosts,
+    log,
+  });
+  log.info(
+    config.apiToken
+      ? 'REST API: bearer token required (TYCHO_API_TOKEN is set)'
+      : `REST API: loopback callers only, addressed to ${answeredHosts(config.allowedHosts)} (set TYCHO_API_TOKEN to allow remote callers)`,
+  );
 
   const server: Server = http.listen(config.port, config.host);
   await once(server, 'listening');

@@ -2,7 +2,8 @@
  * Invalid requests against the real server: each gets a 4xx with the envelope, names the
  * field and the rule, and creates nothing (the namespace is listed to prove it).
  */
-import { call, objectsIn, originalBody, schemaErrors, serverInFreshNamespace } from './helpers.js';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { call, objectsIn, originalBody, post, schemaErrors, serverInFreshNamespace } from './helpers.js';
 
 
 const live = serverInFreshNamespace('api-bad');
@@ -109,9 +110,33 @@ describe('bodies that are not JSON, or too large', () => {
     expect(r.json).toMatchObject({ status: 'error', result: { code: 'usage' }, message: expect.stringMatching(/^The request body is not valid JSON/) });
   });
 
-  it('JSON without a JSON content type is still read (curl -d sends form encoding)', async () => {
-    const r = await call(live.server.url, '/system/start', undefined, { raw: JSON.stringify({ name: 'Bad' }), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-    expectInvalid(r, 'body.name', 'format:system-name', /lower case/);
+  it.each([
+    ['text/plain', 'text/plain;charset=UTF-8', /this one was "text\/plain;charset=UTF-8"/],
+    ['a form (what curl -d sends)', 'application/x-www-form-urlencoded', /this one was "application\/x-www-form-urlencoded"/],
+    ['no content type at all', undefined, /sent without a Content-Type/],
+  ])('a JSON body sent as %s: 415 in one sentence, nothing read', async (_what, type, words) => {
+    const r = await post(`${live.server.url}/system/start`, { headers: type ? { 'Content-Type': type } : {}, body: JSON.stringify(originalBody('as-text')) });
+    expect(r.status).toBe(415);
+    expect(r.json).toEqual({ status: 'error', result: { error: r.json.message, code: 'usage' }, message: expect.stringMatching(/^The request body must be JSON sent with "Content-Type: application\/json" \(.*\)\.$/) });
+    expect(r.json.message).toMatch(words);
+  });
+
+  it('JSON in another charset: 415', async () => {
+    const r = await call(live.server.url, '/system/status', {}, { headers: { 'Content-Type': 'application/json; charset=latin1' } });
+    expect(r.status).toBe(415);
+    expect(r.json.message).toBe('The request body must be JSON in UTF-8 (this one declares charset latin1).');
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ])('a %s-encoded body: 415, as the README promises', async (encoding, compress) => {
+    const r = await post(`${live.server.url}/system/start`, {
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+      body: compress(Buffer.from(JSON.stringify(originalBody('compressed')))),
+    });
+    expect(r.status).toBe(415);
+    expect(r.json).toMatchObject({ status: 'error', result: { code: 'usage' }, message: `The request body must be sent uncompressed, without Content-Encoding (this one is ${encoding}).` });
   });
 
   it('a body over 64 kB: 413 with the envelope', async () => {
@@ -119,6 +144,32 @@ describe('bodies that are not JSON, or too large', () => {
     const r = await call(live.server.url, '/system/start', huge);
     expect(r.status).toBe(413);
     expect(r.json).toEqual({ status: 'error', result: { error: 'The request body is larger than 64 kB.', code: 'usage' }, message: 'The request body is larger than 64 kB.' });
+  });
+});
+
+describe('keys every object has: refused like any other unknown field', () => {
+  // Raw JSON text: in a JS object literal "__proto__" would set the prototype, not add a key.
+  const withKey = (key: string, where: 'top' | 'container') => {
+    const b = JSON.stringify(originalBody('proto-key'));
+    return where === 'top' ? b.replace(/^\{/, `{"${key}": {"polluted": true}, `) : b.replace('"containers":[{', `"containers":[{"${key}": "x", `);
+  };
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('%s at the top and in a container: 400 naming the field', async (key) => {
+    for (const [where, field] of [
+      ['top', `body.${key}`],
+      ['container', `body.containers[0].${key}`],
+    ] as const) {
+      const r = await call(live.server.url, '/system/start', undefined, { raw: withKey(key, where), headers: { 'Content-Type': 'application/json' } });
+      expectInvalid(r, field, 'additionalProperties', /is not a field Tycho knows here/);
+    }
+  });
+
+  it('"__proto__" in a delete or status body: 400', async () => {
+    for (const path of ['/system/delete', '/system/status']) {
+      const r = await call(live.server.url, path, undefined, { raw: '{"name": "x", "__proto__": {"name": "y"}}', headers: { 'Content-Type': 'application/json' } });
+      expect(r.status).toBe(400);
+      expect(r.json.result.errors).toEqual([expect.objectContaining({ field: 'body.__proto__', rule: 'additionalProperties' })]);
+    }
   });
 });
 

@@ -3,6 +3,8 @@
  * HTTP client for the API, and what a namespace holds (to prove that nothing was created).
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { loadConfig, type Env } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
 import { silentLogger, type Logger } from '../../src/server/log.js';
@@ -58,14 +60,61 @@ export async function call(base: string, path: string, body?: unknown, o: CallOp
     headers: { ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}), ...o.headers },
     ...(payload !== undefined ? { body: payload } : {}),
   });
-  const text = await r.text();
+  return answerOf(r.status, r.headers, await r.text());
+}
+
+function answerOf(status: number, headers: Headers, text: string): ApiAnswer {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
-  return { status: r.status, headers: r.headers, json, text };
+  return { status, headers, json, text };
+}
+
+/**
+ * A POST through node:http rather than fetch(): it sends the headers exactly as given (fetch
+ * replaces Host, as browsers do, but an attacker's DNS name arrives in it) and can stream a
+ * body. The answer counts as soon as it arrives: a server that refuses a body early closes the
+ * connection while it is still being sent, and the broken pipe that follows is not an error.
+ */
+export function post(url: string, o: { headers?: Record<string, string>; body?: string | Buffer | Readable } = {}): Promise<ApiAnswer> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(url, { method: 'POST', headers: o.headers ?? {} }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+        resolve(answerOf(res.statusCode ?? 0, headers, Buffer.concat(chunks).toString('utf8')));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
+    if (o.body instanceof Readable) {
+      o.body.on('error', () => {});
+      o.body.pipe(req);
+    } else req.end(o.body);
+  });
+}
+
+/** `total` zero bytes, made as they are read, so the test itself never holds them. */
+export function zeros(total: number): Readable {
+  const chunk = Buffer.alloc(64 * 1024);
+  let made = 0;
+  return new Readable({
+    read() {
+      if (made >= total) return void this.push(null);
+      const n = Math.min(chunk.length, total - made);
+      made += n;
+      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    },
+  });
 }
 
 /** Checks a value against a schema of the published document; returns the broken rules. */

@@ -5,7 +5,7 @@
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Env } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
 import { silentLogger, type Logger } from '../../src/server/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
@@ -28,10 +28,10 @@ export interface BotHarness {
   eventsUrl: string;
   apps: AppsV1Api;
   core: CoreV1Api;
-  /** Types `/tycho <text>`; the response_url is tagged so its posts can be found. */
-  slash(text: string, o?: { user?: string; channel?: string; tag?: string; send?: Partial<SendOptions> }): Promise<SlackPostResult & { tag: string }>;
+  /** Types `/tycho <text>`; the response_url is tagged so its posts can be found. `from` overrides the workspace and app Slack names. */
+  slash(text: string, o?: { user?: string; channel?: string; tag?: string; send?: Partial<SendOptions>; from?: RequestSource }): Promise<SlackPostResult & { tag: string }>;
   /** Clicks a button on a message the bot posted. */
-  click(o: { user: string; message: SlackCall; action: 'tycho_teardown' | 'tycho_status'; value: string; tag?: string; send?: Partial<SendOptions> }): Promise<SlackPostResult & { tag: string }>;
+  click(o: { user: string; message: SlackCall; action: 'tycho_teardown' | 'tycho_status'; value: string; tag?: string; send?: Partial<SendOptions>; from?: RequestSource }): Promise<SlackPostResult & { tag: string }>;
   /** Stops Tycho and starts a fresh one (same config, namespace and fake Slack): no state survives but Kubernetes'. */
   restart(): Promise<void>;
   deploymentExists(name: string): Promise<boolean>;
@@ -42,17 +42,28 @@ export interface BotHarness {
 let tags = 0;
 const nextTag = (p: string) => `${p}-${++tags}`;
 
+/** The workspace and app a request claims to come from (default: the installed ones). */
+export interface RequestSource {
+  team_id?: string;
+  api_app_id?: string;
+}
+
 export interface HarnessOptions {
   kubeConfig?: KubeConfig;
   /** Where Tycho reaches Slack's Web API, given the fake (e.g. a proxy in front of it); default the fake itself. */
   slackApiUrl?: (slack: FakeSlack) => Promise<string>;
   /** Where Tycho logs; default nowhere. */
   log?: Logger;
+  /** What the fake's auth.test says about the token, when not the default. */
+  installation?: FakeSlack['installation'];
+  /** More configuration (e.g. SLACK_APP_ID). */
+  env?: Env;
 }
 
 export async function startBotHarness(prefix: string, o: HarnessOptions = {}): Promise<BotHarness> {
   const namespace = await createTestNamespace(prefix);
   const slack = await FakeSlack.start();
+  if (o.installation) slack.installation = o.installation;
   const secret = randomBytes(16).toString('hex');
   const config = loadConfig({
     PORT: '0',
@@ -64,6 +75,7 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     SLACK_API_URL: o.slackApiUrl ? await o.slackApiUrl(slack) : slack.apiUrl,
     TYCHO_NOTIFY_CHANNEL: NOTIFY_CHANNEL,
     TYCHO_ADMINS: ADMIN,
+    ...o.env,
   });
   const kc = kubeConfig();
   const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc });
@@ -90,7 +102,7 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     core,
     async slash(text, s = {}) {
       const tag = s.tag ?? nextTag('cmd');
-      const body = slashCommandBody({ text, user_id: s.user ?? ALICE, channel_id: s.channel ?? TEAM_CHANNEL, response_url: slack.responseUrl(tag) });
+      const body = slashCommandBody({ text, user_id: s.user ?? ALICE, channel_id: s.channel ?? TEAM_CHANNEL, response_url: slack.responseUrl(tag), ...s.from });
       return { ...(await postToSlackEndpoint(h.eventsUrl, body, { secret, ...s.send })), tag };
     },
     async click(c) {
@@ -103,6 +115,7 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
         action_id: c.action,
         value: c.value,
         response_url: slack.responseUrl(tag),
+        ...c.from,
       });
       return { ...(await postToSlackEndpoint(h.eventsUrl, body, { secret, ...c.send })), tag };
     },

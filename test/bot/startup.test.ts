@@ -59,6 +59,25 @@ describe('configuration', () => {
   });
 });
 
+describe('the installed workspace and app', () => {
+  test('SLACK_TEAM_ID that the bot token contradicts stops startup, naming both', async () => {
+    const failed = start({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, SLACK_TEAM_ID: 'T0SOMEWHERE' });
+    await expect(failed).rejects.toThrow(ConfigError);
+    await expect(failed).rejects.toThrow(/SLACK_TEAM_ID is T0SOMEWHERE, but SLACK_BOT_TOKEN belongs to T0TEST/);
+  });
+
+  test('when Slack does not name the app and SLACK_APP_ID is unset, the log says only the workspace is checked', async () => {
+    const saved = slack.installation;
+    slack.installation = { team_id: saved.team_id };
+    try {
+      tycho = await start({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl });
+      expect(lines.some((l) => l.includes('requests are checked against the workspace only: set SLACK_APP_ID'))).toBe(true);
+    } finally {
+      slack.installation = saved;
+    }
+  });
+});
+
 describe('HTTP mode', () => {
   test('logs say where Slack is served, and a forged request is logged without any secret', async () => {
     tycho = await start({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl });

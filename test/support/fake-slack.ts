@@ -22,6 +22,9 @@ export interface SlackCall {
 export const TEAM_URL = 'https://tycho-test.slack.com/';
 export const BOT_USER_ID = 'U0TYCHOBOT';
 export const BOT_ID = 'B0TYCHOBOT';
+/** The workspace and app the bot token belongs to; slack-signing.ts sends requests from them by default. */
+export const TEAM_ID = 'T0TEST';
+export const APP_ID = 'A0TYCHO';
 
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -48,6 +51,11 @@ export class FakeSlack {
   readonly refuseChannels = new Set<string>();
   /** When set, auth.test answers with this error (e.g. "invalid_auth"), as Slack does for a bad token. */
   authError?: string;
+  /**
+   * What auth.test says about the token beyond the bot's own IDs. Slack's client types declare
+   * `app_id` as optional, so tests also run without it.
+   */
+  installation: { team_id: string; app_id?: string; enterprise_id?: string; is_enterprise_install?: boolean } = { team_id: TEAM_ID, app_id: APP_ID };
   /** What apps.connections.open hands out (Socket Mode tests). */
   socketUrl?: string;
   private counter = 0;
@@ -103,7 +111,7 @@ export class FakeSlack {
     switch (method) {
       case 'auth.test':
         if (this.authError) return { ok: false, error: this.authError };
-        return { ok: true, url: TEAM_URL, team: 'Tycho Test', user: 'tycho', team_id: 'T0TEST', user_id: BOT_USER_ID, bot_id: BOT_ID };
+        return { ok: true, url: TEAM_URL, team: 'Tycho Test', user: 'tycho', user_id: BOT_USER_ID, bot_id: BOT_ID, ...this.installation };
       case 'chat.postMessage': {
         if (this.refuseChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
         const ts = this.nextTs();

@@ -4,6 +4,7 @@
  * `X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:" + timestamp + ":" + body))`.
  */
 import { createHmac } from 'node:crypto';
+import { APP_ID, TEAM_ID } from './fake-slack.js';
 
 export function slackSignature(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
@@ -17,13 +18,16 @@ export interface SlashCommandFields {
   command?: string;
   user_name?: string;
   channel_name?: string;
+  /** The workspace and app Slack says the command is for; default the ones fake-slack.ts installs. */
+  team_id?: string;
+  api_app_id?: string;
 }
 
 /** The form Slack posts for a slash command. */
 export function slashCommandBody(f: SlashCommandFields): string {
   return new URLSearchParams({
     token: 'deprecated-verification-token',
-    team_id: 'T0TEST',
+    team_id: f.team_id ?? TEAM_ID,
     team_domain: 'tycho-test',
     channel_id: f.channel_id,
     channel_name: f.channel_name ?? 'team',
@@ -31,7 +35,7 @@ export function slashCommandBody(f: SlashCommandFields): string {
     user_name: f.user_name ?? f.user_id.toLowerCase(),
     command: f.command ?? '/tycho',
     text: f.text,
-    api_app_id: 'A0TYCHO',
+    api_app_id: f.api_app_id ?? APP_ID,
     is_enterprise_install: 'false',
     response_url: f.response_url,
     trigger_id: `${Date.now()}.123.abc`,
@@ -46,18 +50,21 @@ export interface ButtonClick {
   action_id: string;
   value: string;
   response_url: string;
+  team_id?: string;
+  api_app_id?: string;
 }
 
 /** The `payload=<json>` form Slack posts for a block_actions interaction (a button click). */
 export function blockActionsBody(c: ButtonClick): string {
+  const team = c.team_id ?? TEAM_ID;
   const payload = {
     type: 'block_actions',
-    user: { id: c.user_id, username: c.user_id.toLowerCase(), name: c.user_id.toLowerCase(), team_id: 'T0TEST' },
-    api_app_id: 'A0TYCHO',
+    user: { id: c.user_id, username: c.user_id.toLowerCase(), name: c.user_id.toLowerCase(), team_id: team },
+    api_app_id: c.api_app_id ?? APP_ID,
     token: 'deprecated-verification-token',
     container: { type: 'message', message_ts: c.message.ts, channel_id: c.channel_id, is_ephemeral: false, ...(c.message.thread_ts ? { thread_ts: c.message.thread_ts } : {}) },
     trigger_id: `${Date.now()}.123.abc`,
-    team: { id: 'T0TEST', domain: 'tycho-test' },
+    team: { id: team, domain: 'tycho-test' },
     enterprise: null,
     is_enterprise_install: false,
     channel: { id: c.channel_id, name: 'team' },

@@ -58,6 +58,34 @@ describe('loadConfig', () => {
     expect(problems({ SLACK_BOT_TOKEN: secret }).join(' ')).not.toContain(secret);
   });
 
+  it('refuses to start in a Kubernetes pod without TYCHO_API_TOKEN, in one sentence naming it', () => {
+    const pod = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    expect(problems(pod)).toEqual([
+      'TYCHO_API_TOKEN must be set when Tycho runs in a Kubernetes pod, because port-forwards and sidecars reach it from loopback and would otherwise have full access to the REST API.',
+    ]);
+    expect(loadConfig({ ...pod, TYCHO_API_TOKEN: '0123456789abcdef0123' }).apiToken).toBe('0123456789abcdef0123');
+    // A token that is set but malformed is reported once, as malformed.
+    expect(problems({ ...pod, TYCHO_API_TOKEN: 'short' })).toEqual(['TYCHO_API_TOKEN must be at least 16 characters without spaces (e.g. the output of `openssl rand -hex 24`).']);
+  });
+
+  it('reads TYCHO_ALLOWED_HOSTS as lower-case names without brackets, and names it when malformed', () => {
+    expect(loadConfig({}).allowedHosts).toEqual([]);
+    expect(loadConfig({ TYCHO_ALLOWED_HOSTS: 'Tycho.Example.org, 10.0.0.5,[fd00::1]' }).allowedHosts).toEqual(['tycho.example.org', '10.0.0.5', 'fd00::1']);
+    expect(problems({ TYCHO_ALLOWED_HOSTS: 'http://tycho.example.org:3000' })).toEqual([
+      'TYCHO_ALLOWED_HOSTS must be a comma-separated list of host names or IP addresses, without scheme or port (e.g. tycho.example.org,10.0.0.5).',
+    ]);
+  });
+
+  it('reads SLACK_TEAM_ID (a workspace or an Enterprise Grid organization) and SLACK_APP_ID', () => {
+    const http = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'abcdef0123456789abcdef0123456789' };
+    expect(loadConfig({ ...http, SLACK_TEAM_ID: 'T0123ABCD', SLACK_APP_ID: 'A0123ABCD' }).slack).toMatchObject({ mode: 'http', teamId: 'T0123ABCD', appId: 'A0123ABCD' });
+    expect(loadConfig({ ...http, SLACK_TEAM_ID: 'E0123ABCD' }).slack).toMatchObject({ teamId: 'E0123ABCD' });
+    expect(problems({ ...http, SLACK_TEAM_ID: 'tycho-test', SLACK_APP_ID: 'B0123ABCD' })).toEqual([
+      'SLACK_TEAM_ID must be a workspace ID such as T0123ABCD, or an Enterprise Grid organization ID such as E0123ABCD for an org-wide install.',
+      'SLACK_APP_ID must be a Slack app ID such as A0123ABCD (Basic Information page of your Slack app).',
+    ]);
+  });
+
   it('the CLI reads only what it needs, so Slack settings cannot break it', () => {
     expect(loadLauncherConfig({ SLACK_BOT_TOKEN: 'nonsense', TYCHO_URL: 'http://tycho:3000/' })).toMatchObject({ serverUrl: 'http://tycho:3000' });
   });
