@@ -11,6 +11,7 @@ import type { Stage } from '../k8s/spec.js';
 import { failedReply, plainMessage, PROGRESS_STAGES, progressReply, readyReply, rootMessage, type Message, type Notice, type RootFacts } from './blocks.js';
 import { slackCaller, type BotContext, type ThreadRef } from './context.js';
 import { explain } from './error-text.js';
+import { code, md } from './slack-text.js';
 import type { SlackIO } from './slack-io.js';
 
 export interface LaunchRequest {
@@ -29,13 +30,13 @@ export interface LaunchRequest {
 export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void> {
   const { args } = req.command;
   const caller = slackCaller(req.userId, ctx.admins);
-  const facts: RootFacts = { name: args.name, image: args.image, owner: caller.owner.display };
+  const facts: RootFacts = { name: args.name, image: args.image, owner: caller.owner };
 
   // The root message comes first: its ts is the thread, and it is recorded on the Deployment.
   const rootTs = await req.io.post(req.channelId, rootMessage(facts, { kind: 'launching' }));
   if (!rootTs) {
     await req.tell(
-      plainMessage(`I can't post in this channel, so I did not launch \`${args.name}\`. Invite me to the channel (\`/invite @Tycho\`) or use a channel I am in, and try again.`),
+      plainMessage(md`I can't post in this channel, so I did not launch ${code(args.name)}. Invite me to the channel (\`/invite @Tycho\`) or use a channel I am in, and try again.`),
     );
     return;
   }
@@ -93,7 +94,7 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
       // Not a failure: someone asked for it. A teardown through this bot writes the root
       // message, the thread reply and the notice; one from the CLI or REST API writes nothing
       // to Slack, so the root must not be left saying "launching".
-      await req.io.post(thread.channel, plainMessage('Launch stopped: it was torn down while starting.'), thread.ts);
+      await req.io.post(thread.channel, plainMessage(md`Launch stopped: it was torn down while starting.`), thread.ts);
       if (!ctx.tearingDown.has(args.name)) await req.io.update(thread, rootMessage(facts, { kind: 'stopped', at: new Date() }));
       await notices;
       return;

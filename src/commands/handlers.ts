@@ -56,7 +56,7 @@ export function toLaunchSpec(args: UpArgs, caller: Caller, extra: { originalText
 /** Checks that the caller may tear the system down; returns the system as it is now. */
 export async function authorizeTeardown(backend: Backend, caller: Caller, name: string): Promise<SystemInfo> {
   const system = await backend.status(name);
-  if (!caller.isAdmin && system.ownerId !== caller.owner.id) throw new NotOwner(name, system.owner);
+  if (!caller.isAdmin && system.ownerId !== caller.owner.id) throw new NotOwner(name, system.owner, system.ownerId);
   return system;
 }
 
