@@ -7,7 +7,7 @@ import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger, type Logger } from '../../src/server/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
 import { blockActionsBody, postToSlackEndpoint, slashCommandBody, type SendOptions, type SlackPostResult } from '../support/slack-signing.js';
@@ -46,6 +46,10 @@ export interface HarnessOptions {
   kubeConfig?: KubeConfig;
   /** Where Tycho reaches Slack's Web API, given the fake (e.g. a proxy in front of it); default the fake itself. */
   slackApiUrl?: (slack: FakeSlack) => Promise<string>;
+  /** Where Tycho logs; default nowhere. */
+  log?: Logger;
+  /** Extra environment for Tycho's configuration (e.g. TYCHO_LOG_LEVEL). */
+  env?: Record<string, string>;
 }
 
 export async function startBotHarness(prefix: string, o: HarnessOptions = {}): Promise<BotHarness> {
@@ -62,9 +66,10 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     SLACK_API_URL: o.slackApiUrl ? await o.slackApiUrl(slack) : slack.apiUrl,
     TYCHO_NOTIFY_CHANNEL: NOTIFY_CHANNEL,
     TYCHO_ADMINS: ADMIN,
+    ...o.env,
   });
   const kc = kubeConfig();
-  const start = () => startTycho(config, silentLogger, { kubeConfig: o.kubeConfig ?? kc });
+  const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc });
   const tycho = await start();
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -129,9 +134,9 @@ export function shownText(call: SlackCall): string {
   return JSON.stringify([call.args.text, call.args.blocks ?? []]);
 }
 
-/** The URL in a "Ready: <url>" message. */
+/** The URL in a "Ready: <url>" message (a Slack link: <…> around it). */
 export function readyUrl(call: SlackCall): string {
-  const m = /Ready: (http\S+)/.exec(String(call.args.text));
+  const m = /Ready: <(http[^\s|>]+)>/.exec(String(call.args.text));
   if (!m?.[1]) throw new Error(`no URL in ${String(call.args.text)}`);
   return m[1];
 }

@@ -80,29 +80,37 @@ describe('a termination message with mentions and a URL', () => {
   });
 });
 
-describe('an owner name typed into the REST API', () => {
-  const owner = `<@U0ADMIN001> <!here> http://evil.example`;
+describe('owner names typed by people', () => {
+  test('a CLI owner (TYCHO_OWNER is free text) is text in status, in a name clash and in a refused teardown', async () => {
+    // What `TYCHO_OWNER=… tycho up` does in direct mode: the launcher with a cli: owner.
+    const owner = { id: 'cli:mallory', display: '<@U0ADMIN001> <!here> http://evil.example' };
+    await h.tycho.launcher.up({ name: 'cli-owned', image: 'nginx', ports: [80], owner, origin: 'cli' }, { wait: false });
 
-  test('is text in status, in a name clash and in a refused teardown; it never becomes a mention', async () => {
-    const started = await call(h.tycho.url, '/system/start?wait=false', { name: 'rest-owned', containers: [{ image: 'nginx', ports: [{ containerPort: 80 }] }] }, { headers: { [OWNER_HEADER]: owner } });
-    expect(started.status).toBe(201);
-
-    const status = await h.slash('status -n rest-owned', { user: BOB });
+    const status = await h.slash('status -n cli-owned', { user: BOB });
     const s = await h.slack.waitFor('response_url', (c) => c.tag === status.tag, 'the status answer');
     expectInert(s);
-    expect(shownText(s)).toContain('`&lt;@U0ADMIN001&gt;`');
+    expect(shownText(s)).toContain('`&lt;@U0ADMIN001&gt;` &lt;!here&gt; `http://evil.example`');
 
-    await h.slash('up -n rest-owned -c nginx -p 80', { user: BOB });
-    const root = await h.slack.waitFor('chat.postMessage', (c) => !c.args.thread_ts && c.args.channel !== NOTIFY_CHANNEL && String(c.args.text).includes(`<@${BOB}> is launching \`rest-owned\``), 'the clash root');
+    await h.slash('up -n cli-owned -c nginx -p 80', { user: BOB });
+    const root = await h.slack.waitFor('chat.postMessage', (c) => !c.args.thread_ts && c.args.channel !== NOTIFY_CHANNEL && String(c.args.text).includes(`<@${BOB}> is launching \`cli-owned\``), 'the clash root');
     const clash = await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).includes('already in use'), 'the name-in-use reply');
     expectInert(clash);
 
-    const down = await h.slash('down rest-owned', { user: BOB });
+    const down = await h.slash('down cli-owned', { user: BOB });
     const refusal = await h.slack.waitFor('response_url', (c) => c.tag === down.tag, 'the refusal');
     expect(String(refusal.args.text)).toContain('or an admin can tear down');
     expectInert(refusal);
-    expect(await h.deploymentExists('rest-owned')).toBe(true);
+    expect(await h.deploymentExists('cli-owned')).toBe(true);
+    await h.tycho.launcher.down('cli-owned');
+  });
 
+  test('a REST owner (X-Tycho-Owner) that Slack would link is put in a code span', async () => {
+    const started = await call(h.tycho.url, '/system/start?wait=false', { name: 'rest-owned', containers: [{ image: 'nginx', ports: [{ containerPort: 80 }] }] }, { headers: { [OWNER_HEADER]: 'boss@evil.example' } });
+    expect(started.status).toBe(201);
+    const status = await h.slash('status -n rest-owned');
+    const s = await h.slack.waitFor('response_url', (c) => c.tag === status.tag, 'the status answer');
+    expect(shownText(s)).toContain('*Owner*\\n`boss@evil.example`');
+    expect(shownText(s)).not.toMatch(/[^`]boss@evil\.example/);
     expect((await call(h.tycho.url, '/system/delete', { name: 'rest-owned' })).status).toBe(200);
   });
 });
