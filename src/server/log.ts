@@ -14,12 +14,15 @@ const MASK = '[redacted]';
  */
 const SECRET_NAME = /secret|passw(?:or)?d|passphrase|pwd|token|key|credential|authorization|cookie|signature/i;
 
-/** A name with one of those words in it, e.g. AWS_SECRET_ACCESS_KEY or "apiKey". */
-const SECRET_NAMED = String.raw`[A-Za-z0-9_.-]*(?:${SECRET_NAME.source})[A-Za-z0-9_.-]*`;
-/** Such a name, its separator and its (optionally quoted) value: KEY=VALUE, "key": "value", KEY%3DVALUE (a form body). */
-const ASSIGNMENT = new RegExp(String.raw`(${SECRET_NAMED})(["']?\s*(?:=|:|%3[dD])\s*)(?!\[redacted\])("[^"]*"|'[^']*'|[^\s"',;&}\])]+)`, 'gi');
+/**
+ * A name (starting where a run of name characters starts, so each run is tried once and
+ * masking stays linear in the length of the line) and its separator: KEY=, "key": , KEY%3D
+ * (a form body). Its value is read separately, so a value is only consumed when it is masked.
+ */
+const NAME_AND_SEPARATOR = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)(["']?\s*(?:=|:|%3[dD])\s*)/g;
+const VALUE = /"[^"]*"|'[^']*'|[^\s"',;&}\])]+/y;
 /** "-e 'DB_PASSWORD=hunter 2'": inside quotes, the value runs to the closing quote. */
-const QUOTED_ASSIGNMENT = new RegExp(String.raw`(["'])(${SECRET_NAMED})=[^"'\n]*\1`, 'gi');
+const QUOTED_ASSIGNMENT = /(["'])([A-Za-z0-9_.-]+)=[^"'\n]*\1/g;
 
 const PATTERNS: [RegExp, (m: string, ...groups: string[]) => string][] = [
   // Slack tokens: bot, user, app-level, refresh, configuration.
@@ -30,17 +33,36 @@ const PATTERNS: [RegExp, (m: string, ...groups: string[]) => string][] = [
   // A credential after its scheme anywhere else (curl -H, a pasted header).
   [/\b(bearer|basic)\s+[A-Za-z0-9._~+/-]{8,}=*/gi, (_m, scheme) => `${scheme} ${MASK}`],
   // user:password@ in a URL.
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^@\s/]+@/gi, (_m, head) => `${head}${MASK}@`],
-  [QUOTED_ASSIGNMENT, (_m, q, name) => `${q}${name}=${MASK}${q}`],
-  // (An Authorization header was handled above, keeping its scheme.)
-  [ASSIGNMENT, (m, name, sep) => (/authorization$/i.test(name ?? '') ? m : `${name}${sep}${MASK}`)],
+  [/((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^@\s/]+@/gi, (_m, head) => `${head}${MASK}@`],
+  [QUOTED_ASSIGNMENT, (m, q, name) => (isSecretName(name) ? `${q}${name}=${MASK}${q}` : m)],
 ];
+
+/** (An Authorization header is masked by its own pattern, which keeps the scheme.) */
+function isSecretName(name: string | undefined): boolean {
+  return !!name && SECRET_NAME.test(name) && !/authorization$/i.test(name);
+}
+
+/** KEY=VALUE and "key": "value" whose name says it holds a secret. */
+function maskAssignments(t: string): string {
+  let out = '';
+  let done = 0;
+  for (const m of t.matchAll(NAME_AND_SEPARATOR)) {
+    const at = m.index + m[0].length;
+    if (m.index < done || !isSecretName(m[1]) || t.startsWith(MASK, at)) continue;
+    VALUE.lastIndex = at;
+    const value = VALUE.exec(t);
+    if (!value) continue;
+    out += `${t.slice(done, at)}${MASK}`;
+    done = at + value[0].length;
+  }
+  return out + t.slice(done);
+}
 
 /** Masks credentials in free text. Idempotent: masking masked text changes nothing. */
 export function redact(text: string): string {
   let t = text;
   for (const [re, replace] of PATTERNS) t = t.replace(re, replace as (m: string, ...g: string[]) => string);
-  return t;
+  return maskAssignments(t);
 }
 
 /** Masks a log line's fields: secret-named fields entirely, every other string with `redact`. */

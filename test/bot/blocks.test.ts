@@ -2,6 +2,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { ACTION_TEARDOWN, rootMessage, statusMessage, systemActions, usageMessage, failedReply, noticeMessage } from '../../src/bot/blocks.js';
 import { md } from '../../src/bot/slack-text.js';
+import { mrkdwnObjects } from '../support/mrkdwn.js';
 import { explain } from '../../src/bot/error-text.js';
 import { ImagePullFailed, NotOwner } from '../../src/k8s/errors.js';
 import type { SystemInfo } from '../../src/k8s/spec.js';
@@ -61,15 +62,7 @@ describe('blocks', () => {
   });
 
   test('every mrkdwn text object is verbatim, so Slack adds no links or mentions of its own', () => {
-    const texts: { type: string; verbatim?: boolean }[] = [];
-    const collect = (v: unknown): void => {
-      if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === 'object') {
-        if ((v as { type?: unknown }).type === 'mrkdwn') texts.push(v as { type: string });
-        Object.values(v).forEach(collect);
-      }
-    };
-    collect([
+    const texts = mrkdwnObjects([
       rootMessage(facts, { kind: 'ready', url: 'http://10.0.0.1:30080' }),
       statusMessage([system(1), system(2)], '/tycho '),
       usageMessage('bad', 'Usage: x'),

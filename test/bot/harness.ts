@@ -48,8 +48,6 @@ export interface HarnessOptions {
   slackApiUrl?: (slack: FakeSlack) => Promise<string>;
   /** Where Tycho logs; default nowhere. */
   log?: Logger;
-  /** Extra environment for Tycho's configuration (e.g. TYCHO_LOG_LEVEL). */
-  env?: Record<string, string>;
 }
 
 export async function startBotHarness(prefix: string, o: HarnessOptions = {}): Promise<BotHarness> {
@@ -66,7 +64,6 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     SLACK_API_URL: o.slackApiUrl ? await o.slackApiUrl(slack) : slack.apiUrl,
     TYCHO_NOTIFY_CHANNEL: NOTIFY_CHANNEL,
     TYCHO_ADMINS: ADMIN,
-    ...o.env,
   });
   const kc = kubeConfig();
   const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc });

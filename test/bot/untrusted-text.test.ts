@@ -9,6 +9,7 @@ import { OWNER_HEADER } from '../../src/api/wire.js';
 import { TERMINATION_MESSAGE_ENV } from '../../src/local/kubelet-simulator.js';
 import { call } from '../api/helpers.js';
 import type { SlackCall } from '../support/fake-slack.js';
+import { mrkdwnObjects } from '../support/mrkdwn.js';
 import { ALICE, BOB, NOTIFY_CHANNEL, shownText, startBotHarness, type BotHarness } from './harness.js';
 
 let h: BotHarness;
@@ -21,20 +22,6 @@ afterAll(async () => {
 
 const HOSTILE = '<@U0123ABCD> see http://evil.example <!channel>';
 
-/** Every mrkdwn text object of a message (blocks, fields, context elements). */
-function mrkdwnObjects(call: SlackCall): { text: string; verbatim?: boolean }[] {
-  const out: { text: string; verbatim?: boolean }[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      if ((v as { type?: unknown }).type === 'mrkdwn') out.push(v as { text: string });
-      Object.values(v).forEach(walk);
-    }
-  };
-  walk(call.args.blocks ?? []);
-  return out;
-}
-
 /**
  * What people see is inert: no live mention or ping from the hostile text, its words shown as
  * text, the URL only inside a code span (in `text` and in blocks), and Slack's own
@@ -44,7 +31,7 @@ function expectInert(call: SlackCall): void {
   const shown = shownText(call);
   for (const live of ['<@U0123ABCD>', '<!channel>', '<!here>', '<http://evil', '<@U0ADMIN001>']) expect(shown).not.toContain(live);
   expect(shown).not.toMatch(/[^`]http:\/\/evil\.example/);
-  for (const o of mrkdwnObjects(call)) expect(o.verbatim).toBe(true);
+  for (const o of mrkdwnObjects(call.args.blocks ?? [])) expect(o.verbatim).toBe(true);
 }
 
 const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;

@@ -51,6 +51,11 @@ describe('redact: credentials in free text', () => {
     }
   });
 
+  test('long lines made to make a regex backtrack are masked in one pass', () => {
+    const runs = ['k'.repeat(100_000) + 'key' + 'y'.repeat(100_000), 'a.'.repeat(50_000) + 'x', '"' + 'secret'.repeat(20_000), 'x:'.repeat(50_000)];
+    for (const run of runs) expect(redact(`${run} API_KEY=abc123`)).toBe(`${run} API_KEY=[redacted]`);
+  });
+
   test('masking masked text changes nothing', () => {
     for (const s of ['Authorization: Basic dXNlcjpodW50ZXIy', '-e API_KEY=abc123', 'xoxb-1-2-3', '-e "DB_PASSWORD=a b"']) {
       expect(redact(redact(s))).toBe(redact(s));
