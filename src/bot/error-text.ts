@@ -2,9 +2,13 @@
  * The one place that turns a failure into words for Slack. Tycho's coded errors already carry
  * a sentence a person can act on; anything else is a bug or an unexpected API answer, whose
  * details go to the log and never to Slack (no stack traces, no raw API bodies).
+ * The sentence may quote Kubernetes (a termination message, a scheduler's reason) or a person
+ * (an owner's name), so it is escaped; only an owner Tycho knows as a Slack user stays a mention.
  */
-import { isTychoError, type TychoErrorCode } from '../k8s/errors.js';
+import { isTychoError, NameInUse, NotOwner, type TychoErrorCode } from '../k8s/errors.js';
+import type { Owner } from '../k8s/spec.js';
 import type { Logger } from '../server/log.js';
+import { md, sentenceNaming, type Mrkdwn } from './slack-text.js';
 
 /** A few words for the root message and the notification channel. */
 const TITLES: Record<TychoErrorCode, string> = {
@@ -27,16 +31,22 @@ const TITLES: Record<TychoErrorCode, string> = {
 export interface Explained {
   title: string;
   /** One or two sentences, safe to show anyone in the channel. */
-  text: string;
+  text: Mrkdwn;
+}
+
+/** The owner an error names, when it names one. */
+function ownerNamed(e: unknown): Owner | undefined {
+  if ((e instanceof NotOwner || e instanceof NameInUse) && e.owner) return { id: e.ownerId ?? '', display: e.owner };
+  return undefined;
 }
 
 export function explain(e: unknown, log: Logger, doing: string): Explained {
-  if (isTychoError(e)) return { title: TITLES[e.code], text: e.message };
+  if (isTychoError(e)) return { title: TITLES[e.code], text: sentenceNaming(e.message, ownerNamed(e)) };
   // Not one of ours: log what happened (the logger masks tokens), tell the person only that it did.
   log.error(`unexpected error while trying to ${doing}`, { error: e instanceof Error ? e.message : String(e) });
-  return { title: TITLES.internal, text: `Something went wrong inside Tycho while trying to ${doing}. An admin can find the details in Tycho's log.` };
+  return { title: TITLES.internal, text: md`Something went wrong inside Tycho while trying to ${doing}. An admin can find the details in Tycho's log.` };
 }
 
-export function errorText(e: unknown, log: Logger, doing: string): string {
+export function errorText(e: unknown, log: Logger, doing: string): Mrkdwn {
   return explain(e, log, doing).text;
 }

@@ -10,6 +10,7 @@ import { ANN_SLACK_CHANNEL, ANN_SLACK_TS } from '../k8s/labels.js';
 import { failedReply, plainMessage, rootMessage, type Message, type RootFacts } from './blocks.js';
 import { slackCaller, slackPolicy, type BotContext, type ThreadRef } from './context.js';
 import { explain } from './error-text.js';
+import { code, md } from './slack-text.js';
 import type { SlackIO } from './slack-io.js';
 
 export interface LaunchRequest {
@@ -28,13 +29,13 @@ export interface LaunchRequest {
 export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void> {
   const { args } = req.command;
   const caller = slackCaller(req.userId, ctx.admins);
-  const facts: RootFacts = { name: args.name, image: args.image, owner: caller.owner.display };
+  const facts: RootFacts = { name: args.name, image: args.image, owner: caller.owner };
 
   // The root message comes first: its ts is the thread, and it is recorded on the Deployment.
   const rootTs = await req.io.post(req.channelId, rootMessage(facts, { kind: 'launching' }));
   if (!rootTs) {
     await req.tell(
-      plainMessage(`I can't post in this channel, so I did not launch \`${args.name}\`. Invite me to the channel (\`/invite @Tycho\`) or use a channel I am in, and try again.`),
+      plainMessage(md`I can't post in this channel, so I did not launch ${code(args.name)}. Invite me to the channel (\`/invite @Tycho\`) or use a channel I am in, and try again.`),
     );
     return;
   }

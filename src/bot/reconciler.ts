@@ -21,6 +21,8 @@ import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
 import type { ThreadEntry, ThreadLedger } from '../k8s/thread-ledger.js';
 import { urlWarning } from '../commands/format.js';
 import { failedReply, readyReply, rootMessage, tornDownReply, type RootFacts, type RootState } from './blocks.js';
+import { md, plain } from './slack-text.js';
+import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import type { SlackIO } from './slack-io.js';
@@ -130,13 +132,13 @@ export class SlackReconciler {
     const facts = factsOf(last);
     if (!s) {
       this.goneStates.delete(uid);
-      await this.closeThread(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner, ...(a[L.ANN_SLACK_READY_TS] ? { readyTs: a[L.ANN_SLACK_READY_TS] } : {}) }, a[L.ANN_DELETED_BY]);
+      await this.closeThread(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(a[L.ANN_SLACK_READY_TS] ? { readyTs: a[L.ANN_SLACK_READY_TS] } : {}) }, a[L.ANN_DELETED_BY]);
       return;
     }
     if (!this.ledgered.has(uid) && this.d.ledger) {
       // Best effort: without the entry only a deletion while Tycho is stopped goes unreported.
       await this.d.ledger
-        .put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner })
+        .put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id })
         .then(() => this.ledgered.add(uid))
         .catch((e: unknown) => this.d.log.warn('could not record the Slack thread in the ledger', { system: name, error: (e as Error).message }));
     }
@@ -150,7 +152,7 @@ export class SlackReconciler {
       if (!this.d.isLeader()) return; // lost the lease meanwhile: the claim stays, at most once
       const ts = await this.d.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
       await this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? 'not-posted' });
-      if (ts && this.d.ledger) await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner, readyTs: ts }).catch(() => undefined);
+      if (ts && this.d.ledger) await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, readyTs: ts }).catch(() => undefined);
       await this.d.io.notify(this.d.ctx, facts, { kind: 'ready', url: info.url }, thread);
     } else if (root.kind === 'failed' && !a[L.ANN_SLACK_FAILED_TS]) {
       if (!(await this.d.claims.claim(name, uid, [L.ANN_SLACK_FAILED_TS]))) return;
@@ -172,9 +174,9 @@ export class SlackReconciler {
         return { kind: 'failed', title, reason: text, exists: true };
       }
       case 'unready':
-        return { kind: 'failed', title: 'it stopped serving', reason: `\`${s.name}\` no longer answers: ${s.describe}.`, exists: true };
+        return { kind: 'failed', title: 'it stopped serving', reason: md`It no longer answers: ${plain(s.describe)}.`, exists: true };
       case 'terminating':
-        return { kind: 'tearing-down', by: a[L.ANN_DELETED_BY] ?? 'someone outside Tycho' };
+        return { kind: 'tearing-down', by: deleter(a[L.ANN_DELETED_BY]) };
       default: {
         if (overdue) {
           const { title, text } = explain(new Timeout(s.name, this.d.readyTimeoutSeconds, s.describe), this.d.log, `launch "${s.name}"`);
@@ -232,9 +234,9 @@ export class SlackReconciler {
     }
     if (!won) return;
     this.closed.add(uid);
-    const facts: RootFacts = { name: entry.name, image: entry.image ?? '', owner: entry.owner ?? '' };
+    const facts: RootFacts = { name: entry.name, image: entry.image ?? '', owner: { id: entry.ownerId ?? '', display: entry.owner ?? '' } };
     const thread = { channel: entry.channel, ts: entry.ts };
-    const who = by ?? (when ? `someone ${when}` : 'someone outside Tycho');
+    const who = by ? deleter(by) : { id: '', display: when ? `someone ${when}` : 'someone outside Tycho' };
     const at = new Date();
     const readyTs = entry.readyTs && entry.readyTs !== CLAIMED && entry.readyTs !== 'not-posted' ? entry.readyTs : undefined;
     await this.d.io.update(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
@@ -255,5 +257,11 @@ function threadOf(a: Record<string, string>): ThreadRef | undefined {
 
 function factsOf(s: SystemState): RootFacts {
   const a = s.deployment.metadata?.annotations ?? {};
-  return { name: s.name, image: s.deployment.spec?.template.spec?.containers[0]?.image ?? '', owner: a[L.ANN_OWNER] ?? '' };
+  return { name: s.name, image: s.deployment.spec?.template.spec?.containers[0]?.image ?? '', owner: { id: a[L.ANN_OWNER_ID] ?? '', display: a[L.ANN_OWNER] ?? '' } };
+}
+
+/** Who tore it down, from the owner id recorded before the delete ("slack:U…", "cli:alice"). */
+function deleter(id: string | undefined): Owner {
+  if (!id) return { id: '', display: 'someone outside Tycho' };
+  return { id, display: id.replace(/^[a-z]+:/, '') };
 }

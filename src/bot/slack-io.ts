@@ -4,7 +4,7 @@
  * itself already waits out rate limits and retries transient errors.)
  */
 import type { Message, Notice, RootFacts } from './blocks.js';
-import { noticeText } from './blocks.js';
+import { noticeMessage } from './blocks.js';
 import type { BotContext, ThreadRef, WebClient } from './context.js';
 import type { Logger } from '../server/log.js';
 
@@ -68,7 +68,6 @@ export class SlackIO {
   async notify(ctx: Pick<BotContext, 'notifyChannel'>, facts: RootFacts, notice: Notice, thread?: ThreadRef): Promise<void> {
     if (!ctx.notifyChannel || thread?.channel === ctx.notifyChannel) return;
     const link = thread ? await this.permalink(thread) : undefined;
-    const text = noticeText(facts, notice, link);
-    await this.post(ctx.notifyChannel, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+    await this.post(ctx.notifyChannel, noticeMessage(facts, notice, link));
   }
 }

@@ -8,9 +8,10 @@ import { isTychoError } from '../k8s/errors.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
 import type { SystemInfo } from '../k8s/spec.js';
 import { stateText } from '../commands/format.js';
-import { esc, plainMessage, rootMessage, withoutActions, type Message, type RootFacts } from './blocks.js';
+import { ownerOf, plainMessage, rootMessage, withoutActions, type Message, type RootFacts } from './blocks.js';
 import { slackCaller, type BotContext, type ThreadRef } from './context.js';
 import { errorText } from './error-text.js';
+import { code, link, md } from './slack-text.js';
 import type { SlackIO } from './slack-io.js';
 
 export interface TeardownRequest {
@@ -50,7 +51,7 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   const { name, io } = req;
   const caller = slackCaller(req.userId, ctx.admins);
   const stripClicked = async () => {
-    if (req.clicked) await io.update(req.clicked, { text: `${name}`, blocks: withoutActions(req.clicked.blocks) });
+    if (req.clicked) await io.update(req.clicked, { text: code(name).text, blocks: withoutActions(req.clicked.blocks) });
   };
 
   let system: SystemInfo;
@@ -60,23 +61,23 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   } catch (e) {
     if (isTychoError(e) && e.code === 'not_found') {
       await stripClicked();
-      await req.tell(plainMessage(`\`${name}\` is already gone: there is nothing to tear down.`));
+      await req.tell(plainMessage(md`${code(name)} is already gone: there is nothing to tear down.`));
       return 'gone';
     }
-    await req.tell(plainMessage(`:no_entry: ${esc(errorText(e, ctx.log, `check who may tear down "${name}"`))}`));
+    await req.tell(plainMessage(md`:no_entry: ${errorText(e, ctx.log, `check who may tear down "${name}"`)}`));
     return isTychoError(e) && e.code === 'not_owner' ? 'refused' : 'failed';
   }
   // Another process (or one before a restart) started deleting it.
   if (system.stage === 'terminating') {
-    await req.tell(plainMessage(`\`${name}\` is already being torn down.`));
+    await req.tell(plainMessage(md`${code(name)} is already being torn down.`));
     return 'busy';
   }
 
   const thread = threadOf(system);
   const readyTs = system.annotations[ANN_SLACK_READY_TS];
   const ready = thread && readyTs ? { channel: thread.channel, ts: readyTs } : undefined;
-  const facts: RootFacts = { name, image: system.image, owner: system.owner };
-  const by = caller.owner.display;
+  const facts: RootFacts = { name, image: system.image, owner: ownerOf(system) };
+  const by = caller.owner;
 
   // Take the buttons away first, so there is nothing left to click twice.
   const known = new Set([thread?.ts, ready?.ts]);
@@ -88,24 +89,24 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   try {
     // Who asked is written on the Deployment before the delete: the reconciler's torn-down
     // reply, root message and notice say it, whichever replica posts them.
-    await ctx.backend.down(name, by);
+    await ctx.backend.down(name, by.id);
   } catch (e) {
     if (!(isTychoError(e) && e.code === 'not_found')) {
       // Still there: put the root message (and its buttons) back so they can try again.
       if (thread) {
         const state = system.ready
           ? ({ kind: 'ready', url: system.url } as const)
-          : ({ kind: 'failed', title: 'not ready', reason: stateText(system), exists: true } as const);
+          : ({ kind: 'failed', title: 'not ready', reason: md`${stateText(system)}`, exists: true } as const);
         await io.update(thread, rootMessage(facts, state));
       }
-      await req.tell(plainMessage(`:x: \`${name}\` was not torn down. ${esc(errorText(e, ctx.log, `tear down "${name}"`))}`));
+      await req.tell(plainMessage(md`:x: ${code(name)} was not torn down. ${errorText(e, ctx.log, `tear down "${name}"`)}`));
       return 'failed';
     }
     // Someone else finished it in the meantime: it is gone, which is what was asked.
   }
   if (req.confirm || !thread) {
-    const link = thread ? await io.permalink(thread) : undefined;
-    await req.tell(plainMessage(`Tore down \`${name}\`.${link ? ` <${link}|See its thread.>` : ''}`));
+    const permalink = thread ? await io.permalink(thread) : undefined;
+    await req.tell(plainMessage(md`Tore down ${code(name)}.${permalink ? md` ${link(permalink, 'See its thread.')}` : md``}`));
   }
   return 'torn-down';
 }

@@ -60,7 +60,7 @@ export function toLaunchSpec(args: UpArgs, caller: Caller, extra: { originalText
 /** Checks that the caller may tear the system down; returns the system as it is now. */
 export async function authorizeTeardown(backend: Backend, caller: Caller, name: string): Promise<SystemInfo> {
   const system = await backend.status(name);
-  if (!caller.isAdmin && system.ownerId !== caller.owner.id) throw new NotOwner(name, system.owner);
+  if (!caller.isAdmin && system.ownerId !== caller.owner.id) throw new NotOwner(name, system.owner, system.ownerId);
   return system;
 }
 
@@ -76,7 +76,7 @@ export async function runCommand(cmd: Command, ctx: RunContext): Promise<Outcome
         : { kind: 'status', systems: await ctx.backend.list() };
     case 'down':
       if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.backend, ctx.caller, cmd.name);
-      return { kind: 'down', system: await ctx.backend.down(cmd.name, ctx.caller.owner.display) };
+      return { kind: 'down', system: await ctx.backend.down(cmd.name, ctx.caller.owner.id) };
     case 'up': {
       enforceLaunchPolicy(cmd.args, ctx.policy, ctx.prefix);
       const spec = toLaunchSpec(cmd.args, ctx.caller, { ...(ctx.originalText ? { originalText: ctx.originalText } : {}), ...(ctx.annotations ? { annotations: ctx.annotations } : {}) });

@@ -12,7 +12,7 @@ export interface UpOptions {
 
 export interface Backend {
   up(spec: LaunchSpec, opts?: UpOptions): Promise<SystemInfo>;
-  /** `by`: who asked, recorded on the system before it is deleted. */
+  /** `by`: the owner id of who asked ("slack:U…", "cli:alice"), recorded on the system before it is deleted. */
   down(name: string, by?: string): Promise<SystemInfo>;
   status(name: string): Promise<SystemInfo>;
   list(): Promise<SystemInfo[]>;

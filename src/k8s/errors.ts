@@ -49,6 +49,8 @@ export class NameInUse extends TychoError {
     readonly systemName: string,
     readonly owner?: string,
     readonly since?: string,
+    /** The owner's recorded identity ("slack:U…"), so a front end can tell a real Slack user from a typed name. */
+    readonly ownerId?: string,
   ) {
     super(
       owner
@@ -156,6 +158,8 @@ export class NotOwner extends TychoError {
   constructor(
     readonly systemName: string,
     readonly owner: string,
+    /** The owner's recorded identity ("slack:U…"), so a front end can tell a real Slack user from a typed name. */
+    readonly ownerId?: string,
   ) {
     super(`Only ${owner || 'its owner'} or an admin can tear down "${systemName}".`);
   }

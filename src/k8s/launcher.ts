@@ -214,7 +214,7 @@ export class Launcher implements Backend {
     const existing = await this.c.apps.readNamespacedDeployment({ namespace: this.namespace, name }).catch(() => undefined);
     const a = existing?.metadata?.annotations ?? {};
     if (existing?.metadata?.labels?.[L.LABEL_MANAGED_BY] !== L.MANAGED_BY_VALUE) return new NameInUse(name);
-    return new NameInUse(name, a[L.ANN_OWNER] ?? 'someone', a[L.ANN_CREATED]);
+    return new NameInUse(name, a[L.ANN_OWNER] ?? 'someone', a[L.ANN_CREATED], a[L.ANN_OWNER_ID]);
   }
 
   private async deleteDeployment(name: string, propagationPolicy: 'Foreground' | 'Background'): Promise<void> {

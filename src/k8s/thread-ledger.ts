@@ -21,6 +21,7 @@ export interface ThreadEntry {
   /** For the root message's last words when the Deployment is long gone. */
   image?: string;
   owner?: string;
+  ownerId?: string;
   /** Set by the writer that won the right to post the thread's last word. */
   closing?: true;
 }

@@ -6,7 +6,9 @@
  * What a pod does is chosen by its container images (first match wins, see IMAGE_CONVENTIONS):
  *   pull-error     waiting ErrImagePull, then ImagePullBackOff, alternating with growing back-off
  *   invalid-image  waiting InvalidImageName
- *   crashloop      runs ~1 s, exits 1, then waiting CrashLoopBackOff (restartCount grows, lastState.terminated exitCode 1)
+ *   crashloop      runs ~1 s, exits 1, then waiting CrashLoopBackOff (restartCount grows, lastState.terminated exitCode 1);
+ *                  the container's env SIMULATED_TERMINATION_MESSAGE, if set, is what it "wrote" to its
+ *                  terminationMessagePath, reported as lastState.terminated.message like a kubelet does
  *   config-error   waiting CreateContainerConfigError (names the first Secret/ConfigMap it references)
  *   never-ready    Running but never Ready
  *   slow-start     ContainerCreating for ~3 s, then Running and Ready
@@ -55,6 +57,22 @@ export const IMAGE_CONVENTIONS: ReadonlyArray<{ contains: string; behaviour: Pod
   { contains: 'never-ready', behaviour: 'never-ready', effect: 'Running, never Ready' },
   { contains: 'slow-start', behaviour: 'slow-start', effect: 'ContainerCreating ~3 s, then Running and Ready' },
 ];
+
+/**
+ * A crashing container's last words: what a real one writes to /dev/termination-log (its
+ * terminationMessagePath) before it exits, and the kubelet reports as `terminated.message`.
+ * The simulated container "writes" the value of this env var.
+ */
+export const TERMINATION_MESSAGE_ENV = 'SIMULATED_TERMINATION_MESSAGE';
+/** The kubelet keeps at most 4096 bytes of a termination message. */
+const TERMINATION_MESSAGE_MAX_BYTES = 4096;
+
+function terminationMessage(c: V1Container): string | undefined {
+  const value = c.env?.find((e) => e.name === TERMINATION_MESSAGE_ENV)?.value;
+  if (!value) return undefined;
+  const bytes = Buffer.from(value, 'utf8');
+  return bytes.length <= TERMINATION_MESSAGE_MAX_BYTES ? value : bytes.subarray(0, TERMINATION_MESSAGE_MAX_BYTES).toString('utf8');
+}
 
 export function behaviourOf(image: string): PodBehaviour {
   return IMAGE_CONVENTIONS.find((c) => image.includes(c.contains))?.behaviour ?? 'run';
@@ -460,7 +478,8 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   }
 
   function crash(sim: PodSim, c: ContainerSim): void {
-    const terminated = { exitCode: 1, reason: 'Error', startedAt: c.startedAt, finishedAt: new Date(), containerID: c.containerID };
+    const message = terminationMessage(c.spec);
+    const terminated = { exitCode: 1, reason: 'Error', ...(message ? { message } : {}), startedAt: c.startedAt, finishedAt: new Date(), containerID: c.containerID };
     setReady(sim, c, false);
     if (sim.restartPolicy === 'Never') {
       c.state = { terminated };

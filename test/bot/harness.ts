@@ -144,9 +144,9 @@ export function shownText(call: SlackCall): string {
   return JSON.stringify([call.args.text, call.args.blocks ?? []]);
 }
 
-/** The URL in a "Ready: <url>" message. */
+/** The URL in a "Ready: <url>" message (a Slack link: <…> around it). */
 export function readyUrl(call: SlackCall): string {
-  const m = /Ready: (http\S+)/.exec(String(call.args.text));
+  const m = /Ready: <(http[^\s|>]+)>/.exec(String(call.args.text));
   if (!m?.[1]) throw new Error(`no URL in ${String(call.args.text)}`);
   return m[1];
 }

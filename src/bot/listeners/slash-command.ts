@@ -6,10 +6,11 @@ import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/
 import { runCommand } from '../../commands/handlers.js';
 import { parseCommand, type Command } from '../../commands/parser.js';
 import { UsageError } from '../../k8s/errors.js';
-import { esc, helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
+import { helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
 import { commandPrefix, slackCaller, slackPolicy, type BotContext } from '../context.js';
 import { enforceLaunchPolicy } from '../../commands/policy.js';
 import { errorText } from '../error-text.js';
+import { md } from '../slack-text.js';
 import { launch } from '../launch.js';
 import { SlackIO, slackError } from '../slack-io.js';
 import { teardown } from '../teardown.js';
@@ -69,7 +70,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
         const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix, policy });
         if (out.kind === 'status') await tell(statusMessage(out.systems, prefix));
       } catch (e) {
-        await tell(plainMessage(`:x: ${esc(errorText(e, ctx.log, 'read the systems'))}`));
+        await tell(plainMessage(md`:x: ${errorText(e, ctx.log, 'read the systems')}`));
       }
       return;
   }

@@ -1,9 +1,10 @@
 /** The Status button: the system as Kubernetes sees it now, shown only to the clicker. */
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { checkName } from '../../k8s/validate.js';
-import { ACTION_STATUS, esc, plainMessage, statusMessage } from '../blocks.js';
+import { ACTION_STATUS, plainMessage, statusMessage } from '../blocks.js';
 import { commandPrefix, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
+import { code, md } from '../slack-text.js';
 import { ephemeral, type ButtonArgs } from './teardown-button.js';
 import { isTychoError } from '../../k8s/errors.js';
 
@@ -18,8 +19,8 @@ export async function handleStatusButton(args: ButtonArgs, ctx: BotContext): Pro
     // A block_actions payload does not say what the slash command is called in this workspace.
     await tell(statusMessage([await ctx.backend.status(name)], commandPrefix()));
   } catch (e) {
-    if (isTychoError(e) && e.code === 'not_found') await tell(plainMessage(`\`${name}\` is gone: it has been torn down.`));
-    else await tell(plainMessage(`:x: ${esc(errorText(e, ctx.log, `read the status of "${name}"`))}`));
+    if (isTychoError(e) && e.code === 'not_found') await tell(plainMessage(md`${code(name)} is gone: it has been torn down.`));
+    else await tell(plainMessage(md`:x: ${errorText(e, ctx.log, `read the status of "${name}"`)}`));
   }
 }
 
