@@ -56,6 +56,8 @@ export class SlackReconciler {
   private readonly goneStates = new Map<string, SystemState>();
   private readonly ledgered = new Set<string>();
   private readonly closed = new Set<string>();
+  /** Ready replies this process posted, for closing words even before their record landed. */
+  private readonly postedReady = new Map<string, string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly onTransition = (t: Transition) => {
     if (t.to === 'gone') this.goneStates.set(t.uid, t.state);
@@ -151,6 +153,7 @@ export class SlackReconciler {
       if (!(await this.d.claims.claim(name, uid, [L.ANN_SLACK_READY_TS]))) return;
       if (!this.d.isLeader()) return; // lost the lease meanwhile: the claim stays, at most once
       const ts = await this.d.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
+      if (ts) this.postedReady.set(uid, ts);
       await this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? 'not-posted' });
       if (ts && this.d.ledger) await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, readyTs: ts }).catch(() => undefined);
       await this.d.io.notify(this.d.ctx, facts, { kind: 'ready', url: info.url }, thread);
@@ -238,7 +241,9 @@ export class SlackReconciler {
     const thread = { channel: entry.channel, ts: entry.ts };
     const who = by ? deleter(by) : { id: '', display: when ? `someone ${when}` : 'someone outside Tycho' };
     const at = new Date();
-    const readyTs = entry.readyTs && entry.readyTs !== CLAIMED && entry.readyTs !== 'not-posted' ? entry.readyTs : undefined;
+    const recorded = entry.readyTs && entry.readyTs !== CLAIMED && entry.readyTs !== 'not-posted' ? entry.readyTs : undefined;
+    const readyTs = recorded ?? this.postedReady.get(uid);
+    this.postedReady.delete(uid);
     await this.d.io.update(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
     if (readyTs) await this.d.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
     await this.d.io.post(thread.channel, tornDownReply(who, at), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'gone' } });

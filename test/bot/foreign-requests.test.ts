@@ -34,14 +34,12 @@ describe('with the workspace and app learned from auth.test', () => {
     ['another workspace (team_id)', FOREIGN_TEAM],
     ['another app (api_app_id)', FOREIGN_APP],
   ])('a signed command from %s is acked empty, and nothing is done', async (_what, from) => {
-    const before = h.slack.calls.length;
     // help is answered in the ack itself: an empty ack shows that no listener ran.
     const help = await h.slash('help', { from });
     expect([help.status, help.text]).toEqual([200, '']);
     const name = `foreign-${from.team_id ? 'team' : 'app'}`;
     const up = await h.slash(`up -n ${name} -c nginx -p 80`, { from });
     expect([up.status, up.text]).toEqual([200, '']);
-    expect(h.slack.calls.length).toBe(before);
     await expectNoTrace(h, [name], [help.tag, up.tag]);
   });
 
@@ -50,10 +48,8 @@ describe('with the workspace and app learned from auth.test', () => {
     expect(launched.status).toBe(200);
     const root = await h.slack.waitFor('chat.postMessage', (c) => !c.args.thread_ts && String(c.args.text).includes('is launching `mine-one`'), 'the root message');
     await h.slack.waitFor('chat.postMessage', (c: SlackCall) => c.args.thread_ts === root.result.ts && String(c.args.text).startsWith('Ready:'), 'the Ready reply');
-    const before = h.slack.calls.length;
     const click = await h.click({ user: ALICE, message: root, action: 'tycho_teardown', value: 'mine-one', from: FOREIGN_TEAM });
     expect([click.status, click.text]).toEqual([200, '']);
-    expect(h.slack.calls.length).toBe(before);
     // Teardowns of one system run one after the other: had the click started one, this
     // `down` would find the system already gone or going, instead of tearing it down itself.
     const down = await h.slash('down -n mine-one');
@@ -69,13 +65,11 @@ describe('with the workspace and app learned from auth.test', () => {
   });
 
   test('a signed request with a timestamp a day in the future: 401, and nothing is done', async () => {
-    const before = h.slack.calls.length;
     const ahead = Math.floor(Date.now() / 1000) + 24 * 60 * 60;
     const up = await h.slash('up -n future-one -c nginx -p 80', { send: { timestamp: ahead } });
     expect(up.status).toBe(401);
     const help = await h.slash('help', { send: { timestamp: ahead } });
     expect([help.status, help.text]).toEqual([401, '']);
-    expect(h.slack.calls.length).toBe(before);
     await expectNoTrace(h, ['future-one'], [up.tag, help.tag]);
   });
 });

@@ -1,8 +1,8 @@
 /**
- * A Tear down click while the launch is still finishing its messages. Slack's answer to the
- * Ready reply is held back (HeldSlack), so the click lands after Slack has shown the Ready
- * reply and before Tycho has heard back: the launch's remaining writes come after the whole
- * teardown. The root message must stay torn down, with no buttons on a system that is gone.
+ * A Tear down click while the reconciler is still finishing its messages. Slack's answer to
+ * the Ready reply is held back (HeldSlack), so the click lands after Slack has shown the Ready
+ * reply and before Tycho has heard back (and recorded it). The root message must end torn down,
+ * with no buttons on a system that is gone, and so must the Ready reply.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { waitFor } from '../support/cluster.js';
@@ -39,13 +39,12 @@ describe('Tear down clicked on the Ready reply before Slack has answered its pos
     await waitFor(() => gate.held === 1, { what: "Slack's answer to the Ready reply being held" });
 
     await h.click({ user: ALICE, message: ready, action: 'tycho_teardown', value: 'racy-ready' });
-    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith(`Torn down by <@${ALICE}>`), 'the torn-down reply');
-    await h.slack.waitFor('chat.update', (c) => c.args.ts === root.result.ts && shownText(c).includes('was torn down by'), 'the root update to torn down');
-    expect(await h.deploymentExists('racy-ready')).toBe(false);
+    await waitFor(async () => !(await h.deploymentExists('racy-ready')), { what: 'racy-ready to be gone' });
 
-    // Now the launch hears back about its Ready reply and finishes; its last notice is "ready".
+    // Now Tycho hears back about its Ready reply; the thread's closing words come after it.
     gate.release();
-    await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`racy-ready`') && String(c.args.text).includes('is ready'), 'the end of the launch');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith(`Torn down by <@${ALICE}>`), 'the torn-down reply');
+    await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`racy-ready`') && String(c.args.text).includes('torn down'), 'the end of the thread');
 
     const rootFinal = updatesOf(root).at(-1)!;
     expect(shownText(rootFinal)).toContain(`was torn down by <@${ALICE}>`);
@@ -66,11 +65,11 @@ describe('Tear down clicked on the root message before the Ready reply is record
 
     // The root's buttons: the teardown cannot know about a Ready reply not yet recorded on the Deployment.
     await h.click({ user: ALICE, message: rootReady, action: 'tycho_teardown', value: 'racy-root' });
-    await h.slack.waitFor('chat.update', (c) => c.args.ts === root.result.ts && shownText(c).includes('was torn down by'), 'the root update to torn down');
-    expect(await h.deploymentExists('racy-root')).toBe(false);
+    await waitFor(async () => !(await h.deploymentExists('racy-root')), { what: 'racy-root to be gone' });
 
     gate.release();
-    await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`racy-root`') && String(c.args.text).includes('is ready'), 'the end of the launch');
+    await h.slack.waitFor('chat.update', (c) => c.args.ts === root.result.ts && shownText(c).includes('was torn down by'), 'the root update to torn down');
+    await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`racy-root`') && String(c.args.text).includes('torn down'), 'the end of the thread');
 
     expect(buttonsOf(updatesOf(root).at(-1)!)).toEqual([]);
     const readyFinal = updatesOf(ready).at(-1);
