@@ -1,6 +1,7 @@
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, after client-go's `leaderelection` package.
- * Written here because no npm package we found is sound (see the README's decisions).
+ * Written here because the npm package we found is not sound: it compares the remote renewTime
+ * with the local clock, never takes over from a killed holder, and installs signal handlers.
  *
  * Why each rule holds:
  * - A follower never compares the Lease's renewTime with its own clock: clocks differ between
@@ -114,6 +115,8 @@ export class LeaderElector {
   private wake: (() => void) | undefined;
   private readonly inFlight = new Set<AbortController>();
   private lastErrorMessage: string | undefined;
+  /** Why the last attempt failed, until one succeeds again (e.g. for /readyz). */
+  lastError: TychoError | undefined;
 
   static forCluster(kc: KubeConfig, o: LeaderElectionOptions): LeaderElector {
     return new LeaderElector(kc.makeApiClient(CoordinationV1Api), o);
@@ -147,9 +150,6 @@ export class LeaderElector {
     return holderOf(this.observed);
   }
 
-  /** Why the last attempt failed, until one succeeds again (e.g. for /readyz). */
-  lastError: TychoError | undefined;
-
   /** Starts taking part. Resolves once the first attempt is over (so isLeader() is meaningful); never rejects. */
   start(): Promise<void> {
     if (!this.stopped) return this.firstAttempt!;
@@ -179,9 +179,11 @@ export class LeaderElector {
   async release(): Promise<boolean> {
     const halted = this.halt();
     this.stopLeading('released the Lease');
-    await halted;
+    const interrupted = await halted;
     try {
       let lease = this.observed;
+      // A write cut short may still have reached the server and made us the holder: look.
+      if (interrupted && holderOf(lease) !== this.identity) lease = await this.read();
       for (let tries = 0; tries < 2 && holderOf(lease) === this.identity; tries++) {
         if (await this.handBack(lease!)) return true;
         lease = await this.read(); // someone wrote since we last looked: is it still ours?
@@ -192,13 +194,18 @@ export class LeaderElector {
     return false;
   }
 
-  /** Stops the loop at once (the flag is set before the first await) and waits for it to end. */
-  private async halt(): Promise<void> {
+  /**
+   * Stops the loop at once (the flag is set before the first await) and waits for it to end.
+   * Resolves true if a call was cut short.
+   */
+  private async halt(): Promise<boolean> {
     this.stopped = true;
+    const interrupted = this.inFlight.size > 0;
     for (const call of this.inFlight) call.abort(new Halted());
     this.wake?.();
     await this.loopDone;
     this.loopDone = undefined;
+    return interrupted;
   }
 
   private async loop(firstDone: () => void): Promise<void> {

@@ -232,6 +232,17 @@ async function start(c: Candidate): Promise<void> {
   await first;
 }
 
+/** On the pre-created Lease: a leads, b has followed it for settleMs. */
+async function leaderAndFollower(settleMs: number): Promise<[Candidate, Candidate]> {
+  server.preCreate();
+  const a = candidate('a');
+  await start(a);
+  const b = candidate('b');
+  void b.elector.start();
+  await time.advance(settleMs);
+  return [a, b];
+}
+
 const leaderOf = () => candidates.filter((c) => c.elector.isLeader());
 
 describe('contention', () => {
@@ -289,12 +300,7 @@ describe('renew deadline', () => {
     ['refuse', /cannot reach Kubernetes \(ECONNREFUSED\)/],
     ['hang', /did not answer within 5 s/],
   ])('a leader whose API calls %s stops leading within the renew deadline, and the follower acquires only after the lease duration', async (fault, error) => {
-    server.preCreate();
-    const a = candidate('a');
-    await start(a);
-    const b = candidate('b');
-    void b.elector.start();
-    await time.advance(20_000);
+    const [a, b] = await leaderAndFollower(20_000);
     expect(a.elector.isLeader()).toBe(true);
 
     server.faults.set('a', fault);
@@ -340,12 +346,7 @@ describe('renew deadline', () => {
 
 describe('release', () => {
   it('hands the Lease over at once: the follower leads at its next try, long before the lease duration', async () => {
-    server.preCreate();
-    const a = candidate('a');
-    await start(a);
-    const b = candidate('b');
-    void b.elector.start();
-    await time.advance(20_000);
+    const [a, b] = await leaderAndFollower(20_000);
 
     const releasing = a.elector.release();
     expect(a.elector.isLeader()).toBe(false); // stopped before the Lease is even written
@@ -362,16 +363,22 @@ describe('release', () => {
   });
 
   it('a follower releases nothing', async () => {
-    server.preCreate();
-    const a = candidate('a');
-    await start(a);
-    const b = candidate('b');
-    void b.elector.start();
-    await time.advance(5_000);
+    const [, b] = await leaderAndFollower(5_000);
     const releasing = b.elector.release();
     await time.advance(1_000);
     await expect(releasing).resolves.toBe(false);
     expect(server.holder()).toBe('a');
+  });
+
+  it('a release while its acquiring write is in flight still hands the Lease back', async () => {
+    server.preCreate();
+    const b = candidate('b');
+    void b.elector.start();
+    await time.advance(server.latencyMs + 10); // read done, the write is on its way
+    const releasing = b.elector.release();
+    await time.advance(1_000);
+    await expect(releasing).resolves.toBe(true);
+    expect(server.writes.map((w) => w.lease.spec?.holderIdentity)).toEqual(['b', undefined]);
   });
 });
 
