@@ -133,7 +133,7 @@ export class LeaderElector {
     this.callTimeoutMs = o.callTimeoutMs ?? Math.min(5_000, this.renewDeadlineMs / 2);
     this.clock = o.clock ?? systemClock;
     this.where = `"${o.name}" in namespace "${o.namespace}"`;
-    // The same checks as client-go's NewLeaderElector; each is what makes the guarantees above hold.
+    // client-go's NewLeaderElector checks (plus whole seconds); each is what the guarantees above rest on.
     if (!Number.isInteger(this.leaseMs / 1000) || this.leaseMs < 1000) throw new RangeError('The lease duration must be a whole number of seconds (leaseDurationSeconds is an integer).');
     if (this.renewDeadlineMs >= this.leaseMs) throw new RangeError('The renew deadline must be shorter than the lease duration, or a stale leader could overlap its successor.');
     if (this.retryMs * JITTER >= this.renewDeadlineMs) throw new RangeError('The retry period times 1.2 must be shorter than the renew deadline, or a leader gets no second try.');
