@@ -63,6 +63,10 @@ export interface Config extends LauncherConfig {
   apiTokenUnlimited: boolean;
   /** Host names besides loopback that tokenless REST requests may be addressed to. */
   allowedHosts: string[];
+  /** Leader election: the Lease (pre-created by the manifests), where it lives, how long it lasts. */
+  lease: { name: string; namespace?: string; seconds: number };
+  /** After SIGTERM: how long to keep serving with /readyz at 503 while Endpoints catch up. */
+  drainSeconds: number;
 }
 
 class Reader {
@@ -186,6 +190,11 @@ export function loadConfig(env: Env = process.env): Config {
     slack,
     admins: [],
     apiTokenUnlimited: r.oneOf('TYCHO_API_TOKEN_UNLIMITED', ['true', 'false'] as const, 'false') === 'true',
+    lease: {
+      name: r.check('TYCHO_LEASE_NAME', (v) => NAMESPACE_RE.test(v) && v.length <= 63, 'must be a Lease name (lower-case letters, digits and "-")') ?? 'tycho-leader',
+      seconds: r.int('TYCHO_LEASE_SECONDS', 3, 300, 15, 'the leader Lease duration in seconds'),
+    },
+    drainSeconds: r.int('TYCHO_DRAIN_SECONDS', 0, 120, 5, 'the seconds to keep serving after SIGTERM'),
     allowedHosts: [],
   };
   if (c.apiTokenUnlimited && !c.apiToken) {
@@ -193,6 +202,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const channel = r.check('TYCHO_NOTIFY_CHANNEL', (s) => /^[CG][A-Z0-9]{4,}$/.test(s), 'must be a Slack channel ID such as C0123ABCD (not a #name: open the channel details to copy its ID)');
   if (channel) c.notifyChannel = channel;
+  const leaseNs = r.check('TYCHO_LEASE_NAMESPACE', (v) => NAMESPACE_RE.test(v) && v.length <= 63, 'must be a Kubernetes namespace name (lower-case letters, digits and "-")');
+  if (leaseNs) c.lease.namespace = leaseNs;
   const admins = r.check('TYCHO_ADMINS', (s) => s.split(',').every((u) => /^[UW][A-Z0-9]{4,}$/.test(u.trim())), 'must be a comma-separated list of Slack user IDs such as U0123ABCD');
   if (admins) c.admins = admins.split(',').map((u) => u.trim());
   const hosts = r.check('TYCHO_ALLOWED_HOSTS', (s) => s.split(',').every((h) => HOST_RE.test(h.trim())), 'must be a comma-separated list of host names or IP addresses, without scheme or port (e.g. tycho.example.org,10.0.0.5)');

@@ -17,7 +17,7 @@ try {
   const tycho = await startTycho(config, log);
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
-    tycho.stop().then(
+    (signal === 'SIGTERM' ? tycho.drain() : tycho.stop()).then(
       () => process.exit(0),
       () => process.exit(1),
     );

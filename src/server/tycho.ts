@@ -14,19 +14,33 @@ import { SlackIO } from '../bot/slack-io.js';
 import { commandPrefix } from '../bot/context.js';
 import { DeploymentClaims } from '../k8s/claims.js';
 import { ThreadLedger } from '../k8s/thread-ledger.js';
+import { LeaderElector } from '../k8s/lease.js';
+import { readFileSync } from 'node:fs';
 import { createHttpApp } from './http-app.js';
 import type { Logger } from './log.js';
 import { ensureLocalCluster } from '../local/embedded.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 const VIEW_SYNC_WAIT_MS = 10_000;
-/** The leader-election Lease, whose annotations also hold the ledger of open Slack threads. */
-const LEASE_NAME = 'tycho-leader';
+/** In a pod, the namespace Tycho itself runs in: where its manifests put the leader Lease. */
+function podNamespace(): string | undefined {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface RunningTycho {
   url: string;
   port: number;
   launcher: Launcher;
+  /**
+   * SIGTERM: /readyz goes 503 at once, requests are still served for TYCHO_DRAIN_SECONDS (Endpoints
+   * lag behind), Socket Mode disconnects (Slack routes to another replica), callers still waiting
+   * on a launch are told to follow it, the reconciler drains and the Lease is released.
+   */
+  drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,29 +74,54 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);
   const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view });
 
-  const http = createHttpApp({ cluster: launcher, log });
+  let draining = false;
+  const readiness = {
+    // Draining: /readyz answers 503 at once, so Endpoints stop sending traffic here while it is still served.
+    ping: () => (draining ? Promise.reject(new Error('Tycho is shutting down.')) : launcher.ping()),
+  };
+  const http = createHttpApp({ cluster: readiness, log });
   // Slack first: POST /slack/events must see the raw body (for its signature) before any
   // body parser or fallback route the REST API mounts.
   let bot: RunningBot | undefined;
   let reconciler: SlackReconciler | undefined;
+  let onLeading: () => void = () => undefined;
+  // Background work (the Slack reconciler's writes) runs on the one replica holding the Lease.
+  const leaseNamespace = config.lease.namespace ?? podNamespace() ?? namespace;
+  const elector = LeaderElector.forCluster(cluster.kc, {
+    namespace: leaseNamespace,
+    name: config.lease.name,
+    leaseDurationMs: config.lease.seconds * 1000,
+    renewDeadlineMs: Math.round(config.lease.seconds * 1000 * (2 / 3)),
+    retryPeriodMs: Math.round(config.lease.seconds * 1000 * (2 / 15)),
+    onStartedLeading: () => {
+      log.info('leading: this replica writes to Slack', { lease: `${leaseNamespace}/${config.lease.name}` });
+      onLeading();
+    },
+    onStoppedLeading: (why) => log.warn('no longer leading', { why }),
+    onError: (e) => log.warn('leader election', { error: e.message }),
+  });
+  await elector.start();
   if (config.slack.mode === 'off') {
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
     bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
-    reconciler = new SlackReconciler({
+    const rec = new SlackReconciler({
       view,
       io: new SlackIO(bot.client, log),
       claims: new DeploymentClaims(cluster.kc, namespace),
-      ledger: new ThreadLedger(cluster.kc, namespace, LEASE_NAME),
-      isLeader: () => true,
+      ledger: new ThreadLedger(cluster.kc, leaseNamespace, config.lease.name),
+      isLeader: () => elector.isLeader(),
       describe: (s) => launcher.describeState(s),
       ctx: config.notifyChannel ? { notifyChannel: config.notifyChannel } : {},
       log,
       readyTimeoutSeconds: config.readyTimeoutSeconds,
       prefix: commandPrefix(),
     });
-    reconciler.start();
-    void synced.then(() => reconciler?.resync());
+    reconciler = rec;
+    rec.start();
+    // Whoever becomes leader catches up on every thread (restarts, failovers, deletions while down).
+    onLeading = () => void synced.then(() => rec.resync());
+    if (elector.isLeader()) onLeading();
     log.info(`Slack front end is on (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode at POST /slack/events'})`);
   }
 
@@ -106,17 +145,29 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   log.info('listening', { url });
-  return {
+  const running: RunningTycho = {
     url,
     port,
     launcher,
+    async drain() {
+      draining = true;
+      log.info('draining', { seconds: config.drainSeconds });
+      await new Promise((r) => setTimeout(r, config.drainSeconds * 1000));
+      await running.stop();
+    },
     async stop() {
+      draining = true;
       await bot?.stop();
+      // Drained: the reconciler's writes in flight finish, then the Lease goes to another replica at once.
       await reconciler?.stop();
+      await elector.release();
       await view.stop();
+      // Callers still waiting on a launch have just been answered; let those answers go out.
+      await new Promise((r) => setTimeout(r, 50));
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await stopLocal?.();
     },
   };
+  return running;
 }

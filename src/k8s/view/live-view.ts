@@ -158,7 +158,11 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
         if (signal.aborted) return true;
         if (this.problem || !this.started) {
           done();
-          reject(this.problem ? new Forbidden(this.problem) : new ClusterUnreachable('Tycho stopped following its systems (shutting down).'));
+          reject(
+            this.problem
+              ? new Forbidden(this.problem)
+              : new ClusterUnreachable(`Tycho is shutting down; "${name}" goes on without it. Follow it with \`status ${name}\` (or in its Slack thread).`),
+          );
           return true;
         }
         try {
