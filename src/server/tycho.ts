@@ -100,11 +100,17 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     onStoppedLeading: (why) => log.warn('no longer leading', { why }),
     onError: (e) => log.warn('leader election', { error: e.message }),
   });
-  await elector.start();
   if (config.slack.mode === 'off') {
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
-    bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+    try {
+      bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+    } catch (e) {
+      // A refused token: nothing may keep running (the view's watches would keep the process alive).
+      await view.stop();
+      await stopLocal?.();
+      throw e;
+    }
     const rec = new SlackReconciler({
       view,
       io: new SlackIO(bot.client, log),
@@ -119,6 +125,9 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     });
     reconciler = rec;
     rec.start();
+    // Only a Slack front end has background work today: a REST-only server takes no part. It
+    // joins once its bot has started (a refused token must not leave a Lease holder behind).
+    await elector.start();
     // Whoever becomes leader catches up on every thread (restarts, failovers, deletions while down).
     onLeading = () => void synced.then(() => rec.resync());
     if (elector.isLeader()) onLeading();
@@ -160,7 +169,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       await bot?.stop();
       // Drained: the reconciler's writes in flight finish, then the Lease goes to another replica at once.
       await reconciler?.stop();
-      await elector.release();
+      if (config.slack.mode !== 'off') await elector.release();
       await view.stop();
       // Callers still waiting on a launch have just been answered; let those answers go out.
       await new Promise((r) => setTimeout(r, 50));

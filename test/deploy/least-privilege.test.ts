@@ -30,6 +30,7 @@ import { Launcher } from '../../src/k8s/launcher.js';
 import { Forbidden } from '../../src/k8s/errors.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import { explain } from '../../src/bot/error-text.js';
+import { plain } from '../../src/bot/slack-text.js';
 import { silentLogger } from '../../src/server/log.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { createTestNamespace, kubeConfig, systemObjects, waitFor } from '../support/cluster.js';
@@ -406,7 +407,8 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
       const file = /\(see (kubernetes\/[^)]+)\)/.exec(e.message)?.[1];
       expect(file && existsSync(join(REPO, file))).toBe(true);
       // The same sentence is what Slack shows.
-      expect(explain(e, silentLogger, 'launch')).toEqual({ title: 'Kubernetes refused the request', text: e.message });
+      const said = explain(e, silentLogger, 'launch');
+      expect([said.title, said.text.text]).toEqual(['Kubernetes refused the request', plain(e.message).text]);
     } finally {
       await trimRole(undefined);
       await tidy(name);

@@ -24,6 +24,8 @@ const spec = (name: string): LaunchSpec => ({
 });
 
 let ns: string;
+/** Where Tycho itself (and its ServiceAccount) lives. */
+let own: string;
 let sa: KubeConfig;
 let launcher: Launcher;
 const core = () => kubeConfig().makeApiClient(CoreV1Api);
@@ -31,8 +33,9 @@ const secretExists = (name: string) => core().readNamespacedSecret({ namespace: 
 
 beforeAll(async () => {
   ns = await createTestNamespace('secret-env-rbac');
-  await installTycho(ns);
-  sa = await serviceAccountKubeConfig(ns);
+  // Tycho's ServiceAccount lives in its own namespace; it launches into `ns`.
+  own = (await installTycho(ns)).namespace;
+  sa = await serviceAccountKubeConfig(own);
   launcher = new Launcher(sa, { namespace: ns, readyTimeoutSeconds: 60 });
 });
 afterAll(removeServiceAccountFiles);
@@ -56,7 +59,7 @@ it('with create on Secrets added: the Secret is made, the system becomes ready, 
     body: {
       metadata: { name: 'tycho-secret-env' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tycho-secret-env' },
-      subjects: [{ kind: 'ServiceAccount', name: SA_NAME, namespace: ns }],
+      subjects: [{ kind: 'ServiceAccount', name: SA_NAME, namespace: own }],
     },
   });
   await waitFor(() => can(sa, { namespace: ns, verb: 'create', resource: 'secrets' }), { what: 'the new Role to take effect' });
