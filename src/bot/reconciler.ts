@@ -38,6 +38,8 @@ export interface ReconcilerDeps {
   isLeader: () => boolean;
   /** The launcher's view of a system (URL, URL check) from the cached objects. */
   describe: (s: SystemState) => SystemInfo;
+  /** Opens the URL of a serving system (once; recorded on the Deployment) before it is announced. */
+  confirmServing: (s: SystemState) => Promise<SystemInfo>;
   ctx: Pick<BotContext, 'notifyChannel'>;
   log: Logger;
   readyTimeoutSeconds: number;
@@ -144,7 +146,9 @@ export class SlackReconciler {
         .then(() => this.ledgered.add(uid))
         .catch((e: unknown) => this.d.log.warn('could not record the Slack thread in the ledger', { system: name, error: (e as Error).message }));
     }
-    const info = this.d.describe(s);
+    // The URL is announced (root and Ready reply) only once it answers, or with a warning that
+    // it did not: confirmServing opens it once per system and records the verdict.
+    const info = s.stage === 'ready' && !a[L.ANN_URL_CHECK] ? await this.d.confirmServing(s) : this.d.describe(s);
     const overdue = this.overdue(uid, name, s);
     const root = this.rootState(s, info, overdue);
     await this.updateRoot(uid, thread, facts, root);

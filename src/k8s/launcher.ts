@@ -172,14 +172,24 @@ export class Launcher implements Backend {
         },
         ac.signal,
       );
-      const verdict = await this.checkUrl(serving, ac.signal);
-      const annotations = { [L.ANN_URL_CHECK]: JSON.stringify(verdict) };
-      // One merged patch records the verdict, so every replica (and `status`) reports the same.
-      const dep = await this.patchAnnotations(spec.name, annotations).catch(() => serving.deployment);
-      return this.describe(dep, serving.service, serving.pods, serving.endpoints);
+      return await this.confirmServing(serving, ac.signal);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A system the view says is serving: open its URL (once per system; the verdict is recorded
+   * on the Deployment in one merged patch, so every replica and `status` report the same) and
+   * describe it. The waiting caller and the Slack reconciler both come through here.
+   */
+  async confirmServing(serving: SystemState, signal?: AbortSignal): Promise<SystemInfo> {
+    if (serving.deployment.metadata?.annotations?.[L.ANN_URL_CHECK]) return this.describeState(serving);
+    const verdict = await this.checkUrl(serving, signal ?? new AbortController().signal);
+    const dep = await this.patchAnnotations(serving.name, { [L.ANN_URL_CHECK]: JSON.stringify(verdict) }).catch(() => undefined);
+    // Recorded or not (gone meanwhile), the caller hears what was found.
+    const recorded = dep ?? { ...serving.deployment, metadata: { ...serving.deployment.metadata, annotations: { ...serving.deployment.metadata?.annotations, [L.ANN_URL_CHECK]: JSON.stringify(verdict) } } };
+    return this.describe(recorded, serving.service, serving.pods, serving.endpoints);
   }
 
   /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */

@@ -118,6 +118,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       ledger: new ThreadLedger(cluster.kc, leaseNamespace, config.lease.name),
       isLeader: () => elector.isLeader(),
       describe: (s) => launcher.describeState(s),
+      confirmServing: (s) => launcher.confirmServing(s),
       ctx: config.notifyChannel ? { notifyChannel: config.notifyChannel } : {},
       log,
       readyTimeoutSeconds: config.readyTimeoutSeconds,
