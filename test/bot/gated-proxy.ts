@@ -4,7 +4,8 @@
  * timers. TLS passes through untouched (the proxy never decrypts), so the client still
  * verifies the real server's certificate.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeConfigThroughPort } from '../support/fault-proxy.js';
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -73,19 +74,7 @@ export class GatedProxy {
 
   /** A copy of kc whose cluster is reached through this proxy. */
   kubeConfigThrough(kc: KubeConfig): KubeConfig {
-    const out = new KubeConfig();
-    out.loadFromOptions({
-      clusters: kc.clusters.map((c) => {
-        const u = new URL(c.server);
-        // Same host name (so the server certificate still matches), the proxy's port.
-        u.port = String(this.port);
-        return { ...c, server: u.toString().replace(/\/$/, '') };
-      }),
-      users: kc.users,
-      contexts: kc.contexts,
-      currentContext: kc.getCurrentContext(),
-    });
-    return out;
+    return kubeConfigThroughPort(kc, this.port);
   }
 
   async stop(): Promise<void> {

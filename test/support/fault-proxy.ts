@@ -79,20 +79,9 @@ export class FaultProxy {
     this.down = false;
   }
 
-  /** A copy of kc whose cluster is reached through this proxy (same host name, for the certificate). */
+  /** A copy of kc whose cluster is reached through this proxy. */
   kubeConfigThrough(kc: KubeConfig): KubeConfig {
-    const out = new KubeConfig();
-    out.loadFromOptions({
-      clusters: kc.clusters.map((c) => {
-        const u = new URL(c.server);
-        u.port = String(this.port);
-        return { ...c, server: u.toString().replace(/\/$/, '') };
-      }),
-      users: kc.users,
-      contexts: kc.contexts,
-      currentContext: kc.getCurrentContext(),
-    });
-    return out;
+    return kubeConfigThroughPort(kc, this.port);
   }
 
   async stop(): Promise<void> {
@@ -102,4 +91,20 @@ export class FaultProxy {
     }
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+/** A copy of kc whose cluster is reached on another local port: same host name (so the server certificate still matches). */
+export function kubeConfigThroughPort(kc: KubeConfig, port: number): KubeConfig {
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: kc.clusters.map((c) => {
+      const u = new URL(c.server);
+      u.port = String(port);
+      return { ...c, server: u.toString().replace(/\/$/, '') };
+    }),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+  });
+  return out;
 }
