@@ -172,7 +172,13 @@ export class Launcher implements Backend {
         },
         ac.signal,
       );
-      return await this.confirmServing(serving, ac.signal);
+      const info = await this.confirmServing(serving, ac.signal);
+      // Read-your-writes: return once the view holds the recorded verdict, so a `status` that
+      // follows (answered from the view) says what this answer says.
+      await view
+        .waitFor(spec.name, (s) => (!s || s.uid !== uid || s.deployment.metadata?.annotations?.[L.ANN_URL_CHECK] ? true : undefined), AbortSignal.timeout(5000))
+        .catch(() => undefined);
+      return info;
     } finally {
       clearTimeout(timer);
     }
