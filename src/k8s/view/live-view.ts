@@ -179,7 +179,9 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
       if (signal.aborted) return reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       set.add(check);
-      check();
+      // A change to this system is queued: the reconcile evaluates the wait right after it
+      // announces the transition, so a wait never resolves ahead of the events it implies.
+      if (!this.dirty.has(name)) check();
     });
   }
 
