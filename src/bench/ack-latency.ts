@@ -15,6 +15,8 @@ export interface AckOptions {
   /** Commands sent one after another at concurrency 1. */
   sequential: number;
   k8sDelayMs: number;
+  /** NODE_OPTIONS for Tycho's server (--profile). */
+  nodeOptions?: string;
 }
 
 async function send(env: BenchEnv, app: AppProcess, names: string[], concurrency: number): Promise<Ack[]> {
@@ -29,7 +31,7 @@ async function send(env: BenchEnv, app: AppProcess, names: string[], concurrency
 
 export async function measureAck(env: BenchEnv, o: AckOptions): Promise<AckResult> {
   const ns = await env.namespace('ack');
-  const tycho = await env.startTycho(ns);
+  const tycho = await env.startTycho(ns, o.nodeOptions);
   const bolt = await env.startBareBolt();
   const levels: AckLevel[] = [];
   try {

@@ -34,7 +34,7 @@ export const USER = 'U0BENCHUSER';
 export interface EnvOptions {
   /** Use this cluster instead of starting the local one (the quick test passes jest's). */
   kubeconfig?: string;
-  /** Simulated nodes besides the first (500 pods each); only when the cluster is started here. */
+  /** Simulated nodes besides the first; only when the cluster is started here. */
   extraNodes: number;
   log: (line: string) => void;
 }
@@ -127,8 +127,11 @@ export class BenchEnv {
 
   // ---- the actors ----
 
-  /** Tycho's server as `npm start` runs it, in Slack HTTP mode, in `namespace`. */
-  async startTycho(namespace: string): Promise<AppProcess> {
+  /**
+   * Tycho's server as `npm start` runs it, in Slack HTTP mode, in `namespace`. `nodeOptions`
+   * (e.g. "--cpu-prof --cpu-prof-dir=DIR") is for profiling it.
+   */
+  async startTycho(namespace: string, nodeOptions?: string): Promise<AppProcess> {
     const app = await startApp(
       distPath('server/main.js'),
       {
@@ -140,6 +143,7 @@ export class BenchEnv {
         SLACK_BOT_TOKEN: 'xoxb-0000-bench',
         SLACK_SIGNING_SECRET: this.secret,
         SLACK_API_URL: this.sink.apiUrl,
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       },
       this.workDir,
     );

@@ -1,7 +1,7 @@
 /**
  * Child process: the local control plane with the simulated kubelet, started the way the
  * tests' global setup does, plus extra simulated nodes when the benchmark needs room for more
- * than one node's 500 pods. Apart from the timing process, since the simulator works hard
+ * pods than one node fits (64 CPUs: 256 pods that request 250m each). Apart from the timing process, since the simulator works hard
  * while hundreds of pods start.
  */
 import { KubeConfig } from '@kubernetes/client-node';

@@ -1,14 +1,17 @@
 /**
- * `npm run bench [-- --quick] [-- --kubeconfig PATH] [-- --out DIR]`
+ * `npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR] [--profile DIR]`
  *
  * Measures Tycho from outside, against baselines in the same run, on the local control plane
  * with the simulated kubelet (fixed readiness delay): Tycho's server runs as `npm start` runs
  * it (Slack HTTP mode, a local stand-in for Slack's Web API), the CLI as a person runs it, and
  * every Kubernetes call goes through a counting proxy. Writes results.json, REPORT.md and
- * latency.svg to bench/ (bench/quick/ for --quick, the small version CI runs).
+ * latency.svg to bench/ (bench/quick/ for --quick, the small version CI runs). --profile writes
+ * CPU profiles of Tycho's server during the ack and burst measurements (open them in Chrome's
+ * DevTools).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIfNeeded } from '../local/embedded.js';
 import { measureAck } from './ack-latency.js';
@@ -22,7 +25,7 @@ import { writeReport } from './report.js';
 import type { BenchResults, MemoryResult, OpCount } from './results.js';
 import { checkTargets } from './targets.js';
 
-const USAGE = 'usage: npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR]';
+const USAGE = 'usage: npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR] [--profile DIR]';
 
 interface Plan {
   ackLevels: number[];
@@ -32,16 +35,18 @@ interface Plan {
   systems: number[];
   listRuns: number;
   burst: number;
+  /** Simulated nodes besides the first: each fits 256 benchmark pods (64 CPUs, 250m requested each). */
   extraNodes: number;
 }
 
-const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 2 };
+const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4 };
 const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0 };
 
 interface Args {
   quick: boolean;
   kubeconfig?: string;
   out: string;
+  profile?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -57,6 +62,7 @@ function parseArgs(argv: string[]): Args {
     if (arg === '--quick') a.quick = true;
     else if (arg === '--kubeconfig') a.kubeconfig = value();
     else if (arg === '--out') a.out = value();
+    else if (arg === '--profile') a.profile = resolve(value());
     else throw new Error(`Unknown option ${arg}.`);
   }
   a.out ||= `${root}bench${a.quick ? '/quick' : ''}`;
@@ -96,9 +102,10 @@ async function run(args: Args): Promise<void> {
     log(`launch overhead: ${plan.overheadLaunches} launches, one at a time ...`);
     const launchOverhead = await measureLaunchOverhead(env, plan.overheadLaunches);
 
-    const ack = await measureAck(env, { levels: plan.ackLevels, sequential: plan.ackSequential, k8sDelayMs: plan.k8sDelayMs });
+    const nodeOptions = args.profile ? `--cpu-prof --cpu-prof-dir=${args.profile}` : undefined;
+    const ack = await measureAck(env, { levels: plan.ackLevels, sequential: plan.ackSequential, k8sDelayMs: plan.k8sDelayMs, ...(nodeOptions ? { nodeOptions } : {}) });
 
-    const burst = await measureBurst(env, plan.burst);
+    const burst = await measureBurst(env, plan.burst, nodeOptions);
 
     // Last, since it leaves the most behind: list and status as the namespace fills up.
     let have = 0;

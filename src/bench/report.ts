@@ -61,6 +61,7 @@ which are whole seconds (largest difference ${lo.clockAgreementMs} ms).${lo.fail
 ## 3. Kubernetes API requests per operation
 
 Counted by verb at a proxy in front of the API server. The CLI runs in direct mode (one process per command); the server is asked through Slack (up, down) or REST (list, status).
+Bytes are as sent on the wire: the API server gzips answers over 128 KiB, so a larger list can read fewer bytes than a smaller one.
 
 ${table(
   ['actor', 'operation', 'systems', 'list', 'watch', 'get', 'create', 'patch', 'update', 'delete', 'total', 'writes', 'TLS connections', 'bytes read'],

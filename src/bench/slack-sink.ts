@@ -20,7 +20,7 @@ export interface Thread {
   urlAt?: number;
   url?: string;
   urlReplies: number;
-  /** The root turned to "failed". */
+  /** The root turned to "failed", and what it says (the first block's text: title and reason). */
   failedAt?: number;
   failedText?: string;
   failures: number;
@@ -46,6 +46,16 @@ function readForm(req: IncomingMessage): Promise<Record<string, string>> {
       } else resolve(Object.fromEntries(new URLSearchParams(body)));
     });
   });
+}
+
+/** The Web API client sends `blocks` as a JSON string in the form. */
+function firstBlockText(blocks: string | undefined): string | undefined {
+  try {
+    const b = JSON.parse(blocks ?? '') as { text?: { text?: string } }[];
+    return b[0]?.text?.text;
+  } catch {
+    return undefined;
+  }
 }
 
 export class SlackSink {
@@ -108,7 +118,7 @@ export class SlackSink {
         if (t && / failed: /.test(text)) {
           t.failures += 1;
           t.failedAt ??= at;
-          t.failedText ??= text;
+          t.failedText ??= firstBlockText(a.blocks) ?? text;
         }
         if (t && /was torn down/.test(text)) t.tornDownAt ??= at;
         return { ok: true, channel, ts: a.ts, text };
