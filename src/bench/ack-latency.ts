@@ -2,7 +2,9 @@
  * 1. Slash-command ack latency at each concurrency, with Kubernetes made slow (every API call
  * held back by the proxy), so launch work from earlier commands is in flight while later
  * commands wait for their ack. Baseline: the bare Bolt app that only acks, same run, same
- * commands. Concurrency 1 sends one command at a time, several times, for a distribution.
+ * commands. Concurrency 1 sends one command at a time, several times, for a distribution; the
+ * other levels run in rounds, baseline then Tycho each round, and pool the rounds, since one
+ * burst on a shared machine says little.
  */
 import type { AppProcess } from './app-process.js';
 import { BenchEnv, IMAGE } from './bench-env.js';
@@ -14,6 +16,8 @@ export interface AckOptions {
   levels: number[];
   /** Commands sent one after another at concurrency 1. */
   sequential: number;
+  /** Rounds at each other level. */
+  rounds: number;
   k8sDelayMs: number;
   /** NODE_OPTIONS for Tycho's server (--profile). */
   nodeOptions?: string;
@@ -37,15 +41,24 @@ export async function measureAck(env: BenchEnv, o: AckOptions): Promise<AckResul
   try {
     await env.setDelay('tycho', o.k8sDelayMs);
     for (const c of o.levels) {
-      const count = c === 1 ? o.sequential : c;
-      const names = Array.from({ length: count }, (_, i) => `ack${c}-${i}`);
-      env.log(`ack: ${count} commands at concurrency ${c}, bare Bolt app ...`);
-      const base = await send(env, bolt, names, c);
-      env.log(`ack: ${count} commands at concurrency ${c}, Tycho (Kubernetes delayed ${o.k8sDelayMs} ms per call) ...`);
-      const mine = await send(env, tycho, names, c);
-      // Let this level's launches finish, so the next level starts from a quiet server.
-      await env.sink.waitFor(`the end of the ${count} launches at concurrency ${c}`, () => names.every((n) => env.sink.finished(n)), 900_000);
-      await env.quiet('tycho', 1000);
+      const base: Ack[] = [];
+      const mine: Ack[] = [];
+      const roundRatios: number[] = [];
+      const rounds = c === 1 ? 1 : o.rounds;
+      for (let round = 0; round < rounds; round++) {
+        const count = c === 1 ? o.sequential : c;
+        const names = Array.from({ length: count }, (_, i) => `ack${c}-${round}-${i}`);
+        env.log(`ack: ${count} commands at concurrency ${c} (round ${round + 1}/${rounds}), bare Bolt app ...`);
+        const b = await send(env, bolt, names, c);
+        env.log(`ack: ${count} commands at concurrency ${c} (round ${round + 1}/${rounds}), Tycho (Kubernetes delayed ${o.k8sDelayMs} ms per call) ...`);
+        const t = await send(env, tycho, names, c);
+        // Let this round's launches finish, so the next one starts from a quiet server.
+        await env.sink.waitFor(`the end of the ${count} launches at concurrency ${c}`, () => names.every((n) => env.sink.finished(n)), 900_000);
+        await env.quiet('tycho', 1000);
+        base.push(...b);
+        mine.push(...t);
+        roundRatios.push(Math.round((dist(t.map((a) => a.ms)).p99 / dist(b.map((a) => a.ms)).p99) * 100) / 100);
+      }
       const ok = (acks: Ack[]) => acks.filter((a) => a.status === 200).map((a) => a.ms);
       const t = dist(ok(mine));
       const b = dist(ok(base));
@@ -58,6 +71,7 @@ export async function measureAck(env: BenchEnv, o: AckOptions): Promise<AckResul
         baselineOver3s: base.filter((a) => a.ms > 3000).length,
         tychoErrors: mine.filter((a) => a.status !== 200).length,
         baselineErrors: base.filter((a) => a.status !== 200).length,
+        p99RatioByRound: roundRatios,
         samples: { tycho: mine.map((a) => Math.round(a.ms)), baseline: base.map((a) => Math.round(a.ms)) },
       });
       env.log(`ack @${c}: Tycho p50/p95/p99 ${t.p50}/${t.p95}/${t.p99} ms, bare Bolt ${b.p50}/${b.p95}/${b.p99} ms`);

@@ -30,6 +30,7 @@ const USAGE = 'usage: npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR]
 interface Plan {
   ackLevels: number[];
   ackSequential: number;
+  ackRounds: number;
   k8sDelayMs: number;
   overheadLaunches: number;
   systems: number[];
@@ -39,8 +40,8 @@ interface Plan {
   extraNodes: number;
 }
 
-const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4 };
-const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0 };
+const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, ackRounds: 3, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4 };
+const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, ackRounds: 1, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0 };
 
 interface Args {
   quick: boolean;
@@ -103,7 +104,7 @@ async function run(args: Args): Promise<void> {
     const launchOverhead = await measureLaunchOverhead(env, plan.overheadLaunches);
 
     const nodeOptions = args.profile ? `--cpu-prof --cpu-prof-dir=${args.profile}` : undefined;
-    const ack = await measureAck(env, { levels: plan.ackLevels, sequential: plan.ackSequential, k8sDelayMs: plan.k8sDelayMs, ...(nodeOptions ? { nodeOptions } : {}) });
+    const ack = await measureAck(env, { levels: plan.ackLevels, sequential: plan.ackSequential, rounds: plan.ackRounds, k8sDelayMs: plan.k8sDelayMs, ...(nodeOptions ? { nodeOptions } : {}) });
 
     const burst = await measureBurst(env, plan.burst, nodeOptions);
 

@@ -14,6 +14,8 @@ export interface AckLevel {
   /** Answers other than 200. */
   tychoErrors: number;
   baselineErrors: number;
+  /** Each round's p99 ratio: how much one round alone can be trusted. */
+  p99RatioByRound: number[];
   samples: { tycho: number[]; baseline: number[] };
 }
 
