@@ -19,8 +19,8 @@ export interface AckOptions {
   /** Rounds at each other level. */
   rounds: number;
   k8sDelayMs: number;
-  /** NODE_OPTIONS for Tycho's server (--profile). */
-  nodeOptions?: string;
+  /** Node flags for Tycho's server (--profile). */
+  nodeArgs?: string[];
 }
 
 async function send(env: BenchEnv, app: AppProcess, names: string[], concurrency: number): Promise<Ack[]> {
@@ -35,7 +35,7 @@ async function send(env: BenchEnv, app: AppProcess, names: string[], concurrency
 
 export async function measureAck(env: BenchEnv, o: AckOptions): Promise<AckResult> {
   const ns = await env.namespace('ack');
-  const tycho = await env.startTycho(ns, o.nodeOptions);
+  const tycho = await env.startTycho(ns, o.nodeArgs);
   const bolt = await env.startBareBolt();
   const levels: AckLevel[] = [];
   try {

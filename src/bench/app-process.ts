@@ -32,9 +32,12 @@ export async function readMemory(pid: number): Promise<Memory> {
   return { rssMiB: mib(kb('VmRSS')), peakMiB: mib(kb('VmHWM')) };
 }
 
-/** Starts `node <script>` with exactly `env` (plus PATH and HOME) in `cwd`, and waits until it listens. */
-export async function startApp(script: string, env: Record<string, string>, cwd: string, timeoutMs = 120_000): Promise<AppProcess> {
-  const child: ChildProcess = spawn(process.execPath, [script], {
+/**
+ * Starts `node [nodeArgs] <script>` with exactly `env` (plus PATH and HOME) in `cwd`, and waits
+ * until it listens. nodeArgs is for profiling (--cpu-prof is not allowed in NODE_OPTIONS).
+ */
+export async function startApp(script: string, env: Record<string, string>, cwd: string, nodeArgs: string[] = [], timeoutMs = 120_000): Promise<AppProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -128,10 +128,10 @@ export class BenchEnv {
   // ---- the actors ----
 
   /**
-   * Tycho's server as `npm start` runs it, in Slack HTTP mode, in `namespace`. `nodeOptions`
-   * (e.g. "--cpu-prof --cpu-prof-dir=DIR") is for profiling it.
+   * Tycho's server as `npm start` runs it, in Slack HTTP mode, in `namespace`. `nodeArgs`
+   * (e.g. --cpu-prof) is for profiling it.
    */
-  async startTycho(namespace: string, nodeOptions?: string): Promise<AppProcess> {
+  async startTycho(namespace: string, nodeArgs: string[] = []): Promise<AppProcess> {
     const app = await startApp(
       distPath('server/main.js'),
       {
@@ -143,9 +143,9 @@ export class BenchEnv {
         SLACK_BOT_TOKEN: 'xoxb-0000-bench',
         SLACK_SIGNING_SECRET: this.secret,
         SLACK_API_URL: this.sink.apiUrl,
-        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       },
       this.workDir,
+      nodeArgs,
     );
     this.apps.add(app);
     await until('Tycho to be ready (/readyz)', async () => (await fetch(`${app.url}/readyz`).catch(() => undefined))?.ok, 60_000);

@@ -20,9 +20,9 @@ export interface BurstOutcome {
   highWaterMiB: number;
 }
 
-export async function measureBurst(env: BenchEnv, launches: number, nodeOptions?: string): Promise<BurstOutcome> {
+export async function measureBurst(env: BenchEnv, launches: number, nodeArgs: string[] = []): Promise<BurstOutcome> {
   const ns = await env.namespace('burst');
-  const tycho = await env.startTycho(ns, nodeOptions);
+  const tycho = await env.startTycho(ns, nodeArgs);
   try {
     await env.quiet('tycho', 1000);
     await sleep(2000);

@@ -103,10 +103,10 @@ async function run(args: Args): Promise<void> {
     log(`launch overhead: ${plan.overheadLaunches} launches, one at a time ...`);
     const launchOverhead = await measureLaunchOverhead(env, plan.overheadLaunches);
 
-    const nodeOptions = args.profile ? `--cpu-prof --cpu-prof-dir=${args.profile}` : undefined;
-    const ack = await measureAck(env, { levels: plan.ackLevels, sequential: plan.ackSequential, rounds: plan.ackRounds, k8sDelayMs: plan.k8sDelayMs, ...(nodeOptions ? { nodeOptions } : {}) });
+    const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+    const ack = await measureAck(env, { levels: plan.ackLevels, sequential: plan.ackSequential, rounds: plan.ackRounds, k8sDelayMs: plan.k8sDelayMs, nodeArgs });
 
-    const burst = await measureBurst(env, plan.burst, nodeOptions);
+    const burst = await measureBurst(env, plan.burst, nodeArgs);
 
     // Last, since it leaves the most behind: list and status as the namespace fills up.
     let have = 0;
