@@ -7,11 +7,13 @@
  * every Kubernetes call goes through a counting proxy. Writes results.json, REPORT.md and
  * latency.svg to bench/ (bench/quick/ for --quick, the small version CI runs). --profile writes
  * CPU profiles of Tycho's server during the ack and burst measurements (open them in Chrome's
- * DevTools).
+ * DevTools). --report DIR only rewrites DIR's REPORT.md, latency.svg and target checks from its
+ * results.json (after a change to the report code).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIfNeeded } from '../local/embedded.js';
 import { measureAck } from './ack-latency.js';
@@ -25,7 +27,7 @@ import { writeReport } from './report.js';
 import type { BenchResults, MemoryResult, OpCount } from './results.js';
 import { checkTargets } from './targets.js';
 
-const USAGE = 'usage: npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR] [--profile DIR]';
+const USAGE = 'usage: npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR] [--profile DIR] | npm run bench -- --report DIR';
 
 interface Plan {
   ackLevels: number[];
@@ -48,6 +50,7 @@ interface Args {
   kubeconfig?: string;
   out: string;
   profile?: string;
+  report?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -64,6 +67,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--kubeconfig') a.kubeconfig = value();
     else if (arg === '--out') a.out = value();
     else if (arg === '--profile') a.profile = resolve(value());
+    else if (arg === '--report') a.report = resolve(value());
     else throw new Error(`Unknown option ${arg}.`);
   }
   a.out ||= `${root}bench${a.quick ? '/quick' : ''}`;
@@ -172,7 +176,14 @@ try {
   process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
   process.exit(2);
 }
-run(args).then(
+/** Rewrites a report (and its target checks) from the results.json it was made from. */
+async function rewrite(dir: string): Promise<void> {
+  const { targets: _old, ...partial } = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults;
+  await writeReport(dir, { ...partial, targets: checkTargets(partial) });
+  log(`rewrote ${dir}/REPORT.md, latency.svg and the target checks in results.json`);
+}
+
+(args.report ? rewrite(args.report) : run(args)).then(
   () => process.exit(0),
   (e: unknown) => {
     process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
