@@ -39,7 +39,7 @@ Baseline: a Bolt app with the same receiver that only acks.
 
 ${table(
   ['concurrent', 'commands', 'Tycho', 'bare Bolt app', 'ratio', 'p99 ratio by round', 'Tycho acks > 3 s', 'errors (Tycho / bare)'],
-  res.ack.levels.map((l) => [l.concurrency, l.tycho.n, d(l.tycho), d(l.baseline), r(l.ratio), l.p99RatioByRound.join(', '), l.tychoOver3s, `${l.tychoErrors} / ${l.baselineErrors}`]),
+  res.ack.levels.map((l) => [l.concurrency, l.tycho.n, d(l.tycho), d(l.baseline), r(l.ratio), (l.p99RatioByRound ?? []).join(', '), l.tychoOver3s, `${l.tychoErrors} / ${l.baselineErrors}`]),
 )}
 
 ## 2. Launch overhead
