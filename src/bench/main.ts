@@ -1,134 +1,192 @@
 /**
- * `npm run bench`: Tycho's speed side by side with a baseline, on the local control plane.
+ * `npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR] [--profile DIR]`
  *
- * 1. Status of every system. Tycho lists Deployments, Services and Pods once each (3 calls,
- *    whatever N is). Baseline: the original Tycho's shape, one list and then reads per system.
- * 2. Launch until Ready. Tycho learns of readiness from a watch. Baseline: create the same
- *    objects, then poll the Deployment once a second, as a polling client does.
- *
- * Prints a Markdown table; the README quotes it. Timings are medians over repeated runs.
+ * Measures Tycho from outside, against baselines in the same run, on the local control plane
+ * with the simulated kubelet (fixed readiness delay): Tycho's server runs as `npm start` runs
+ * it (Slack HTTP mode, a local stand-in for Slack's Web API), the CLI as a person runs it, and
+ * every Kubernetes call goes through a counting proxy. Writes results.json, REPORT.md and
+ * latency.svg to bench/ (bench/quick/ for --quick, the small version CI runs). --profile writes
+ * CPU profiles of Tycho's server during the ack and burst measurements (open them in Chrome's
+ * DevTools). --report DIR only rewrites DIR's REPORT.md, latency.svg and target checks from its
+ * results.json (after a change to the report code).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { Launcher } from '../k8s/launcher.js';
-import { buildDeployment, buildService } from '../k8s/manifests.js';
-import { MANAGED_SELECTOR, systemSelector } from '../k8s/labels.js';
-import type { LaunchSpec } from '../k8s/spec.js';
-import { startLocalCluster } from '../local/local-cluster.js';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildIfNeeded } from '../local/embedded.js';
+import { measureAck } from './ack-latency.js';
+import { BenchEnv, READINESS_DELAY_MS } from './bench-env.js';
+import { measureBurst } from './burst.js';
+import { measureLaunchOverhead } from './launch-overhead.js';
+import { measureListAtScale } from './list-at-scale.js';
+import { populate } from './populate.js';
+import { countReads, countUpDown } from './request-counts.js';
+import { writeReport } from './report.js';
+import type { BenchResults, MemoryResult, OpCount } from './results.js';
+import { checkTargets } from './targets.js';
 
-const spec = (name: string): LaunchSpec => ({ name, image: 'nginx', ports: [80], owner: { id: 'bench', display: 'bench' }, origin: 'cli' });
+const USAGE = 'usage: npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR] [--profile DIR] | npm run bench -- --report DIR';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+interface Plan {
+  ackLevels: number[];
+  ackSequential: number;
+  ackRounds: number;
+  k8sDelayMs: number;
+  overheadLaunches: number;
+  systems: number[];
+  listRuns: number;
+  burst: number;
+  /** Simulated nodes besides the first: each fits 256 benchmark pods (64 CPUs, 250m requested each). */
+  extraNodes: number;
 }
 
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
+const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, ackRounds: 3, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4 };
+const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, ackRounds: 1, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0 };
+
+interface Args {
+  quick: boolean;
+  kubeconfig?: string;
+  out: string;
+  profile?: string;
+  report?: string;
 }
 
-async function timeMany(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) out.push(await time(fn));
-  return median(out);
-}
-
-/** The per-system shape: list the systems, then read each one's Deployment, Service and Pods. */
-async function baselineStatusAll(apps: AppsV1Api, core: CoreV1Api, namespace: string): Promise<number> {
-  const list = await apps.listNamespacedDeployment({ namespace, labelSelector: MANAGED_SELECTOR });
-  let calls = 1;
-  for (const d of list.items) {
-    const name = d.metadata!.name!;
-    await apps.readNamespacedDeployment({ namespace, name });
-    await core.readNamespacedService({ namespace, name });
-    await core.listNamespacedPod({ namespace, labelSelector: systemSelector(name) });
-    calls += 3;
+function parseArgs(argv: string[]): Args {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const a: Args = { quick: false, out: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (!v || v.startsWith('--')) throw new Error(`${arg} needs a value.`);
+      return v;
+    };
+    if (arg === '--quick') a.quick = true;
+    else if (arg === '--kubeconfig') a.kubeconfig = value();
+    else if (arg === '--out') a.out = value();
+    else if (arg === '--profile') a.profile = resolve(value());
+    else if (arg === '--report') a.report = resolve(value());
+    else throw new Error(`Unknown option ${arg}.`);
   }
-  return calls;
+  a.out ||= `${root}bench${a.quick ? '/quick' : ''}`;
+  return a;
 }
 
-async function baselineUpPolling(apps: AppsV1Api, core: CoreV1Api, namespace: string, s: LaunchSpec): Promise<void> {
-  const d = await apps.createNamespacedDeployment({ namespace, body: buildDeployment(s, namespace) });
-  await core.createNamespacedService({ namespace, body: buildService(s, namespace, { name: s.name, uid: d.metadata!.uid! }, 'NodePort') });
-  for (;;) {
-    const cur = await apps.readNamespacedDeployment({ namespace, name: s.name });
-    if ((cur.status?.readyReplicas ?? 0) >= 1) return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-async function main(): Promise<void> {
-  await buildIfNeeded((l) => process.stderr.write(`${l}\n`));
-  const stateDir = await mkdtemp(join(tmpdir(), 'tycho-bench-'));
-  process.stderr.write('starting the local control plane ...\n');
-  const cluster = await startLocalCluster({ stateDir });
+function gitCommit(): string {
   try {
-    const kc = new KubeConfig();
-    kc.loadFromFile(cluster.kubeconfigPath);
-    const apps = kc.makeApiClient(AppsV1Api);
-    const core = kc.makeApiClient(CoreV1Api);
-    const namespace = 'bench';
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    // A fresh namespace accepts pods once its default ServiceAccount has a token.
-    for (let i = 0; i < 100; i++) {
-      const sa = await core.readNamespacedServiceAccount({ namespace, name: 'default' }).catch(() => undefined);
-      if (sa?.secrets?.length) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const launcher = new Launcher(kc, { namespace });
-    const rows: string[] = [];
-
-    // 1. Status of all systems.
-    let launched = 0;
-    for (const n of [1, 10, 50]) {
-      const batch: Promise<unknown>[] = [];
-      for (; launched < n; launched++) batch.push(launcher.up(spec(`sys-${launched}`), { wait: false }));
-      await Promise.all(batch);
-      await launcher.list();
-      const tycho = await timeMany(15, () => launcher.list());
-      let calls = 0;
-      const base = await timeMany(15, async () => (calls = await baselineStatusAll(apps, core, namespace)));
-      rows.push(`| status of all, ${n} system(s) | ${tycho.toFixed(1)} ms (3 API calls) | ${base.toFixed(1)} ms (${calls} API calls) | ${(base / tycho).toFixed(1)}× |`);
-      process.stderr.write(`${rows.at(-1)}\n`);
-    }
-    await Promise.all(Array.from({ length: launched }, (_, i) => launcher.down(`sys-${i}`)));
-
-    // 2. Launch until Ready.
-    const runs = 7;
-    const tUp: number[] = [];
-    const bUp: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      tUp.push(await time(() => launcher.up(spec(`watch-${i}`))));
-      bUp.push(await time(() => baselineUpPolling(apps, core, namespace, spec(`poll-${i}`))));
-      await launcher.down(`watch-${i}`);
-      await launcher.down(`poll-${i}`);
-    }
-    const t = median(tUp);
-    const b = median(bUp);
-    rows.push(`| launch until Ready (simulated node) | ${t.toFixed(0)} ms (watch) | ${b.toFixed(0)} ms (poll every 1 s) | ${(b / t).toFixed(1)}× |`);
-
-    process.stdout.write(
-      [
-        `Tycho bench, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, local Kubernetes 1.20.2 control plane with the simulated node`,
-        '',
-        '| scenario | Tycho | baseline | speed-up |',
-        '|---|---|---|---|',
-        ...rows,
-        '',
-      ].join('\n'),
-    );
-  } finally {
-    await cluster.stop();
-    await rm(stateDir, { recursive: true, force: true });
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+const t0 = Date.now();
+const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+async function run(args: Args): Promise<void> {
+  const plan = args.quick ? QUICK : FULL;
+  const startLoad = loadavg().map((x) => Math.round(x * 100) / 100);
+  const commit = gitCommit();
+  if (!args.kubeconfig) await buildIfNeeded(log);
+  const env = await BenchEnv.start({ kubeconfig: args.kubeconfig, extraNodes: plan.extraNodes, log });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await env.stop();
+  };
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  try {
+    log('request counts: up and down ...');
+    const ns = await env.namespace('counts');
+    let tycho = await env.startTycho(ns);
+    const requests: OpCount[] = await countUpDown(env, ns, tycho);
+
+    log(`launch overhead: ${plan.overheadLaunches} launches, one at a time ...`);
+    const launchOverhead = await measureLaunchOverhead(env, plan.overheadLaunches);
+
+    const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+    const ack = await measureAck(env, { levels: plan.ackLevels, sequential: plan.ackSequential, rounds: plan.ackRounds, k8sDelayMs: plan.k8sDelayMs, nodeArgs });
+
+    const burst = await measureBurst(env, plan.burst, nodeArgs);
+
+    // Last, since it leaves the most behind: list and status as the namespace fills up.
+    let have = 0;
+    let known = { rssMiB: 0, peakMiB: 0 };
+    let listAtScale;
+    for (const n of plan.systems) {
+      log(`request counts: list and status with ${n} systems (creating them through the REST API) ...`);
+      await populate(env, tycho, ns, have, n);
+      have = n;
+      // A fresh server for the reads, so its memory afterwards is what knowing N systems costs.
+      await env.stopApp(tycho);
+      tycho = await env.startTycho(ns);
+      requests.push(...(await countReads(env, ns, tycho, n)));
+      if (n === plan.systems.at(-1)) {
+        log(`list at scale: ${n} systems ...`);
+        listAtScale = await measureListAtScale(env, ns, tycho, n, plan.listRuns);
+        known = await tycho.memory();
+      }
+    }
+    await env.stopApp(tycho);
+
+    const memory: MemoryResult = {
+      idleMiB: burst.idleMiB,
+      burstPeakMiB: burst.peakMiB,
+      burstHighWaterMiB: burst.highWaterMiB,
+      knownSystems: have,
+      knownMiB: known.rssMiB,
+      knownHighWaterMiB: known.peakMiB,
+    };
+    const cpu = cpus();
+    const partial: Omit<BenchResults, 'targets'> = {
+      meta: {
+        date: new Date().toISOString(),
+        mode: args.quick ? 'quick' : 'full',
+        command: args.quick ? 'npm run bench -- --quick' : 'npm run bench',
+        node: process.version,
+        machine: { cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverageAtStart: startLoad },
+        cluster: args.kubeconfig ? 'a given cluster' : `local Kubernetes 1.20.2 control plane with ${1 + plan.extraNodes} simulated node(s)`,
+        readinessDelayMs: READINESS_DELAY_MS,
+        gitCommit: commit,
+        durationS: Math.round((Date.now() - t0) / 1000),
+      },
+      ack,
+      launchOverhead,
+      requests,
+      burst: burst.burst,
+      listAtScale: listAtScale!,
+      memory,
+    };
+    const results: BenchResults = { ...partial, targets: checkTargets(partial) };
+    await writeReport(args.out, results);
+    log(`wrote ${args.out}/results.json, REPORT.md and latency.svg`);
+    for (const t of results.targets) log(`${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.value} (target ${t.target})`);
+  } finally {
+    await stop();
+  }
+}
+
+let args: Args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+/** Rewrites a report (and its target checks) from the results.json it was made from. */
+async function rewrite(dir: string): Promise<void> {
+  const { targets: _old, ...partial } = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults;
+  await writeReport(dir, { ...partial, targets: checkTargets(partial) });
+  log(`rewrote ${dir}/REPORT.md, latency.svg and the target checks in results.json`);
+}
+
+(args.report ? rewrite(args.report) : run(args)).then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -4,6 +4,7 @@
  */
 import { ApiException, KubeConfig, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { ClusterUnreachable, Forbidden, InternalError, InvalidSpec, TychoError } from './errors.js';
+import { reuseConnections } from './connections.js';
 
 export interface KubeClients {
   kc: KubeConfig;
@@ -11,7 +12,9 @@ export interface KubeClients {
   core: CoreV1Api;
 }
 
+/** The clients (and, through kc, the watches) share keep-alive connections: see connections.ts. */
 export function makeClients(kc: KubeConfig): KubeClients {
+  reuseConnections(kc);
   return { kc, apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api) };
 }
 

@@ -90,7 +90,8 @@ export interface NodeSimulator {
   stop(): Promise<void>;
 }
 
-const CREATING_MS = 200;
+/** How long an ordinary pod is ContainerCreating before it is Running and Ready (the benchmark quotes it). */
+export const CREATING_MS = 200;
 const SLOW_START_MS = 3000;
 const CRASH_AFTER_MS = 1000;
 const PULL_ERROR_MS = 3000;
@@ -199,7 +200,8 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: Buffer }> {
+/** A throw-away certificate for 127.0.0.1 (the kubelet endpoint here; the benchmark's proxy too). */
+export async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: Buffer }> {
   const dir = await mkdtemp(join(tmpdir(), 'tycho-sim-cert-'));
   try {
     await promisify(execFile)('openssl', [
@@ -208,7 +210,7 @@ async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: Buffer }
     ]);
     return { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) };
   } catch (err) {
-    throw new Error(`The node simulator needs openssl for its kubelet certificate: ${errText(err)}`);
+    throw new Error(`The local cluster needs openssl for its certificates: ${errText(err)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,115 @@
+/** Writes bench/results.json, bench/REPORT.md and the plot it shows (bench/latency.svg). */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { latencySvg } from './plot.js';
+import type { BenchResults } from './results.js';
+import type { Dist, Ratio } from './stats.js';
+
+const d = (x: Dist) => `${Math.round(x.p50)} / ${Math.round(x.p95)} / ${Math.round(x.p99)}`;
+const r = (x: Ratio) => `${x.p50} / ${x.p95} / ${x.p99}`;
+const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+export function markdown(res: BenchResults): string {
+  const m = res.meta;
+  const lo = res.launchOverhead;
+  const b = res.burst;
+  const las = res.listAtScale;
+  const mem = res.memory;
+  return `# Tycho benchmark
+
+${m.date}, \`${m.command}\` (${m.mode}), ${m.durationS} s. Node ${m.node} on ${m.machine.cpus} × ${m.machine.cpuModel}, ${m.machine.memoryGiB} GiB
+(load average ${m.machine.loadAverageAtStart.join(' / ')} at the start: the machine is shared, so read the ratios, not the absolute times).
+${m.cluster}; every benchmark pod is Ready ${m.readinessDelayMs} ms after it starts. Commit ${m.gitCommit}.
+Distributions are p50 / p95 / p99 in milliseconds; a ratio is Tycho's figure over its baseline's from the same run.
+
+## Targets
+
+${table(['what', 'target', 'this run', 'met'], res.targets.map((t) => [t.what, t.target, t.value, t.met ? 'yes' : '**no**']))}
+
+![Latency distributions](latency.svg)
+
+## 1. Slash-command ack
+
+Signed \`/tycho up\` requests to POST /slack/events, with every Kubernetes API call held ${res.ack.k8sDelayMs} ms by the proxy.
+Baseline: a Bolt app with the same receiver that only acks.
+
+${table(
+  ['concurrent', 'commands', 'Tycho', 'bare Bolt app', 'ratio', 'p99 ratio by round', 'Tycho acks > 3 s', 'errors (Tycho / bare)'],
+  res.ack.levels.map((l) => [l.concurrency, l.tycho.n, d(l.tycho), d(l.baseline), r(l.ratio), (l.p99RatioByRound ?? []).join(', '), l.tychoOver3s, `${l.tychoErrors} / ${l.baselineErrors}`]),
+)}
+
+## 2. Launch overhead
+
+${lo.launches} launches, one at a time: command sent → URL posted in the thread, minus the pod's own time from appearing to Ready.
+Baseline: a bare client-node script that creates the same Deployment and Service and watches the pods until Ready.
+
+${table(
+  ['', 'overhead', 'total', 'ratio (overhead)'],
+  [
+    ['Tycho (Slack)', d(lo.tycho), d(lo.tychoTotal), r(lo.ratio)],
+    ['bare client-node', d(lo.baseline), d(lo.baselineTotal), ''],
+  ],
+)}
+
+The pod's own time to Ready: ${d(lo.k8sReady)} ms as a watch saw it; ${d(lo.k8sReadyFromConditions)} ms from its condition timestamps,
+which are whole seconds (largest difference ${lo.clockAgreementMs} ms).${lo.failed.length ? ` Failed: ${lo.failed.join('; ')}.` : ''}
+
+## 3. Kubernetes API requests per operation
+
+Counted by verb at a proxy in front of the API server. The CLI runs in direct mode (one process per command); the server is asked through Slack (up, down) or REST (list, status).
+Bytes are as sent on the wire: the API server gzips answers over 128 KiB, so a larger list can read fewer bytes than a smaller one.
+
+${table(
+  ['actor', 'operation', 'systems', 'list', 'watch', 'get', 'create', 'patch', 'update', 'delete', 'total', 'writes', 'TLS connections', 'bytes read'],
+  res.requests.map((c) => [c.actor, `${c.op} (${c.via})`, c.systems, c.verbs.list, c.verbs.watch, c.verbs.get, c.verbs.create, c.verbs.patch, c.verbs.update, c.verbs.delete + c.verbs.deletecollection, c.total, c.writes, c.connections, kib(c.bytesRead)]),
+)}
+
+## 4. Watches held open
+
+At the peak of ${b.launches} concurrent launches, Tycho's server held **${b.watchesPeak}** watches open.
+Over the whole burst it made ${Object.entries(b.counts.verbs).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')} requests and opened ${b.counts.connections} TLS connections.
+
+## 5. List at scale
+
+\`list\` with ${las.systems} systems in the namespace, ${las.server.ms.n} runs each.
+
+${table(
+  ['', 'time', 'requests', 'bytes read'],
+  [
+    ['Tycho server (REST /system/status)', d(las.server.ms), las.server.requests, kib(las.server.bytesRead)],
+    ['Tycho CLI (whole process)', d(las.cli.ms), las.cli.requests, kib(las.cli.bytesRead)],
+    ['bare client-node (3 lists)', d(las.baseline.ms), las.baseline.requests, kib(las.baseline.bytesRead)],
+  ],
+)}
+
+Server over baseline: ${r(las.ratio)}.
+
+## 6. Memory (Tycho's server, resident set)
+
+${table(
+  ['state', 'MiB'],
+  [
+    ['idle (fresh server)', mem.idleMiB],
+    [`peak of ${b.launches} concurrent launches (sampled / high-water mark)`, `${mem.burstPeakMiB} / ${mem.burstHighWaterMiB}`],
+    [`${mem.knownSystems} systems known (after listing them; high-water mark)`, `${mem.knownMiB} / ${mem.knownHighWaterMiB}`],
+  ],
+)}
+
+## 7. Burst
+
+${b.launches} \`/tycho up\` sent at once: ${b.ready} Ready, ${b.failed} failed, ${b.lost.length} lost, ${b.doubled.length} doubled, ${b.untruthful.length} untruthful.
+Wall time ${(b.wallMs / 1000).toFixed(1)} s against ${(b.baselineWallMs / 1000).toFixed(1)} s for the same ${b.launches} launches by the bare client-node script (ratio ${b.wallRatio}${b.baselineFailed ? `; ${b.baselineFailed} baseline launches failed` : ''}).
+Per launch, command → URL: ${d(b.perLaunch)} (bare: ${d(b.baselinePerLaunch)}). Acks during the burst (Kubernetes at normal speed): ${d(b.acks)}.
+${b.failureTexts.length ? `\nFailures as Slack saw them:\n${b.failureTexts.map((t) => `- ${t}`).join('\n')}\n` : ''}${[...b.lost, ...b.doubled, ...b.untruthful].length ? `\nLost: ${b.lost.join(', ') || 'none'}. Doubled: ${b.doubled.join(', ') || 'none'}. Untruthful: ${b.untruthful.join('; ') || 'none'}.\n` : ''}`;
+}
+
+export async function writeReport(dir: string, res: BenchResults): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'results.json'), `${JSON.stringify(res, null, 2)}\n`);
+  await writeFile(join(dir, 'latency.svg'), await latencySvg(res));
+  await writeFile(join(dir, 'REPORT.md'), markdown(res));
+}

@@ -1,0 +1,131 @@
+/** The shape of bench/results.json: what every measurement returns. */
+import type { ActorCounts } from './counting-proxy.js';
+import type { Dist, Ratio } from './stats.js';
+import type { Verb } from './verbs.js';
+
+export interface AckLevel {
+  concurrency: number;
+  /** Milliseconds from sending the signed request to the answer's headers. */
+  tycho: Dist;
+  baseline: Dist;
+  ratio: Ratio;
+  tychoOver3s: number;
+  baselineOver3s: number;
+  /** Answers other than 200. */
+  tychoErrors: number;
+  baselineErrors: number;
+  /** Each round's p99 ratio: how much one round alone can be trusted. */
+  p99RatioByRound: number[];
+  samples: { tycho: number[]; baseline: number[] };
+}
+
+export interface AckResult {
+  k8sDelayMs: number;
+  levels: AckLevel[];
+}
+
+export interface LaunchOverheadResult {
+  launches: number;
+  /** Command sent → URL posted in the thread, minus the pod's own time to Ready. */
+  tycho: Dist;
+  /** Create started → Ready seen by the bare script, minus the pod's own time to Ready. */
+  baseline: Dist;
+  ratio: Ratio;
+  /** The pod's time to Ready as the watch saw it (ms), and from its condition timestamps (whole seconds). */
+  k8sReady: Dist;
+  k8sReadyFromConditions: Dist;
+  /** Largest difference between the two (ms): the conditions' rounding. */
+  clockAgreementMs: number;
+  tychoTotal: Dist;
+  baselineTotal: Dist;
+  failed: string[];
+  samples: { tycho: number[]; baseline: number[] };
+}
+
+export interface OpCount {
+  actor: 'cli' | 'server';
+  op: 'up' | 'down' | 'status' | 'list';
+  /** How the server was asked: Slack or REST. */
+  via: 'cli' | 'slack' | 'rest';
+  /** Systems in the namespace when the operation ran. */
+  systems: number;
+  verbs: Record<Verb, number>;
+  calls: Record<string, number>;
+  total: number;
+  writes: number;
+  /** Watches this operation opened. */
+  watches: number;
+  bytesRead: number;
+  connections: number;
+}
+
+export interface ListAtScaleResult {
+  systems: number;
+  server: { ms: Dist; bytesRead: number; requests: number };
+  cli: { ms: Dist; bytesRead: number; requests: number };
+  baseline: { ms: Dist; bytesRead: number; requests: number };
+  /** Server list time over the bare three-list baseline. */
+  ratio: Ratio;
+}
+
+export interface BurstResult {
+  launches: number;
+  ready: number;
+  failed: number;
+  lost: string[];
+  doubled: string[];
+  /** Reported Ready but not Ready in the cluster, or reported failed while Ready. */
+  untruthful: string[];
+  failureTexts: string[];
+  wallMs: number;
+  baselineWallMs: number;
+  wallRatio: number;
+  baselineFailed: number;
+  /** Per launch: command sent → URL (or failure) posted. */
+  perLaunch: Dist;
+  baselinePerLaunch: Dist;
+  /** Acks of the burst's commands (Kubernetes at its normal speed). */
+  acks: Dist;
+  watchesPeak: number;
+  counts: ActorCounts;
+  samples: { perLaunch: number[]; baselinePerLaunch: number[] };
+}
+
+export interface MemoryResult {
+  idleMiB: number;
+  /** Highest resident set during the 200-launch burst (sampled every 100 ms, and the kernel's high-water mark). */
+  burstPeakMiB: number;
+  burstHighWaterMiB: number;
+  /** Resident set after listing 1000 systems (or the quick run's largest count). */
+  knownSystems: number;
+  knownMiB: number;
+  knownHighWaterMiB: number;
+}
+
+export interface TargetCheck {
+  what: string;
+  target: string;
+  value: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  meta: {
+    date: string;
+    mode: 'full' | 'quick';
+    command: string;
+    node: string;
+    machine: { cpus: number; cpuModel: string; memoryGiB: number; loadAverageAtStart: number[] };
+    cluster: string;
+    readinessDelayMs: number;
+    gitCommit: string;
+    durationS: number;
+  };
+  ack: AckResult;
+  launchOverhead: LaunchOverheadResult;
+  requests: OpCount[];
+  burst: BurstResult;
+  listAtScale: ListAtScaleResult;
+  memory: MemoryResult;
+  targets: TargetCheck[];
+}
