@@ -22,6 +22,7 @@ import {
 } from '@kubernetes/client-node';
 import * as L from '../labels.js';
 import { toTychoError } from '../kube.js';
+import { reuseConnections } from '../connections.js';
 import { ClusterUnreachable, Forbidden } from '../errors.js';
 import { SupervisedInformer } from './supervised-informer.js';
 import { podsOf, systemState, type SystemState } from './system-model.js';
@@ -71,6 +72,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     opts: LiveViewOptions = {},
   ) {
     super();
+    reuseConnections(kc);
     const apps = kc.makeApiClient(AppsV1Api);
     const core = kc.makeApiClient(CoreV1Api);
     const labelSelector = opts.labelSelector ?? L.MANAGED_SELECTOR;
