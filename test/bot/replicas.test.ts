@@ -17,10 +17,12 @@ import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
 import { ServerProcess } from '../support/server-process.js';
 import { postToSlackEndpoint, slashCommandBody } from '../support/slack-signing.js';
 import { call } from '../api/helpers.js';
+import { tycho } from '../cli/run-cli.js';
 import { HeldSlack } from './held-slack.js';
 import { ALICE, buttonsOf, NOTIFY_CHANNEL, shownText, TEAM_CHANNEL } from './harness.js';
 
 const SECRET = randomBytes(16).toString('hex');
+const kubeconfigPath = process.env.TYCHO_TEST_KUBECONFIG ?? process.env.KUBECONFIG ?? '';
 const LEASE = 'tycho-leader';
 const kc = kubeConfig();
 const apps = kc.makeApiClient(AppsV1Api);
@@ -41,7 +43,7 @@ async function world(prefix: string) {
   fakes.push(slack);
   const start = async (host: string, o: { slackApiUrl?: string; env?: Record<string, string> } = {}) => {
     const p = await ServerProcess.start(host, {
-      KUBECONFIG: process.env.TYCHO_TEST_KUBECONFIG ?? process.env.KUBECONFIG ?? '',
+      KUBECONFIG: kubeconfigPath,
       TYCHO_NAMESPACE: ns,
       SLACK_BOT_TOKEN: 'xoxb-test-0000-not-a-real-token',
       SLACK_SIGNING_SECRET: SECRET,
@@ -148,7 +150,7 @@ describe('killed mid-launch', () => {
 });
 
 describe('deleted while Tycho is stopped', () => {
-  test('a kubectl delete while no Tycho runs is reported in the thread after the restart; relaunching the name works', async () => {
+  test('a kubectl delete while no Tycho runs is reported in the thread after the restart, even with the name relaunched meanwhile; relaunching from Slack works', async () => {
     const { ns, slack, start } = await world('replicas-deleted');
     const first = await start('first');
     await first.waitForLog(leading, 'that it leads');
@@ -171,6 +173,10 @@ describe('deleted while Tycho is stopped', () => {
     // kubectl delete deployment gone-meanwhile: its Service goes with it (owned by the Deployment).
     await apps.deleteNamespacedDeployment({ namespace: ns, name: 'gone-meanwhile' });
     await waitFor(async () => !(await deploymentExists(ns, 'gone-meanwhile')), { what: 'the Deployment to be gone' });
+    // And relaunched under the same name with the CLI, still while no Tycho runs: a system of that
+    // name exists again, but not the one the thread was about.
+    const cli = await tycho(['up', '-n', 'gone-meanwhile', '-c', 'nginx', '-p', '80'], { KUBECONFIG: kubeconfigPath, TYCHO_NAMESPACE: ns, TYCHO_OWNER: 'carol' });
+    expect(cli.code).toBe(0);
 
     const second = await start('second');
     const reply = await slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'), 'the closing reply');
@@ -189,7 +195,12 @@ describe('deleted while Tycho is stopped', () => {
     // Nothing was posted twice: one Ready reply, one root message.
     expect(slack.find('chat.postMessage', isReadyReply(root))).toEqual([ready]);
 
-    // The same name again: a new thread, ready once; the old thread is left alone.
+    // The CLI's system has no thread, so Slack heard nothing of it.
+    expect(slack.find('chat.postMessage', isRoot('gone-meanwhile'))).toEqual([root]);
+    expect(notices(slack, 'gone-meanwhile', 'is launching')).toHaveLength(1);
+
+    // The same name from Slack, once the CLI's system is gone: a new thread, ready once; the old thread is left alone.
+    expect((await call(second.url, '/system/delete', { name: 'gone-meanwhile' })).status).toBe(200);
     const oldThread = slack.find('chat.postMessage', inThread(root)).length;
     await slash(second, slack, 'up -n gone-meanwhile -c nginx -p 80');
     const root2 = await waitFor(() => slack.find('chat.postMessage', isRoot('gone-meanwhile')).find((c) => c !== root), { what: 'a second root message' });
