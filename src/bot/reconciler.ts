@@ -142,8 +142,8 @@ export class SlackReconciler {
     }
     if (!this.ledgered.has(uid) && this.d.ledger) {
       // Best effort: without the entry only a deletion while Tycho is stopped goes unreported.
-      // The Ready reply already recorded goes in too: a new leader's put must not drop it (its
-      // closing words remove that reply's buttons), and an unchanged entry is no write at all.
+      // The Ready reply already recorded goes in too: a new leader's put must not drop it, or
+      // closing words after a later deletion could not take that reply's buttons away.
       await this.d.ledger
         .put(uid, ledgerEntry(name, thread, facts, recordedTs(a[L.ANN_SLACK_READY_TS])))
         .then(() => this.ledgered.add(uid))
@@ -264,7 +264,7 @@ function recordedTs(v: string | undefined): string | undefined {
   return v && v !== CLAIMED && v !== NOT_POSTED ? v : undefined;
 }
 
-/** The ledger's entry for a thread; built in one place so that an unchanged entry is the same JSON. */
+/** The ledger's entry for a thread, built in one place so that every writer writes the same entry. */
 function ledgerEntry(name: string, thread: ThreadRef, facts: RootFacts, readyTs: string | undefined): ThreadEntry {
   return { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(readyTs ? { readyTs } : {}) };
 }
