@@ -9,8 +9,9 @@
  *   claim → post → record (src/k8s/claims.ts, src/k8s/thread-ledger.ts), so each appears at
  *   most once across restarts and replicas.
  * - Work for one system is serialised; systems proceed independently.
- * - Only the leader writes (isLeader is checked before every Slack write); the claims still
- *   fence, since a Lease alone cannot guarantee a single leader.
+ * - Only the leader writes (isLeader is checked before every root update and before every
+ *   claim); the claims still fence, since a Lease alone cannot guarantee a single leader. A
+ *   reply once claimed is posted by its claimant, whose claim no one else can take.
  */
 import type { LiveView, Transition } from '../k8s/view/live-view.js';
 import type { SystemState } from '../k8s/view/system-model.js';
@@ -49,6 +50,8 @@ export interface ReconcilerDeps {
 
 /** Slack message metadata: which system and which message, for whoever reads the channel later. */
 const EVENT_TYPE = 'tycho_system_message';
+/** Recorded instead of a ts when Slack refused the post (so it is not tried again). */
+const NOT_POSTED = 'not-posted';
 
 export class SlackReconciler {
   private readonly chains = new Map<string, Promise<void>>();
@@ -141,8 +144,10 @@ export class SlackReconciler {
     }
     if (!this.ledgered.has(uid) && this.d.ledger) {
       // Best effort: without the entry only a deletion while Tycho is stopped goes unreported.
+      // The Ready reply already recorded goes in too: a new leader's put must not drop it, or
+      // closing words after a later deletion could not take that reply's buttons away.
       await this.d.ledger
-        .put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id })
+        .put(uid, ledgerEntry(name, thread, facts, recordedTs(a[L.ANN_SLACK_READY_TS])))
         .then(() => this.ledgered.add(uid))
         .catch((e: unknown) => this.d.log.warn('could not record the Slack thread in the ledger', { system: name, error: (e as Error).message }));
     }
@@ -154,18 +159,19 @@ export class SlackReconciler {
     await this.updateRoot(uid, thread, facts, root);
 
     if (s.stage === 'ready' && !a[L.ANN_SLACK_READY_TS]) {
-      if (!(await this.d.claims.claim(name, uid, [L.ANN_SLACK_READY_TS]))) return;
-      if (!this.d.isLeader()) return; // lost the lease meanwhile: the claim stays, at most once
+      // The claim is the fence: whoever holds it is the only one who may post this reply, so it
+      // posts even if its Lease lapsed meanwhile. Giving up here would lose the reply for good,
+      // since every later leader finds it claimed.
+      if (!this.d.isLeader() || !(await this.d.claims.claim(name, uid, [L.ANN_SLACK_READY_TS]))) return;
       const ts = await this.d.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
       if (ts) this.postedReady.set(uid, ts);
-      await this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? 'not-posted' });
-      if (ts && this.d.ledger) await this.d.ledger.put(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, readyTs: ts }).catch(() => undefined);
+      await this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED });
+      if (ts && this.d.ledger) await this.d.ledger.put(uid, ledgerEntry(name, thread, facts, ts)).catch(() => undefined);
       await this.d.io.notify(this.d.ctx, facts, { kind: 'ready', url: info.url }, thread);
     } else if (root.kind === 'failed' && !a[L.ANN_SLACK_FAILED_TS]) {
-      if (!(await this.d.claims.claim(name, uid, [L.ANN_SLACK_FAILED_TS]))) return;
-      if (!this.d.isLeader()) return;
+      if (!this.d.isLeader() || !(await this.d.claims.claim(name, uid, [L.ANN_SLACK_FAILED_TS]))) return; // as above: claimed is posted
       const ts = await this.d.io.post(thread.channel, failedReply(name, root.reason, true, this.d.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
-      await this.d.claims.record(name, { [L.ANN_SLACK_FAILED_TS]: ts ?? 'not-posted' });
+      await this.d.claims.record(name, { [L.ANN_SLACK_FAILED_TS]: ts ?? NOT_POSTED });
       await this.d.io.notify(this.d.ctx, facts, { kind: 'failed', title: root.title }, thread);
     }
   }
@@ -245,8 +251,7 @@ export class SlackReconciler {
     const thread = { channel: entry.channel, ts: entry.ts };
     const who = by ? deleter(by) : { id: '', display: when ? `someone ${when}` : 'someone outside Tycho' };
     const at = new Date();
-    const recorded = entry.readyTs && entry.readyTs !== CLAIMED && entry.readyTs !== 'not-posted' ? entry.readyTs : undefined;
-    const readyTs = recorded ?? this.postedReady.get(uid);
+    const readyTs = recordedTs(entry.readyTs) ?? this.postedReady.get(uid);
     this.postedReady.delete(uid);
     await this.d.io.update(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
     if (readyTs) await this.d.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
@@ -256,6 +261,16 @@ export class SlackReconciler {
     this.ledgered.delete(uid);
     await this.d.ledger?.remove(uid).catch(() => undefined);
   }
+}
+
+/** A reply's ts as recorded, or undefined while it is only claimed or could not be posted. */
+function recordedTs(v: string | undefined): string | undefined {
+  return v && v !== CLAIMED && v !== NOT_POSTED ? v : undefined;
+}
+
+/** The ledger's entry for a thread, built in one place so that every writer writes the same entry. */
+function ledgerEntry(name: string, thread: ThreadRef, facts: RootFacts, readyTs: string | undefined): ThreadEntry {
+  return { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(readyTs ? { readyTs } : {}) };
 }
 
 function threadOf(a: Record<string, string>): ThreadRef | undefined {

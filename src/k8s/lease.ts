@@ -79,6 +79,8 @@ export interface LeaderElectionOptions {
 export const LEASE_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
 /** client-go's JitterFactor: followers wait retry × (1 + rand × 1.2), so they do not all ask at once. */
 const JITTER = 1.2;
+/** Reads and guarded writes a holder makes in one round when other writes to the Lease keep coming first. */
+const HOLDER_CONFLICT_TRIES = 5;
 
 export function defaultIdentity(): string {
   return `${process.env.HOSTNAME || hostname()}-${randomBytes(4).toString('hex')}`;
@@ -245,16 +247,24 @@ export class LeaderElector {
   }
 
   private async acquireOrRenew(): Promise<void> {
-    const lease = await this.read();
-    if (!lease) return this.create();
-    this.observe(lease);
-    const holder = holderOf(lease);
-    if (holder && holder !== this.identity) {
-      this.stopLeading(`${holder} holds the Lease`);
-      const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseMs / 1000) * 1000;
-      if (this.clock.monotonicMs() - this.observedAt < durationMs) return; // the holder may still be alive
+    for (let tries = 1; ; tries++) {
+      const lease = await this.read();
+      if (!lease) return this.create();
+      this.observe(lease);
+      const holder = holderOf(lease);
+      if (holder && holder !== this.identity) {
+        this.stopLeading(`${holder} holds the Lease`);
+        const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseMs / 1000) * 1000;
+        if (this.clock.monotonicMs() - this.observedAt < durationMs) return; // the holder may still be alive
+      }
+      if (await this.write(lease)) return;
+      // 409 on a Lease we hold: someone else's write came between our read and ours. Others
+      // write its annotations (the thread ledger, per-key merge patches), and a burst of those
+      // must not make the holder miss its renew deadline, so it reads again at once. Each
+      // write is still guarded by the resourceVersion of a read that showed us as holder.
+      // A candidate waits for its next round instead, as client-go does.
+      if (holder !== this.identity || tries >= HOLDER_CONFLICT_TRIES) return;
     }
-    await this.write(lease);
   }
 
   /** Renews (when we hold it) or acquires the Lease; false when another write came first. */

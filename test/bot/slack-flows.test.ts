@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { ANN_OWNER_ID, ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../../src/k8s/labels.js';
+import { CLAIMED } from '../../src/k8s/claims.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
 import { OWNER_HEADER } from '../../src/api/wire.js';
@@ -68,11 +69,12 @@ describe('/tycho up → thread → Tear down button', () => {
     expect(buttonsOf(rootReady).map((b) => b.action_id)).toContain('tycho_teardown');
 
     // The cluster: the Deployment and Service exist, and the thread is recorded on the Deployment
-    // (the Ready reply once Slack has answered with its ts, which comes after the root update).
+    // (the Ready reply once Slack has answered with its ts, which comes after the root update;
+    // until then it is only claimed).
     const ann = await waitFor(async () => {
       const a = (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name: 'web-one' })).metadata?.annotations ?? {};
       // "claimed" while the reply is being posted (claim → post → record), then its ts.
-      return a[ANN_SLACK_READY_TS] && a[ANN_SLACK_READY_TS] !== 'claimed' ? a : undefined;
+      return a[ANN_SLACK_READY_TS] && a[ANN_SLACK_READY_TS] !== CLAIMED ? a : undefined;
     }, { what: 'the Ready reply recorded on the Deployment' });
     expect(ann[ANN_SLACK_CHANNEL]).toBe(TEAM_CHANNEL);
     expect(ann[ANN_SLACK_TS]).toBe(root.result.ts);
