@@ -148,7 +148,12 @@ export class BenchEnv {
       nodeArgs,
     );
     this.apps.add(app);
-    await until('Tycho to be ready (/readyz)', async () => (await fetch(`${app.url}/readyz`).catch(() => undefined))?.ok, 60_000);
+    try {
+      await until('Tycho to be ready (/readyz)', async () => (await fetch(`${app.url}/readyz`).catch(() => undefined))?.ok, 60_000);
+    } catch (e) {
+      const why = await fetch(`${app.url}/readyz`).then((r) => r.text()).catch(() => 'no answer');
+      throw new Error(`${(e as Error).message}; /readyz says ${why}; its log ends:\n${app.logTail()}`);
+    }
     return app;
   }
 

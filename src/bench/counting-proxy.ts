@@ -148,6 +148,8 @@ export class CountingProxy {
       const headers = { ...req.headers, ...this.upstream.headers, host: `${this.upstream.host}:${this.upstream.port}` };
       const up = httpsRequest({ host: this.upstream.host, port: this.upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        // A watch may send nothing for minutes: its headers must not wait for the first event.
+        res.flushHeaders();
         upRes.on('data', (chunk: Buffer) => {
           c.bytesRead += chunk.length;
           res.write(chunk);

@@ -117,7 +117,13 @@ export class SupervisedInformer<T extends KubernetesObject> {
     let listed = false;
     const list = async () => {
       const l = await this.o.list();
-      listed = true;
+      if (!listed) {
+        listed = true;
+        // Synced once the list is in the cache: ListWatch applies it in the microtasks right after
+        // this returns, before it opens the watch. Waiting for start() instead would wait for
+        // the watch's response headers, which a proxy may hold until the first event.
+        setImmediate(() => this.adopt(lw));
+      }
       return l;
     };
     const lw = new ListWatch<T>(this.o.path, new BoundedWatch(this.o.kc, this.timeoutSeconds), list, false, this.o.labelSelector);
@@ -155,17 +161,21 @@ export class SupervisedInformer<T extends KubernetesObject> {
     });
     void lw.start().then(
       () => {
-        if (this.current !== lw || !listed) return;
-        this.failures = 0;
-        const previous = this.serving;
-        this.serving = lw;
-        if (previous && previous !== lw) void previous.stop();
-        this.synced = true;
-        this.resolveSynced();
-        this.safeResync();
+        if (this.current === lw && listed) this.failures = 0;
       },
       () => undefined,
     );
+  }
+
+  /** A new instance has listed: reads go to it from now on, and everything is re-evaluated. */
+  private adopt(lw: ListWatch<T>): void {
+    if (this.current !== lw) return;
+    const previous = this.serving;
+    this.serving = lw;
+    if (previous && previous !== lw) void previous.stop();
+    this.synced = true;
+    this.resolveSynced();
+    this.safeResync();
   }
 
   private safeResync(): void {
