@@ -128,15 +128,19 @@ export class CountingProxy {
     const key = `${verb} ${resource}`.trim();
     c.calls[key] = (c.calls[key] ?? 0) + 1;
     const isWatch = verb === 'watch';
-    actor.lastActivity = Date.now();
+    // Leader-election renewals go on every few seconds for ever: counted, but they never make an
+    // actor look busy (else "wait until it has settled" would never end).
+    const background = resource.startsWith('leases');
+    if (!background) actor.lastActivity = Date.now();
     if (isWatch) {
       c.watchesOpen += 1;
       c.watchesPeak = Math.max(c.watchesPeak, c.watchesOpen);
-    } else actor.busy += 1;
+    } else if (!background) actor.busy += 1;
     let ended = false;
     const end = () => {
       if (ended) return;
       ended = true;
+      if (background) return;
       actor.lastActivity = Date.now();
       if (isWatch) c.watchesOpen -= 1;
       else actor.busy -= 1;
