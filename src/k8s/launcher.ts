@@ -287,6 +287,12 @@ export class Launcher implements Backend {
 
   /** Foreground deletion keeps the Deployment until its ReplicaSets and Pods are gone. */
   private async waitUntilGone(view: LiveView, name: string, uid: string): Promise<void> {
+    // Gone before the view ever listed it (deleted between our read and the view's start): the
+    // view will never see it, let alone its deletion. One GET tells.
+    const already = await this.c.apps
+      .readNamespacedDeployment({ namespace: this.namespace, name })
+      .then((d) => d.metadata?.uid !== uid, (e: unknown) => isNotFound(e));
+    if (already) return;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error('still terminating')), (this.opts.deleteWaitSeconds ?? 60) * 1000);
     let seen = false;
