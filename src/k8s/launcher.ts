@@ -240,8 +240,8 @@ export class Launcher implements Backend {
   /**
    * Removes the system. Missing objects are fine (a half-removed system is finished off),
    * but a name with nothing of Tycho's behind it is NotFound. Returns what was removed.
-   * Who asked is written on the Deployment first, and the delete carries that resourceVersion as
-   * a precondition, so the DELETED event everyone sees says who tore it down.
+   * Who asked is written on the Deployment first, so the DELETED event everyone sees says who
+   * tore it down.
    */
   async down(name: string, by = 'someone using Tycho'): Promise<SystemInfo> {
     const namespace = this.namespace;
@@ -263,19 +263,13 @@ export class Launcher implements Backend {
         throw e;
       });
       if (marked) {
+        // The uid precondition keeps this from deleting a re-created system of the same name. Not
+        // the resourceVersion: the deployment controller writes status all the time, so that
+        // precondition fails routinely, and a status write never drops the record made above.
         await kube('delete the Deployment', () =>
           ignoreNotFound(
-            this.c.apps.deleteNamespacedDeployment({
-              namespace,
-              name,
-              propagationPolicy: 'Foreground',
-              body: { propagationPolicy: 'Foreground', preconditions: { uid, resourceVersion: marked.metadata?.resourceVersion } },
-            }),
-          ).catch((e: unknown) => {
-            // Changed since we marked it (e.g. a controller's status write): delete it anyway.
-            if (e instanceof TychoError || !isConflict(e)) throw e;
-            return this.c.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground', body: { propagationPolicy: 'Foreground', preconditions: { uid } } });
-          }),
+            this.c.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground', body: { propagationPolicy: 'Foreground', preconditions: { uid } } }),
+          ),
         );
       }
       // The Service is the Deployment's child and would go with it; deleting it now stops the URL at once.
