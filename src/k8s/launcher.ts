@@ -332,7 +332,7 @@ export class Launcher implements Backend {
   async status(name: string): Promise<SystemInfo> {
     if (this.view?.synced) {
       const s = this.view.system(name);
-      if (s) return this.describe(s.deployment, s.service, s.pods, s.endpoints);
+      if (s) return this.describeState(s);
       const d = await kube('read the Deployment', () => ignoreNotFound(this.c.apps.readNamespacedDeployment({ namespace: this.namespace, name })));
       if (d?.metadata?.labels?.[L.LABEL_MANAGED_BY] !== L.MANAGED_BY_VALUE) throw new NotFound(name);
       return this.describe(d, undefined, []);
@@ -344,7 +344,7 @@ export class Launcher implements Backend {
 
   /** The live view's systems once synced; before that, four API calls however many systems. */
   async list(): Promise<SystemInfo[]> {
-    if (this.view?.synced) return this.view.systems().map((s) => this.describe(s.deployment, s.service, s.pods, s.endpoints)).sort((a, b) => a.created.localeCompare(b.created));
+    if (this.view?.synced) return this.view.systems().map((s) => this.describeState(s)).sort((a, b) => a.created.localeCompare(b.created));
     return this.query(L.MANAGED_SELECTOR);
   }
 
