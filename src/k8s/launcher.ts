@@ -2,13 +2,14 @@
  * The one launcher. Slack, REST and the CLI all call this. Kubernetes holds all state:
  * labels and annotations on the Deployment are the only record of a system.
  */
-import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as L from './labels.js';
 import { buildDeployment, buildService } from './manifests.js';
 import { STAGE_ORDER } from './pod-verdict.js';
 import { clusterAddress, resolveUrl } from './url.js';
 import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { LiveView } from './view/live-view.js';
+import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
 import { podsOf, systemState, type SystemState } from './view/system-model.js';
 import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict } from './url-probe.js';
 import { createSecretAndStart } from './secret-env.js';
@@ -195,7 +196,7 @@ export class Launcher implements Backend {
     const dep = await this.patchAnnotations(serving.name, { [L.ANN_URL_CHECK]: JSON.stringify(verdict) }).catch(() => undefined);
     // Recorded or not (gone meanwhile), the caller hears what was found.
     const recorded = dep ?? { ...serving.deployment, metadata: { ...serving.deployment.metadata, annotations: { ...serving.deployment.metadata?.annotations, [L.ANN_URL_CHECK]: JSON.stringify(verdict) } } };
-    return this.describe(recorded, serving.service, serving.pods, serving.endpoints);
+    return this.describe(recorded, serving.service, serving.pods, serving.readyIps);
   }
 
   /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */
@@ -215,7 +216,8 @@ export class Launcher implements Backend {
    */
   private async withView<R>(name: string, fn: (view: LiveView) => Promise<R>): Promise<R> {
     if (this.view) return fn(this.view);
-    const view = new LiveView(this.c.kc, this.namespace, { labelSelector: L.systemSelector(name) });
+    const api = this.discovered ? await this.discovered.catch(() => undefined) : undefined;
+    const view = new LiveView(this.c.kc, this.namespace, { labelSelector: L.systemSelector(name), ...(api ? { endpointsApi: api } : {}) });
     try {
       await view.start().catch((e: unknown) => {
         throw view.problem ? new Forbidden(view.problem) : toTychoError(e, 'follow the system');
@@ -350,33 +352,50 @@ export class Launcher implements Backend {
 
   private async query(labelSelector: string): Promise<SystemInfo[]> {
     const namespace = this.namespace;
+    const source = endpointsSource(await this.endpointsApi());
     const [deps, svcs, pods, eps] = await Promise.all([
       kube('list Deployments', () => this.c.apps.listNamespacedDeployment({ namespace, labelSelector })),
       kube('list Services', () => this.c.core.listNamespacedService({ namespace, labelSelector })),
       kube('list Pods', () => this.c.core.listNamespacedPod({ namespace, labelSelector })),
-      // Endpoints say whether the Service routes to a ready pod: what "ready" means (system-model.ts).
-      kube('list Endpoints', () => this.c.core.listNamespacedEndpoints({ namespace, labelSelector })),
+      // Endpoints (or EndpointSlices) say whether the Service routes to a ready pod: what "ready" means (system-model.ts).
+      kube(`list ${source.api === 'endpoints' ? 'Endpoints' : 'EndpointSlices'}`, () => source.list(this.c.kc, namespace, labelSelector)),
     ]);
     const svcByName = new Map(svcs.items.map((s) => [s.metadata?.name, s]));
-    const epByName = new Map(eps.items.map((e) => [e.metadata?.name, e]));
+    const ipsByService = source.readyIps(eps.items);
     return deps.items
       .map((d) => {
         const name = d.metadata?.name ?? '';
-        return this.describe(d, svcByName.get(name), podsOf(d, pods.items), epByName.get(name));
+        return this.describe(d, svcByName.get(name), podsOf(d, pods.items), ipsByService.get(name));
       })
       .sort((a, b) => a.created.localeCompare(b.created));
   }
 
-  /** What front ends show for a system the live view holds (no API call). */
-  describeState(s: SystemState): SystemInfo {
-    return this.describe(s.deployment, s.service, s.pods, s.endpoints);
+  /**
+   * Endpoints or EndpointSlices (endpoints-source.ts): what the server's view found, else asked
+   * once per launcher.
+   */
+  private endpointsApi(): Promise<EndpointsApi> {
+    const known = this.view?.endpointsKind;
+    if (known) return Promise.resolve(known);
+    this.discovered ??= kube('discover the cluster\'s APIs', () => discoverEndpointsApi(this.c.kc)).catch((e: unknown) => {
+      this.discovered = undefined;
+      throw e;
+    });
+    return this.discovered;
   }
 
-  private describe(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], endpoints?: V1Endpoints): SystemInfo {
+  private discovered: Promise<EndpointsApi> | undefined;
+
+  /** What front ends show for a system the live view holds (no API call). */
+  describeState(s: SystemState): SystemInfo {
+    return this.describe(s.deployment, s.service, s.pods, s.readyIps);
+  }
+
+  private describe(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], readyIps?: ReadonlySet<string>): SystemInfo {
     const meta = d?.metadata ?? svc?.metadata ?? {};
     const a = meta.annotations ?? {};
     const container = d?.spec?.template.spec?.containers[0];
-    const state: SystemState | undefined = d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(endpoints ? { endpoints } : {}) }) : undefined;
+    const state: SystemState | undefined = d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(readyIps ? { readyIps } : {}) }) : undefined;
     const ready = state?.stage === 'ready';
     const urlCheck = parseUrlCheck(a[L.ANN_URL_CHECK]);
     return {

@@ -68,7 +68,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   // A healthy cluster syncs in milliseconds; an unreachable one must not keep the server (and
   // /healthz) from starting: /readyz answers 503, saying why, until the view has synced.
   const synced = view.start().then(
-    () => log.info('live view synced', { namespace }),
+    () => log.info('live view synced', { namespace, endpoints: view.endpointsKind }),
     () => undefined,
   );
   await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);

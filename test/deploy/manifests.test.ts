@@ -137,6 +137,7 @@ describe('kubernetes/ as rendered by kustomize', () => {
       [[''], ['services'], ['get', 'list', 'watch', 'create', 'delete']],
       [[''], ['pods'], ['list', 'watch']],
       [[''], ['endpoints'], ['list', 'watch']],
+      [['discovery.k8s.io'], ['endpointslices'], ['list', 'watch']],
     ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', ROLE_NAME);
     expect(binding.metadata!.namespace).toBe(APPS_NS);

@@ -16,7 +16,6 @@ import {
   type KubeConfig,
   type KubernetesObject,
   type V1Deployment,
-  type V1Endpoints,
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
@@ -24,7 +23,8 @@ import * as L from '../labels.js';
 import { toTychoError } from '../kube.js';
 import { reuseConnections } from '../connections.js';
 import { ClusterUnreachable, Forbidden } from '../errors.js';
-import { SupervisedInformer } from './supervised-informer.js';
+import { statusOf, SupervisedInformer } from './supervised-informer.js';
+import { discoverEndpointsApi, endpointsSource, type EndpointsApi, type EndpointsSource } from './endpoints-source.js';
 import { podsOf, systemState, type SystemState } from './system-model.js';
 import type { Stage } from '../spec.js';
 
@@ -45,6 +45,8 @@ export interface LiveViewOptions {
   watchTimeoutSeconds?: number;
   backoffMaxMs?: number;
   onRestart?: (kind: string, why: string, delayMs: number) => void;
+  /** Skips API discovery (see endpoints-source.ts): a launcher that already knows passes it on. */
+  endpointsApi?: EndpointsApi;
 }
 
 type Waiter = () => boolean;
@@ -53,8 +55,16 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   private readonly deployments: SupervisedInformer<V1Deployment>;
   private readonly pods: SupervisedInformer<V1Pod>;
   private readonly services: SupervisedInformer<V1Service>;
-  private readonly endpoints: SupervisedInformer<V1Endpoints>;
+  /** Endpoints or EndpointSlices, whichever the cluster serves: known once start() has asked it. */
+  private endpoints: SupervisedInformer<KubernetesObject> | undefined;
+  private endpointsApi: EndpointsApi | undefined;
+  private source: EndpointsSource | undefined;
+  /** Ready IPs per Service, rebuilt from the endpoints cache after it changed. */
+  private readyIpsByService: Map<string, Set<string>> | undefined;
   private readonly all: SupervisedInformer<KubernetesObject>[];
+  private readonly makeInformer: <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) => SupervisedInformer<T>;
+  private readonly labelSelector: string;
+  private readonly kc: KubeConfig;
   /** Last stage seen per Deployment UID, and the state it was seen in (for `gone`). */
   private readonly known = new Map<string, SystemState>();
   private readonly waiters = new Map<string, Set<Waiter>>();
@@ -69,15 +79,16 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   constructor(
     kc: KubeConfig,
     readonly namespace: string,
-    opts: LiveViewOptions = {},
+    private readonly opts: LiveViewOptions = {},
   ) {
     super();
     reuseConnections(kc);
     const apps = kc.makeApiClient(AppsV1Api);
     const core = kc.makeApiClient(CoreV1Api);
-    const labelSelector = opts.labelSelector ?? L.MANAGED_SELECTOR;
+    const labelSelector = (this.labelSelector = opts.labelSelector ?? L.MANAGED_SELECTOR);
+    this.endpointsApi = opts.endpointsApi;
     const ns = namespace;
-    const common = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) =>
+    const common = (this.makeInformer = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) =>
       new SupervisedInformer<T>({
         kc,
         path,
@@ -85,20 +96,29 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
         list: list as never,
         onChange: (obj, verb) => {
           if (verb === 'delete' && kind === 'deployments') this.rememberGone(obj.metadata?.uid);
+          if (kind === 'endpoints') this.readyIpsByService = undefined;
           this.enqueue(systemNameOf(obj));
         },
-        onResync: () => this.enqueueEverything(),
+        onResync: () => {
+          if (kind === 'endpoints') this.readyIpsByService = undefined;
+          this.enqueueEverything();
+        },
         onFatal: (err, status) => this.fail(err, status, path, kind),
         ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
         ...(opts.backoffMaxMs ? { backoffMaxMs: opts.backoffMaxMs } : {}),
         ...(opts.onRestart ? { onRestart: (why: string, delayMs: number) => opts.onRestart!(kind, why, delayMs) } : {}),
-      });
+      }));
     this.deployments = common('deployments', `/apis/apps/v1/namespaces/${ns}/deployments`, () => apps.listNamespacedDeployment({ namespace: ns, labelSelector }));
     this.pods = common('pods', `/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns, labelSelector }));
     this.services = common('services', `/api/v1/namespaces/${ns}/services`, () => core.listNamespacedService({ namespace: ns, labelSelector }));
-    // Endpoints inherit the Service's labels, so the same selector finds them.
-    this.endpoints = common('endpoints', `/api/v1/namespaces/${ns}/endpoints`, () => core.listNamespacedEndpoints({ namespace: ns, labelSelector }));
-    this.all = [this.deployments, this.pods, this.services, this.endpoints] as SupervisedInformer<KubernetesObject>[];
+    // The fourth (Endpoints or EndpointSlices) is made in start(), once the cluster has said which it serves.
+    this.all = [this.deployments, this.pods, this.services] as SupervisedInformer<KubernetesObject>[];
+    this.kc = kc;
+  }
+
+  /** Which API the view reads a Service's addresses from; undefined until start() has asked. */
+  get endpointsKind(): EndpointsApi | undefined {
+    return this.endpointsApi;
   }
 
   /** Starts the informers and resolves once all four have listed; rejects if one is refused. */
@@ -106,16 +126,57 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     if (!this.started) {
       this.started = true;
       for (const i of this.all) i.start();
+      this.startEndpoints();
     }
     await new Promise<void>((resolve, reject) => {
       const onFatal = (why: string) => reject(new Error(why));
       if (this.problem) return reject(new Error(this.problem));
       this.once('fatal', onFatal);
-      void Promise.all(this.all.map((i) => i.whenSynced())).then(() => {
+      void Promise.all([...this.all.map((i) => i.whenSynced()), this.endpointsStarted.then((i) => i.whenSynced())]).then(() => {
         this.off('fatal', onFatal);
         resolve();
       });
     });
+  }
+
+  private resolveEndpointsStarted!: (i: SupervisedInformer<KubernetesObject>) => void;
+  private readonly endpointsStarted = new Promise<SupervisedInformer<KubernetesObject>>((r) => (this.resolveEndpointsStarted = r));
+
+  /**
+   * Asks the cluster whether it serves EndpointSlices (unless told), then starts the fourth
+   * informer. A failed discovery is retried with the informers' backoff: it says nothing about
+   * the cluster's version. A refusal (401/403) is fatal, as for a watch.
+   */
+  private startEndpoints(attempt = 0): void {
+    if (!this.started || this.problem) return;
+    if (this.endpoints) {
+      this.endpoints.start();
+      return;
+    }
+    const known = this.endpointsApi ? Promise.resolve(this.endpointsApi) : discoverEndpointsApi(this.kc);
+    known.then(
+      (api) => {
+        if (!this.started || this.endpoints) return;
+        this.endpointsApi = api;
+        const source = (this.source = endpointsSource(api));
+        const ns = this.namespace;
+        this.endpoints = this.makeInformer('endpoints', source.path(ns), () => source.list(this.kc, ns, this.labelSelector));
+        this.all.push(this.endpoints);
+        this.endpoints.start();
+        this.resolveEndpointsStarted(this.endpoints);
+      },
+      (e: unknown) => {
+        const status = statusOf(e) ?? 0;
+        if (status === 401 || status === 403) return this.fail(e, status, '/apis/discovery.k8s.io/v1', 'endpointslices');
+        const delay = Math.min(this.backoffMaxMs, 250 * 2 ** Math.min(attempt, 10));
+        this.opts.onRestart?.('endpoints', `API discovery failed: ${e instanceof Error ? e.message : String(e)}`, delay);
+        setTimeout(() => this.startEndpoints(attempt + 1), delay / 2 + Math.random() * (delay / 2)).unref();
+      },
+    );
+  }
+
+  private get backoffMaxMs(): number {
+    return this.opts.backoffMaxMs ?? 30_000;
   }
 
   async stop(): Promise<void> {
@@ -125,7 +186,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   }
 
   get synced(): boolean {
-    return this.all.every((i) => i.synced);
+    return !!this.endpoints && this.all.every((i) => i.synced);
   }
 
   /** The current system of that name, read from the cache. */
@@ -205,8 +266,15 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     const svc = this.services.get(name, ns);
     // The Service is the Deployment's child: one left over from an earlier system is not its.
     const service = svc?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? svc : undefined;
-    const endpoints = service ? this.endpoints.get(name, ns) : undefined;
-    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.pods.list()), ...(endpoints ? { endpoints } : {}) });
+    const readyIps = service ? this.readyIpsOf(name) : undefined;
+    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.pods.list()), ...(readyIps ? { readyIps } : {}) });
+  }
+
+  /** From an index rebuilt only after the endpoints cache changed: a Service may have several slices. */
+  private readyIpsOf(service: string): ReadonlySet<string> | undefined {
+    if (!this.endpoints || !this.source) return undefined;
+    this.readyIpsByService ??= this.source.readyIps(this.endpoints.list());
+    return this.readyIpsByService.get(service);
   }
 
   private enqueue(name: string | undefined): void {
@@ -276,7 +344,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   }
 }
 
-/** Every object Tycho makes carries the system label; Endpoints inherit it from the Service. */
+/** Every object Tycho makes carries the system label; Endpoints and EndpointSlices inherit it from the Service. */
 function systemNameOf(obj: KubernetesObject): string | undefined {
   return obj.metadata?.labels?.[L.LABEL_SYSTEM] ?? obj.metadata?.name;
 }

@@ -3,7 +3,7 @@
  * Endpoints, plus Tycho's annotations. No clock, no history: every replica that holds the same
  * objects computes the same stage, and a restarted process picks up where the last one stopped.
  */
-import type { V1Deployment, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import * as L from '../labels.js';
 import { bestVerdict, type PodVerdict } from '../pod-verdict.js';
 import type { Stage } from '../spec.js';
@@ -12,7 +12,8 @@ export interface SystemObjects {
   deployment: V1Deployment;
   service?: V1Service;
   pods: V1Pod[];
-  endpoints?: V1Endpoints;
+  /** The IPs the Service routes to (its Endpoints' or EndpointSlices' ready addresses, see endpoints-source.ts). */
+  readyIps?: ReadonlySet<string>;
 }
 
 export interface SystemState extends SystemObjects {
@@ -22,19 +23,12 @@ export interface SystemState extends SystemObjects {
   /** Why the stage is what it is, in words, e.g. "pulling the image". */
   describe: string;
   failure?: PodVerdict['failure'];
-  /** Ready pods whose IP the Service's Endpoints list as ready: traffic can reach them. */
+  /** Ready pods whose IP the Service routes to: traffic can reach them. */
   servingPods: V1Pod[];
 }
 
 function isReady(p: V1Pod): boolean {
   return !p.metadata?.deletionTimestamp && !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
-/** IPs the Service really routes to: the ready addresses of its Endpoints (not notReadyAddresses). */
-export function readyEndpointIps(ep: V1Endpoints | undefined): Set<string> {
-  const ips = new Set<string>();
-  for (const s of ep?.subsets ?? []) for (const a of s.addresses ?? []) if (a.ip) ips.add(a.ip);
-  return ips;
 }
 
 /**
@@ -54,8 +48,8 @@ export function podsOf(deployment: V1Deployment, candidates: readonly V1Pod[]): 
 export function systemState(o: SystemObjects): SystemState {
   const d = o.deployment;
   const base = { ...o, uid: d.metadata?.uid ?? '', name: d.metadata?.name ?? '' };
-  const ips = readyEndpointIps(o.endpoints);
-  const servingPods = o.pods.filter((p) => isReady(p) && !!p.status?.podIP && ips.has(p.status.podIP));
+  const ips = o.readyIps;
+  const servingPods = o.pods.filter((p) => isReady(p) && !!p.status?.podIP && !!ips?.has(p.status.podIP));
   if (d.metadata?.deletionTimestamp) return { ...base, stage: 'terminating', describe: 'being torn down', servingPods };
   const v = bestVerdict(o.pods);
   if (servingPods.length > 0) return { ...base, stage: 'ready', describe: 'ready', servingPods };
