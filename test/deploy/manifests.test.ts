@@ -28,7 +28,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { Forbidden } from '../../src/k8s/errors.js';
 import { Launcher } from '../../src/k8s/launcher.js';
-import { kubeConfig, waitFor } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { failureOf } from '../support/failures.js';
 import {
   APPS_NS,
@@ -43,6 +43,7 @@ import {
   SECRET_NAME,
   can,
   findObject,
+  installTycho,
   kubectl,
   removeServiceAccountFiles,
   render,
@@ -219,6 +220,58 @@ describe('kubernetes/ as rendered by kustomize', () => {
     expect(svc.spec!.selector).toEqual(d.spec!.selector.matchLabels);
     expect(d.spec!.template.metadata!.labels).toMatchObject(svc.spec!.selector!);
     expect(svc.spec!.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+  });
+});
+
+describe('two replicas', () => {
+  it('runs two, preferably on different nodes (a one-node cluster still runs both)', () => {
+    const d = findObject<V1Deployment>(base, 'Deployment', 'tycho');
+    expect(d.spec!.replicas).toBe(2);
+    const [term, ...more] = d.spec!.template.spec!.affinity!.podAntiAffinity!.preferredDuringSchedulingIgnoredDuringExecution!;
+    expect(more).toEqual([]);
+    expect(term!.podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+    expect(term!.podAffinityTerm.labelSelector!.matchLabels).toEqual(d.spec!.selector.matchLabels);
+    expect(d.spec!.template.spec!.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+  });
+
+  /** The PodDisruptionBudget a component adds, from kubernetes/ customised with it. */
+  async function budgetOf(component: string, names: Partial<{ namespace: string; appsNamespace: string }> = {}): Promise<KubernetesObject & { spec?: { minAvailable?: number; selector?: { matchLabels?: Record<string, string> } } }> {
+    return findObject(await renderCustomised({ components: [component], settings: names }), 'PodDisruptionBudget', 'tycho');
+  }
+
+  it('without a component there is no PodDisruptionBudget', () => {
+    expect(base.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  it.each([
+    ['components/pdb', 'policy/v1'],
+    ['components/pdb-v1beta1', 'policy/v1beta1'],
+  ])('%s: one budget in %s that keeps one replica up, selects exactly the Deployment\'s pods, and follows settings.yaml', async (component, apiVersion) => {
+    const d = findObject<V1Deployment>(base, 'Deployment', 'tycho');
+    const pdb = await budgetOf(component);
+    expect(pdb.apiVersion).toBe(apiVersion);
+    expect(pdb.metadata!.namespace).toBe(NS);
+    expect(pdb.spec!.minAvailable).toBe(1);
+    expect(pdb.spec!.selector!.matchLabels).toEqual(d.spec!.selector.matchLabels);
+    expect((await budgetOf(component, { namespace: 'ops-tycho', appsNamespace: 'ops-apps' })).metadata!.namespace).toBe('ops-tycho');
+  });
+
+  it('on this 1.20 API server, components/pdb-v1beta1 applies and guards both replicas; components/pdb (policy/v1) is refused', async () => {
+    const { namespace } = await installTycho(await createTestNamespace('pdb-apps'), { components: ['components/pdb-v1beta1'] });
+    const got = JSON.parse((await kubectl(['-n', namespace, 'get', 'poddisruptionbudgets.v1beta1.policy', 'tycho', '-o', 'json'])).stdout) as {
+      apiVersion: string;
+      spec: { minAvailable: number };
+      status?: { expectedPods?: number };
+    };
+    expect(got.apiVersion).toBe('policy/v1beta1');
+    expect(got.spec.minAvailable).toBe(1);
+    // The disruption controller counts the Deployment's two pods under it.
+    await waitFor(async () => (JSON.parse((await kubectl(['-n', namespace, 'get', 'poddisruptionbudgets.v1beta1.policy', 'tycho', '-o', 'json'])).stdout) as typeof got).status?.expectedPods === 2, {
+      what: 'the budget to count both replicas',
+    });
+    await expect(installTycho(await createTestNamespace('pdb-v1-apps'), { components: ['components/pdb'] })).rejects.toThrow(
+      /no matches for kind "PodDisruptionBudget" in version "policy\/v1"/,
+    );
   });
 });
 
@@ -432,22 +485,21 @@ describe('on the real API server', () => {
     expect(again.stdout.trim().split('\n').filter((l) => !l.endsWith(' unchanged'))).toEqual([]);
   });
 
-  it('its pod runs (on the simulated node) and the Service routes to it on the http port', async () => {
-    await waitFor(async () => ((await apps().readNamespacedDeployment({ namespace: NS, name: 'tycho' })).status?.readyReplicas ?? 0) >= 1, {
-      what: 'the tycho Deployment to have a ready replica',
+  it('its two pods run (on the simulated node) and the Service routes to both on the http port', async () => {
+    await waitFor(async () => ((await apps().readNamespacedDeployment({ namespace: NS, name: 'tycho' })).status?.readyReplicas ?? 0) >= 2, {
+      what: 'the tycho Deployment to have its two replicas ready',
     });
     const pods = await core().listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=tycho' });
-    expect(pods.items).toHaveLength(1);
-    const pod = pods.items[0]!;
-    expect(pod.spec!.serviceAccountName).toBe(SA_NAME);
+    expect(pods.items).toHaveLength(2);
+    for (const pod of pods.items) expect(pod.spec!.serviceAccountName).toBe(SA_NAME);
     const endpoints = await waitFor(
       async () => {
         const ep = await core().readNamespacedEndpoints({ namespace: NS, name: 'tycho' });
-        return ep.subsets?.[0]?.addresses?.length ? ep : undefined;
+        return ep.subsets?.[0]?.addresses?.length === 2 ? ep : undefined;
       },
-      { what: 'the tycho Service to have an endpoint' },
+      { what: 'the tycho Service to route to both replicas' },
     );
-    expect(endpoints.subsets![0]!.addresses!.map((a) => a.targetRef?.name)).toEqual([pod.metadata!.name]);
+    expect(endpoints.subsets![0]!.addresses!.map((a) => a.targetRef?.name).sort()).toEqual(pods.items.map((p) => p.metadata!.name).sort());
     expect(endpoints.subsets![0]!.ports).toEqual([expect.objectContaining({ name: 'http', port: 3000 })]);
   });
 
