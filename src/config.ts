@@ -3,7 +3,7 @@
  * validated. Every problem names the variable and the expected form, and all are reported
  * at once so a person fixes them in one go.
  */
-import { DEFAULT_RESOURCES, type ServiceType } from './k8s/spec.js';
+import { DEFAULT_RESOURCES, SERVICE_TYPES, type ServiceType } from './k8s/spec.js';
 import type { OnFailure } from './k8s/launcher.js';
 import type { UrlCheckMode } from './k8s/url-probe.js';
 import { compareQuantity, parseCpu, parseMemory } from './k8s/quantity.js';
@@ -98,7 +98,6 @@ class Reader {
   }
 }
 
-const SERVICE_TYPES = ['NodePort', 'LoadBalancer', 'ClusterIP'] as const;
 
 function readPolicy(r: Reader, serviceType: ServiceType): LaunchPolicy {
   const byName = (s: string) => SERVICE_TYPES.find((t) => t.toLowerCase() === s.trim().toLowerCase());

@@ -26,6 +26,11 @@ export const ANN_SLACK_FAILED_TS = `${PREFIX}/slack-failed-ts`;
  * on the first serving, so every replica reports the same and a later loss reads as "unready".
  */
 export const ANN_URL_CHECK = `${PREFIX}/url-check`;
+/**
+ * The Service type the system was launched with, in the Deployment's create body, so that a
+ * Service lost between the two creates (a crash) can be made again as it was meant to be.
+ */
+export const ANN_SERVICE_TYPE = `${PREFIX}/service-type`;
 /** Who asked for the teardown, written just before the delete so the DELETED event carries it. */
 export const ANN_DELETED_BY = `${PREFIX}/deleted-by`;
 

@@ -112,9 +112,11 @@ export class Launcher implements Backend {
   /** The two writes of a launch: the Deployment, then the Service it owns (undone together). */
   private async create(spec: LaunchSpec, o: UpOptions): Promise<SystemInfo & { uid: string }> {
     const namespace = this.namespace;
+    // The type is recorded on the Deployment, so a Service lost to a crash is made again as it was meant (service-repair.ts).
+    const type = spec.serviceType ?? this.serviceType;
     let created: V1Deployment;
     try {
-      created = await this.c.apps.createNamespacedDeployment({ namespace, body: buildDeployment(spec, namespace) });
+      created = await this.c.apps.createNamespacedDeployment({ namespace, body: buildDeployment({ ...spec, serviceType: type }, namespace) });
     } catch (e) {
       if (isConflict(e)) throw await this.nameInUse(spec.name);
       throw toTychoError(e, 'create the Deployment');
@@ -133,13 +135,19 @@ export class Launcher implements Backend {
     try {
       service = await this.c.core.createNamespacedService({
         namespace,
-        body: buildService(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, spec.serviceType ?? this.serviceType),
+        body: buildService(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, type),
       });
     } catch (e) {
-      // Never leave a Deployment without its Service: undo, then report the real cause.
-      await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
-      if (isConflict(e)) throw new NameInUse(spec.name);
-      throw toTychoError(e, 'create the Service');
+      // A launch slow between its two creates may find its Service already made by a server's
+      // repair (service-repair.ts): the same Service, owned by this very Deployment.
+      const repaired = isConflict(e) ? await this.serviceOwnedBy(spec.name, created.metadata!.uid!) : undefined;
+      if (!repaired) {
+        // Never leave a Deployment without its Service: undo, then report the real cause.
+        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
+        if (isConflict(e)) throw new NameInUse(spec.name);
+        throw toTychoError(e, 'create the Service');
+      }
+      service = repaired;
     }
     return { ...this.describe(created, service, []), uid: created.metadata!.uid! };
   }
@@ -226,6 +234,11 @@ export class Launcher implements Backend {
     } finally {
       await view.stop();
     }
+  }
+
+  private async serviceOwnedBy(name: string, uid: string): Promise<V1Service | undefined> {
+    const svc = await this.c.core.readNamespacedService({ namespace: this.namespace, name }).catch(() => undefined);
+    return svc?.metadata?.ownerReferences?.some((r) => r.uid === uid) ? svc : undefined;
   }
 
   private async nameInUse(name: string): Promise<NameInUse> {

@@ -2,7 +2,7 @@
 import type { V1Deployment, V1Service, V1EnvVar, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { cutText } from '../text.js';
 import * as L from './labels.js';
-import { DEFAULT_RESOURCES, type LaunchSpec, type ServiceType } from './spec.js';
+import { DEFAULT_RESOURCES, SERVICE_TYPES, type LaunchSpec, type ServiceType } from './spec.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 /** Kubernetes caps an annotation set at 256 KiB; the command note never needs that much. */
@@ -26,6 +26,7 @@ export function systemAnnotations(spec: LaunchSpec, now: Date): Record<string, s
   };
   if (spec.originalCommand) a[L.ANN_COMMAND] = cutText(spec.originalCommand, MAX_COMMAND_ANNOTATION);
   if (spec.expires) a[L.ANN_EXPIRES] = spec.expires;
+  if (spec.serviceType) a[L.ANN_SERVICE_TYPE] = spec.serviceType;
   return a;
 }
 
@@ -105,7 +106,7 @@ export function buildSecret(spec: LaunchSpec, namespace: string, owner: { name: 
 }
 
 export function buildService(
-  spec: LaunchSpec,
+  spec: Pick<LaunchSpec, 'name' | 'ports'>,
   namespace: string,
   owner: { name: string; uid: string },
   type: ServiceType,
@@ -125,4 +126,19 @@ export function buildService(
       ports: spec.ports.map((p, i) => ({ name: i === 0 ? 'http' : `port-${p}`, port: p, targetPort: p, protocol: 'TCP' })),
     },
   };
+}
+
+/**
+ * The Service a Deployment of Tycho's should have, from what the Deployment records: its name,
+ * its container's ports, the Service type in its annotations (older ones: `fallbackType`).
+ * For a Service lost between the launch's two creates (service-repair.ts).
+ */
+export function serviceForDeployment(d: V1Deployment, namespace: string, fallbackType: ServiceType): V1Service | undefined {
+  const name = d.metadata?.name;
+  const uid = d.metadata?.uid;
+  const ports = (d.spec?.template.spec?.containers[0]?.ports ?? []).map((p) => p.containerPort);
+  if (!name || !uid || ports.length === 0) return undefined;
+  const recorded = d.metadata?.annotations?.[L.ANN_SERVICE_TYPE];
+  const type = SERVICE_TYPES.find((t) => t === recorded) ?? fallbackType;
+  return buildService({ name, ports }, namespace, { name, uid }, type);
 }

@@ -1,6 +1,7 @@
 /** What a person asks the launcher for, and what it reports back. Front-end neutral. */
 
-export type ServiceType = 'NodePort' | 'LoadBalancer' | 'ClusterIP';
+export const SERVICE_TYPES = ['NodePort', 'LoadBalancer', 'ClusterIP'] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
 export type Origin = 'cli' | 'slack' | 'api';
 
 export interface Owner {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { LiveView } from '../k8s/view/live-view.js';
+import { ServiceRepair } from '../k8s/service-repair.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
 import { mountApi } from '../api/routes.js';
 import { answeredHosts } from '../api/same-site.js';
@@ -73,6 +74,9 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   );
   await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);
   const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view });
+  // A launch cut short between its two creates gets its Service back (service-repair.ts).
+  const repair = new ServiceRepair(cluster.kc, view, { defaultServiceType: config.serviceType, log });
+  repair.start();
 
   let draining = false;
   const readiness = {
@@ -171,6 +175,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       // Drained: the reconciler's writes in flight finish, then the Lease goes to another replica at once.
       await reconciler?.stop();
       if (config.slack.mode !== 'off') await elector.release();
+      repair.stop();
       await view.stop();
       // Callers still waiting on a launch have just been answered; let those answers go out.
       await new Promise((r) => setTimeout(r, 50));

@@ -1,0 +1,76 @@
+/**
+ * A server killed between a launch's two creates leaves a Deployment of Tycho's with no
+ * Service: its pod runs, nothing routes to it, and no one waits on it. What such a kill leaves
+ * is made here directly (the Deployment object exactly as the launcher builds it, no Service),
+ * and then a Tycho server runs on the namespace: it makes the Service again from what the
+ * Deployment records, and the system becomes ready, with a URL that answers.
+ */
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { buildDeployment } from '../../src/k8s/manifests.js';
+import { ANN_SERVICE_TYPE } from '../../src/k8s/labels.js';
+import type { LaunchSpec, ServiceType } from '../../src/k8s/spec.js';
+import type { RunningTycho } from '../../src/server/tycho.js';
+import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
+import { startServer } from '../api/helpers.js';
+
+const apps = kubeConfig().makeApiClient(AppsV1Api);
+const core = kubeConfig().makeApiClient(CoreV1Api);
+let ns: string;
+let server: RunningTycho;
+
+const spec = (name: string, serviceType?: ServiceType): LaunchSpec => ({
+  name,
+  image: 'nginx',
+  ports: [80, 8080],
+  owner: { id: 'cli:alice', display: 'alice' },
+  origin: 'cli',
+  ...(serviceType ? { serviceType } : {}),
+});
+
+/** What a launch killed after its first create leaves: the Deployment alone. */
+async function deploymentOnly(s: LaunchSpec): Promise<string> {
+  const d = await apps.createNamespacedDeployment({ namespace: ns, body: buildDeployment(s, ns) });
+  return d.metadata!.uid!;
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace('service-repair');
+  // The server's default type is ClusterIP: a repaired Service of a NodePort launch must still be a NodePort.
+  server = await startServer({ namespace: ns, env: { TYCHO_SERVICE_TYPE: 'ClusterIP' } });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+it('the Deployment records the Service type it was launched with', () => {
+  expect(buildDeployment(spec('typed', 'LoadBalancer'), ns).metadata!.annotations![ANN_SERVICE_TYPE]).toBe('LoadBalancer');
+});
+
+it('a Deployment left without its Service gets it back as launched (type, ports, owner), becomes ready, and its URL answers', async () => {
+  const uid = await deploymentOnly(spec('cut-short', 'NodePort'));
+  const svc = await waitFor(() => core.readNamespacedService({ namespace: ns, name: 'cut-short' }).catch(() => undefined), { what: 'the Service to be made again' });
+  expect(svc.spec!.type).toBe('NodePort');
+  expect(svc.spec!.ports!.map((p) => p.port)).toEqual([80, 8080]);
+  expect(svc.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'Deployment', name: 'cut-short', uid, controller: true })]);
+  expect(svc.metadata!.labels!['app.kubernetes.io/managed-by']).toBe('tycho');
+
+  const status = await waitFor(
+    async () => {
+      const info = await server.launcher.status('cut-short');
+      return info.ready ? info : undefined;
+    },
+    { what: 'the system to be ready' },
+  );
+  const url = String(status.url);
+  expect(url).toMatch(/^http:\/\/[^:]+:\d+$/);
+  expect((await fetch(url)).status).toBeLessThan(600);
+});
+
+it('a Deployment from before the type was recorded gets the server\'s configured type', async () => {
+  const body = buildDeployment(spec('unrecorded'), ns);
+  delete body.metadata!.annotations![ANN_SERVICE_TYPE];
+  await apps.createNamespacedDeployment({ namespace: ns, body });
+  const svc = await waitFor(() => core.readNamespacedService({ namespace: ns, name: 'unrecorded' }).catch(() => undefined), { what: 'the Service to be made again' });
+  expect(svc.spec!.type).toBe('ClusterIP');
+});
