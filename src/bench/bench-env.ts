@@ -16,7 +16,7 @@ import { distPath, startApp, type AppProcess } from './app-process.js';
 import type { BareArg } from './bare-launch.js';
 import type { ClusterArg, ClusterReady } from './cluster-process.js';
 import { until } from './clock.js';
-import type { ActorCounts } from './counting-proxy.js';
+import { throughProxy, type ActorCounts } from './counting-proxy.js';
 import { Helper } from './ipc.js';
 import type { ProxyArg, ProxyReady } from './proxy-process.js';
 import { sendSlashCommand, type Ack } from './slash-command.js';
@@ -203,14 +203,3 @@ export class BenchEnv {
   }
 }
 
-/** A copy of kc whose cluster is the proxy's port for one actor, trusting the proxy's certificate. */
-function throughProxy(kc: KubeConfig, port: number, certPem: string): KubeConfig {
-  const out = new KubeConfig();
-  out.loadFromOptions({
-    clusters: [{ name: 'bench', server: `https://127.0.0.1:${port}`, caData: Buffer.from(certPem).toString('base64'), skipTLSVerify: false }],
-    users: kc.users,
-    contexts: [{ name: 'bench', cluster: 'bench', user: kc.getCurrentUser()!.name }],
-    currentContext: 'bench',
-  });
-  return out;
-}
