@@ -1,5 +1,7 @@
 /**
- * A TCP proxy in front of the Kubernetes API server that can fail the way networks do:
+ * Proxies in front of the Kubernetes API server that fail the way networks and API servers do.
+ *
+ * FaultProxy, at the TCP level:
  * - cut(): every connection is reset and new ones are refused (API server down);
  * - freeze(): the connections open now stay open but carry nothing more (half-open), while new
  *   ones work;
@@ -8,7 +10,12 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { once } from 'node:events';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { throughProxy, upstreamOf } from '../../src/bench/counting-proxy.js';
+import { classify } from '../../src/bench/verbs.js';
+import { selfSignedCert } from '../../src/local/kubelet-simulator.js';
 
 interface Pair {
   client: Socket;
@@ -107,4 +114,100 @@ export function kubeConfigThroughPort(kc: KubeConfig, port: number): KubeConfig 
     currentContext: kc.getCurrentContext(),
   });
   return out;
+}
+
+/**
+ * An HTTP-level proxy in front of the API server (it terminates TLS with a certificate of its
+ * own, which the kubeconfig it hands out trusts) that can do what only an API server does:
+ * - expireOpenWatches(): every watch open now gets the ERROR event an API server sends when the
+ *   resourceVersion it resumes from is too old (410 Expired), and ends, as it does;
+ * - answerNextWatchesGone(n): the next n watch requests are answered 410 Gone outright.
+ * It counts the lists and watches it forwards, so a test can see the re-list that must follow.
+ */
+export class ExpiringProxy {
+  private readonly open = new Set<{ res: ServerResponse; up: ClientRequest }>();
+  private goneNext = 0;
+  readonly counts = { lists: 0, watches: 0, expired: 0 };
+
+  private constructor(
+    private readonly server: HttpsServer,
+    private readonly cert: string,
+    readonly port: number,
+  ) {}
+
+  static async start(kc: KubeConfig): Promise<ExpiringProxy> {
+    const upstream = await upstreamOf(kc);
+    const { key, cert } = await selfSignedCert('tycho-test-expiring-proxy');
+    const agent = new HttpsAgent({ ...upstream.agentOptions, keepAlive: true });
+    const server = createHttpsServer({ key, cert });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const proxy = new ExpiringProxy(server, cert.toString(), (server.address() as AddressInfo).port);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const { verb } = classify(req.method ?? 'GET', req.url ?? '/');
+      if (verb === 'list') proxy.counts.lists++;
+      if (verb === 'watch') {
+        proxy.counts.watches++;
+        if (proxy.goneNext > 0) {
+          proxy.goneNext--;
+          proxy.counts.expired++;
+          res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify(expiredStatus()));
+          return;
+        }
+      }
+      const headers = { ...req.headers, ...upstream.headers, host: `${upstream.host}:${upstream.port}` };
+      const up = httpsRequest({ host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        res.flushHeaders();
+        upRes.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      if (verb === 'watch') {
+        const entry = { res, up };
+        proxy.open.add(entry);
+        res.on('close', () => {
+          proxy.open.delete(entry);
+          up.destroy();
+        });
+      }
+      req.pipe(up);
+    });
+    return proxy;
+  }
+
+  /** The watches open now end the way an API server ends one that has fallen too far behind. */
+  expireOpenWatches(): number {
+    let n = 0;
+    for (const w of this.open) {
+      w.up.destroy();
+      w.res.end(`${JSON.stringify({ type: 'ERROR', object: expiredStatus() })}\n`);
+      this.open.delete(w);
+      this.counts.expired++;
+      n++;
+    }
+    return n;
+  }
+
+  answerNextWatchesGone(n: number): void {
+    this.goneNext += n;
+  }
+
+  get watchesOpen(): number {
+    return this.open.size;
+  }
+
+  /** A copy of kc whose cluster is reached through this proxy (trusting its certificate). */
+  kubeConfigThrough(kc: KubeConfig): KubeConfig {
+    return throughProxy(kc, this.port, this.cert);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+/** What an API server sends when a watch's resourceVersion is older than it keeps history for. */
+function expiredStatus() {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'too old resource version: 1 (2)', reason: 'Expired', code: 410 };
 }

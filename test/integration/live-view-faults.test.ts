@@ -1,0 +1,138 @@
+/**
+ * The live view through the failures a long-running server meets, on the real control plane:
+ * - a forced 410: watches ended by the ERROR event an API server sends when their
+ *   resourceVersion is too old, and watches refused 410 Gone outright. The view re-lists and
+ *   catches up with what happened meanwhile, and a launch in flight finishes;
+ * - the API server unreachable for more than 30 s: /readyz says so meanwhile, then the view
+ *   catches up, and the launch that was in flight finishes within its own timeout.
+ * Changes "meanwhile" are made behind Tycho's back, straight to the API server.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Launcher } from '../../src/k8s/launcher.js';
+import { LiveView } from '../../src/k8s/view/live-view.js';
+import type { LaunchSpec } from '../../src/k8s/spec.js';
+import type { RunningTycho } from '../../src/server/tycho.js';
+import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
+import { ExpiringProxy, FaultProxy } from '../support/fault-proxy.js';
+import { probe, startServer } from '../api/helpers.js';
+
+let admin: KubeConfig;
+const spec = (name: string, image = 'nginx'): LaunchSpec => ({ name, image, ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' });
+
+function sees(view: LiveView, name: string, test: (stage: string | undefined) => boolean, ms = 60_000): Promise<void> {
+  return view.waitFor(name, (s) => (test(s?.stage) ? true : undefined), AbortSignal.timeout(ms)).then(() => undefined);
+}
+
+beforeAll(() => {
+  admin = kubeConfig();
+});
+
+describe('a forced 410', () => {
+  let ns: string;
+  let proxy: ExpiringProxy;
+  let view: LiveView;
+  let launcher: Launcher;
+  let direct: Launcher;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('view-410');
+    proxy = await ExpiringProxy.start(admin);
+    const through = proxy.kubeConfigThrough(admin);
+    view = new LiveView(through, ns, { watchTimeoutSeconds: 3, backoffMaxMs: 1000 });
+    await view.start();
+    launcher = new Launcher(through, { namespace: ns, view, readyTimeoutSeconds: 90 });
+    direct = new Launcher(admin, { namespace: ns });
+  });
+
+  afterAll(async () => {
+    await view?.stop();
+    await proxy?.stop();
+  });
+
+  it('watches ended with ERROR 410 Expired: the view re-lists, catches up, and the launch in flight finishes', async () => {
+    await direct.up(spec('old'));
+    await sees(view, 'old', (s) => s === 'ready');
+    // slow-start: ContainerCreating for a few seconds, so the launch is in flight when its watches expire.
+    const launching = launcher.up(spec('in-flight', 'example/slow-start:1'));
+    await sees(view, 'in-flight', (s) => s !== undefined);
+    const listsBefore = proxy.counts.lists;
+    // Behind the view's back, then its four watches expire before it has heard of either change.
+    await waitFor(() => proxy.watchesOpen === 4, { what: 'the view to hold its four watches' });
+    await direct.down('old');
+    await direct.up(spec('made-meanwhile'), { wait: false });
+    expect(proxy.expireOpenWatches()).toBe(4);
+
+    expect((await launching).ready).toBe(true);
+    await sees(view, 'old', (s) => s === undefined);
+    await sees(view, 'made-meanwhile', (s) => s === 'ready');
+    // Each of the four informers listed again: a 410 means its resourceVersion is of no use.
+    expect(proxy.counts.lists - listsBefore).toBeGreaterThanOrEqual(4);
+  });
+
+  it('watches refused 410 Gone outright: the view re-lists and catches up', async () => {
+    const listsBefore = proxy.counts.lists;
+    const expiredBefore = proxy.counts.expired;
+    proxy.answerNextWatchesGone(4);
+    await direct.up(spec('after-gone'), { wait: false });
+    // The watches end on their own (3 s timeout here) and their next four requests are refused.
+    await sees(view, 'after-gone', (s) => s === 'ready');
+    await waitFor(() => proxy.counts.expired - expiredBefore === 4, { what: 'four watch requests to be refused 410' });
+    await waitFor(() => proxy.counts.lists - listsBefore >= 4, { what: 'the four informers to list again' });
+    expect((await launcher.status('after-gone')).ready).toBe(true);
+  });
+});
+
+describe('the API server unreachable for more than 30 s', () => {
+  let ns: string;
+  let proxy: FaultProxy;
+  let server: RunningTycho;
+  let direct: Launcher;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('view-outage');
+    proxy = await FaultProxy.start(admin);
+    server = await startServer({ namespace: ns, kc: proxy.kubeConfigThrough(admin), env: { TYCHO_READY_TIMEOUT: '150' } });
+    direct = new Launcher(admin, { namespace: ns });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await proxy?.stop();
+  });
+
+  it('/readyz says so meanwhile; then the view catches up and the launch in flight finishes', async () => {
+    await direct.up(spec('before'));
+    const readyz = `${server.url}/readyz`;
+    await waitFor(async () => (await probe(readyz)) !== 'refused' && (await probe(readyz) as { status: number }).status === 200, { what: '/readyz to answer 200' });
+    const launching = server.launcher.up(spec('in-flight', 'example/slow-start:1'));
+    // Both creates made (the Service lists its ports), so the outage falls while the launch waits.
+    await waitFor(() => direct.status('in-flight').then((s) => s.ports.length > 0), { what: 'the launch to have created its objects' });
+    proxy.cut();
+    try {
+      const during = await waitFor(async () => {
+        const r = await probe(readyz);
+        return r !== 'refused' && r.status === 503 ? r : undefined;
+      }, { what: '/readyz to answer 503' });
+      expect(JSON.parse(during.body)).toMatchObject({ status: 'not ready', message: expect.stringMatching(/\S/) });
+      // Meanwhile, behind Tycho's back.
+      await direct.down('before');
+      await direct.up(spec('during'), { wait: false });
+      // The scenario: more than 30 s without the API server (the longest backoff between retries is 30 s).
+      await new Promise((r) => setTimeout(r, 35_000));
+      const still = await probe(readyz);
+      expect(still !== 'refused' && still.status).toBe(503);
+    } finally {
+      proxy.heal();
+    }
+    expect((await launching).ready).toBe(true);
+    await waitFor(async () => {
+      const names = (await server.launcher.list()).map((s) => s.name).sort();
+      return names.join(',') === 'during,in-flight' ? names : undefined;
+    }, { what: 'the view to catch up: "before" gone, "during" there', timeoutMs: 60_000 });
+    await waitFor(async () => (await server.launcher.status('during')).ready, { what: '"during" ready', timeoutMs: 60_000 });
+    await waitFor(async () => {
+      const r = await probe(readyz);
+      return r !== 'refused' && r.status === 200;
+    }, { what: '/readyz to answer 200 again' });
+  }, 180_000);
+});
