@@ -77,7 +77,11 @@ function installationSource(deps: BotDeps, clientOptions: webApi.WebClientOption
 export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const { slack, log } = deps;
   const logger = boltLogger(log);
-  const clientOptions: webApi.WebClientOptions = slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {};
+  // Rate-limited calls are waited out per channel by SlackIO (slack-io.ts says why), not by a
+  // pause of the client's whole queue.
+  // A call Slack never answers fails after 30 s (and is retried by the client) rather than hold
+  // its channel's posts for ever.
+  const clientOptions: webApi.WebClientOptions = { ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}), rejectRateLimitedCalls: true, timeout: 30_000 };
   const self = await identify(deps, clientOptions);
   const installation = installationFrom(slack, self);
   if (installation.teamId && !installation.appId) {

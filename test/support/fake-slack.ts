@@ -58,6 +58,14 @@ export class FakeSlack {
   installation: { team_id: string; app_id?: string; enterprise_id?: string; is_enterprise_install?: boolean } = { team_id: TEAM_ID, app_id: APP_ID };
   /** What apps.connections.open hands out (Socket Mode tests). */
   socketUrl?: string;
+  /**
+   * When set, chat.postMessage is limited per channel as Slack limits it (about one message per
+   * second per channel, short bursts allowed): a token bucket of `burst` messages refilled at
+   * `perSecond`. Over it, the answer is HTTP 429 with Retry-After, and the message is not posted
+   * (the call is recorded as "chat.postMessage:ratelimited").
+   */
+  postRateLimit?: { perSecond: number; burst: number };
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private counter = 0;
   private readonly waiters = new Set<() => void>();
 
@@ -80,6 +88,14 @@ export class FakeSlack {
           call = { method: 'response_url', args, result: { ok: true }, tag: decodeURIComponent(url.pathname.slice('/response/'.length)) };
         } else {
           const method = url.pathname.replace(/^\/api\//, '');
+          const wait = method === 'chat.postMessage' ? fake.overLimit(String(args.channel ?? '')) : 0;
+          if (wait > 0) {
+            const result = { ok: false, error: 'ratelimited' };
+            fake.calls.push({ method: `${method}:ratelimited`, args, result });
+            res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': String(wait) });
+            res.end(JSON.stringify(result));
+            return;
+          }
           call = { method, args, result: fake.answer(method, args) };
         }
         fake.calls.push(call);
@@ -99,6 +115,22 @@ export class FakeSlack {
   /** A response_url whose posts are recorded with this tag. */
   responseUrl(tag: string): string {
     return `${this.origin}/response/${encodeURIComponent(tag)}`;
+  }
+
+  /** 0 if a message may be posted in the channel now (and takes its token), else whole seconds to wait. */
+  private overLimit(channel: string): number {
+    const limit = this.postRateLimit;
+    if (!limit) return 0;
+    const now = Date.now();
+    const b = this.buckets.get(channel) ?? { tokens: limit.burst, at: now };
+    b.tokens = Math.min(limit.burst, b.tokens + ((now - b.at) / 1000) * limit.perSecond);
+    b.at = now;
+    this.buckets.set(channel, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / limit.perSecond));
   }
 
   private nextTs(): string {

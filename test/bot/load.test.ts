@@ -1,0 +1,80 @@
+/**
+ * Load: many `/tycho up` in one channel, against a Slack stand-in that enforces its posting
+ * limit (about one message per second per channel, short bursts allowed; over it, HTTP 429 with
+ * Retry-After), and a counting proxy in front of the API server. What must hold:
+ * - no message is lost or doubled: every root message, Ready reply and notice exactly once;
+ * - Tycho waits as Slack tells it to: it is refused no more often than it posts, never a storm
+ *   of retries;
+ * - the server holds the live view's four watches however many launches are in flight.
+ * TYCHO_LOAD_LAUNCHES sets how many (200 by default). Slack's limit alone makes 200 launches
+ * take at least 400 s: each posts a root message and a Ready reply in the one channel.
+ */
+import { selfSignedCert } from '../../src/local/kubelet-simulator.js';
+import { CountingProxy, throughProxy, upstreamOf } from '../../src/bench/counting-proxy.js';
+import { kubeConfig } from '../support/cluster.js';
+import type { SlackCall } from '../support/fake-slack.js';
+import { NOTIFY_CHANNEL, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
+
+const LAUNCHES = Number(process.env.TYCHO_LOAD_LAUNCHES ?? 200);
+/** Slack's limit: 1 chat.postMessage per second per channel; a few over it in a burst. */
+const LIMIT = { perSecond: 1, burst: 3 };
+/** Long enough for Slack's limit alone (two posts per launch in one channel), with room for the cluster. */
+const BUDGET_MS = (LAUNCHES * 2 * 1000) / LIMIT.perSecond + 300_000;
+
+let proxy: CountingProxy;
+let h: BotHarness;
+
+beforeAll(async () => {
+  const admin = kubeConfig();
+  const { key, cert } = await selfSignedCert('tycho-test-proxy');
+  proxy = new CountingProxy(await upstreamOf(admin), { key: key.toString(), cert: cert.toString() });
+  const port = await proxy.addActor('server');
+  h = await startBotHarness('load', { kubeConfig: throughProxy(admin, port, cert.toString()), env: { TYCHO_READY_TIMEOUT: String(Math.ceil(BUDGET_MS / 1000)) } });
+  h.slack.postRateLimit = LIMIT;
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await proxy?.stop();
+});
+
+const names = Array.from({ length: LAUNCHES }, (_, i) => `load-${String(i).padStart(3, '0')}`);
+const posts = (pred: (c: SlackCall) => boolean) => h.slack.find('chat.postMessage', pred);
+const rootOf = (name: string) => (c: SlackCall) => c.args.channel === TEAM_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
+const readyReplies = () => posts((c) => c.args.channel === TEAM_CHANNEL && !!c.args.thread_ts && String(c.args.text).startsWith('Ready:'));
+const notices = (name: string, words: string) => posts((c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes(`\`${name}\``) && String(c.args.text).includes(words));
+
+test(
+  `${LAUNCHES} launches in one channel, within Slack's posting limit: every message exactly once, four watches`,
+  async () => {
+    const watchesAtStart = proxy.counts('server').watchesOpen;
+    expect(watchesAtStart).toBe(4);
+    proxy.reset('server');
+    const acks = await Promise.all(names.map((n) => h.slash(`up -n ${n} -c nginx -p 80`)));
+    expect(acks.map((a) => a.status)).toEqual(names.map(() => 200));
+
+    await h.slack.waitFor('chat.postMessage', () => readyReplies().length >= LAUNCHES, `${LAUNCHES} Ready replies`, BUDGET_MS);
+    // And the notices that go with them (another channel, limited on its own).
+    await h.slack.waitFor('chat.postMessage', () => names.every((n) => notices(n, 'is ready').length > 0), 'every Ready notice', BUDGET_MS);
+
+    const replies = readyReplies();
+    for (const n of names) {
+      const roots = posts(rootOf(n));
+      expect(roots).toHaveLength(1);
+      expect(replies.filter((r) => r.args.thread_ts === roots[0]!.result.ts)).toHaveLength(1);
+      expect(notices(n, 'is launching')).toHaveLength(1);
+      expect(notices(n, 'is ready')).toHaveLength(1);
+    }
+    expect(replies).toHaveLength(LAUNCHES);
+    // Slack refused some posts (the limit was reached), and Tycho waited as told before trying again.
+    const refused = h.slack.find('chat.postMessage:ratelimited').length;
+    const posted = posts(() => true).length;
+    expect(refused).toBeGreaterThan(0);
+    expect(refused).toBeLessThanOrEqual(posted);
+    // The live view's four watches, however many launches were in flight.
+    const c = proxy.counts('server');
+    expect(c.watchesPeak).toBe(4);
+    expect(c.calls['create deployments']).toBe(LAUNCHES);
+  },
+  BUDGET_MS + 120_000,
+);
