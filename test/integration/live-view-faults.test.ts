@@ -13,7 +13,7 @@ import { LiveView } from '../../src/k8s/view/live-view.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
-import { ExpiringProxy, FaultProxy } from '../support/fault-proxy.js';
+import { HttpFaultProxy, FaultProxy } from '../support/fault-proxy.js';
 import { probe, startServer } from '../api/helpers.js';
 
 let admin: KubeConfig;
@@ -29,14 +29,14 @@ beforeAll(() => {
 
 describe('a forced 410', () => {
   let ns: string;
-  let proxy: ExpiringProxy;
+  let proxy: HttpFaultProxy;
   let view: LiveView;
   let launcher: Launcher;
   let direct: Launcher;
 
   beforeAll(async () => {
     ns = await createTestNamespace('view-410');
-    proxy = await ExpiringProxy.start(admin);
+    proxy = await HttpFaultProxy.start(admin);
     const through = proxy.kubeConfigThrough(admin);
     view = new LiveView(through, ns, { watchTimeoutSeconds: 3, backoffMaxMs: 1000 });
     await view.start();

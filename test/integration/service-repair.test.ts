@@ -3,14 +3,17 @@
  * Service: its pod runs, nothing routes to it, and no one waits on it. What such a kill leaves
  * is made here directly (the Deployment object exactly as the launcher builds it, no Service),
  * and then a Tycho server runs on the namespace: it makes the Service again from what the
- * Deployment records, and the system becomes ready, with a URL that answers.
+ * Deployment records, and the system becomes ready, with a URL that answers. A launch that is
+ * only slow between its creates, and finds its Service made meanwhile, goes on with it.
  */
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { buildDeployment } from '../../src/k8s/manifests.js';
 import { ANN_SERVICE_TYPE } from '../../src/k8s/labels.js';
 import type { LaunchSpec, ServiceType } from '../../src/k8s/spec.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
+import { Launcher } from '../../src/k8s/launcher.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
+import { HttpFaultProxy } from '../support/fault-proxy.js';
 import { startServer } from '../api/helpers.js';
 
 const apps = kubeConfig().makeApiClient(AppsV1Api);
@@ -73,4 +76,26 @@ it('a Deployment from before the type was recorded gets the server\'s configured
   await apps.createNamespacedDeployment({ namespace: ns, body });
   const svc = await waitFor(() => core.readNamespacedService({ namespace: ns, name: 'unrecorded' }).catch(() => undefined), { what: 'the Service to be made again' });
   expect(svc.spec!.type).toBe('ClusterIP');
+});
+
+it('a launch held between its two creates finds its Service made by the repair, and goes on to ready with it', async () => {
+  const proxy = await HttpFaultProxy.start(kubeConfig());
+  try {
+    // The launch's Service create waits at the proxy: the launch is slow exactly between its creates.
+    proxy.holdWhen = (method, path) => method === 'POST' && /\/services(\?|$)/.test(path);
+    const slow = new Launcher(proxy.kubeConfigThrough(kubeConfig()), { namespace: ns, readyTimeoutSeconds: 60 });
+    const launching = slow.up(spec('slow-between', 'NodePort'));
+    await waitFor(() => proxy.held === 1, { what: 'the Service create to be held' });
+    const made = await waitFor(() => core.readNamespacedService({ namespace: ns, name: 'slow-between' }).catch(() => undefined), { what: 'the server to make the Service' });
+    proxy.release();
+    const up = await launching;
+    expect(up.ready).toBe(true);
+    // The one Service, the repair's: the launch took it rather than undoing itself.
+    const svc = await core.readNamespacedService({ namespace: ns, name: 'slow-between' });
+    expect(svc.metadata!.uid).toBe(made.metadata!.uid);
+    expect((await apps.readNamespacedDeployment({ namespace: ns, name: 'slow-between' })).metadata!.uid).toBe(svc.metadata!.ownerReferences![0]!.uid);
+  } finally {
+    proxy.release();
+    await proxy.stop();
+  }
 });

@@ -121,13 +121,18 @@ export function kubeConfigThroughPort(kc: KubeConfig, port: number): KubeConfig 
  * own, which the kubeconfig it hands out trusts) that can do what only an API server does:
  * - expireOpenWatches(): every watch open now gets the ERROR event an API server sends when the
  *   resourceVersion it resumes from is too old (410 Expired), and ends, as it does;
- * - answerNextWatchesGone(n): the next n watch requests are answered 410 Gone outright.
+ * - answerNextWatchesGone(n): the next n watch requests are answered 410 Gone outright;
+ * - holdWhen / release(): matching requests wait at the proxy until released, which opens a
+ *   window between two calls of a client exactly where a test wants one, without timers.
  * It counts the lists and watches it forwards, so a test can see the re-list that must follow.
  */
-export class ExpiringProxy {
+export class HttpFaultProxy {
   private readonly open = new Set<{ res: ServerResponse; up: ClientRequest }>();
   private goneNext = 0;
   readonly counts = { lists: 0, watches: 0, expired: 0 };
+  /** Requests that match are held (not sent on) until release(): a window between two of a client's calls. */
+  holdWhen: ((method: string, path: string) => boolean) | undefined;
+  private readonly holding: (() => void)[] = [];
 
   private constructor(
     private readonly server: HttpsServer,
@@ -135,14 +140,14 @@ export class ExpiringProxy {
     readonly port: number,
   ) {}
 
-  static async start(kc: KubeConfig): Promise<ExpiringProxy> {
+  static async start(kc: KubeConfig): Promise<HttpFaultProxy> {
     const upstream = await upstreamOf(kc);
     const { key, cert } = await selfSignedCert('tycho-test-expiring-proxy');
     const agent = new HttpsAgent({ ...upstream.agentOptions, keepAlive: true });
     const server = createHttpsServer({ key, cert });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const proxy = new ExpiringProxy(server, cert.toString(), (server.address() as AddressInfo).port);
+    const proxy = new HttpFaultProxy(server, cert.toString(), (server.address() as AddressInfo).port);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const { verb } = classify(req.method ?? 'GET', req.url ?? '/');
       if (verb === 'list') proxy.counts.lists++;
@@ -155,24 +160,43 @@ export class ExpiringProxy {
           return;
         }
       }
-      const headers = { ...req.headers, ...upstream.headers, host: `${upstream.host}:${upstream.port}` };
-      const up = httpsRequest({ host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        res.flushHeaders();
-        upRes.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      if (verb === 'watch') {
-        const entry = { res, up };
-        proxy.open.add(entry);
-        res.on('close', () => {
-          proxy.open.delete(entry);
-          up.destroy();
-        });
+      if (proxy.holdWhen?.(req.method ?? 'GET', req.url ?? '/')) {
+        proxy.holding.push(() => proxy.forward(req, res, verb, upstream, agent));
+        return;
       }
-      req.pipe(up);
+      proxy.forward(req, res, verb, upstream, agent);
     });
     return proxy;
+  }
+
+  /** How many requests are being held now. */
+  get held(): number {
+    return this.holding.length;
+  }
+
+  /** Sends the held requests on, and holds no more. */
+  release(): void {
+    this.holdWhen = undefined;
+    for (const send of this.holding.splice(0)) send();
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, verb: string, upstream: Awaited<ReturnType<typeof upstreamOf>>, agent: HttpsAgent): void {
+    const headers = { ...req.headers, ...upstream.headers, host: `${upstream.host}:${upstream.port}` };
+    const up = httpsRequest({ host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      res.flushHeaders();
+      upRes.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    if (verb === 'watch') {
+      const entry = { res, up };
+      this.open.add(entry);
+      res.on('close', () => {
+        this.open.delete(entry);
+        up.destroy();
+      });
+    }
+    req.pipe(up);
   }
 
   /** The watches open now end the way an API server ends one that has fallen too far behind. */
