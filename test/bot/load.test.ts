@@ -9,9 +9,9 @@
  * TYCHO_LOAD_LAUNCHES sets how many (200 by default). Slack's limit alone makes 200 launches
  * take at least 400 s: each posts a root message and a Ready reply in the one channel.
  */
-import { selfSignedCert } from '../../src/local/kubelet-simulator.js';
-import { CountingProxy, throughProxy, upstreamOf } from '../../src/bench/counting-proxy.js';
-import { kubeConfig, waitFor } from '../support/cluster.js';
+import type { CountingProxy } from '../../src/bench/counting-proxy.js';
+import { countingProxyFor } from '../support/counted.js';
+import { waitFor } from '../support/cluster.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { NOTIFY_CHANNEL, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
 
@@ -25,11 +25,9 @@ let proxy: CountingProxy;
 let h: BotHarness;
 
 beforeAll(async () => {
-  const admin = kubeConfig();
-  const { key, cert } = await selfSignedCert('tycho-test-proxy');
-  proxy = new CountingProxy(await upstreamOf(admin), { key: key.toString(), cert: cert.toString() });
-  const port = await proxy.addActor('server');
-  h = await startBotHarness('load', { kubeConfig: throughProxy(admin, port, cert.toString()), env: { TYCHO_READY_TIMEOUT: String(Math.ceil(BUDGET_MS / 1000)) } });
+  const counted = await countingProxyFor('server');
+  proxy = counted.proxy;
+  h = await startBotHarness('load', { kubeConfig: counted.kc, env: { TYCHO_READY_TIMEOUT: String(Math.ceil(BUDGET_MS / 1000)) } });
   h.slack.postRateLimit = LIMIT;
 });
 

@@ -6,21 +6,19 @@
  *   budget states for the reconciler and the URL check, and opens no watch.
  * Lease renewals go on in the background and are counted apart.
  */
-import { selfSignedCert } from '../../src/local/kubelet-simulator.js';
-import { CountingProxy, throughProxy, upstreamOf, type ActorCounts } from '../../src/bench/counting-proxy.js';
+import type { ActorCounts, CountingProxy } from '../../src/bench/counting-proxy.js';
+import { countingProxyFor } from '../support/counted.js';
 import { ANN_SLACK_READY_TS, ANN_URL_CHECK } from '../../src/k8s/labels.js';
-import { kubeConfig, waitFor } from '../support/cluster.js';
+import { waitFor } from '../support/cluster.js';
 import { startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
 
 let proxy: CountingProxy;
 let h: BotHarness;
 
 beforeAll(async () => {
-  const admin = kubeConfig();
-  const { key, cert } = await selfSignedCert('tycho-test-proxy');
-  proxy = new CountingProxy(await upstreamOf(admin), { key: key.toString(), cert: cert.toString() });
-  const port = await proxy.addActor('server');
-  h = await startBotHarness('req-counts', { kubeConfig: throughProxy(admin, port, cert.toString()) });
+  const counted = await countingProxyFor('server');
+  proxy = counted.proxy;
+  h = await startBotHarness('req-counts', { kubeConfig: counted.kc });
   await waitFor(() => h.tycho.launcher.list().then(() => proxy.isQuiet('server', 500)), { what: 'the server to settle after its start' });
 });
 
