@@ -16,6 +16,8 @@
 import type { LiveView, Transition } from '../k8s/view/live-view.js';
 import type { SystemState } from '../k8s/view/system-model.js';
 import type { SystemInfo } from '../k8s/spec.js';
+import { urlCheckAnnotation } from '../k8s/launcher.js';
+import type { UrlVerdict } from '../k8s/url-probe.js';
 import * as L from '../k8s/labels.js';
 import { podFailureError, Timeout } from '../k8s/errors.js';
 import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
@@ -39,8 +41,10 @@ export interface ReconcilerDeps {
   isLeader: () => boolean;
   /** The launcher's view of a system (URL, URL check) from the cached objects. */
   describe: (s: SystemState) => SystemInfo;
-  /** Opens the URL of a serving system (once; recorded on the Deployment) before it is announced. */
-  confirmServing: (s: SystemState) => Promise<SystemInfo>;
+  /** Opens the URL of a serving system before it is announced (the verdict is recorded with the Ready claim). */
+  checkServing: (s: SystemState) => Promise<UrlVerdict>;
+  /** The launcher's view of a system once `verdict` is recorded on it. */
+  describeChecked: (s: SystemState, verdict: UrlVerdict) => SystemInfo;
   ctx: Pick<BotContext, 'notifyChannel'>;
   log: Logger;
   readyTimeoutSeconds: number;
@@ -152,24 +156,37 @@ export class SlackReconciler {
         .catch((e: unknown) => this.d.log.warn('could not record the Slack thread in the ledger', { system: name, error: (e as Error).message }));
     }
     // The URL is announced (root and Ready reply) only once it answers, or with a warning that
-    // it did not: confirmServing opens it once per system and records the verdict.
-    const info = s.stage === 'ready' && !a[L.ANN_URL_CHECK] ? await this.d.confirmServing(s) : this.d.describe(s);
+    // it did not: it is opened once per system, and the verdict is recorded with the Ready claim.
+    let info = this.d.describe(s);
+    let verdict: UrlVerdict | undefined;
+    if (s.stage === 'ready' && !a[L.ANN_URL_CHECK]) {
+      verdict = await this.d.checkServing(s);
+      info = this.d.describeChecked(s, verdict);
+    }
     const overdue = this.overdue(uid, name, s);
     const root = this.rootState(s, info, overdue);
-    await this.updateRoot(uid, thread, facts, root);
 
     if (s.stage === 'ready' && !a[L.ANN_SLACK_READY_TS]) {
       // The claim is the fence: whoever holds it is the only one who may post this reply, so it
       // posts even if its Lease lapsed meanwhile. Giving up here would lose the reply for good,
-      // since every later leader finds it claimed.
-      if (!this.d.isLeader() || !(await this.d.claims.claim(name, uid, [L.ANN_SLACK_READY_TS]))) return;
-      const ts = await this.d.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
-      if (ts) this.postedReady.set(uid, ts);
-      await this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED });
-      if (ts && this.d.ledger) await this.d.ledger.put(uid, ledgerEntry(name, thread, facts, ts)).catch(() => undefined);
-      await this.d.io.notify(this.d.ctx, facts, { kind: 'ready', url: info.url }, thread);
-    } else if (root.kind === 'failed' && !a[L.ANN_SLACK_FAILED_TS]) {
-      if (!this.d.isLeader() || !(await this.d.claims.claim(name, uid, [L.ANN_SLACK_FAILED_TS]))) return; // as above: claimed is posted
+      // since every later leader finds it claimed. One write: the claim, and the URL check with it.
+      const alongside: Record<string, string> = verdict ? { [L.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } : {};
+      if (this.d.isLeader() && (await this.d.claims.claim(name, uid, [L.ANN_SLACK_READY_TS], { alongside, cached: s.deployment }))) {
+        // The reply first: the URL in the thread is what the person is waiting for.
+        const ts = await this.d.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
+        if (ts) this.postedReady.set(uid, ts);
+        await Promise.all([
+          this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED }),
+          this.updateRoot(uid, thread, facts, root),
+          ts && this.d.ledger ? this.d.ledger.put(uid, ledgerEntry(name, thread, facts, ts)).catch(() => undefined) : undefined,
+          this.d.io.notify(this.d.ctx, facts, { kind: 'ready', url: info.url }, thread),
+        ]);
+        return;
+      }
+    }
+    await this.updateRoot(uid, thread, facts, root);
+    if (root.kind === 'failed' && !a[L.ANN_SLACK_FAILED_TS]) {
+      if (!this.d.isLeader() || !(await this.d.claims.claim(name, uid, [L.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
       const ts = await this.d.io.post(thread.channel, failedReply(name, root.reason, true, this.d.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
       await this.d.claims.record(name, { [L.ANN_SLACK_FAILED_TS]: ts ?? NOT_POSTED });
       await this.d.io.notify(this.d.ctx, facts, { kind: 'failed', title: root.title }, thread);
@@ -227,25 +244,29 @@ export class SlackReconciler {
 
   /**
    * The system is gone: the root says so, the Ready reply loses its buttons, and the thread gets
-   * one closing reply. The ledger entry is the claim (one writer wins), then it is removed.
+   * one closing reply. Removing the ledger entry is the claim (one writer wins): as with every
+   * claim, a crash right after it loses the closing words rather than ever doubling them.
    */
   private async closeThread(uid: string, entry: ThreadEntry, by: string | undefined, when?: string): Promise<void> {
+    // Seen going by this process's view, rather than found in the ledger after the fact.
+    const seen = when === undefined;
     if (!this.d.isLeader() || this.closed.has(uid)) return;
     const clock = this.timers.get(uid);
     if (clock) clearTimeout(clock);
-    let won: ThreadEntry | undefined | 'no-ledger' = 'no-ledger';
     if (this.d.ledger) {
+      let won: boolean;
       try {
-        won = await this.d.ledger.claimClosing(uid);
-        // No entry at all: it went before any reconcile recorded it; this process saw it go.
-        if (!won && !(await this.d.ledger.entries()).has(uid)) won = entry;
+        // Taking the entry out of the ledger is the claim. No entry at all, for a system this
+        // process saw go and never recorded: it went before any reconcile got to it, so no one
+        // else can be closing it.
+        won = (await this.d.ledger.take(uid)) || (seen && !this.ledgered.has(uid));
       } catch (e) {
-        // No ledger to claim in (no Lease): this process saw it go, and it alone is leader.
+        // No ledger to claim in: this process saw it go, and it alone is leader.
         this.d.log.warn('could not claim the Slack thread in the ledger', { system: entry.name, error: (e as Error).message });
-        won = entry;
+        won = seen;
       }
+      if (!won) return;
     }
-    if (!won) return;
     this.closed.add(uid);
     const facts: RootFacts = { name: entry.name, image: entry.image ?? '', owner: { id: entry.ownerId ?? '', display: entry.owner ?? '' } };
     const thread = { channel: entry.channel, ts: entry.ts };
@@ -259,7 +280,6 @@ export class SlackReconciler {
     await this.d.io.notify(this.d.ctx, facts, { kind: 'torn-down', by: who }, thread);
     this.lastRoot.delete(uid);
     this.ledgered.delete(uid);
-    await this.d.ledger?.remove(uid).catch(() => undefined);
   }
 }
 

@@ -192,10 +192,24 @@ export class Launcher implements Backend {
   async confirmServing(serving: SystemState, signal?: AbortSignal): Promise<SystemInfo> {
     if (serving.deployment.metadata?.annotations?.[L.ANN_URL_CHECK]) return this.describeState(serving);
     const verdict = await this.checkUrl(serving, signal ?? new AbortController().signal);
-    const dep = await this.patchAnnotations(serving.name, { [L.ANN_URL_CHECK]: JSON.stringify(verdict) }).catch(() => undefined);
+    const dep = await this.patchAnnotations(serving.name, { [L.ANN_URL_CHECK]: urlCheckAnnotation(verdict) }).catch(() => undefined);
     // Recorded or not (gone meanwhile), the caller hears what was found.
-    const recorded = dep ?? { ...serving.deployment, metadata: { ...serving.deployment.metadata, annotations: { ...serving.deployment.metadata?.annotations, [L.ANN_URL_CHECK]: JSON.stringify(verdict) } } };
-    return this.describe(recorded, serving.service, serving.pods, serving.endpoints);
+    return dep ? this.describe(dep, serving.service, serving.pods, serving.endpoints) : this.describeChecked(serving, verdict);
+  }
+
+  /**
+   * Opens the URL of a serving system, recording nothing: for a caller that records the verdict
+   * in a write it makes anyway (the Slack reconciler's claim on the Ready reply).
+   */
+  async checkServing(serving: SystemState): Promise<UrlVerdict> {
+    return this.checkUrl(serving, new AbortController().signal);
+  }
+
+  /** A system as it will read once `verdict` is recorded on it. */
+  describeChecked(s: SystemState, verdict: UrlVerdict): SystemInfo {
+    const d = s.deployment;
+    const recorded = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [L.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } } };
+    return this.describe(recorded, s.service, s.pods, s.endpoints);
   }
 
   /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */
@@ -398,6 +412,11 @@ export class Launcher implements Backend {
       annotations: Object.fromEntries(Object.entries(a).filter(([k]) => k.startsWith(`${L.PREFIX}/`))),
     };
   }
+}
+
+/** The URL check as recorded on the Deployment (the one place its shape is written). */
+export function urlCheckAnnotation(verdict: UrlVerdict): string {
+  return JSON.stringify(verdict);
 }
 
 function parseUrlCheck(text: string | undefined): UrlVerdict | undefined {

@@ -104,6 +104,7 @@ describe('kubernetes/ as rendered by kustomize', () => {
         'apps/v1 Deployment tycho/tycho',
         'v1 Service tycho/tycho',
         'coordination.k8s.io/v1 Lease tycho/tycho-leader',
+        'v1 ConfigMap tycho/tycho-threads',
         'rbac.authorization.k8s.io/v1 Role tycho/tycho-leader',
         'rbac.authorization.k8s.io/v1 RoleBinding tycho/tycho-leader',
         'networking.k8s.io/v1 NetworkPolicy tycho/default-deny-ingress',
@@ -118,8 +119,8 @@ describe('kubernetes/ as rendered by kustomize', () => {
         'networking.k8s.io/v1 NetworkPolicy tycho-apps/allow-nodeports',
       ].sort(),
     );
-    // The settings ConfigMap is local to kustomize, never applied.
-    expect(base.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+    // The settings ConfigMap is local to kustomize, never applied: the one ConfigMap is the ledger of Slack threads.
+    expect(base.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata?.name)).toEqual(['tycho-threads']);
   });
 
   it('grants the launcher\'s calls only, in the apps namespace only: no wildcards, no Secrets, nothing cluster-wide', () => {
@@ -387,6 +388,7 @@ describe('on the real API server', () => {
         'deployment.apps/tycho created',
         'service/tycho created',
         'lease.coordination.k8s.io/tycho-leader created',
+        'configmap/tycho-threads created',
         'role.rbac.authorization.k8s.io/tycho-leader created',
         'rolebinding.rbac.authorization.k8s.io/tycho-leader created',
         'role.rbac.authorization.k8s.io/tycho-launcher created',
