@@ -4,6 +4,7 @@
  * (validate-request.ts) checks every body, query and header against these very schemas.
  * Change a rule here and both the docs and the checks change.
  */
+import { TYCHO_ERROR_CODES } from '../k8s/errors.js';
 import type { Schema } from './schema.js';
 import { OWNER_HEADER } from './wire.js';
 
@@ -223,7 +224,7 @@ const schemas: Record<string, Schema> = {
       error: { type: 'string', description: 'What went wrong and what to do; the original client prints this.' },
       code: {
         type: 'string',
-        enum: ['usage', 'name_in_use', 'not_found', 'forbidden', 'unauthorized', 'not_owner', 'image_pull_failed', 'crash_looping', 'container_config', 'unschedulable', 'timeout', 'cluster_unreachable', 'invalid_spec', 'internal'],
+        enum: [...TYCHO_ERROR_CODES],
       },
       errors: { type: 'array', items: ref('FieldError'), description: 'For invalid requests: every broken rule, each naming its field.' },
       left_in_place: { type: 'string', description: 'A failed start whose objects were kept for inspection (TYCHO_ON_FAILURE=keep): delete this system when done.' },

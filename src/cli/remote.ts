@@ -25,7 +25,7 @@ export class RemoteError extends TychoError {
 }
 
 /** When the answer carries no code (a proxy's error page, an older server): guess from the status. */
-const CODE_BY_STATUS: Record<number, TychoErrorCode> = { 400: 'usage', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'name_in_use', 413: 'usage', 422: 'invalid_spec', 503: 'cluster_unreachable', 504: 'timeout' };
+const CODE_BY_STATUS: Record<number, TychoErrorCode> = { 400: 'usage', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'name_in_use', 410: 'torn_down', 413: 'usage', 422: 'invalid_spec', 503: 'cluster_unreachable', 504: 'timeout' };
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const PROGRESS_POLL_MS = 1000;
