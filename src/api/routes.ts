@@ -8,7 +8,7 @@ import { urlWarning } from '../commands/format.js';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import { runCommand, type RunContext } from '../commands/handlers.js';
 import { InternalError } from '../k8s/errors.js';
-import type { Backend } from '../k8s/backend.js';
+import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { PolicyFor } from '../commands/policy.js';
 import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
 import type { Logger } from '../server/log.js';
@@ -22,7 +22,7 @@ import { operationFor, validateRequest } from './validate-request.js';
 import { OWNER_HEADER, type NameRequest, type StartRequest, type StatusRequest } from './wire.js';
 
 export interface ApiDeps {
-  backend: Backend;
+  launcher: SystemLauncher;
   /** When set, every /system/* call needs `Authorization: Bearer <token>`; else loopback only. */
   apiToken?: string;
   /** The launch limits for every caller of this API (null: TYCHO_API_TOKEN_UNLIMITED). */
@@ -58,7 +58,7 @@ function operation(path: string, deps: ApiDeps, handler: OperationHandler) {
 }
 
 function context(deps: ApiDeps, owner: string): RunContext {
-  return { backend: deps.backend, caller: apiCaller(owner), prefix: '', policy: deps.policy };
+  return { launcher: deps.launcher, caller: apiCaller(owner), prefix: '', policy: deps.policy };
 }
 
 function systemRouter(deps: ApiDeps): express.Router {

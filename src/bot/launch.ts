@@ -46,7 +46,7 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
     // Intent only: the objects, carrying where their thread is. The reconciler (reconciler.ts)
     // follows the system from here and tells the thread, whichever replica or process runs it.
     await runCommand(req.command, {
-      backend: ctx.backend,
+      launcher: ctx.launcher,
       caller,
       prefix: req.prefix,
       policy: slackPolicy(caller, ctx),

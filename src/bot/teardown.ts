@@ -57,7 +57,7 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   let system: SystemInfo;
   try {
     // Checked on every request: the button's value is only a name, anyone in the channel can click.
-    system = await authorizeTeardown(ctx.backend, caller, name);
+    system = await authorizeTeardown(ctx.launcher, caller, name);
   } catch (e) {
     if (isTychoError(e) && e.code === 'not_found') {
       await stripClicked();
@@ -89,7 +89,7 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   try {
     // Who asked is written on the Deployment before the delete: the reconciler's torn-down
     // reply, root message and notice say it, whichever replica posts them.
-    await ctx.backend.down(name, by.id);
+    await ctx.launcher.down(name, by.id);
   } catch (e) {
     if (!(isTychoError(e) && e.code === 'not_found')) {
       // Still there: put the root message (and its buttons) back so they can try again.

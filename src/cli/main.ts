@@ -14,16 +14,16 @@ import { ConfigError, loadLauncherConfig, type LauncherConfig } from '../config.
 import { isTychoError, ClusterUnreachable, UsageError } from '../k8s/errors.js';
 import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { configuredCluster, fromFile, resolveNamespace } from '../k8s/kubeconfig.js';
-import type { Backend } from '../k8s/backend.js';
+import type { SystemLauncher } from '../k8s/system-launcher.js';
 import { localKubeconfigPath } from '../local/paths.js';
-import { RemoteBackend } from './remote.js';
+import { RemoteLauncher } from './remote-launcher.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { outcomeJson, outcomeText } from './render.js';
 
 const PREFIX = 'tycho ';
 
-function pickBackend(server: string | undefined, namespace: string | undefined, cfg: LauncherConfig): Backend {
-  if (server) return new RemoteBackend(server, cfg.apiToken);
+function pickLauncher(server: string | undefined, namespace: string | undefined, cfg: LauncherConfig): SystemLauncher {
+  if (server) return new RemoteLauncher(server, cfg.apiToken);
   const chosen = configuredCluster() ?? (existsSync(localKubeconfigPath()) ? fromFile(localKubeconfigPath()) : undefined);
   if (!chosen) {
     throw new ClusterUnreachable(
@@ -45,11 +45,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     let cfg: LauncherConfig | undefined;
     const config = () => (cfg ??= loadLauncherConfig());
     const server = () => cli.server ?? config().serverUrl;
-    const backend = lazyBackend(() => pickBackend(server(), cli.namespace, config()));
+    const launcher = lazyLauncher(() => pickLauncher(server(), cli.namespace, config()));
     // Direct mode applies the launch limits of this environment; a Tycho server applies its own.
     const policy = command.kind === 'up' && !server() ? config().policy : null;
     const outcome = await runCommand(command, {
-      backend,
+      launcher,
       caller,
       prefix: PREFIX,
       policy,
@@ -81,8 +81,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   }
 }
 
-function lazyBackend(make: () => Backend): Backend {
-  let b: Backend | undefined;
+function lazyLauncher(make: () => SystemLauncher): SystemLauncher {
+  let b: SystemLauncher | undefined;
   const get = () => (b ??= make());
   return {
     up: (spec, opts) => get().up(spec, opts),

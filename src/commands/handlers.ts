@@ -3,7 +3,7 @@
  * each front end renders it (Block Kit, JSON, terminal text).
  */
 import { NotOwner } from '../k8s/errors.js';
-import type { Backend, UpOptions } from '../k8s/backend.js';
+import type { SystemLauncher, UpOptions } from '../k8s/system-launcher.js';
 import type { LaunchSpec, Origin, Owner, SystemInfo } from '../k8s/spec.js';
 import type { Command, UpArgs } from './parser.js';
 import { enforceLaunchPolicy, type PolicyFor } from './policy.js';
@@ -23,7 +23,7 @@ export type Outcome =
   | { kind: 'help'; text: string };
 
 export interface RunContext extends UpOptions {
-  backend: Backend;
+  launcher: SystemLauncher;
   caller: Caller;
   /** Prefix for help text: "/tycho " or "tycho ". */
   prefix: string;
@@ -58,8 +58,8 @@ export function toLaunchSpec(args: UpArgs, caller: Caller, extra: { originalText
 }
 
 /** Checks that the caller may tear the system down; returns the system as it is now. */
-export async function authorizeTeardown(backend: Backend, caller: Caller, name: string): Promise<SystemInfo> {
-  const system = await backend.status(name);
+export async function authorizeTeardown(launcher: SystemLauncher, caller: Caller, name: string): Promise<SystemInfo> {
+  const system = await launcher.status(name);
   if (!caller.isAdmin && system.ownerId !== caller.owner.id) throw new NotOwner(name, system.owner, system.ownerId);
   return system;
 }
@@ -69,14 +69,14 @@ export async function runCommand(cmd: Command, ctx: RunContext): Promise<Outcome
     case 'help':
       return { kind: 'help', text: helpText(ctx.prefix, cmd.topic) };
     case 'list':
-      return { kind: 'status', systems: await ctx.backend.list() };
+      return { kind: 'status', systems: await ctx.launcher.list() };
     case 'status':
       return cmd.name
-        ? { kind: 'status', systems: [await ctx.backend.status(cmd.name)], name: cmd.name }
-        : { kind: 'status', systems: await ctx.backend.list() };
+        ? { kind: 'status', systems: [await ctx.launcher.status(cmd.name)], name: cmd.name }
+        : { kind: 'status', systems: await ctx.launcher.list() };
     case 'down':
-      if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.backend, ctx.caller, cmd.name);
-      return { kind: 'down', system: await ctx.backend.down(cmd.name, ctx.caller.owner.id) };
+      if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.launcher, ctx.caller, cmd.name);
+      return { kind: 'down', system: await ctx.launcher.down(cmd.name, ctx.caller.owner.id) };
     case 'up': {
       enforceLaunchPolicy(cmd.args, ctx.policy, ctx.prefix);
       const spec = toLaunchSpec(cmd.args, ctx.caller, { ...(ctx.originalText ? { originalText: ctx.originalText } : {}), ...(ctx.annotations ? { annotations: ctx.annotations } : {}) });
@@ -84,7 +84,7 @@ export async function runCommand(cmd: Command, ctx: RunContext): Promise<Outcome
       if (ctx.wait !== undefined) opts.wait = ctx.wait;
       if (ctx.onProgress) opts.onProgress = ctx.onProgress;
       if (ctx.timeoutSeconds !== undefined) opts.timeoutSeconds = ctx.timeoutSeconds;
-      return { kind: 'up', system: await ctx.backend.up(spec, opts) };
+      return { kind: 'up', system: await ctx.launcher.up(spec, opts) };
     }
   }
 }

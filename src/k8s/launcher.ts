@@ -27,7 +27,7 @@ import {
 import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LauncherConfig } from '../config.js';
-import type { Backend, UpOptions } from './backend.js';
+import type { SystemLauncher, UpOptions } from './system-launcher.js';
 
 export type OnFailure = 'keep' | 'delete';
 
@@ -63,7 +63,7 @@ export function launcherOptionsFrom(cfg: LauncherConfig, namespace: string): Lau
   };
 }
 
-export class Launcher implements Backend {
+export class Launcher implements SystemLauncher {
   readonly namespace: string;
   private readonly c: KubeClients;
   private readonly serviceType: ServiceType;

@@ -42,7 +42,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
     return;
   }
   if (cmd.kind === 'help') {
-    const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix, policy });
+    const out = await runCommand(cmd, { launcher: ctx.launcher, caller, prefix, policy });
     await ack({ response_type: 'ephemeral', ...helpMessage(out.kind === 'help' ? out.text : '') });
     return;
   }
@@ -67,7 +67,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
     case 'status':
     case 'list':
       try {
-        const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix, policy });
+        const out = await runCommand(cmd, { launcher: ctx.launcher, caller, prefix, policy });
         if (out.kind === 'status') await tell(statusMessage(out.systems, prefix));
       } catch (e) {
         await tell(plainMessage(md`:x: ${errorText(e, ctx.log, 'read the systems')}`));

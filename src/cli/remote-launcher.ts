@@ -1,12 +1,12 @@
 /**
- * The CLI's remote mode (`-s URL` or TYCHO_URL): the Backend interface over a Tycho server's
+ * The CLI's remote mode (`-s URL` or TYCHO_URL): the SystemLauncher interface over a Tycho server's
  * REST API, so the command layer and the terminal output are exactly those of direct mode.
  * Failures come back as the same TychoError codes (the envelope carries `result.code`), so
  * the exit statuses match too.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Backend, UpOptions } from '../k8s/backend.js';
+import type { SystemLauncher, UpOptions } from '../k8s/system-launcher.js';
 import { ClusterUnreachable, TychoError, UsageError, type TychoErrorCode } from '../k8s/errors.js';
 import type { LaunchSpec, Stage, SystemInfo } from '../k8s/spec.js';
 import { usageLine } from '../commands/usage.js';
@@ -84,7 +84,7 @@ function ownerHeaderValue(display: string): string {
   return v || 'cli';
 }
 
-export class RemoteBackend implements Backend {
+export class RemoteLauncher implements SystemLauncher {
   constructor(
     readonly baseUrl: string,
     readonly token?: string,
