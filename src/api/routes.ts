@@ -6,8 +6,8 @@
  */
 import { urlWarning } from '../commands/format.js';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import { runCommand, type RunContext } from '../commands/handlers.js';
-import { InternalError } from '../k8s/errors.js';
+import type { RunContext } from '../commands/command.js';
+import { runCommand } from '../commands/registry.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { PolicyFor } from '../commands/policy.js';
 import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
@@ -77,10 +77,9 @@ function systemRouter(deps: ApiDeps): express.Router {
       const wait = query.wait as boolean | undefined;
       const timeout = query.timeout as number | undefined;
       const ctx: RunContext = { ...context(deps, owner), wait: wait ?? true, ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}) };
-      const outcome = await runCommand({ kind: 'up', args: startToUpArgs(body) }, ctx);
-      if (outcome.kind !== 'up') throw new InternalError('The launch returned no system.');
-      const warning = urlWarning(outcome.system);
-      sendSuccess(res, 201, startResult(body, outcome.system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
+      const { system } = await runCommand({ kind: 'up', args: startToUpArgs(body) }, ctx);
+      const warning = urlWarning(system);
+      sendSuccess(res, 201, startResult(body, system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
       return { name: body.name };
     }),
   );
@@ -99,10 +98,9 @@ function systemRouter(deps: ApiDeps): express.Router {
     '/status',
     operation('/system/status', deps, async (req, res, { owner }) => {
       const name = (req.body as StatusRequest | undefined)?.name;
-      const outcome = await runCommand(name === undefined ? { kind: 'status' } : { kind: 'status', name }, context(deps, owner));
-      if (outcome.kind !== 'status') throw new InternalError('The status query returned no systems.');
-      const n = outcome.systems.length;
-      sendSuccess(res, 200, outcome.systems.map(statusItem), `Found ${n} system${n === 1 ? '' : 's'}`);
+      const { systems } = await runCommand(name === undefined ? { kind: 'status' } : { kind: 'status', name }, context(deps, owner));
+      const n = systems.length;
+      sendSuccess(res, 200, systems.map(statusItem), `Found ${n} system${n === 1 ? '' : 's'}`);
       return name === undefined ? {} : { name };
     }),
   );

@@ -1,18 +1,18 @@
 /**
- * The original's start body → the command layer's UpArgs, the same structure the CLI and
+ * The original's start body → the command layer's LaunchRequest, the same structure the CLI and
  * Slack parsers produce. Runs only on bodies the schema has accepted, so every field here has
  * already passed the shared checks in src/k8s/validate.ts (through the schema's formats).
  */
-import type { Caller } from '../commands/handlers.js';
-import type { UpArgs } from '../commands/parser.js';
+import type { Caller } from '../commands/command.js';
+import type { LaunchRequest } from '../commands/up.js';
 import { UsageError } from '../k8s/errors.js';
 import { checkEnvNames, normaliseMemory, parseEnvPair } from '../k8s/validate.js';
 import type { StartRequest, StatusItem, StartResult } from './wire.js';
 import type { SystemInfo } from '../k8s/spec.js';
 
-export function startToUpArgs(body: StartRequest): UpArgs {
+export function startToUpArgs(body: StartRequest): LaunchRequest {
   const c = body.containers[0]!;
-  const args: UpArgs = {
+  const args: LaunchRequest = {
     name: body.name,
     image: c.image,
     // Duplicates would give the Service two ports with one number, which Kubernetes rejects.

@@ -3,7 +3,7 @@
  * everything about a system comes from Kubernetes, so buttons keep working after a restart.
  */
 import type { webApi } from '@slack/bolt';
-import type { Caller } from '../commands/handlers.js';
+import type { Caller } from '../commands/command.js';
 import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { Logger } from '../server/log.js';

@@ -3,7 +3,7 @@
  * request, remove the buttons, delete, then say so in the thread and on the root message.
  * Where the thread is comes from the Deployment's annotations, never from this process.
  */
-import { authorizeTeardown } from '../commands/handlers.js';
+import { authorizeTeardown } from '../commands/down.js';
 import { isTychoError } from '../k8s/errors.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
 import type { SystemInfo } from '../k8s/spec.js';
