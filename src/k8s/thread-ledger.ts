@@ -9,7 +9,7 @@
  */
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { PREFIX } from './labels.js';
-import { isConflict, isNotFound, kube, toTychoError } from './kube.js';
+import { isConflict, isNotFound, callKubernetes, toTychoError } from './kube.js';
 
 const KEY_PREFIX = `${PREFIX}/thread.`;
 
@@ -38,7 +38,7 @@ export class ThreadLedger {
   }
 
   private async read(): Promise<V1Lease> {
-    return kube('read the leader Lease', () => this.api.readNamespacedLease({ namespace: this.namespace, name: this.leaseName }));
+    return callKubernetes('read the leader Lease', () => this.api.readNamespacedLease({ namespace: this.namespace, name: this.leaseName }));
   }
 
   async entries(): Promise<Map<string, ThreadEntry>> {

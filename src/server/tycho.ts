@@ -117,7 +117,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       claims: new DeploymentClaims(cluster.kc, namespace),
       ledger: new ThreadLedger(cluster.kc, leaseNamespace, config.lease.name),
       isLeader: () => elector.isLeader(),
-      describe: (s) => launcher.describeState(s),
+      systemInfo: (s) => launcher.describeState(s),
       confirmServing: (s) => launcher.confirmServing(s),
       ctx: config.notifyChannel ? { notifyChannel: config.notifyChannel } : {},
       log,
