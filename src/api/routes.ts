@@ -6,9 +6,9 @@
  */
 import { urlWarning } from '../commands/format.js';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import { runCommand, type RunContext } from '../commands/handlers.js';
-import { InternalError } from '../k8s/errors.js';
-import type { Backend } from '../k8s/backend.js';
+import type { Caller, RunContext } from '../commands/command.js';
+import { runCommand } from '../commands/registry.js';
+import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { PolicyFor } from '../commands/policy.js';
 import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
 import type { Logger } from '../server/log.js';
@@ -17,12 +17,12 @@ import { mountDocs } from './docs.js';
 import { sendError, sendInvalid, sendSuccess, sendThrown } from './envelope.js';
 import { jsonBody } from './json-body.js';
 import { sameSiteOnly } from './same-site.js';
-import { apiCaller, startResult, startToUpArgs, statusItem } from './to-args.js';
+import { launchRequestFromBody, startResult, statusItem } from './wire-conversions.js';
 import { operationFor, validateRequest } from './validate-request.js';
-import { OWNER_HEADER, type NameRequest, type StartRequest, type StatusRequest } from './wire.js';
+import { OWNER_HEADER, type NameRequest, type StartQuery, type StartRequest, type StatusRequest } from './wire.js';
 
 export interface ApiDeps {
-  backend: Backend;
+  launcher: SystemLauncher;
   /** When set, every /system/* call needs `Authorization: Bearer <token>`; else loopback only. */
   apiToken?: string;
   /** The launch limits for every caller of this API (null: TYCHO_API_TOKEN_UNLIMITED). */
@@ -32,11 +32,16 @@ export interface ApiDeps {
   log: Logger;
 }
 
-type Checked = { query: Record<string, unknown>; owner: string };
-type OperationHandler = (req: Request, res: Response, checked: Checked) => Promise<{ name?: string }>;
+/** A request that passed its operation's schema: its body and query have the types wire.ts derives. */
+interface Checked<Body, Query> {
+  body: Body;
+  query: Query;
+  owner: string;
+}
+type OperationHandler<Body, Query> = (res: Response, checked: Checked<Body, Query>) => Promise<{ name?: string }>;
 
 /** Validates against the document's operation, runs the handler, and turns any failure into the envelope. */
-function operation(path: string, deps: ApiDeps, handler: OperationHandler) {
+function operation<Body, Query = Record<string, never>>(path: string, deps: ApiDeps, handler: OperationHandler<Body, Query>) {
   const op = operationFor(path, 'post');
   return async (req: Request, res: Response): Promise<void> => {
     const checked = validateRequest(op, { body: req.body as unknown, query: req.query as Record<string, unknown>, header: (n) => req.get(n) });
@@ -46,7 +51,8 @@ function operation(path: string, deps: ApiDeps, handler: OperationHandler) {
     }
     const owner = req.get(OWNER_HEADER) ?? 'api';
     try {
-      const { name } = await handler(req, res, { query: checked.query, owner });
+      // The schema has accepted both, so they are what wire.ts says they are.
+      const { name } = await handler(res, { body: req.body as Body, query: checked.query as Query, owner });
       deps.log.info('api request', { route: path, status: res.statusCode, name, owner });
     } catch (e) {
       const { status, code } = sendThrown(res, e);
@@ -57,8 +63,14 @@ function operation(path: string, deps: ApiDeps, handler: OperationHandler) {
   };
 }
 
+function apiCaller(owner: string): Caller {
+  // The API has one kind of caller: whoever holds the token (or sits on the machine). Like
+  // the CLI with a kubeconfig, such a caller may tear down any system.
+  return { owner: { id: `api:${owner}`, display: owner }, origin: 'api', isAdmin: true };
+}
+
 function context(deps: ApiDeps, owner: string): RunContext {
-  return { backend: deps.backend, caller: apiCaller(owner), prefix: '', policy: deps.policy };
+  return { launcher: deps.launcher, caller: apiCaller(owner), prefix: '', policy: deps.policy };
 }
 
 function systemRouter(deps: ApiDeps): express.Router {
@@ -72,23 +84,18 @@ function systemRouter(deps: ApiDeps): express.Router {
 
   router.post(
     '/start',
-    operation('/system/start', deps, async (req, res, { query, owner }) => {
-      const body = req.body as StartRequest;
-      const wait = query.wait as boolean | undefined;
-      const timeout = query.timeout as number | undefined;
-      const ctx: RunContext = { ...context(deps, owner), wait: wait ?? true, ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}) };
-      const outcome = await runCommand({ kind: 'up', args: startToUpArgs(body) }, ctx);
-      if (outcome.kind !== 'up') throw new InternalError('The launch returned no system.');
-      const warning = urlWarning(outcome.system);
-      sendSuccess(res, 201, startResult(body, outcome.system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
+    operation<StartRequest, StartQuery>('/system/start', deps, async (res, { body, query, owner }) => {
+      const ctx: RunContext = { ...context(deps, owner), wait: query.wait ?? true, ...(query.timeout !== undefined ? { timeoutSeconds: query.timeout } : {}) };
+      const { system } = await runCommand({ kind: 'up', args: launchRequestFromBody(body) }, ctx);
+      const warning = urlWarning(system);
+      sendSuccess(res, 201, startResult(body, system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
       return { name: body.name };
     }),
   );
 
   router.post(
     '/delete',
-    operation('/system/delete', deps, async (req, res, { owner }) => {
-      const { name } = req.body as NameRequest;
+    operation<NameRequest>('/system/delete', deps, async (res, { body: { name }, owner }) => {
       await runCommand({ kind: 'down', name }, context(deps, owner));
       sendSuccess(res, 200, null, `Deleted system ${name}`);
       return { name };
@@ -97,12 +104,12 @@ function systemRouter(deps: ApiDeps): express.Router {
 
   router.post(
     '/status',
-    operation('/system/status', deps, async (req, res, { owner }) => {
-      const name = (req.body as StatusRequest | undefined)?.name;
-      const outcome = await runCommand(name === undefined ? { kind: 'status' } : { kind: 'status', name }, context(deps, owner));
-      if (outcome.kind !== 'status') throw new InternalError('The status query returned no systems.');
-      const n = outcome.systems.length;
-      sendSuccess(res, 200, outcome.systems.map(statusItem), `Found ${n} system${n === 1 ? '' : 's'}`);
+    // No body at all means every system, like {}.
+    operation<StatusRequest | undefined>('/system/status', deps, async (res, { body, owner }) => {
+      const name = body?.name;
+      const { systems } = await runCommand(name === undefined ? { kind: 'status' } : { kind: 'status', name }, context(deps, owner));
+      const n = systems.length;
+      sendSuccess(res, 200, systems.map(statusItem), `Found ${n} system${n === 1 ? '' : 's'}`);
       return name === undefined ? {} : { name };
     }),
   );

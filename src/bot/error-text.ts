@@ -15,6 +15,7 @@ const TITLES: Record<TychoErrorCode, string> = {
   usage: 'the command was not understood',
   name_in_use: 'the name is already in use',
   not_found: 'no such system',
+  torn_down: 'it was torn down while starting',
   forbidden: 'Kubernetes refused the request',
   unauthorized: 'not allowed',
   not_owner: 'not allowed',

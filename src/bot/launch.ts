@@ -4,8 +4,8 @@
  * exactly once, for free. Everything after that (progress, Ready, failure, teardown) is the
  * reconciler's (reconciler.ts), rendered from the cluster whoever changes it.
  */
-import type { Command } from '../commands/parser.js';
-import { runCommand } from '../commands/handlers.js';
+import { runCommand } from '../commands/registry.js';
+import type { UpInput } from '../commands/up.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_TS } from '../k8s/labels.js';
 import { failedReply, plainMessage, rootMessage, type Message, type RootFacts } from './blocks.js';
 import { slackCaller, slackPolicy, type BotContext, type ThreadRef } from './context.js';
@@ -14,7 +14,7 @@ import { code, md } from './slack-text.js';
 import type { SlackIO } from './slack-io.js';
 
 export interface LaunchRequest {
-  command: Extract<Command, { kind: 'up' }>;
+  command: UpInput;
   userId: string;
   channelId: string;
   /** The text as typed ("/tycho up -n …", env values masked), kept on the objects for whoever inspects them. */
@@ -46,7 +46,7 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
     // Intent only: the objects, carrying where their thread is. The reconciler (reconciler.ts)
     // follows the system from here and tells the thread, whichever replica or process runs it.
     await runCommand(req.command, {
-      backend: ctx.backend,
+      launcher: ctx.launcher,
       caller,
       prefix: req.prefix,
       policy: slackPolicy(caller, ctx),

@@ -5,6 +5,7 @@ export const EXIT_CODES: Record<TychoErrorCode, number> = {
   internal: 1,
   usage: 2,
   not_found: 3,
+  torn_down: 9,
   name_in_use: 4,
   forbidden: 5,
   unauthorized: 5,

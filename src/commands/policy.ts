@@ -7,7 +7,7 @@
 import { UsageError } from '../k8s/errors.js';
 import { compareQuantity, parseCpu, parseMemory } from '../k8s/quantity.js';
 import type { ServiceType } from '../k8s/spec.js';
-import type { UpArgs } from './parser.js';
+import type { LaunchRequest } from './up.js';
 import { usageLine } from './usage.js';
 
 export interface LaunchPolicy {
@@ -39,7 +39,7 @@ const over = (what: string, limit: string, setting: string) =>
   `${what} is more than the ${limit} a system may have here (the operator's setting ${setting}); ask for less, or ask an admin.`;
 
 /** Returns the first rule the launch breaks, as one sentence, or null. Quantities are compared exactly. */
-export function checkLaunchPolicy(args: UpArgs, policy: PolicyFor): string | null {
+export function checkLaunchPolicy(args: LaunchRequest, policy: PolicyFor): string | null {
   if (!policy) return null;
   if (args.serviceType && !policy.serviceTypes.includes(args.serviceType)) {
     return `The service type ${args.serviceType} is not allowed here: people may choose only ${policy.serviceTypes.join(' or ')} (the operator's setting ${POLICY_SETTINGS.serviceTypes}); ask an admin.`;
@@ -57,7 +57,7 @@ export function checkLaunchPolicy(args: UpArgs, policy: PolicyFor): string | nul
 }
 
 /** checkLaunchPolicy for front ends: a refusal is bad input, with the `up` usage line. */
-export function enforceLaunchPolicy(args: UpArgs, policy: PolicyFor, prefix: string): void {
+export function enforceLaunchPolicy(args: LaunchRequest, policy: PolicyFor, prefix: string): void {
   const why = checkLaunchPolicy(args, policy);
   if (why) throw new UsageError(why, usageLine('up', prefix));
 }

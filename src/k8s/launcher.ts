@@ -3,11 +3,11 @@
  * labels and annotations on the Deployment are the only record of a system.
  */
 import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
-import * as L from './labels.js';
+import * as labels from './labels.js';
 import { buildDeployment, buildService } from './manifests.js';
 import { STAGE_ORDER } from './pod-verdict.js';
 import { clusterAddress, resolveUrl } from './url.js';
-import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
+import { ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { LiveView } from './view/live-view.js';
 import { podsOf, systemState, type SystemState } from './view/system-model.js';
 import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict } from './url-probe.js';
@@ -27,7 +27,7 @@ import {
 import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LauncherConfig } from '../config.js';
-import type { Backend, UpOptions } from './backend.js';
+import type { SystemLauncher, UpOptions } from './system-launcher.js';
 
 export type OnFailure = 'keep' | 'delete';
 
@@ -63,9 +63,9 @@ export function launcherOptionsFrom(cfg: LauncherConfig, namespace: string): Lau
   };
 }
 
-export class Launcher implements Backend {
+export class Launcher implements SystemLauncher {
   readonly namespace: string;
-  private readonly c: KubeClients;
+  private readonly clients: KubeClients;
   private readonly serviceType: ServiceType;
   private readonly readyTimeout: number;
   private readonly onFailure: OnFailure;
@@ -75,7 +75,7 @@ export class Launcher implements Backend {
     kc: KubeConfig,
     private readonly opts: LauncherOptions,
   ) {
-    this.c = makeClients(kc);
+    this.clients = makeClients(kc);
     this.namespace = opts.namespace;
     this.serviceType = opts.serviceType ?? 'NodePort';
     this.readyTimeout = opts.readyTimeoutSeconds ?? 300;
@@ -87,7 +87,7 @@ export class Launcher implements Backend {
   async ping(): Promise<void> {
     if (this.view?.problem) throw new Forbidden(this.view.problem);
     if (this.view && !this.view.synced) throw new ClusterUnreachable('Tycho is still reading the cluster into its live view.');
-    await kube('reach the cluster', () => this.c.core.listNamespacedService({ namespace: this.namespace, limit: 1, labelSelector: L.MANAGED_SELECTOR }));
+    await callKubernetes('reach the cluster', () => this.clients.core.listNamespacedService({ namespace: this.namespace, limit: 1, labelSelector: labels.MANAGED_SELECTOR }));
   }
 
   async up(spec: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
@@ -113,14 +113,14 @@ export class Launcher implements Backend {
     const namespace = this.namespace;
     let created: V1Deployment;
     try {
-      created = await this.c.apps.createNamespacedDeployment({ namespace, body: buildDeployment(spec, namespace) });
+      created = await this.clients.apps.createNamespacedDeployment({ namespace, body: buildDeployment(spec, namespace) });
     } catch (e) {
       if (isConflict(e)) throw await this.nameInUse(spec.name);
       throw toTychoError(e, 'create the Deployment');
     }
     if (spec.secretEnv?.length) {
       try {
-        await createSecretAndStart(this.c, namespace, spec, created);
+        await createSecretAndStart(this.clients, namespace, spec, created);
       } catch (e) {
         // Nothing half-made: the Deployment goes, and its Secret (if any) with it.
         await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
@@ -130,7 +130,7 @@ export class Launcher implements Backend {
     o.onProgress?.('created', { describe: 'Deployment and Service created' });
     let service: V1Service;
     try {
-      service = await this.c.core.createNamespacedService({
+      service = await this.clients.core.createNamespacedService({
         namespace,
         body: buildService(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, spec.serviceType ?? this.serviceType),
       });
@@ -140,7 +140,7 @@ export class Launcher implements Backend {
       if (isConflict(e)) throw new NameInUse(spec.name);
       throw toTychoError(e, 'create the Service');
     }
-    return { ...this.describe(created, service, []), uid: created.metadata!.uid! };
+    return { ...this.toSystemInfo(created, service, []), uid: created.metadata!.uid! };
   }
 
   /**
@@ -176,7 +176,7 @@ export class Launcher implements Backend {
       // Read-your-writes: return once the view holds the recorded verdict, so a `status` that
       // follows (answered from the view) says what this answer says.
       await view
-        .waitFor(spec.name, (s) => (!s || s.uid !== uid || s.deployment.metadata?.annotations?.[L.ANN_URL_CHECK] ? true : undefined), AbortSignal.timeout(5000))
+        .waitFor(spec.name, (s) => (!s || s.uid !== uid || s.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK] ? true : undefined), AbortSignal.timeout(5000))
         .catch(() => undefined);
       return info;
     } finally {
@@ -190,11 +190,11 @@ export class Launcher implements Backend {
    * describe it. The waiting caller and the Slack reconciler both come through here.
    */
   async confirmServing(serving: SystemState, signal?: AbortSignal): Promise<SystemInfo> {
-    if (serving.deployment.metadata?.annotations?.[L.ANN_URL_CHECK]) return this.describeState(serving);
+    if (serving.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK]) return this.describeState(serving);
     const verdict = await this.checkUrl(serving, signal ?? new AbortController().signal);
-    const dep = await this.patchAnnotations(serving.name, { [L.ANN_URL_CHECK]: urlCheckAnnotation(verdict) }).catch(() => undefined);
+    const dep = await this.patchAnnotations(serving.name, { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) }).catch(() => undefined);
     // Recorded or not (gone meanwhile), the caller hears what was found.
-    return dep ? this.describe(dep, serving.service, serving.pods, serving.endpoints) : this.describeChecked(serving, verdict);
+    return dep ? this.toSystemInfo(dep, serving.service, serving.pods, serving.endpoints) : this.describeChecked(serving, verdict);
   }
 
   /**
@@ -208,8 +208,8 @@ export class Launcher implements Backend {
   /** A system as it will read once `verdict` is recorded on it. */
   describeChecked(s: SystemState, verdict: UrlVerdict): SystemInfo {
     const d = s.deployment;
-    const recorded = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [L.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } } };
-    return this.describe(recorded, s.service, s.pods, s.endpoints);
+    const recorded = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } } };
+    return this.toSystemInfo(recorded, s.service, s.pods, s.endpoints);
   }
 
   /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */
@@ -229,7 +229,7 @@ export class Launcher implements Backend {
    */
   private async withView<R>(name: string, fn: (view: LiveView) => Promise<R>): Promise<R> {
     if (this.view) return fn(this.view);
-    const view = new LiveView(this.c.kc, this.namespace, { labelSelector: L.systemSelector(name) });
+    const view = new LiveView(this.clients.kc, this.namespace, { labelSelector: labels.systemSelector(name) });
     try {
       await view.start().catch((e: unknown) => {
         throw view.problem ? new Forbidden(view.problem) : toTychoError(e, 'follow the system');
@@ -241,14 +241,14 @@ export class Launcher implements Backend {
   }
 
   private async nameInUse(name: string): Promise<NameInUse> {
-    const existing = await this.c.apps.readNamespacedDeployment({ namespace: this.namespace, name }).catch(() => undefined);
+    const existing = await this.clients.apps.readNamespacedDeployment({ namespace: this.namespace, name }).catch(() => undefined);
     const a = existing?.metadata?.annotations ?? {};
-    if (existing?.metadata?.labels?.[L.LABEL_MANAGED_BY] !== L.MANAGED_BY_VALUE) return new NameInUse(name);
-    return new NameInUse(name, a[L.ANN_OWNER] ?? 'someone', a[L.ANN_CREATED], a[L.ANN_OWNER_ID]);
+    if (existing?.metadata?.labels?.[labels.LABEL_MANAGED_BY] !== labels.MANAGED_BY_VALUE) return new NameInUse(name);
+    return new NameInUse(name, a[labels.ANN_OWNER] ?? 'someone', a[labels.ANN_CREATED], a[labels.ANN_OWNER_ID]);
   }
 
   private async deleteDeployment(name: string, propagationPolicy: 'Foreground' | 'Background'): Promise<void> {
-    await this.c.apps.deleteNamespacedDeployment({ namespace: this.namespace, name, propagationPolicy });
+    await this.clients.apps.deleteNamespacedDeployment({ namespace: this.namespace, name, propagationPolicy });
   }
 
   /**
@@ -259,20 +259,20 @@ export class Launcher implements Backend {
    */
   async down(name: string, by = 'someone using Tycho'): Promise<SystemInfo> {
     const namespace = this.namespace;
-    const dep = await kube('read the Deployment', () => ignoreNotFound(this.c.apps.readNamespacedDeployment({ namespace, name })));
-    const depIsOurs = dep?.metadata?.labels?.[L.LABEL_MANAGED_BY] === L.MANAGED_BY_VALUE;
-    const svc = depIsOurs ? undefined : await kube('read the Service', () => ignoreNotFound(this.c.core.readNamespacedService({ namespace, name })));
-    const svcIsOurs = svc?.metadata?.labels?.[L.LABEL_MANAGED_BY] === L.MANAGED_BY_VALUE;
+    const dep = await callKubernetes('read the Deployment', () => ignoreNotFound(this.clients.apps.readNamespacedDeployment({ namespace, name })));
+    const depIsOurs = dep?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
+    const svc = depIsOurs ? undefined : await callKubernetes('read the Service', () => ignoreNotFound(this.clients.core.readNamespacedService({ namespace, name })));
+    const svcIsOurs = svc?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
     if (!depIsOurs) {
       if (!svcIsOurs) throw new NotFound(name);
       // A Service left without its Deployment: finish it off.
-      await kube('delete the Service', () => ignoreNotFound(this.c.core.deleteNamespacedService({ namespace, name })));
-      return this.describe(undefined, svc, []);
+      await callKubernetes('delete the Service', () => ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name })));
+      return this.toSystemInfo(undefined, svc, []);
     }
-    const info = this.describe(dep, undefined, []);
+    const info = this.toSystemInfo(dep, undefined, []);
     const uid = dep!.metadata!.uid!;
     await this.withView(name, async (view) => {
-      const marked = await this.patchAnnotations(name, { [L.ANN_DELETED_BY]: by }).catch((e: unknown) => {
+      const marked = await this.patchAnnotations(name, { [labels.ANN_DELETED_BY]: by }).catch((e: unknown) => {
         if (e instanceof NotFound) return undefined;
         throw e;
       });
@@ -280,14 +280,14 @@ export class Launcher implements Backend {
         // The uid precondition keeps this from deleting a re-created system of the same name. Not
         // the resourceVersion: the deployment controller writes status all the time, so that
         // precondition fails routinely, and a status write never drops the record made above.
-        await kube('delete the Deployment', () =>
+        await callKubernetes('delete the Deployment', () =>
           ignoreNotFound(
-            this.c.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground', body: { propagationPolicy: 'Foreground', preconditions: { uid } } }),
+            this.clients.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground', body: { propagationPolicy: 'Foreground', preconditions: { uid } } }),
           ),
         );
       }
       // The Service is the Deployment's child and would go with it; deleting it now stops the URL at once.
-      await kube('delete the Service', () => ignoreNotFound(this.c.core.deleteNamespacedService({ namespace, name })));
+      await callKubernetes('delete the Service', () => ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name })));
       await this.waitUntilGone(view, name, uid);
     });
     return info;
@@ -297,7 +297,7 @@ export class Launcher implements Backend {
   private async waitUntilGone(view: LiveView, name: string, uid: string): Promise<void> {
     // Gone before the view ever listed it (deleted between our read and the view's start): the
     // view will never see it, let alone its deletion. One GET tells.
-    const already = await this.c.apps
+    const already = await this.clients.apps
       .readNamespacedDeployment({ namespace: this.namespace, name })
       .then((d) => d.metadata?.uid !== uid, (e: unknown) => isNotFound(e));
     if (already) return;
@@ -321,7 +321,7 @@ export class Launcher implements Backend {
   /** A merge patch of Tycho annotations; other annotations are kept. Returns the Deployment. */
   private async patchAnnotations(name: string, annotations: Record<string, string>): Promise<V1Deployment> {
     try {
-      return await this.c.apps.patchNamespacedDeployment(
+      return await this.clients.apps.patchNamespacedDeployment(
         { namespace: this.namespace, name, body: { metadata: { annotations } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
@@ -347,11 +347,11 @@ export class Launcher implements Backend {
     if (this.view?.synced) {
       const s = this.view.system(name);
       if (s) return this.describeState(s);
-      const d = await kube('read the Deployment', () => ignoreNotFound(this.c.apps.readNamespacedDeployment({ namespace: this.namespace, name })));
-      if (d?.metadata?.labels?.[L.LABEL_MANAGED_BY] !== L.MANAGED_BY_VALUE) throw new NotFound(name);
-      return this.describe(d, undefined, []);
+      const d = await callKubernetes('read the Deployment', () => ignoreNotFound(this.clients.apps.readNamespacedDeployment({ namespace: this.namespace, name })));
+      if (d?.metadata?.labels?.[labels.LABEL_MANAGED_BY] !== labels.MANAGED_BY_VALUE) throw new NotFound(name);
+      return this.toSystemInfo(d, undefined, []);
     }
-    const [info] = await this.query(L.systemSelector(name));
+    const [info] = await this.query(labels.systemSelector(name));
     if (!info) throw new NotFound(name);
     return info;
   }
@@ -359,40 +359,40 @@ export class Launcher implements Backend {
   /** The live view's systems once synced; before that, four API calls however many systems. */
   async list(): Promise<SystemInfo[]> {
     if (this.view?.synced) return this.view.systems().map((s) => this.describeState(s)).sort((a, b) => a.created.localeCompare(b.created));
-    return this.query(L.MANAGED_SELECTOR);
+    return this.query(labels.MANAGED_SELECTOR);
   }
 
   private async query(labelSelector: string): Promise<SystemInfo[]> {
     const namespace = this.namespace;
     const [deps, svcs, pods, eps] = await Promise.all([
-      kube('list Deployments', () => this.c.apps.listNamespacedDeployment({ namespace, labelSelector })),
-      kube('list Services', () => this.c.core.listNamespacedService({ namespace, labelSelector })),
-      kube('list Pods', () => this.c.core.listNamespacedPod({ namespace, labelSelector })),
+      callKubernetes('list Deployments', () => this.clients.apps.listNamespacedDeployment({ namespace, labelSelector })),
+      callKubernetes('list Services', () => this.clients.core.listNamespacedService({ namespace, labelSelector })),
+      callKubernetes('list Pods', () => this.clients.core.listNamespacedPod({ namespace, labelSelector })),
       // Endpoints say whether the Service routes to a ready pod: what "ready" means (system-model.ts).
-      kube('list Endpoints', () => this.c.core.listNamespacedEndpoints({ namespace, labelSelector })),
+      callKubernetes('list Endpoints', () => this.clients.core.listNamespacedEndpoints({ namespace, labelSelector })),
     ]);
     const svcByName = new Map(svcs.items.map((s) => [s.metadata?.name, s]));
     const epByName = new Map(eps.items.map((e) => [e.metadata?.name, e]));
     return deps.items
       .map((d) => {
         const name = d.metadata?.name ?? '';
-        return this.describe(d, svcByName.get(name), podsOf(d, pods.items), epByName.get(name));
+        return this.toSystemInfo(d, svcByName.get(name), podsOf(d, pods.items), epByName.get(name));
       })
       .sort((a, b) => a.created.localeCompare(b.created));
   }
 
   /** What front ends show for a system the live view holds (no API call). */
   describeState(s: SystemState): SystemInfo {
-    return this.describe(s.deployment, s.service, s.pods, s.endpoints);
+    return this.toSystemInfo(s.deployment, s.service, s.pods, s.endpoints);
   }
 
-  private describe(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], endpoints?: V1Endpoints): SystemInfo {
+  private toSystemInfo(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], endpoints?: V1Endpoints): SystemInfo {
     const meta = d?.metadata ?? svc?.metadata ?? {};
     const a = meta.annotations ?? {};
     const container = d?.spec?.template.spec?.containers[0];
     const state: SystemState | undefined = d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(endpoints ? { endpoints } : {}) }) : undefined;
     const ready = state?.stage === 'ready';
-    const urlCheck = parseUrlCheck(a[L.ANN_URL_CHECK]);
+    const urlCheck = parseUrlCheck(a[labels.ANN_URL_CHECK]);
     return {
       name: meta.name ?? '',
       namespace: meta.namespace ?? this.namespace,
@@ -403,13 +403,13 @@ export class Launcher implements Backend {
       stage: state?.stage ?? 'terminating',
       ...(ready ? {} : { reason: state?.describe ?? 'its Deployment is gone' }),
       ...(urlCheck ? { urlCheck } : {}),
-      owner: a[L.ANN_OWNER] ?? '',
-      ownerId: a[L.ANN_OWNER_ID] ?? '',
-      origin: a[L.ANN_ORIGIN] ?? '',
-      created: a[L.ANN_CREATED] ?? (meta.creationTimestamp ? new Date(meta.creationTimestamp).toISOString() : ''),
-      expires: a[L.ANN_EXPIRES] ?? null,
-      ...(a[L.ANN_COMMAND] ? { command: a[L.ANN_COMMAND] } : {}),
-      annotations: Object.fromEntries(Object.entries(a).filter(([k]) => k.startsWith(`${L.PREFIX}/`))),
+      owner: a[labels.ANN_OWNER] ?? '',
+      ownerId: a[labels.ANN_OWNER_ID] ?? '',
+      origin: a[labels.ANN_ORIGIN] ?? '',
+      created: a[labels.ANN_CREATED] ?? (meta.creationTimestamp ? new Date(meta.creationTimestamp).toISOString() : ''),
+      expires: a[labels.ANN_EXPIRES] ?? null,
+      ...(a[labels.ANN_COMMAND] ? { command: a[labels.ANN_COMMAND] } : {}),
+      annotations: Object.fromEntries(Object.entries(a).filter(([k]) => k.startsWith(`${labels.PREFIX}/`))),
     };
   }
 }

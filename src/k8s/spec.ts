@@ -1,7 +1,8 @@
 /** What a person asks the launcher for, and what it reports back. Front-end neutral. */
 
 export type ServiceType = 'NodePort' | 'LoadBalancer' | 'ClusterIP';
-export type Origin = 'cli' | 'slack' | 'api';
+export const ORIGINS = ['cli', 'slack', 'api'] as const;
+export type Origin = (typeof ORIGINS)[number];
 
 export interface Owner {
   /** Stable identity used for authorization, e.g. "slack:U0123" or "cli:alice". */
@@ -38,7 +39,11 @@ export interface LaunchSpec {
 }
 
 /** `unready`: it served once (its URL was checked) and no longer does. */
-export type Stage = 'created' | 'scheduled' | 'pulling' | 'started' | 'ready' | 'unready' | 'terminating' | 'failed';
+export const STAGES = ['created', 'scheduled', 'pulling', 'started', 'ready', 'unready', 'terminating', 'failed'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** What Tycho opened before it called a system ready: the URL handed out, the Service inside the cluster, or nothing. */
+export const URL_CHECKS = ['public', 'cluster', 'none'] as const;
 
 export interface SystemInfo {
   name: string;
@@ -57,7 +62,7 @@ export interface SystemInfo {
   expires: string | null;
   command?: string;
   /** What Tycho opened before it called the system ready, and whether it answered. */
-  urlCheck?: { checked: 'public' | 'cluster' | 'none'; verified: boolean; reason?: string };
+  urlCheck?: { checked: (typeof URL_CHECKS)[number]; verified: boolean; reason?: string };
   annotations: Record<string, string>;
 }
 

@@ -15,7 +15,7 @@
  */
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { apiCode, isNotFound, toTychoError } from './kube.js';
-import * as L from './labels.js';
+import * as labels from './labels.js';
 
 export interface ThreadEntry {
   name: string;
@@ -90,7 +90,7 @@ export class ThreadLedger {
       if (!isNotFound(e)) throw toTychoError(e, 'record the Slack thread in the ledger');
       // The manifests create it; a Tycho run outside a cluster creates its own on first use.
       try {
-        await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: { metadata: { name: this.name, labels: { [L.LABEL_NAME]: 'tycho' } }, ...body } });
+        await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: { metadata: { name: this.name, labels: { [labels.LABEL_NAME]: 'tycho' } }, ...body } });
       } catch (err) {
         if (apiCode(err) !== 409) throw toTychoError(err, 'create the ledger of Slack threads');
         return this.put(uid, entry); // another replica created it meanwhile

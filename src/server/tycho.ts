@@ -104,7 +104,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
     try {
-      bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
     } catch (e) {
       // A refused token: nothing may keep running (the view's watches would keep the process alive).
       await view.stop();
@@ -117,7 +117,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       claims: new DeploymentClaims(cluster.kc, namespace),
       ledger: new ThreadLedger(cluster.kc, leaseNamespace, config.lease.name),
       isLeader: () => elector.isLeader(),
-      describe: (s) => launcher.describeState(s),
+      systemInfo: (s) => launcher.describeState(s),
       checkServing: (s) => launcher.checkServing(s),
       describeChecked: (s, verdict) => launcher.describeChecked(s, verdict),
       ctx: config.notifyChannel ? { notifyChannel: config.notifyChannel } : {},
@@ -139,7 +139,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   // The token's holder is limited like everyone else unless the operator says otherwise: it is
   // often a portal that launches on behalf of many people.
   mountApi(http, {
-    backend: launcher,
+    launcher,
     ...(config.apiToken ? { apiToken: config.apiToken } : {}),
     policy: config.apiTokenUnlimited ? null : config.policy,
     allowedHosts: config.allowedHosts,

@@ -17,7 +17,7 @@ export async function handleStatusButton(args: ButtonArgs, ctx: BotContext): Pro
   const tell = ephemeral(respond, ctx);
   try {
     // A block_actions payload does not say what the slash command is called in this workspace.
-    await tell(statusMessage([await ctx.backend.status(name)], commandPrefix()));
+    await tell(statusMessage([await ctx.launcher.status(name)], commandPrefix()));
   } catch (e) {
     if (isTychoError(e) && e.code === 'not_found') await tell(plainMessage(md`${code(name)} is gone: it has been torn down.`));
     else await tell(plainMessage(md`:x: ${errorText(e, ctx.log, `read the status of "${name}"`)}`));
