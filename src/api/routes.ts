@@ -11,11 +11,12 @@ import { InternalError } from '../k8s/errors.js';
 import type { Backend } from '../k8s/backend.js';
 import type { PolicyFor } from '../commands/policy.js';
 import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 import { requireCaller } from './auth.js';
 import { mountDocs } from './docs.js';
 import { sendError, sendInvalid, sendSuccess, sendThrown } from './envelope.js';
 import { jsonBody } from './json-body.js';
+import { requestLog, requestLogging } from './request-log.js';
 import { sameSiteOnly } from './same-site.js';
 import { apiCaller, startResult, startToUpArgs, statusItem } from './to-args.js';
 import { operationFor, validateRequest } from './validate-request.js';
@@ -39,20 +40,21 @@ type OperationHandler = (req: Request, res: Response, checked: Checked) => Promi
 function operation(path: string, deps: ApiDeps, handler: OperationHandler) {
   const op = operationFor(path, 'post');
   return async (req: Request, res: Response): Promise<void> => {
+    const log = requestLog(req, deps.log);
     const checked = validateRequest(op, { body: req.body as unknown, query: req.query as Record<string, unknown>, header: (n) => req.get(n) });
     if (checked.errors.length) {
-      deps.log.info('api request rejected', { route: path, status: 400, fields: checked.errors.map((e) => e.field) });
+      log.info('api request rejected', { route: path, status: 400, fields: checked.errors.map((e) => e.field) });
       return sendInvalid(res, checked.errors);
     }
     const owner = req.get(OWNER_HEADER) ?? 'api';
     try {
       const { name } = await handler(req, res, { query: checked.query, owner });
-      deps.log.info('api request', { route: path, status: res.statusCode, name, owner });
+      log.info('api request', { route: path, status: res.statusCode, name, owner });
     } catch (e) {
       const { status, code } = sendThrown(res, e);
       const fields = { route: path, status, code, owner, error: e instanceof Error ? e.message : String(e) };
-      if (status >= 500 && code === 'internal') deps.log.error('api request failed', { ...fields, stack: (e as Error)?.stack });
-      else deps.log.info('api request failed', fields);
+      if (status >= 500 && code === 'internal') log.error('api request failed', { ...fields, stack: (e as Error)?.stack });
+      else log.info('api request failed', fields);
     }
   };
 }
@@ -76,7 +78,8 @@ function systemRouter(deps: ApiDeps): express.Router {
       const body = req.body as StartRequest;
       const wait = query.wait as boolean | undefined;
       const timeout = query.timeout as number | undefined;
-      const ctx: RunContext = { ...context(deps, owner), wait: wait ?? true, ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}) };
+      // A REST launch's launch id is its request id: one request, one launch.
+      const ctx: RunContext = { ...context(deps, owner), launchId: String(req.id), wait: wait ?? true, ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}) };
       const outcome = await runCommand({ kind: 'up', args: startToUpArgs(body) }, ctx);
       if (outcome.kind !== 'up') throw new InternalError('The launch returned no system.');
       const warning = urlWarning(outcome.system);
@@ -122,12 +125,12 @@ function systemRouter(deps: ApiDeps): express.Router {
 function bodyErrors(deps: ApiDeps): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
-    deps.log.error('api request failed', { route: req.originalUrl, error: (err as Error)?.message });
+    requestLog(req, deps.log).error('api request failed', { route: req.originalUrl, error: (err as Error)?.message });
     sendThrown(res, err);
   };
 }
 
 export function mountApi(app: express.Express, deps: ApiDeps): void {
   mountDocs(app);
-  app.use('/system', systemRouter(deps));
+  app.use('/system', requestLogging(deps.log), systemRouter(deps));
 }

@@ -8,7 +8,7 @@
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 import type { LaunchPolicy } from '../commands/policy.js';
 import { boltLogger } from './bolt-logger.js';
 import type { BotContext, SlackBackend } from './context.js';
@@ -102,7 +102,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     admins: deps.admins,
     policy: deps.policy,
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
-    log,
+    log: log.child({ component: 'slack' }),
     tearingDown: new Map(),
   };
   app.use(installedOnly(installationSource(deps, clientOptions, installation), log));

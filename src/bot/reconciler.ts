@@ -27,7 +27,7 @@ import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import type { SlackIO } from './slack-io.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 
 export interface ReconcilerDeps {
   view: LiveView;
@@ -137,9 +137,11 @@ export class SlackReconciler {
     const thread = threadOf(a);
     if (!thread) return; // not launched from Slack
     const facts = factsOf(last);
+    // The launch id recorded on the Deployment: these lines join the launch's others.
+    const log = this.d.log.child({ system: name, uid, ...L.launchFields(a) });
     if (!s) {
       this.goneStates.delete(uid);
-      await this.closeThread(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(a[L.ANN_SLACK_READY_TS] ? { readyTs: a[L.ANN_SLACK_READY_TS] } : {}) }, a[L.ANN_DELETED_BY]);
+      await this.closeThread(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(a[L.ANN_SLACK_READY_TS] ? { readyTs: a[L.ANN_SLACK_READY_TS] } : {}) }, a[L.ANN_DELETED_BY], undefined, log);
       return;
     }
     if (!this.ledgered.has(uid) && this.d.ledger) {
@@ -149,14 +151,14 @@ export class SlackReconciler {
       await this.d.ledger
         .put(uid, ledgerEntry(name, thread, facts, recordedTs(a[L.ANN_SLACK_READY_TS])))
         .then(() => this.ledgered.add(uid))
-        .catch((e: unknown) => this.d.log.warn('could not record the Slack thread in the ledger', { system: name, error: (e as Error).message }));
+        .catch((e: unknown) => log.warn('could not record the Slack thread in the ledger', { error: (e as Error).message }));
     }
     // The URL is announced (root and Ready reply) only once it answers, or with a warning that
     // it did not: confirmServing opens it once per system and records the verdict.
     const info = s.stage === 'ready' && !a[L.ANN_URL_CHECK] ? await this.d.confirmServing(s) : this.d.describe(s);
     const overdue = this.overdue(uid, name, s);
-    const root = this.rootState(s, info, overdue);
-    await this.updateRoot(uid, thread, facts, root);
+    const root = this.rootState(s, info, overdue, log);
+    if (await this.updateRoot(uid, thread, facts, root)) log.debug('updated the root message', { state: root.kind });
 
     if (s.stage === 'ready' && !a[L.ANN_SLACK_READY_TS]) {
       // The claim is the fence: whoever holds it is the only one who may post this reply, so it
@@ -166,24 +168,26 @@ export class SlackReconciler {
       const ts = await this.d.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
       if (ts) this.postedReady.set(uid, ts);
       await this.d.claims.record(name, { [L.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED });
+      log.info(ts ? 'posted the Ready reply' : 'Slack refused the Ready reply', { url: info.url });
       if (ts && this.d.ledger) await this.d.ledger.put(uid, ledgerEntry(name, thread, facts, ts)).catch(() => undefined);
       await this.d.io.notify(this.d.ctx, facts, { kind: 'ready', url: info.url }, thread);
     } else if (root.kind === 'failed' && !a[L.ANN_SLACK_FAILED_TS]) {
       if (!this.d.isLeader() || !(await this.d.claims.claim(name, uid, [L.ANN_SLACK_FAILED_TS]))) return; // as above: claimed is posted
       const ts = await this.d.io.post(thread.channel, failedReply(name, root.reason, true, this.d.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
       await this.d.claims.record(name, { [L.ANN_SLACK_FAILED_TS]: ts ?? NOT_POSTED });
+      log.info(ts ? 'posted the failure reply' : 'Slack refused the failure reply', { reason: root.title });
       await this.d.io.notify(this.d.ctx, facts, { kind: 'failed', title: root.title }, thread);
     }
   }
 
   /** The root message's state, from the system's state. */
-  private rootState(s: SystemState, info: SystemInfo, overdue: boolean): RootState {
+  private rootState(s: SystemState, info: SystemInfo, overdue: boolean, log: Logger): RootState {
     const a = s.deployment.metadata?.annotations ?? {};
     switch (s.stage) {
       case 'ready':
         return { kind: 'ready', url: info.url };
       case 'failed': {
-        const { title, text } = explain(podFailureError(s.name, info.image, s.failure!), this.d.log, `launch "${s.name}"`);
+        const { title, text } = explain(podFailureError(s.name, info.image, s.failure!), log, `launch "${s.name}"`);
         return { kind: 'failed', title, reason: text, exists: true };
       }
       case 'unready':
@@ -192,7 +196,7 @@ export class SlackReconciler {
         return { kind: 'tearing-down', by: deleter(a[L.ANN_DELETED_BY]) };
       default: {
         if (overdue) {
-          const { title, text } = explain(new Timeout(s.name, this.d.readyTimeoutSeconds, s.describe), this.d.log, `launch "${s.name}"`);
+          const { title, text } = explain(new Timeout(s.name, this.d.readyTimeoutSeconds, s.describe), log, `launch "${s.name}"`);
           return { kind: 'failed', title, reason: text, exists: true };
         }
         return { kind: 'launching', progress: s.describe };
@@ -217,19 +221,22 @@ export class SlackReconciler {
     return false;
   }
 
-  private async updateRoot(uid: string, thread: ThreadRef, facts: RootFacts, state: RootState): Promise<void> {
+  /** True when it wrote to Slack (unchanged roots are not written again). */
+  private async updateRoot(uid: string, thread: ThreadRef, facts: RootFacts, state: RootState): Promise<boolean> {
     const m = rootMessage(facts, state);
     const key = JSON.stringify(m);
-    if (this.lastRoot.get(uid) === key) return;
-    if (!this.d.isLeader()) return;
-    if (await this.d.io.update(thread, m)) this.lastRoot.set(uid, key);
+    if (this.lastRoot.get(uid) === key) return false;
+    if (!this.d.isLeader()) return false;
+    if (!(await this.d.io.update(thread, m))) return false;
+    this.lastRoot.set(uid, key);
+    return true;
   }
 
   /**
    * The system is gone: the root says so, the Ready reply loses its buttons, and the thread gets
    * one closing reply. The ledger entry is the claim (one writer wins), then it is removed.
    */
-  private async closeThread(uid: string, entry: ThreadEntry, by: string | undefined, when?: string): Promise<void> {
+  private async closeThread(uid: string, entry: ThreadEntry, by: string | undefined, when?: string, log = this.d.log.child({ system: entry.name, uid })): Promise<void> {
     if (!this.d.isLeader() || this.closed.has(uid)) return;
     const clock = this.timers.get(uid);
     if (clock) clearTimeout(clock);
@@ -241,7 +248,7 @@ export class SlackReconciler {
         if (!won && !(await this.d.ledger.entries()).has(uid)) won = entry;
       } catch (e) {
         // No ledger to claim in (no Lease): this process saw it go, and it alone is leader.
-        this.d.log.warn('could not claim the Slack thread in the ledger', { system: entry.name, error: (e as Error).message });
+        log.warn('could not claim the Slack thread in the ledger', { error: (e as Error).message });
         won = entry;
       }
     }
@@ -257,6 +264,7 @@ export class SlackReconciler {
     if (readyTs) await this.d.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
     await this.d.io.post(thread.channel, tornDownReply(who, at), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'gone' } });
     await this.d.io.notify(this.d.ctx, facts, { kind: 'torn-down', by: who }, thread);
+    log.info('closed the Slack thread', { by: who.id || who.display });
     this.lastRoot.delete(uid);
     this.ledgered.delete(uid);
     await this.d.ledger?.remove(uid).catch(() => undefined);

@@ -84,6 +84,7 @@ export async function runCommand(cmd: Command, ctx: RunContext): Promise<Outcome
       if (ctx.wait !== undefined) opts.wait = ctx.wait;
       if (ctx.onProgress) opts.onProgress = ctx.onProgress;
       if (ctx.timeoutSeconds !== undefined) opts.timeoutSeconds = ctx.timeoutSeconds;
+      if (ctx.launchId) opts.launchId = ctx.launchId;
       return { kind: 'up', system: await ctx.backend.up(spec, opts) };
     }
   }

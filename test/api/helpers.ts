@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { loadConfig, type Env } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger, type Logger } from '../../src/server/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { FORMATS } from '../../src/api/formats.js';
 import { resolveRef } from '../../src/api/openapi.js';
 import { validate } from '../../src/api/schema.js';

@@ -1,6 +1,6 @@
 /** Log masking: no credential reaches a log line, whatever shape it arrives in. */
 import { describe, expect, test } from '@jest/globals';
-import { createLogger, redact, redactFields } from '../../src/server/log.js';
+import { createLogger, redact, redactFields } from '../../src/log.js';
 
 describe('redact: credentials in free text', () => {
   test.each([

@@ -7,7 +7,7 @@ import { runCommand } from '../../commands/handlers.js';
 import { parseCommand, type Command } from '../../commands/parser.js';
 import { UsageError } from '../../k8s/errors.js';
 import { helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
-import { commandPrefix, slackCaller, slackPolicy, type BotContext } from '../context.js';
+import { commandPrefix, forRequest, slackCaller, slackPolicy, type BotContext } from '../context.js';
 import { enforceLaunchPolicy } from '../../commands/policy.js';
 import { errorText } from '../error-text.js';
 import { md } from '../slack-text.js';
@@ -81,5 +81,5 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
  * a workspace that calls it /tycho-dev needs no code change.
  */
 export function register(app: App, ctx: BotContext): void {
-  app.command(/^\//, (args) => handleSlashCommand(args, ctx));
+  app.command(/^\//, (args) => handleSlashCommand(args, forRequest(ctx)));
 }
