@@ -75,8 +75,10 @@ function installationSource(deps: BotDeps, clientOptions: webApi.WebClientOption
 }
 
 export async function startBot(deps: BotDeps): Promise<RunningBot> {
-  const { slack, log } = deps;
-  const logger = boltLogger(log);
+  const { slack } = deps;
+  // Bolt's lines name its own part as their component (bolt-logger.ts); Tycho's Slack lines say `slack`.
+  const logger = boltLogger(deps.log);
+  const log = deps.log.child({ component: 'slack' });
   const clientOptions: webApi.WebClientOptions = slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {};
   const self = await identify(deps, clientOptions);
   const installation = installationFrom(slack, self);
@@ -102,7 +104,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     admins: deps.admins,
     policy: deps.policy,
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
-    log: log.child({ component: 'slack' }),
+    log,
     tearingDown: new Map(),
   };
   app.use(installedOnly(installationSource(deps, clientOptions, installation), log));

@@ -11,7 +11,7 @@ function line(parts: unknown[]): string {
 export function boltLogger(log: Logger, initial: LogLevel = LogLevel.INFO): BoltLogger {
   let level = initial;
   // Bolt names each of its parts (bolt-app, web-api:WebClient:0, socket-mode:…): that is the component.
-  let named = log.child({ component: 'slack' });
+  let named = log.child({ component: 'bolt' });
   const at =
     (l: LogLevel, write: (to: Logger, msg: string) => void) =>
     (...parts: unknown[]) => {
@@ -27,7 +27,7 @@ export function boltLogger(log: Logger, initial: LogLevel = LogLevel.INFO): Bolt
     },
     getLevel: () => level,
     setName: (n) => {
-      named = log.child({ component: `slack ${n}` });
+      named = log.child({ component: n });
     },
   };
 }

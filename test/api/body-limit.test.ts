@@ -24,7 +24,7 @@ let slack: FakeSlack;
 let server: ChildProcess;
 let base: string;
 
-/** Starts the server as `npm start` would (after its build), and resolves with its URL once it listens. */
+/** Starts the server as the image does, and resolves with its URL once it listens. */
 function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
