@@ -11,11 +11,12 @@ import { runCommand } from '../commands/registry.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { PolicyFor } from '../commands/policy.js';
 import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 import { requireCaller } from './auth.js';
 import { mountDocs } from './docs.js';
 import { sendError, sendInvalid, sendSuccess, sendThrown } from './envelope.js';
 import { jsonBody } from './json-body.js';
+import { requestLog, requestLogging } from './request-log.js';
 import { sameSiteOnly } from './same-site.js';
 import { launchRequestFromBody, startResult, statusItem } from './wire-conversions.js';
 import { operationFor, validateRequest } from './validate-request.js';
@@ -38,27 +39,28 @@ interface Checked<Body, Query> {
   query: Query;
   owner: string;
 }
-type OperationHandler<Body, Query> = (res: Response, checked: Checked<Body, Query>) => Promise<{ name?: string }>;
+type OperationHandler<Body, Query> = (req: Request, res: Response, checked: Checked<Body, Query>) => Promise<{ name?: string }>;
 
 /** Validates against the document's operation, runs the handler, and turns any failure into the envelope. */
 function operation<Body, Query = Record<string, never>>(path: string, deps: ApiDeps, handler: OperationHandler<Body, Query>) {
   const op = operationFor(path, 'post');
   return async (req: Request, res: Response): Promise<void> => {
+    const log = requestLog(req, deps.log);
     const checked = validateRequest(op, { body: req.body as unknown, query: req.query as Record<string, unknown>, header: (n) => req.get(n) });
     if (checked.errors.length) {
-      deps.log.info('api request rejected', { route: path, status: 400, fields: checked.errors.map((e) => e.field) });
+      log.info('api request rejected', { route: path, status: 400, fields: checked.errors.map((e) => e.field) });
       return sendInvalid(res, checked.errors);
     }
     const owner = req.get(OWNER_HEADER) ?? 'api';
     try {
       // The schema has accepted both, so they are what wire.ts says they are.
-      const { name } = await handler(res, { body: req.body as Body, query: checked.query as Query, owner });
-      deps.log.info('api request', { route: path, status: res.statusCode, name, owner });
+      const { name } = await handler(req, res, { body: req.body as Body, query: checked.query as Query, owner });
+      log.info('api request', { route: path, status: res.statusCode, name, owner });
     } catch (e) {
       const { status, code } = sendThrown(res, e);
       const fields = { route: path, status, code, owner, error: e instanceof Error ? e.message : String(e) };
-      if (status >= 500 && code === 'internal') deps.log.error('api request failed', { ...fields, stack: (e as Error)?.stack });
-      else deps.log.info('api request failed', fields);
+      if (status >= 500 && code === 'internal') log.error('api request failed', { ...fields, stack: (e as Error)?.stack });
+      else log.info('api request failed', fields);
     }
   };
 }
@@ -84,8 +86,9 @@ function systemRouter(deps: ApiDeps): express.Router {
 
   router.post(
     '/start',
-    operation<StartRequest, StartQuery>('/system/start', deps, async (res, { body, query, owner }) => {
-      const ctx: RunContext = { ...context(deps, owner), wait: query.wait ?? true, ...(query.timeout !== undefined ? { timeoutSeconds: query.timeout } : {}) };
+    operation<StartRequest, StartQuery>('/system/start', deps, async (req, res, { body, query, owner }) => {
+      // A REST launch's launch id is its request id: one request, one launch.
+      const ctx: RunContext = { ...context(deps, owner), launchId: String(req.id), wait: query.wait ?? true, ...(query.timeout !== undefined ? { timeoutSeconds: query.timeout } : {}) };
       const { system } = await runCommand({ kind: 'up', args: launchRequestFromBody(body) }, ctx);
       const warning = urlWarning(system);
       sendSuccess(res, 201, startResult(body, system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
@@ -95,7 +98,7 @@ function systemRouter(deps: ApiDeps): express.Router {
 
   router.post(
     '/delete',
-    operation<NameRequest>('/system/delete', deps, async (res, { body: { name }, owner }) => {
+    operation<NameRequest>('/system/delete', deps, async (_req, res, { body: { name }, owner }) => {
       await runCommand({ kind: 'down', name }, context(deps, owner));
       sendSuccess(res, 200, null, `Deleted system ${name}`);
       return { name };
@@ -105,7 +108,7 @@ function systemRouter(deps: ApiDeps): express.Router {
   router.post(
     '/status',
     // No body at all means every system, like {}.
-    operation<StatusRequest | undefined>('/system/status', deps, async (res, { body, owner }) => {
+    operation<StatusRequest | undefined>('/system/status', deps, async (_req, res, { body, owner }) => {
       const name = body?.name;
       const { systems } = await runCommand(name === undefined ? { kind: 'status' } : { kind: 'status', name }, context(deps, owner));
       const n = systems.length;
@@ -129,12 +132,12 @@ function systemRouter(deps: ApiDeps): express.Router {
 function bodyErrors(deps: ApiDeps): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
-    deps.log.error('api request failed', { route: req.originalUrl, error: (err as Error)?.message });
+    requestLog(req, deps.log).error('api request failed', { route: req.originalUrl, error: (err as Error)?.message });
     sendThrown(res, err);
   };
 }
 
 export function mountApi(app: express.Express, deps: ApiDeps): void {
   mountDocs(app);
-  app.use('/system', systemRouter(deps));
+  app.use('/system', requestLogging(deps.log), systemRouter(deps));
 }

@@ -1,6 +1,6 @@
 /**
  * Runs an HTTP app as its own Node process, the way it runs in production: Tycho's server
- * (dist/server/main.js, what `npm start` runs after building) or the bare Bolt baseline. Both
+ * (dist/server/main.js, what the image runs) or the bare Bolt baseline. Both
  * write a JSON log line {"msg":"listening","url":…} once they listen.
  */
 import { appendFileSync } from 'node:fs';

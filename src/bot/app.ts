@@ -8,7 +8,7 @@
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 import type { LaunchPolicy } from '../commands/policy.js';
 import { boltLogger } from './bolt-logger.js';
 import type { BotContext, SlackLauncher } from './context.js';
@@ -75,8 +75,10 @@ function installationSource(deps: BotDeps, clientOptions: webApi.WebClientOption
 }
 
 export async function startBot(deps: BotDeps): Promise<RunningBot> {
-  const { slack, log } = deps;
-  const logger = boltLogger(log);
+  const { slack } = deps;
+  // Bolt's lines name its own part as their component (bolt-logger.ts); Tycho's Slack lines say `slack`.
+  const logger = boltLogger(deps.log);
+  const log = deps.log.child({ component: 'slack' });
   const clientOptions: webApi.WebClientOptions = slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {};
   const self = await identify(deps, clientOptions);
   const installation = installationFrom(slack, self);

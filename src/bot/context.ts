@@ -6,7 +6,7 @@ import type { webApi } from '@slack/bolt';
 import type { Caller } from '../commands/command.js';
 import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
-import type { Logger } from '../server/log.js';
+import { newLogId, type Logger } from '../log.js';
 
 /** The launcher, plus the one extra write the bot makes: where the "Ready" message lives. */
 export interface SlackLauncher extends SystemLauncher {
@@ -28,6 +28,11 @@ export interface BotContext {
    * restart Kubernetes (a Deployment marked for deletion) tells the same story.
    */
   tearingDown: Map<string, Promise<unknown>>;
+}
+
+/** The context of one Slack request (a slash command, a button click): its log lines carry a request id. */
+export function forRequest(ctx: BotContext): BotContext {
+  return { ...ctx, log: ctx.log.child({ reqId: newLogId() }) };
 }
 
 export type WebClient = webApi.WebClient;

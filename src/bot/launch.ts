@@ -12,6 +12,7 @@ import { slackCaller, slackPolicy, type BotContext, type ThreadRef } from './con
 import { explain } from './error-text.js';
 import { code, md } from './slack-text.js';
 import type { SlackIO } from './slack-io.js';
+import { newLogId } from '../log.js';
 
 export interface LaunchRequest {
   command: UpInput;
@@ -30,6 +31,10 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
   const { args } = req.command;
   const caller = slackCaller(req.userId, ctx.admins);
   const facts: RootFacts = { name: args.name, image: args.image, owner: caller.owner };
+  // One id from here to the reconciler's last reply: it is recorded on the Deployment.
+  const launchId = newLogId();
+  const log = ctx.log.child({ launchId, system: args.name });
+  log.info('launch requested', { user: req.userId, channel: req.channelId, image: args.image });
 
   // The root message comes first: its ts is the thread, and it is recorded on the Deployment.
   const rootTs = await req.io.post(req.channelId, rootMessage(facts, { kind: 'launching' }));
@@ -52,12 +57,13 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
       policy: slackPolicy(caller, ctx),
       originalText: req.typed,
       annotations: { [ANN_SLACK_CHANNEL]: thread.channel, [ANN_SLACK_TS]: thread.ts },
+      launchId,
       wait: false,
     });
   } catch (e) {
     // Refused before anything existed (name in use, quota, RBAC): no system, so no reconciler
     // will ever tell this thread; say it here.
-    const { title, text } = explain(e, ctx.log, `launch "${args.name}"`);
+    const { title, text } = explain(e, log, `launch "${args.name}"`);
     await req.io.post(thread.channel, failedReply(args.name, text, false, req.prefix), thread.ts);
     await req.io.update(thread, rootMessage(facts, { kind: 'failed', title, reason: text, exists: false }));
     await req.io.notify(ctx, facts, { kind: 'failed', title }, thread);

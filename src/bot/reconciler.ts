@@ -29,7 +29,7 @@ import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import type { SlackIO } from './slack-io.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 
 export interface ReconcilerDeps {
   view: LiveView;
@@ -141,9 +141,11 @@ export class SlackReconciler {
     const thread = threadOf(a);
     if (!thread) return; // not launched from Slack
     const facts = factsOf(last);
+    // The launch id recorded on the Deployment: these lines join the launch's others.
+    const log = this.deps.log.child({ system: name, uid, ...labels.launchFields(a) });
     if (!s) {
       this.goneStates.delete(uid);
-      await this.closeThread(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(a[labels.ANN_SLACK_READY_TS] ? { readyTs: a[labels.ANN_SLACK_READY_TS] } : {}) }, a[labels.ANN_DELETED_BY]);
+      await this.closeThread(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(a[labels.ANN_SLACK_READY_TS] ? { readyTs: a[labels.ANN_SLACK_READY_TS] } : {}) }, a[labels.ANN_DELETED_BY], undefined, log);
       return;
     }
     if (!this.ledgered.has(uid) && this.deps.ledger) {
@@ -153,7 +155,7 @@ export class SlackReconciler {
       await this.deps.ledger
         .put(uid, ledgerEntry(name, thread, facts, recordedTs(a[labels.ANN_SLACK_READY_TS])))
         .then(() => this.ledgered.add(uid))
-        .catch((e: unknown) => this.deps.log.warn('could not record the Slack thread in the ledger', { system: name, error: (e as Error).message }));
+        .catch((e: unknown) => log.warn('could not record the Slack thread in the ledger', { error: (e as Error).message }));
     }
     // The URL is announced (root and Ready reply) only once it answers, or with a warning that
     // it did not: it is opened once per system, and the verdict is recorded with the Ready claim.
@@ -164,7 +166,7 @@ export class SlackReconciler {
       info = this.deps.describeChecked(s, verdict);
     }
     const overdue = this.overdue(uid, name, s);
-    const root = this.rootState(s, info, overdue);
+    const root = this.rootState(s, info, overdue, log);
 
     if (s.stage === 'ready' && !a[labels.ANN_SLACK_READY_TS]) {
       // The claim is the fence: whoever holds it is the only one who may post this reply, so it
@@ -175,6 +177,7 @@ export class SlackReconciler {
         // The reply first: the URL in the thread is what the person is waiting for.
         const ts = await this.deps.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
         if (ts) this.postedReady.set(uid, ts);
+        log.info(ts ? 'posted the Ready reply' : 'Slack refused the Ready reply', { url: info.url });
         await Promise.all([
           this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED }),
           this.updateRoot(uid, thread, facts, root),
@@ -184,23 +187,24 @@ export class SlackReconciler {
         return;
       }
     }
-    await this.updateRoot(uid, thread, facts, root);
+    if (await this.updateRoot(uid, thread, facts, root)) log.debug('updated the root message', { state: root.kind });
     if (root.kind === 'failed' && !a[labels.ANN_SLACK_FAILED_TS]) {
       if (!this.deps.isLeader() || !(await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
       const ts = await this.deps.io.post(thread.channel, failedReply(name, root.reason, true, this.deps.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
       await this.deps.claims.record(name, { [labels.ANN_SLACK_FAILED_TS]: ts ?? NOT_POSTED });
+      log.info(ts ? 'posted the failure reply' : 'Slack refused the failure reply', { reason: root.title });
       await this.deps.io.notify(this.deps.ctx, facts, { kind: 'failed', title: root.title }, thread);
     }
   }
 
   /** The root message's state, from the system's state. */
-  private rootState(s: SystemState, info: SystemInfo, overdue: boolean): RootState {
+  private rootState(s: SystemState, info: SystemInfo, overdue: boolean, log: Logger): RootState {
     const a = s.deployment.metadata?.annotations ?? {};
     switch (s.stage) {
       case 'ready':
         return { kind: 'ready', url: info.url };
       case 'failed': {
-        const { title, text } = explain(podFailureError(s.name, info.image, s.failure!), this.deps.log, `launch "${s.name}"`);
+        const { title, text } = explain(podFailureError(s.name, info.image, s.failure!), log, `launch "${s.name}"`);
         return { kind: 'failed', title, reason: text, exists: true };
       }
       case 'unready':
@@ -209,7 +213,7 @@ export class SlackReconciler {
         return { kind: 'tearing-down', by: deleter(a[labels.ANN_DELETED_BY]) };
       default: {
         if (overdue) {
-          const { title, text } = explain(new Timeout(s.name, this.deps.readyTimeoutSeconds, s.describe), this.deps.log, `launch "${s.name}"`);
+          const { title, text } = explain(new Timeout(s.name, this.deps.readyTimeoutSeconds, s.describe), log, `launch "${s.name}"`);
           return { kind: 'failed', title, reason: text, exists: true };
         }
         return { kind: 'launching', progress: s.describe };
@@ -234,12 +238,15 @@ export class SlackReconciler {
     return false;
   }
 
-  private async updateRoot(uid: string, thread: ThreadRef, facts: RootFacts, state: RootState): Promise<void> {
+  /** True when it wrote to Slack (unchanged roots are not written again). */
+  private async updateRoot(uid: string, thread: ThreadRef, facts: RootFacts, state: RootState): Promise<boolean> {
     const m = rootMessage(facts, state);
     const key = JSON.stringify(m);
-    if (this.lastRoot.get(uid) === key) return;
-    if (!this.deps.isLeader()) return;
-    if (await this.deps.io.update(thread, m)) this.lastRoot.set(uid, key);
+    if (this.lastRoot.get(uid) === key) return false;
+    if (!this.deps.isLeader()) return false;
+    if (!(await this.deps.io.update(thread, m))) return false;
+    this.lastRoot.set(uid, key);
+    return true;
   }
 
   /**
@@ -247,7 +254,7 @@ export class SlackReconciler {
    * one closing reply. Removing the ledger entry is the claim (one writer wins): as with every
    * claim, a crash right after it loses the closing words rather than ever doubling them.
    */
-  private async closeThread(uid: string, entry: ThreadEntry, by: string | undefined, when?: string): Promise<void> {
+  private async closeThread(uid: string, entry: ThreadEntry, by: string | undefined, when?: string, log = this.deps.log.child({ system: entry.name, uid })): Promise<void> {
     // Seen going by this process's view, rather than found in the ledger after the fact.
     const seen = when === undefined;
     if (!this.deps.isLeader() || this.closed.has(uid)) return;
@@ -262,7 +269,7 @@ export class SlackReconciler {
         won = (await this.deps.ledger.take(uid)) || (seen && !this.ledgered.has(uid));
       } catch (e) {
         // No ledger to claim in: this process saw it go, and it alone is leader.
-        this.deps.log.warn('could not claim the Slack thread in the ledger', { system: entry.name, error: (e as Error).message });
+        log.warn('could not claim the Slack thread in the ledger', { error: (e as Error).message });
         won = seen;
       }
       if (!won) return;
@@ -278,6 +285,7 @@ export class SlackReconciler {
     if (readyTs) await this.deps.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
     await this.deps.io.post(thread.channel, tornDownReply(who, at), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'gone' } });
     await this.deps.io.notify(this.deps.ctx, facts, { kind: 'torn-down', by: who }, thread);
+    log.info('closed the Slack thread', { by: who.id || who.display });
     this.lastRoot.delete(uid);
     this.ledgered.delete(uid);
   }

@@ -113,6 +113,7 @@ async function run(input: UpInput, ctx: RunContext): Promise<UpResult> {
   if (ctx.wait !== undefined) opts.wait = ctx.wait;
   if (ctx.onProgress) opts.onProgress = ctx.onProgress;
   if (ctx.timeoutSeconds !== undefined) opts.timeoutSeconds = ctx.timeoutSeconds;
+  if (ctx.launchId) opts.launchId = ctx.launchId;
   return { kind: 'up', system: await ctx.launcher.up(spec, opts) };
 }
 

@@ -28,6 +28,7 @@ import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LauncherConfig } from '../config.js';
 import type { SystemLauncher, UpOptions } from './system-launcher.js';
+import { newLogId, silentLogger, type Logger } from '../log.js';
 
 export type OnFailure = 'keep' | 'delete';
 
@@ -46,6 +47,8 @@ export interface LauncherOptions {
   urlCheckSeconds?: number;
   /** Tycho runs in a pod: node and load-balancer URLs may be unreachable from here. */
   inCluster?: boolean;
+  /** What it did in the cluster, one line per write, each with its launch id (the server's; the CLI logs nothing). */
+  log?: Logger;
 }
 
 /** The launcher options an operator configures (the server and the CLI build launchers the same way). */
@@ -70,6 +73,7 @@ export class Launcher implements SystemLauncher {
   private readonly readyTimeout: number;
   private readonly onFailure: OnFailure;
   private readonly view: LiveView | undefined;
+  private readonly log: Logger;
 
   constructor(
     kc: KubeConfig,
@@ -81,6 +85,7 @@ export class Launcher implements SystemLauncher {
     this.readyTimeout = opts.readyTimeoutSeconds ?? 300;
     this.onFailure = opts.onFailure ?? 'keep';
     this.view = opts.view;
+    this.log = opts.log ?? silentLogger;
   }
 
   /** Used by /readyz: any cheap authorised call in our namespace proves the cluster is reachable. */
@@ -90,26 +95,38 @@ export class Launcher implements SystemLauncher {
     await callKubernetes('reach the cluster', () => this.clients.core.listNamespacedService({ namespace: this.namespace, limit: 1, labelSelector: labels.MANAGED_SELECTOR }));
   }
 
-  async up(spec: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
-    const problem = checkLaunchSpec(spec);
+  async up(requested: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
+    const problem = checkLaunchSpec(requested);
     if (problem) throw new InvalidSpec(problem);
-    if (o.wait === false) return this.create(spec, o);
-    // The view is started first (the CLI's own, or the server's shared one), so a refused watch
-    // creates nothing.
-    return this.withView(spec.name, async (view) => {
-      const created = await this.create(spec, o);
-      try {
-        return await this.followLaunch(view, created.uid, spec, o);
-      } catch (e) {
-        if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.down(spec.name).catch(() => undefined);
-        if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
-        throw e;
-      }
-    });
+    // The launch id goes on the Deployment, so whoever follows the system later logs it too.
+    const launchId = o.launchId ?? newLogId();
+    const spec: LaunchSpec = { ...requested, annotations: { ...requested.annotations, [labels.ANN_LAUNCH_ID]: launchId } };
+    const log = this.log.child({ launchId, system: spec.name });
+    log.info('launching', { image: spec.image, namespace: this.namespace, wait: o.wait !== false });
+    try {
+      if (o.wait === false) return await this.create(spec, o, log);
+      // The view is started first (the CLI's own, or the server's shared one), so a refused watch
+      // creates nothing.
+      const serving = await this.withView(spec.name, async (view) => {
+        const created = await this.create(spec, o, log);
+        try {
+          return await this.followLaunch(view, created.uid, spec, o);
+        } catch (e) {
+          if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.down(spec.name).catch(() => undefined);
+          if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
+          throw e;
+        }
+      });
+      log.info('launch is serving', { url: serving.url });
+      return serving;
+    } catch (e) {
+      log.info('launch failed', { code: e instanceof TychoError ? e.code : 'internal', error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
   }
 
   /** The two writes of a launch: the Deployment, then the Service it owns (undone together). */
-  private async create(spec: LaunchSpec, o: UpOptions): Promise<SystemInfo & { uid: string }> {
+  private async create(spec: LaunchSpec, o: UpOptions, log: Logger): Promise<SystemInfo & { uid: string }> {
     const namespace = this.namespace;
     let created: V1Deployment;
     try {
@@ -118,6 +135,7 @@ export class Launcher implements SystemLauncher {
       if (isConflict(e)) throw await this.nameInUse(spec.name);
       throw toTychoError(e, 'create the Deployment');
     }
+    log.info('created the Deployment', { uid: created.metadata?.uid });
     if (spec.secretEnv?.length) {
       try {
         await createSecretAndStart(this.clients, namespace, spec, created);
@@ -140,6 +158,7 @@ export class Launcher implements SystemLauncher {
       if (isConflict(e)) throw new NameInUse(spec.name);
       throw toTychoError(e, 'create the Service');
     }
+    log.info('created the Service', { type: service.spec?.type });
     return { ...this.toSystemInfo(created, service, []), uid: created.metadata!.uid! };
   }
 
@@ -271,6 +290,7 @@ export class Launcher implements SystemLauncher {
     }
     const info = this.toSystemInfo(dep, undefined, []);
     const uid = dep!.metadata!.uid!;
+    this.log.info('tearing down', { system: name, by, ...labels.launchFields(dep!.metadata?.annotations) });
     await this.withView(name, async (view) => {
       const marked = await this.patchAnnotations(name, { [labels.ANN_DELETED_BY]: by }).catch((e: unknown) => {
         if (e instanceof NotFound) return undefined;

@@ -9,6 +9,8 @@ export interface UpOptions {
   wait?: boolean;
   onProgress?: (stage: Stage, info: { describe: string }) => void;
   timeoutSeconds?: number;
+  /** Ties the launch's log lines together, from the front end to the reconciler; kept on the Deployment. */
+  launchId?: string;
 }
 
 export interface SystemLauncher {

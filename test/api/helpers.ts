@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { loadConfig, type Env } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger, type Logger } from '../../src/server/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { validateValue } from '../../src/api/validate-request.js';
 import type { FieldError } from '../../src/api/wire.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';

@@ -31,7 +31,7 @@ import { Forbidden } from '../../src/k8s/errors.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import { explain } from '../../src/bot/error-text.js';
 import { plain } from '../../src/bot/slack-text.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger } from '../../src/log.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { createTestNamespace, kubeConfig, systemObjects, waitFor } from '../support/cluster.js';
 import { call, originalBody, startServer } from '../api/helpers.js';

@@ -9,7 +9,7 @@ import { enforceLaunchPolicy } from '../../commands/policy.js';
 import { commandModule, runCommand, type Command, type CommandName, type InputOf } from '../../commands/registry.js';
 import { UsageError } from '../../k8s/errors.js';
 import { helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
-import { commandPrefix, slackCaller, slackPolicy, type BotContext } from '../context.js';
+import { commandPrefix, forRequest, slackCaller, slackPolicy, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { md } from '../slack-text.js';
 import { launch } from '../launch.js';
@@ -124,5 +124,5 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
  * a workspace that calls it /tycho-dev needs no code change.
  */
 export function register(app: App, ctx: BotContext): void {
-  app.command(/^\//, (args) => handleSlashCommand(args, ctx));
+  app.command(/^\//, (args) => handleSlashCommand(args, forRequest(ctx)));
 }
