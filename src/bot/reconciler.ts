@@ -39,6 +39,12 @@ export interface ReconcilerDeps {
   ledger?: ThreadLedger;
   /** Checked before every Slack write. */
   isLeader: () => boolean;
+  /**
+   * True while this process holds the Lease but its renewal is late (isLeader() is false until it
+   * renews). Work held back then is tried again shortly: no event or new leadership would bring
+   * it back.
+   */
+  lapsed?: () => boolean;
   /** The launcher's view of a system (URL, URL check) from the cached objects. */
   systemInfo: (s: SystemState) => SystemInfo;
   /** Opens the URL of a serving system before it is announced (the verdict is recorded with the Ready claim). */
@@ -56,6 +62,8 @@ export interface ReconcilerDeps {
 const EVENT_TYPE = 'tycho_system_message';
 /** Recorded instead of a ts when Slack refused the post (so it is not tried again). */
 const NOT_POSTED = 'not-posted';
+/** How soon work held back by a late Lease renewal is tried again (a renewal is tried every retry period). */
+const LAPSE_RETRY_MS = 500;
 
 export class SlackReconciler {
   private readonly chains = new Map<string, Promise<void>>();
@@ -68,6 +76,7 @@ export class SlackReconciler {
   /** Ready replies this process posted, for closing words even before their record landed. */
   private readonly postedReady = new Map<string, string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private readonly onTransition = (t: Transition) => {
     if (t.to === 'gone') this.goneStates.set(t.uid, t.state);
     this.enqueue(t.uid, t.name);
@@ -85,7 +94,7 @@ export class SlackReconciler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.deps.view.off('transition', this.onTransition);
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of [...this.timers.values(), ...this.retries.values()]) clearTimeout(t);
     await Promise.all([...this.chains.values()]);
   }
 
@@ -131,8 +140,24 @@ export class SlackReconciler {
     });
   }
 
+  /** Whether this process may write to Slack now; if its Lease renewal is only late, `again` runs shortly. */
+  private mayWrite(uid: string, again: () => Promise<void>): boolean {
+    if (this.deps.isLeader()) return true;
+    if (this.deps.lapsed?.() && !this.retries.has(uid) && !this.stopped) {
+      const t = setTimeout(() => {
+        this.retries.delete(uid);
+        this.chain(uid, again);
+      }, LAPSE_RETRY_MS);
+      t.unref();
+      this.retries.set(uid, t);
+    }
+    return false;
+  }
+
   private async reconcile(uid: string, name: string): Promise<void> {
-    if (!this.deps.isLeader()) return;
+    const again = () => this.reconcile(uid, name);
+    this.deps.log.debug('reconciling', { system: name, uid, leader: this.deps.isLeader(), stage: this.deps.view.system(name)?.stage ?? 'gone' });
+    if (!this.mayWrite(uid, again)) return;
     const current = this.deps.view.system(name);
     const s = current?.uid === uid ? current : undefined;
     const last = s ?? this.goneStates.get(uid);
@@ -173,7 +198,7 @@ export class SlackReconciler {
       // posts even if its Lease lapsed meanwhile. Giving up here would lose the reply for good,
       // since every later leader finds it claimed. One write: the claim, and the URL check with it.
       const alongside: Record<string, string> = verdict ? { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } : {};
-      if (this.deps.isLeader() && (await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment }))) {
+      if (this.mayWrite(uid, again) && (await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment }))) {
         // The reply first: the URL in the thread is what the person is waiting for.
         const ts = await this.deps.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
         if (ts) this.postedReady.set(uid, ts);
@@ -189,7 +214,7 @@ export class SlackReconciler {
     }
     if (await this.updateRoot(uid, thread, facts, root)) log.debug('updated the root message', { state: root.kind });
     if (root.kind === 'failed' && !a[labels.ANN_SLACK_FAILED_TS]) {
-      if (!this.deps.isLeader() || !(await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
+      if (!this.mayWrite(uid, again) || !(await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
       const ts = await this.deps.io.post(thread.channel, failedReply(name, root.reason, true, this.deps.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
       await this.deps.claims.record(name, { [labels.ANN_SLACK_FAILED_TS]: ts ?? NOT_POSTED });
       log.info(ts ? 'posted the failure reply' : 'Slack refused the failure reply', { reason: root.title });
@@ -243,7 +268,7 @@ export class SlackReconciler {
     const m = rootMessage(facts, state);
     const key = JSON.stringify(m);
     if (this.lastRoot.get(uid) === key) return false;
-    if (!this.deps.isLeader()) return false;
+    if (!this.mayWrite(uid, () => this.reconcile(uid, facts.name))) return false;
     if (!(await this.deps.io.update(thread, m))) return false;
     this.lastRoot.set(uid, key);
     return true;
@@ -257,7 +282,7 @@ export class SlackReconciler {
   private async closeThread(uid: string, entry: ThreadEntry, by: string | undefined, when?: string, log = this.deps.log.child({ system: entry.name, uid })): Promise<void> {
     // Seen going by this process's view, rather than found in the ledger after the fact.
     const seen = when === undefined;
-    if (!this.deps.isLeader() || this.closed.has(uid)) return;
+    if (this.closed.has(uid) || !this.mayWrite(uid, () => this.closeThread(uid, entry, by, when, log))) return;
     const clock = this.timers.get(uid);
     if (clock) clearTimeout(clock);
     if (this.deps.ledger) {

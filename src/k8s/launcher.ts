@@ -278,7 +278,10 @@ export class Launcher implements SystemLauncher {
    */
   async down(name: string, by = 'someone using Tycho'): Promise<SystemInfo> {
     const namespace = this.namespace;
-    const dep = await callKubernetes('read the Deployment', () => ignoreNotFound(this.clients.apps.readNamespacedDeployment({ namespace, name })));
+    // The server's synced view holds every Tycho Deployment: no read needed. A miss (a launch on
+    // another replica the view has not heard of yet, or no view) reads once.
+    const cached = this.view?.synced ? this.view.system(name)?.deployment : undefined;
+    const dep = cached ?? (await callKubernetes('read the Deployment', () => ignoreNotFound(this.clients.apps.readNamespacedDeployment({ namespace, name }))));
     const depIsOurs = dep?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
     const svc = depIsOurs ? undefined : await callKubernetes('read the Service', () => ignoreNotFound(this.clients.core.readNamespacedService({ namespace, name })));
     const svcIsOurs = svc?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
@@ -316,14 +319,18 @@ export class Launcher implements SystemLauncher {
   /** Foreground deletion keeps the Deployment until its ReplicaSets and Pods are gone. */
   private async waitUntilGone(view: LiveView, name: string, uid: string): Promise<void> {
     // Gone before the view ever listed it (deleted between our read and the view's start): the
-    // view will never see it, let alone its deletion. One GET tells.
-    const already = await this.clients.apps
-      .readNamespacedDeployment({ namespace: this.namespace, name })
-      .then((d) => d.metadata?.uid !== uid, (e: unknown) => isNotFound(e));
-    if (already) return;
+    // view will never see it, let alone its deletion. One GET tells. Not needed when the view
+    // holds (or held) this very Deployment: then it will see it go.
+    const known = view.system(name)?.uid === uid || view.isGone(uid);
+    if (!known) {
+      const already = await this.clients.apps
+        .readNamespacedDeployment({ namespace: this.namespace, name })
+        .then((d) => d.metadata?.uid !== uid, (e: unknown) => isNotFound(e));
+      if (already) return;
+    }
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error('still terminating')), (this.opts.deleteWaitSeconds ?? 60) * 1000);
-    let seen = false;
+    let seen = known;
     await view
       .waitFor(
         name,

@@ -147,6 +147,11 @@ export class LeaderElector {
     return this.leading && this.clock.monotonicMs() - this.lastRenewAt < this.renewDeadlineMs;
   }
 
+  /** Holding the Lease, but past the renew deadline since the last renewal: isLeader() is false until it renews or gives up. */
+  get lapsed(): boolean {
+    return this.leading && !this.isLeader();
+  }
+
   /** The holder of the Lease as last seen ('' when nobody holds it or it was not read yet). */
   get leader(): string {
     return holderOf(this.observed);

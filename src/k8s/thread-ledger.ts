@@ -67,9 +67,15 @@ export class ThreadLedger {
     }
   }
 
+  /**
+   * Every entry. Read by each new leader before it catches up; a ledger that is not there yet
+   * (a Tycho run outside a cluster: the manifests create it) is created empty here, once, so no
+   * launch pays for it.
+   */
   async entries(): Promise<Map<string, ThreadEntry>> {
     const out = new Map<string, ThreadEntry>();
-    for (const [uid, raw] of Object.entries((await this.read())?.data ?? {})) {
+    const cm = (await this.read()) ?? (await this.create({}));
+    for (const [uid, raw] of Object.entries(cm?.data ?? {})) {
       try {
         out.set(uid, JSON.parse(raw) as ThreadEntry);
         this.known.set(uid, raw);
@@ -89,14 +95,19 @@ export class ThreadLedger {
     } catch (e) {
       if (!isNotFound(e)) throw toTychoError(e, 'record the Slack thread in the ledger');
       // The manifests create it; a Tycho run outside a cluster creates its own on first use.
-      try {
-        await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: { metadata: { name: this.name, labels: { [labels.LABEL_NAME]: 'tycho' } }, ...body } });
-      } catch (err) {
-        if (apiCode(err) !== 409) throw toTychoError(err, 'create the ledger of Slack threads');
-        return this.put(uid, entry); // another replica created it meanwhile
-      }
+      if (!(await this.create(body.data))) return this.put(uid, entry); // another replica created it meanwhile
     }
     this.known.set(uid, raw);
+  }
+
+  /** Creates the ledger with `data`; undefined when it exists already. */
+  private async create(data: Record<string, string>): Promise<V1ConfigMap | undefined> {
+    try {
+      return await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: { metadata: { name: this.name, labels: { [labels.LABEL_NAME]: 'tycho' } }, data } });
+    } catch (err) {
+      if (apiCode(err) === 409) return undefined;
+      throw toTychoError(err, 'create the ledger of Slack threads');
+    }
   }
 
   /**

@@ -126,6 +126,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       claims: new DeploymentClaims(cluster.kc, namespace),
       ledger: new ThreadLedger(cluster.kc, leaseNamespace, config.lease.name),
       isLeader: () => elector.isLeader(),
+      lapsed: () => elector.lapsed,
       systemInfo: (s) => launcher.describeState(s),
       checkServing: (s) => launcher.checkServing(s),
       describeChecked: (s, verdict) => launcher.describeChecked(s, verdict),

@@ -130,8 +130,11 @@ describe('killed mid-launch', () => {
     expect(slack.find('chat.postMessage', isReadyReply(root))).toEqual([]);
     expect((await annotations(ns, 'mid-launch'))[ANN_SLACK_READY_TS]).toBeUndefined();
 
-    await start('second');
-    const ready = await readyRecorded(slack, ns, 'mid-launch', root);
+    // Its debug log goes into the failure message: what it saw of the system, and when it led.
+    const second = await start('second', { env: { TYCHO_LOG_LEVEL: 'debug' } });
+    const ready = await readyRecorded(slack, ns, 'mid-launch', root).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}\nThe second process logged:\n${second.output()}`);
+    });
     expect(slack.find('chat.postMessage', isReadyReply(root))).toEqual([ready]);
     expect(buttonsOf(ready).map((b) => b.action_id).sort()).toEqual(['tycho_status', 'tycho_teardown']);
     // The root message shows the truth: ready, with its URL and buttons.
@@ -178,8 +181,9 @@ describe('deleted while Tycho is stopped', () => {
     const second = await start('second');
     const reply = await slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'), 'the closing reply');
     expect(String(reply.args.text)).toBe('Torn down by someone while Tycho was not running.');
-    // The closing words are claimed in the ledger and the entry removed after them: then nothing more can come.
-    await waitFor(async () => (await inLedger()).length === 0, { what: 'the thread to leave the ledger' });
+    // Taking the entry out of the ledger was the claim on the closing words: then nothing more can come.
+    expect(await inLedger()).toEqual([]);
+    await waitFor(() => notices(slack, 'gone-meanwhile', 'was torn down').length > 0, { what: 'the torn-down notice' });
     expect(slack.find('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'))).toEqual([reply]);
 
     const rootNow = updatesOf(slack, root).at(-1)!;
