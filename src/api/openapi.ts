@@ -136,6 +136,15 @@ const schemas: Record<string, Schema> = {
           'Tycho\'s addition: environment variables as KEY=VALUE strings whose values are kept in a Secret named after the system (owned by its Deployment, so removed with it) and read by the pod through secretKeyRef. The values are never written to the Deployment, its annotations, logs or Slack. A name may not also be in `env`. Needs the opt-in secret-env RBAC component; without it the start is refused with 403 and nothing is created.',
         example: ['DB_PASSWORD=hunter2'],
       },
+      volumes: {
+        type: 'array',
+        nullable: true,
+        maxItems: 32,
+        items: { type: 'string', format: 'pvc-volume', maxLength: 1024 },
+        description:
+          'Existing PersistentVolumeClaims to mount, in the original\'s shape "pvc://CLAIM/SUBPATH:/path" (SUBPATH, a directory inside the claim, is optional); Tycho\'s addition: a trailing ":ro" mounts it read-only. A claim that does not exist is refused before anything is created; Tycho never creates or deletes claims. The operator may allow only claims whose names start with TYCHO_VOLUME_CLAIM_PREFIX.',
+        example: ['pvc://shared-data/alice:/home/jovyan/work', 'pvc://shared-datasets:/data:ro'],
+      },
       limits: { type: 'array', nullable: true, maxItems: 1, items: ref('Limits'), description: 'At most one entry (the original sent a list of one).' },
       ports: {
         type: 'array',
@@ -223,7 +232,7 @@ const schemas: Record<string, Schema> = {
       error: { type: 'string', description: 'What went wrong and what to do; the original client prints this.' },
       code: {
         type: 'string',
-        enum: ['usage', 'name_in_use', 'not_found', 'forbidden', 'unauthorized', 'not_owner', 'image_pull_failed', 'crash_looping', 'container_config', 'unschedulable', 'timeout', 'cluster_unreachable', 'invalid_spec', 'internal'],
+        enum: ['usage', 'name_in_use', 'not_found', 'forbidden', 'unauthorized', 'not_owner', 'image_pull_failed', 'crash_looping', 'container_config', 'unschedulable', 'timeout', 'cluster_unreachable', 'invalid_spec', 'claim_unavailable', 'internal'],
       },
       errors: { type: 'array', items: ref('FieldError'), description: 'For invalid requests: every broken rule, each naming its field.' },
       left_in_place: { type: 'string', description: 'A failed start whose objects were kept for inspection (TYCHO_ON_FAILURE=keep): delete this system when done.' },

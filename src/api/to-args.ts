@@ -6,7 +6,7 @@
 import type { Caller } from '../commands/handlers.js';
 import type { UpArgs } from '../commands/parser.js';
 import { UsageError } from '../k8s/errors.js';
-import { checkEnvNames, normaliseMemory, parseEnvPair } from '../k8s/validate.js';
+import { checkEnvNames, checkVolumes, normaliseMemory, parseEnvPair, parseWireVolume } from '../k8s/validate.js';
 import type { StartRequest, StatusItem, StartResult } from './wire.js';
 import type { SystemInfo } from '../k8s/spec.js';
 
@@ -25,6 +25,12 @@ export function startToUpArgs(body: StartRequest): UpArgs {
   const clash = checkEnvNames(args.env, secretEnv);
   if (clash) throw new UsageError(clash, '');
   if (c.command && c.command.length > 0) args.command = c.command;
+  if (c.volumes?.length) {
+    args.volumes = c.volumes.map(parseWireVolume);
+    // Two mounts on one path: a rule across items, which the schema cannot say.
+    const twice = checkVolumes(args.volumes);
+    if (twice) throw new UsageError(twice, '');
+  }
   const limits = c.limits?.[0];
   if (limits?.cpus !== undefined) args.cpu = String(limits.cpus).trim();
   if (limits?.memory !== undefined) args.memory = normaliseMemory(limits.memory);
@@ -40,6 +46,8 @@ export function apiCaller(owner: string): Caller {
 }
 
 function firstPort(s: SystemInfo): number | null {
+  // Reached at https://HOST/: the port the original client should use is the ingress's.
+  if (s.host) return 443;
   const p = s.ports[0];
   return p ? (p.nodePort ?? p.port) : null;
 }

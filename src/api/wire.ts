@@ -30,6 +30,8 @@ export interface WireContainer {
   /** Tycho's addition: KEY=VALUE pairs kept in a Secret, never in the Deployment. */
   secret_env?: string[] | null;
   limits?: WireLimits[] | null;
+  /** The original's "pvc://CLAIM/SUBPATH:/path" (SUBPATH optional); Tycho adds ":ro". */
+  volumes?: string[] | null;
   ports: { containerPort: number }[];
 }
 

@@ -10,6 +10,7 @@ import type { Backend, UpOptions } from '../k8s/backend.js';
 import { ClusterUnreachable, TychoError, UsageError, type TychoErrorCode } from '../k8s/errors.js';
 import type { LaunchSpec, Stage, SystemInfo } from '../k8s/spec.js';
 import { usageLine } from '../commands/usage.js';
+import { wireVolume } from '../k8s/validate.js';
 import { OWNER_HEADER, type Envelope, type ErrorResult, type StartRequest, type StartResult, type StatusItem, type WireLimits } from '../api/wire.js';
 import { EXIT_CODES } from './exit-codes.js';
 
@@ -53,6 +54,7 @@ export function toStartRequest(spec: LaunchSpec): StartRequest {
         // Only when used, so a server that predates the field still accepts every other start.
         ...(spec.secretEnv?.length ? { secret_env: spec.secretEnv.map((e) => `${e.name}=${e.value}`) } : {}),
         limits: Object.keys(limits).length ? [limits] : [],
+        ...(spec.volumes?.length ? { volumes: spec.volumes.map(wireVolume) } : {}),
         ports: spec.ports.map((containerPort) => ({ containerPort })),
       },
     ],
@@ -91,8 +93,8 @@ export class RemoteBackend implements Backend {
   ) {}
 
   async up(spec: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
-    if (spec.serviceType) {
-      throw new UsageError('--service-type cannot be chosen with -s URL: the Tycho server\'s TYCHO_SERVICE_TYPE decides it.', usageLine('up', 'tycho '));
+    if (spec.expose) {
+      throw new UsageError('--expose (or --service-type) cannot be chosen with -s URL: the Tycho server\'s TYCHO_DEFAULT_EXPOSE decides it.', usageLine('up', 'tycho '));
     }
     const query: Record<string, string> = {};
     if (o.wait === false) query.wait = 'false';

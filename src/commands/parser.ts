@@ -4,8 +4,8 @@
  */
 import yargsParser from 'yargs-parser';
 import { UsageError } from '../k8s/errors.js';
-import type { ServiceType } from '../k8s/spec.js';
-import { checkCpu, checkEnv, checkEnvNames, checkGpu, checkImage, checkMemory, checkName, checkPort, parseEnvPair } from '../k8s/validate.js';
+import { EXPOSE_MODES, exposeOfServiceType, type ExposeMode, type ServiceType, type VolumeMount } from '../k8s/spec.js';
+import { checkCpu, checkEnv, checkEnvNames, checkGpu, checkImage, checkMemory, checkName, checkPort, checkVolume, checkVolumes, parseEnvPair, parseVolume } from '../k8s/validate.js';
 import { recordedCommand } from './recorded.js';
 import { takeFlags } from './repeated-flags.js';
 import { splitShellWords, UnclosedQuote } from './shell-words.js';
@@ -22,7 +22,10 @@ export interface UpArgs {
   cpu?: string;
   memory?: string;
   gpu?: number;
-  serviceType?: ServiceType;
+  /** --expose, or --service-type (its older spelling, in Service types). */
+  expose?: ExposeMode;
+  /** --volume CLAIM:/path[:ro], repeatable. */
+  volumes?: VolumeMount[];
 }
 
 /** Options only the CLI understands; Slack users may not pick namespaces or servers. */
@@ -59,7 +62,7 @@ export interface ParseOptions {
 const SERVICE_TYPES: Record<string, ServiceType> = { nodeport: 'NodePort', loadbalancer: 'LoadBalancer', clusterip: 'ClusterIP' };
 
 const FLAGS_BY_COMMAND: Record<CommandName, string[]> = {
-  up: ['name', 'container', 'port', 'command', 'env', 'secret-env', 'cpu', 'memory', 'gpu', 'service-type'],
+  up: ['name', 'container', 'port', 'command', 'env', 'secret-env', 'cpu', 'memory', 'gpu', 'expose', 'service-type', 'volume'],
   down: ['name'],
   status: ['name'],
   list: [],
@@ -91,7 +94,7 @@ function spellings(flags: readonly string[]): Record<string, string[]> {
   return Object.fromEntries(flags.map((f) => [f, [f, ...(ALIASES[f] ?? [])].flatMap((n) => [`-${n}`, `--${n}`])]));
 }
 /** The flags people repeat, collected in one pass before yargs-parser (see repeated-flags.ts). */
-const REPEATABLE = spellings(['env', 'secret-env', 'port']);
+const REPEATABLE = spellings(['env', 'secret-env', 'port', 'volume']);
 /** The flags whose values are never recorded. */
 const SECRET_VALUED = spellings(['env', 'secret-env']);
 
@@ -109,7 +112,7 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
   const recorded = recordedCommand(prefix, words, SECRET_VALUED);
   const argv = yargsParser.detailed(repeated.rest, {
     alias: ALIASES,
-    string: ['name', 'container', 'command', 'cpu', 'memory', 'gpu', 'service-type', 'namespace', 'server', 'timeout'],
+    string: ['name', 'container', 'command', 'cpu', 'memory', 'gpu', 'expose', 'service-type', 'namespace', 'server', 'timeout'],
     boolean: ['json', 'no-wait', 'help', ...LEGACY_VERBS],
     configuration: {
       'camel-case-expansion': false,
@@ -254,11 +257,25 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
       if (memory !== undefined) (fail(checkMemory(memory)), (up.memory = memory));
       const gpu = single('gpu');
       if (gpu !== undefined) (fail(checkGpu(gpu)), (up.gpu = Number(gpu)));
+      const expose = single('expose');
       const type = single('service-type');
+      if (expose !== undefined && type !== undefined) fail('Give --expose or --service-type (its older spelling), not both.');
+      if (expose !== undefined) {
+        const m = EXPOSE_MODES.find((x) => x === expose.toLowerCase());
+        if (!m) fail(`"${expose}" is not a way to expose a system; use one of ${EXPOSE_MODES.join(', ')}.`);
+        up.expose = m;
+      }
       if (type !== undefined) {
         const t = SERVICE_TYPES[type.toLowerCase()];
         if (!t) fail(`The service type "${type}" is not one of NodePort, LoadBalancer, ClusterIP.`);
-        up.serviceType = t;
+        up.expose = exposeOfServiceType(t!);
+      }
+      const volumes = many('volume');
+      if (volumes.includes('')) fail('--volume needs CLAIM:/path after it.');
+      for (const v of volumes) fail(checkVolume(v));
+      if (volumes.length) {
+        up.volumes = volumes.map(parseVolume);
+        fail(checkVolumes(up.volumes));
       }
       return { command: { kind: 'up', args: up }, cli, recorded };
     }

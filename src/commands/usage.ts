@@ -4,7 +4,7 @@ export type CommandName = 'up' | 'down' | 'status' | 'list' | 'help';
 export const COMMAND_NAMES: CommandName[] = ['up', 'down', 'status', 'list', 'help'];
 
 const USAGE: Record<CommandName, string> = {
-  up: 'up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1]',
+  up: 'up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]...',
   down: 'down -n NAME',
   status: 'status [-n NAME]',
   list: 'list',
@@ -30,7 +30,9 @@ const DETAILS: Partial<Record<CommandName, string[]>> = {
     '    --cpu 500m           cpu for the app (default request 250m, limit 1)',
     '    --memory 1Gi         memory for the app (default request 512Mi, limit 1Gi)',
     '    --gpu 1              NVIDIA GPUs',
-    '    --service-type TYPE  NodePort (default), LoadBalancer or ClusterIP',
+    '    --expose MODE        ingress (an https:// host name), nodeport, loadbalancer or cluster; the default is the operator\'s',
+    '    --service-type TYPE  the older spelling: NodePort, LoadBalancer or ClusterIP',
+    '    --volume CLAIM:/path[:ro]  mount an existing PersistentVolumeClaim (repeatable; :ro read-only)',
   ],
 };
 

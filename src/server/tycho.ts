@@ -62,6 +62,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   log.info('using cluster', { source: cluster.source, server: cluster.kc.getCurrentCluster()?.server, namespace });
   // One live view of the namespace: every wait, status and list reads it (src/k8s/view).
   const view = new LiveView(cluster.kc, namespace, {
+    ingresses: !!config.ingress,
     onRestart: (kind, why, delayMs) => log.warn('watch restarting', { kind, why, delayMs: Math.round(delayMs) }),
   });
   view.on('fatal', (problem) => log.error(problem));
