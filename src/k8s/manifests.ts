@@ -95,7 +95,7 @@ function claimVolumes(spec: LaunchSpec): { volumes: V1Volume[]; volumeMounts: V1
   return {
     // A pod may mount a claim read-only in one place and read-write in another; the claim itself stays writable.
     volumes: claims.map((claimName) => ({ name: volumeName(claimName), persistentVolumeClaim: { claimName } })),
-    volumeMounts: (spec.volumes ?? []).map((v) => ({ name: volumeName(v.claim), mountPath: v.path, readOnly: v.readOnly, ...(v.subPath ? { subPath: v.subPath } : {}) })),
+    volumeMounts: (spec.volumes ?? []).map((v) => ({ name: volumeName(v.claim), mountPath: v.path, ...(v.readOnly ? { readOnly: true } : {}), ...(v.subPath ? { subPath: v.subPath } : {}) })),
   };
 }
 

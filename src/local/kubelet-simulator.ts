@@ -131,7 +131,8 @@ interface PodSim {
   deleting: boolean;
 }
 
-interface PortTarget {
+/** What answers on a simulated address: a Service and the ready pod behind it. */
+export interface PortTarget {
   key: string;
   service: string;
   namespace: string;
@@ -147,7 +148,7 @@ function httpCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-function errText(err: unknown): string {
+export function errText(err: unknown): string {
   const code = httpCode(err);
   const msg = err instanceof Error ? err.message : String(err);
   return `${code ? `HTTP ${code}: ` : ''}${msg.split('\n')[0]?.slice(0, 300)}`;
@@ -200,6 +201,21 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
+/** The page every simulated app serves (on its nodePort, and through the simulated ingress controller). */
+export function servePage(t: PortTarget, res: ServerResponse): void {
+  const name = escapeHtml(t.service);
+  const image = escapeHtml(t.image);
+  const html = `<!doctype html>
+<html><head><meta charset="utf-8"><title>${name}</title></head>
+<body><h1>${name}</h1>
+<p>Hello from ${name} (image ${image}), served by the Tycho node simulator.</p>
+<p>Service ${escapeHtml(t.namespace)}/${name}, pod ${escapeHtml(t.pod)}. No container really runs on this simulated node.</p>
+</body></html>
+`;
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+  res.end(html);
+}
+
 /** A throw-away certificate for 127.0.0.1 (the kubelet endpoint here; the benchmark's proxy too). */
 export async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: Buffer }> {
   const dir = await mkdtemp(join(tmpdir(), 'tycho-sim-cert-'));
@@ -216,7 +232,7 @@ export async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: B
   }
 }
 
-function listen(server: Server, port: number): Promise<number> {
+export function listen(server: Server, port: number): Promise<number> {
   return new Promise((res, rej) => {
     const onError = (err: Error): void => rej(err);
     server.once('error', onError);
@@ -229,7 +245,7 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 /** Closes a server now, keep-alive sockets included, so its URL stops answering at once. */
-function closeServer(server: Server): Promise<void> {
+export function closeServer(server: Server): Promise<void> {
   return new Promise((res) => {
     server.close(() => res());
     server.closeAllConnections();
@@ -713,20 +729,6 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
         requestReconcile(5000);
       }
     }
-  }
-
-  function servePage(t: PortTarget, res: ServerResponse): void {
-    const name = escapeHtml(t.service);
-    const image = escapeHtml(t.image);
-    const html = `<!doctype html>
-<html><head><meta charset="utf-8"><title>${name}</title></head>
-<body><h1>${name}</h1>
-<p>Hello from ${name} (image ${image}), served by the Tycho node simulator.</p>
-<p>Service ${escapeHtml(t.namespace)}/${name}, pod ${escapeHtml(t.pod)}. No container really runs on this simulated node.</p>
-</body></html>
-`;
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(html);
   }
 
   // ---- watches ----

@@ -57,6 +57,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     const local = await ensureLocalCluster(log);
     cluster = fromFile(local.kubeconfigPath);
     stopLocal = local.stop;
+    // The local cluster's simulated ingress controller is where its Ingresses answer.
+    if (config.ingress && !config.ingress.address && local.ingressAddress) config = { ...config, ingress: { ...config.ingress, address: local.ingressAddress } };
   }
   const namespace = resolveNamespace(cluster.kc, config.namespace);
   log.info('using cluster', { source: cluster.source, server: cluster.kc.getCurrentCluster()?.server, namespace });
