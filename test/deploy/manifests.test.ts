@@ -137,6 +137,8 @@ describe('kubernetes/ as rendered by kustomize', () => {
       [[''], ['services'], ['get', 'list', 'watch', 'create', 'delete']],
       [[''], ['pods'], ['list', 'watch']],
       [[''], ['endpoints'], ['list', 'watch']],
+      [['networking.k8s.io'], ['ingresses'], ['get', 'list', 'watch', 'create', 'delete']],
+      [[''], ['persistentvolumeclaims'], ['get']],
     ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', ROLE_NAME);
     expect(binding.metadata!.namespace).toBe(APPS_NS);
