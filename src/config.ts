@@ -191,7 +191,7 @@ function readIngress(r: Reader): IngressSettings | undefined {
   const className = r.check('TYCHO_INGRESS_CLASS', (s) => isDnsName(s), 'must be the name of an IngressClass, e.g. nginx');
   const tlsSecret = r.check('TYCHO_INGRESS_TLS_SECRET', (s) => isDnsName(s), 'must be the name of a TLS Secret in the apps namespace, e.g. wildcard-apps-tls');
   const annotations = readAnnotations(r, 'TYCHO_INGRESS_ANNOTATIONS');
-  const address = r.check('TYCHO_INGRESS_ADDRESS', (s) => /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(s) && Number(s.split(':').pop()) <= 65535, 'must be host[:port] where Tycho reaches the ingress controller, e.g. 10.0.0.7 or ingress-nginx-controller.ingress-nginx:443');
+  const address = r.check('TYCHO_INGRESS_ADDRESS', (s) => /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(s) && Number(/:(\d+)$/.exec(s)?.[1] ?? 443) <= 65535, 'must be host[:port] where Tycho reaches the ingress controller, e.g. 10.0.0.7 or ingress-nginx-controller.ingress-nginx:443');
   if (!domain) {
     const stray = ['TYCHO_INGRESS_HOST_TEMPLATE', 'TYCHO_INGRESS_CLASS', 'TYCHO_INGRESS_TLS_SECRET', 'TYCHO_INGRESS_ANNOTATIONS', 'TYCHO_INGRESS_ADDRESS'].filter((n) => r.str(n));
     if (stray.length) r.problems.push(`${stray.join(', ')} ${stray.length === 1 ? 'has' : 'have'} no effect without TYCHO_INGRESS_DOMAIN; set it too.`);
