@@ -74,6 +74,16 @@ describe('with an ingress domain', () => {
     expect(status.json.result).toEqual([expect.objectContaining({ name: 'rest-app', url: 'https://rest-app.apps.test/', port: 443, ready: true })]);
   });
 
+  test('REST: volumes in the original\'s pvc:// shape are checked before anything is created', async () => {
+    const withVolume = originalBody('rest-vol', 'nginx');
+    Object.assign(withVolume.containers[0]!, { volumes: ['pvc://no-such-claim/alice:/home/jovyan/work'] });
+    const r = await call(h.tycho.url, '/system/start', withVolume);
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ status: 'error', result: { code: 'claim_unavailable' } });
+    expect(r.json.message).toContain(`There is no PersistentVolumeClaim named no-such-claim in namespace ${h.namespace}`);
+    expect(await h.deploymentExists('rest-vol')).toBe(false);
+  });
+
   test('REST: a node port is still asked for by --service-type NodePort in Slack, and the original client gets its port field', async () => {
     await h.slash('up -n node-app -c nginx -p 80 --service-type NodePort');
     const root = await h.slack.waitFor('chat.postMessage', isRoot('node-app'), 'the root message');
