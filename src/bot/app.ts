@@ -8,10 +8,10 @@
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 import type { LaunchPolicy } from '../commands/policy.js';
 import { boltLogger } from './bolt-logger.js';
-import type { BotContext, SlackBackend } from './context.js';
+import type { BotContext, SlackLauncher } from './context.js';
 import { installationFrom, installedOnly, type Installation } from './installation.js';
 import { registerListeners } from './listeners/index.js';
 import { slackRequestGuard } from './request-guard.js';
@@ -19,7 +19,7 @@ import { slackError } from './slack-io.js';
 
 export interface BotDeps {
   slack: Exclude<SlackConfig, { mode: 'off' }>;
-  backend: SlackBackend;
+  launcher: SlackLauncher;
   /** Slack channel ID told about every launch, failure and teardown. */
   notifyChannel?: string;
   /** Slack user IDs that may tear down anyone's system, and launch beyond the policy. */
@@ -75,8 +75,10 @@ function installationSource(deps: BotDeps, clientOptions: webApi.WebClientOption
 }
 
 export async function startBot(deps: BotDeps): Promise<RunningBot> {
-  const { slack, log } = deps;
-  const logger = boltLogger(log);
+  const { slack } = deps;
+  // Bolt's lines name its own part as their component (bolt-logger.ts); Tycho's Slack lines say `slack`.
+  const logger = boltLogger(deps.log);
+  const log = deps.log.child({ component: 'slack' });
   const clientOptions: webApi.WebClientOptions = slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {};
   const self = await identify(deps, clientOptions);
   const installation = installationFrom(slack, self);
@@ -98,7 +100,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   }
 
   const ctx: BotContext = {
-    backend: deps.backend,
+    launcher: deps.launcher,
     admins: deps.admins,
     policy: deps.policy,
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),

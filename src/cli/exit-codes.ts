@@ -6,6 +6,7 @@ export const EXIT_CODES: Record<TychoErrorCode, number> = {
   usage: 2,
   claim_unavailable: 2,
   not_found: 3,
+  torn_down: 9,
   name_in_use: 4,
   forbidden: 5,
   unauthorized: 5,

@@ -7,7 +7,7 @@
 import { UsageError } from '../k8s/errors.js';
 import { compareQuantity, parseCpu, parseMemory } from '../k8s/quantity.js';
 import type { ExposeMode } from '../k8s/spec.js';
-import type { UpArgs } from './parser.js';
+import type { LaunchRequest } from './up.js';
 import { usageLine } from './usage.js';
 
 export interface LaunchPolicy {
@@ -43,7 +43,7 @@ const over = (what: string, limit: string, setting: string) =>
   `${what} is more than the ${limit} a system may have here (the operator's setting ${setting}); ask for less, or ask an admin.`;
 
 /** Returns the first rule the launch breaks, as one sentence, or null. Quantities are compared exactly. */
-export function checkLaunchPolicy(args: UpArgs, policy: PolicyFor): string | null {
+export function checkLaunchPolicy(args: LaunchRequest, policy: PolicyFor): string | null {
   if (!policy) return null;
   if (args.expose && !policy.exposeModes.includes(args.expose)) {
     return `Exposing a system as ${args.expose} is not allowed here: people may choose only ${orList(policy.exposeModes)} (the operator's setting ${POLICY_SETTINGS.exposeModes}); ask an admin.`;
@@ -61,7 +61,7 @@ export function checkLaunchPolicy(args: UpArgs, policy: PolicyFor): string | nul
 }
 
 /** checkLaunchPolicy for front ends: a refusal is bad input, with the `up` usage line. */
-export function enforceLaunchPolicy(args: UpArgs, policy: PolicyFor, prefix: string): void {
+export function enforceLaunchPolicy(args: LaunchRequest, policy: PolicyFor, prefix: string): void {
   const why = checkLaunchPolicy(args, policy);
   if (why) throw new UsageError(why, usageLine('up', prefix));
 }

@@ -6,7 +6,7 @@
  * After the post, the message's ts replaces the claim. A post whose record failed stays
  * "claimed": never posted twice (at most once), and the root message still tells the truth.
  */
-import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { isConflict, isNotFound, toTychoError } from './kube.js';
 
 export const CLAIMED = 'claimed';
@@ -22,29 +22,35 @@ export class DeploymentClaims {
   }
 
   /**
-   * Claims every key in `keys` on the Deployment with this UID, all or none, in one write. True
-   * only for the one caller that wrote the claim; false when any key is already set, or the
-   * Deployment is gone or replaced.
+   * Claims every key in `keys` on the Deployment with this UID, all or none, in one write that
+   * also carries `alongside` (facts to record with the claim, e.g. the URL check, so they cost no
+   * write of their own). True only for the one caller that wrote the claim; false when any key is
+   * already set, or the Deployment is gone or replaced. `cached` (the live view's copy) saves the
+   * read when it is current; a stale copy only costs a 409 and the read.
    */
-  async claim(name: string, uid: string, keys: string[]): Promise<boolean> {
+  async claim(name: string, uid: string, keys: string[], o: { alongside?: Record<string, string>; cached?: V1Deployment } = {}): Promise<boolean> {
+    const body = { ...o.alongside, ...Object.fromEntries(keys.map((k) => [k, CLAIMED])) };
+    let d = o.cached;
     for (let attempt = 0; attempt < 5; attempt++) {
-      let d;
-      try {
-        d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name });
-      } catch (e) {
-        if (isNotFound(e)) return false;
-        throw toTychoError(e, 'read the Deployment');
+      if (!d) {
+        try {
+          d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name });
+        } catch (e) {
+          if (isNotFound(e)) return false;
+          throw toTychoError(e, 'read the Deployment');
+        }
       }
       if (d.metadata?.uid !== uid || d.metadata?.deletionTimestamp) return false;
       const a = d.metadata?.annotations ?? {};
       if (keys.some((k) => a[k])) return false;
       try {
-        await this.patch(name, Object.fromEntries(keys.map((k) => [k, CLAIMED])), d.metadata?.resourceVersion);
+        await this.patch(name, body, d.metadata?.resourceVersion);
         return true;
       } catch (e) {
         if (isNotFound(e)) return false;
         // Changed since we read it (a controller's status write, or a rival's claim): look again.
         if (!isConflict(e)) throw toTychoError(e, 'claim a Slack message on the Deployment');
+        d = undefined;
       }
     }
     return false;

@@ -136,7 +136,7 @@ export function toTychoError(e: unknown, doing: string): TychoError {
 }
 
 /** Runs one Kubernetes call and converts its failure. */
-export async function kube<T>(doing: string, call: () => Promise<T>): Promise<T> {
+export async function callKubernetes<T>(doing: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {

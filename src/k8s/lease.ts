@@ -258,9 +258,9 @@ export class LeaderElector {
         if (this.clock.monotonicMs() - this.observedAt < durationMs) return; // the holder may still be alive
       }
       if (await this.write(lease)) return;
-      // 409 on a Lease we hold: someone else's write came between our read and ours. Others
-      // write its annotations (the thread ledger, per-key merge patches), and a burst of those
-      // must not make the holder miss its renew deadline, so it reads again at once. Each
+      // 409 on a Lease we hold: someone else's write came between our read and ours (an
+      // operator's annotation, kubectl apply), which must not make the holder miss its renew
+      // deadline, so it reads again at once. Each
       // write is still guarded by the resourceVersion of a read that showed us as holder.
       // A candidate waits for its next round instead, as client-go does.
       if (holder !== this.identity || tries >= HOLDER_CONFLICT_TRIES) return;

@@ -1,7 +1,7 @@
 /** Builds the Deployment, Service and Secret for a LaunchSpec. Pure functions: no API calls here. */
 import type { V1Deployment, V1Service, V1EnvVar, V1Ingress, V1OwnerReference, V1Secret, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { cutText } from '../text.js';
-import * as L from './labels.js';
+import * as labels from './labels.js';
 import { DEFAULT_RESOURCES, type LaunchSpec, type ServiceType } from './spec.js';
 import type { IngressSettings } from './ingress.js';
 
@@ -10,23 +10,23 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 const MAX_COMMAND_ANNOTATION = 2000;
 
 export function systemLabels(name: string): Record<string, string> {
-  return { [L.LABEL_MANAGED_BY]: L.MANAGED_BY_VALUE, [L.LABEL_NAME]: name, [L.LABEL_SYSTEM]: name };
+  return { [labels.LABEL_MANAGED_BY]: labels.MANAGED_BY_VALUE, [labels.LABEL_NAME]: name, [labels.LABEL_SYSTEM]: name };
 }
 
 function selectorLabels(name: string): Record<string, string> {
-  return { [L.LABEL_MANAGED_BY]: L.MANAGED_BY_VALUE, [L.LABEL_SYSTEM]: name };
+  return { [labels.LABEL_MANAGED_BY]: labels.MANAGED_BY_VALUE, [labels.LABEL_SYSTEM]: name };
 }
 
 export function systemAnnotations(spec: LaunchSpec, now: Date): Record<string, string> {
   const a: Record<string, string> = {
-    [L.ANN_OWNER]: spec.owner.display,
-    [L.ANN_OWNER_ID]: spec.owner.id,
-    [L.ANN_ORIGIN]: spec.origin,
-    [L.ANN_CREATED]: now.toISOString(),
+    [labels.ANN_OWNER]: spec.owner.display,
+    [labels.ANN_OWNER_ID]: spec.owner.id,
+    [labels.ANN_ORIGIN]: spec.origin,
+    [labels.ANN_CREATED]: now.toISOString(),
     ...spec.annotations,
   };
-  if (spec.originalCommand) a[L.ANN_COMMAND] = cutText(spec.originalCommand, MAX_COMMAND_ANNOTATION);
-  if (spec.expires) a[L.ANN_EXPIRES] = spec.expires;
+  if (spec.originalCommand) a[labels.ANN_COMMAND] = cutText(spec.originalCommand, MAX_COMMAND_ANNOTATION);
+  if (spec.expires) a[labels.ANN_EXPIRES] = spec.expires;
   return a;
 }
 

@@ -25,7 +25,8 @@ export interface VolumeMount {
   /** A directory inside the claim (the original REST API's pvc://CLAIM/SUBPATH). */
   subPath?: string;
 }
-export type Origin = 'cli' | 'slack' | 'api';
+export const ORIGINS = ['cli', 'slack', 'api'] as const;
+export type Origin = (typeof ORIGINS)[number];
 
 export interface Owner {
   /** Stable identity used for authorization, e.g. "slack:U0123" or "cli:alice". */
@@ -64,7 +65,11 @@ export interface LaunchSpec {
 }
 
 /** `unready`: it served once (its URL was checked) and no longer does. */
-export type Stage = 'created' | 'scheduled' | 'pulling' | 'started' | 'ready' | 'unready' | 'terminating' | 'failed';
+export const STAGES = ['created', 'scheduled', 'pulling', 'started', 'ready', 'unready', 'terminating', 'failed'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** What Tycho opened before it called a system ready: the URL handed out, the Service inside the cluster, or nothing. */
+export const URL_CHECKS = ['public', 'cluster', 'none'] as const;
 
 export interface SystemInfo {
   name: string;
@@ -85,7 +90,7 @@ export interface SystemInfo {
   expires: string | null;
   command?: string;
   /** What Tycho opened before it called the system ready, and whether it answered. */
-  urlCheck?: { checked: 'public' | 'cluster' | 'none'; verified: boolean; reason?: string };
+  urlCheck?: { checked: (typeof URL_CHECKS)[number]; verified: boolean; reason?: string };
   annotations: Record<string, string>;
 }
 

@@ -4,10 +4,10 @@
  * leaving a pod Pending on a claim that will never appear.
  */
 import { ClaimUnavailable } from './errors.js';
-import { isNotFound, kube, type KubeClients } from './kube.js';
+import { callKubernetes, isNotFound, type KubeClients } from './kube.js';
 import type { VolumeMount } from './spec.js';
 
-export async function checkClaims(c: KubeClients, namespace: string, volumes: readonly VolumeMount[], prefix: string | undefined): Promise<void> {
+export async function checkClaims(clients: KubeClients, namespace: string, volumes: readonly VolumeMount[], prefix: string | undefined): Promise<void> {
   const claims = [...new Set(volumes.map((v) => v.claim))];
   const outside = prefix === undefined ? undefined : claims.find((claim) => !claim.startsWith(prefix));
   if (outside !== undefined) {
@@ -15,9 +15,9 @@ export async function checkClaims(c: KubeClients, namespace: string, volumes: re
   }
   await Promise.all(
     claims.map((claim) =>
-      kube(`check the PersistentVolumeClaim ${claim}`, async () => {
+      callKubernetes(`check the PersistentVolumeClaim ${claim}`, async () => {
         try {
-          await c.core.readNamespacedPersistentVolumeClaim({ namespace, name: claim });
+          await clients.core.readNamespacedPersistentVolumeClaim({ namespace, name: claim });
         } catch (e) {
           if (!isNotFound(e)) throw e;
           throw new ClaimUnavailable(`There is no PersistentVolumeClaim named ${claim} in namespace ${namespace}, so it cannot be mounted; nothing was created. Tycho mounts existing claims only: check the name, or ask for the claim to be made.`);

@@ -252,6 +252,15 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
+/**
+ * Every simulated node has the address 127.0.0.1, so their kube-proxies would all bind the same
+ * NodePorts and all but one would fail (and, retrying, fall seconds behind). Every node routes
+ * the same ports to the same ready endpoints, so one simulator plays kube-proxy for the shared
+ * address: the first started in this process, and when it stops, the next.
+ */
+const kubeProxies: { id: symbol; wake: () => void }[] = [];
+const playsKubeProxy = (id: symbol): boolean => kubeProxies[0]?.id === id;
+
 export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOptions = {}): Promise<NodeSimulator> {
   const nodeName = opts.nodeName ?? DEFAULT_NODE_NAME;
   const log = opts.log ?? (() => {});
@@ -260,6 +269,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   const startedAt = new Date();
   let stopped = false;
 
+  const proxyId = Symbol(nodeName);
   const sims = new Map<string, PodSim>();
   const usedIps = new Set<string>();
   let ipSeq = 0;
@@ -649,13 +659,20 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   const listeners = new Map<number, { server: Server; target: PortTarget }>();
   const portProblems = new Set<number>();
   let reconcileTimer: NodeJS.Timeout | undefined;
+  let reconcileDue = Infinity;
   let reconciling = false;
   let reconcileAgain = false;
 
+  /** A later retry (a port someone else holds) never delays a sooner change. */
   function requestReconcile(delayMs = 25): void {
-    if (stopped || reconcileTimer) return;
+    if (stopped) return;
+    const due = Date.now() + delayMs;
+    if (reconcileTimer && reconcileDue <= due) return;
+    clearTimeout(reconcileTimer);
+    reconcileDue = due;
     reconcileTimer = setTimeout(() => {
       reconcileTimer = undefined;
+      reconcileDue = Infinity;
       void runReconcile();
     }, delayMs);
   }
@@ -685,6 +702,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
    */
   function desiredPorts(): Map<number, PortTarget> {
     const desired = new Map<number, PortTarget>();
+    if (!playsKubeProxy(proxyId)) return desired;
     for (const svc of serviceInformer.list()) {
       const type = svc.spec?.type;
       const ns = svc.metadata?.namespace ?? '';
@@ -762,6 +780,8 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    const at = kubeProxies.findIndex((p) => p.id === proxyId);
+    if (at >= 0) kubeProxies.splice(at, 1);
     clearInterval(heartbeat);
     clearTimeout(reconcileTimer);
     for (const t of retryTimers) clearTimeout(t);
@@ -769,6 +789,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     await Promise.all([podInformer.stop(), serviceInformer.stop(), endpointsInformer.stop()]);
     while (reconciling) await new Promise((r) => setTimeout(r, 10));
     await reconcileOnce(); // closes every nodePort listener
+    kubeProxies[0]?.wake(); // the next node takes over the ports just freed
     for (const res of follows) res.end();
     await closeServer(kubeletServer);
   };
@@ -778,6 +799,8 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     await serviceInformer.start();
     await endpointsInformer.start();
     await podInformer.start();
+    kubeProxies.push({ id: proxyId, wake: () => requestReconcile() });
+    requestReconcile();
   } catch (err) {
     await stop();
     throw new Error(`node simulator could not start: ${errText(err)}`);

@@ -17,8 +17,7 @@ import { ThreadLedger } from '../k8s/thread-ledger.js';
 import { LeaderElector } from '../k8s/lease.js';
 import { readFileSync } from 'node:fs';
 import { createHttpApp } from './http-app.js';
-import type { Logger } from './log.js';
-import { ensureLocalCluster } from '../local/embedded.js';
+import type { Logger } from '../log.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 const VIEW_SYNC_WAIT_MS = 10_000;
@@ -44,9 +43,22 @@ export interface RunningTycho {
   stop(): Promise<void>;
 }
 
+/** Starts (or finds) a cluster when none is configured: `npm start`'s local one (src/local). */
+export type LocalClusterStarter = (log: Logger) => Promise<{
+  kubeconfigPath: string;
+  /** host:port of its simulated ingress controller, where its Ingresses answer. */
+  ingressAddress?: string;
+  stop: () => Promise<void>;
+}>;
+
 export interface StartOptions {
   /** Use this cluster instead of discovering one (tests). */
   kubeConfig?: KubeConfig;
+  /**
+   * What to do when no cluster is configured. The production entry (the image) has none, so it
+   * fails with a sentence; `npm start` passes the local control plane's.
+   */
+  localCluster?: LocalClusterStarter;
 }
 
 export async function startTycho(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningTycho> {
@@ -54,7 +66,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   let stopLocal: (() => Promise<void>) | undefined;
   if (!cluster) {
     if (config.localCluster === 'never') throw new Error('No cluster is configured (KUBECONFIG, ~/.kube/config or in-cluster) and TYCHO_LOCAL_CLUSTER=never.');
-    const local = await ensureLocalCluster(log);
+    if (!opts.localCluster) throw new Error('No cluster is configured (KUBECONFIG, ~/.kube/config or in-cluster). This entry point does not start a local one; `npm start` does.');
+    const local = await opts.localCluster(log);
     cluster = fromFile(local.kubeconfigPath);
     stopLocal = local.stop;
     // The local cluster's simulated ingress controller is where its Ingresses answer.
@@ -75,7 +88,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     () => undefined,
   );
   await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);
-  const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view });
+  const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view, log: log.child({ component: 'launcher' }) });
 
   let draining = false;
   const readiness = {
@@ -107,23 +120,25 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
     try {
-      bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
     } catch (e) {
       // A refused token: nothing may keep running (the view's watches would keep the process alive).
       await view.stop();
       await stopLocal?.();
       throw e;
     }
+    const reconcilerLog = log.child({ component: 'reconciler' });
     const rec = new SlackReconciler({
       view,
-      io: new SlackIO(bot.client, log),
+      io: new SlackIO(bot.client, reconcilerLog),
       claims: new DeploymentClaims(cluster.kc, namespace),
       ledger: new ThreadLedger(cluster.kc, leaseNamespace, config.lease.name),
       isLeader: () => elector.isLeader(),
-      describe: (s) => launcher.describeState(s),
-      confirmServing: (s) => launcher.confirmServing(s),
+      systemInfo: (s) => launcher.describeState(s),
+      checkServing: (s) => launcher.checkServing(s),
+      describeChecked: (s, verdict) => launcher.describeChecked(s, verdict),
       ctx: config.notifyChannel ? { notifyChannel: config.notifyChannel } : {},
-      log,
+      log: reconcilerLog,
       readyTimeoutSeconds: config.readyTimeoutSeconds,
       prefix: commandPrefix(),
     });
@@ -141,7 +156,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   // The token's holder is limited like everyone else unless the operator says otherwise: it is
   // often a portal that launches on behalf of many people.
   mountApi(http, {
-    backend: launcher,
+    launcher,
     ...(config.apiToken ? { apiToken: config.apiToken } : {}),
     policy: config.apiTokenUnlimited ? null : config.policy,
     allowedHosts: config.allowedHosts,

@@ -7,10 +7,8 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { loadConfig, type Env } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger, type Logger } from '../../src/server/log.js';
-import { FORMATS } from '../../src/api/formats.js';
-import { resolveRef } from '../../src/api/openapi.js';
-import { validate } from '../../src/api/schema.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { validateValue } from '../../src/api/validate-request.js';
 import type { FieldError } from '../../src/api/wire.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 
@@ -119,7 +117,7 @@ export function zeros(total: number): Readable {
 
 /** Checks a value against a schema of the published document; returns the broken rules. */
 export function schemaErrors(value: unknown, schemaName: string): FieldError[] {
-  return validate(value, { $ref: `#/components/schemas/${schemaName}` }, 'answer', { resolve: resolveRef, formats: FORMATS });
+  return validateValue(value, { $ref: `#/components/schemas/${schemaName}` }, 'answer');
 }
 
 /** Every Deployment, Service, ReplicaSet and Pod in the namespace, as "Kind/name". */

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ANN_COMMAND } from '../../src/k8s/labels.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/log.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
 import { ADMIN, ALICE, NOTIFY_CHANNEL, shownText, startBotHarness, type BotHarness } from './harness.js';

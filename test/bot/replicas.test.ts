@@ -10,7 +10,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS, PREFIX } from '../../src/k8s/labels.js';
+import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../../src/k8s/labels.js';
 import { CLAIMED } from '../../src/k8s/claims.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
@@ -92,13 +92,10 @@ const exists = (read: Promise<unknown>): Promise<boolean> =>
 const deploymentExists = (ns: string, name: string) => exists(apps.readNamespacedDeployment({ namespace: ns, name }));
 const serviceExists = (ns: string, name: string) => exists(core.readNamespacedService({ namespace: ns, name }));
 const readLease = (ns: string): Promise<V1Lease> => leases.readNamespacedLease({ namespace: ns, name: LEASE });
-/** The ledger of open Slack threads, kept in the Lease's annotations: system UID → entry. */
+/** The ledger of open Slack threads, kept in its own ConfigMap next to the Lease: system UID → entry. */
 async function ledger(ns: string): Promise<Map<string, { name: string; readyTs?: string }>> {
-  const out = new Map<string, { name: string; readyTs?: string }>();
-  for (const [k, v] of Object.entries((await readLease(ns)).metadata?.annotations ?? {})) {
-    if (k.startsWith(`${PREFIX}/thread.`)) out.set(k.slice(`${PREFIX}/thread.`.length), JSON.parse(v) as { name: string; readyTs?: string });
-  }
-  return out;
+  const cm = await core.readNamespacedConfigMap({ namespace: ns, name: 'tycho-threads' }).catch(() => undefined);
+  return new Map(Object.entries(cm?.data ?? {}).map(([uid, v]) => [uid, JSON.parse(v) as { name: string; readyTs?: string }]));
 }
 /** The process whose identity holds the Lease now (once somebody does). */
 async function holder(ns: string, among: ServerProcess[]): Promise<ServerProcess> {

@@ -7,7 +7,7 @@
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger } from '../../src/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { call, originalBody, probe } from '../api/helpers.js';
 import { SECRET_NAME, installTycho, removeServiceAccountFiles, serviceAccountKubeConfig } from './support.js';

@@ -32,7 +32,7 @@ import { Forbidden } from '../../src/k8s/errors.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import { explain } from '../../src/bot/error-text.js';
 import { plain } from '../../src/bot/slack-text.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger } from '../../src/log.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { createTestNamespace, kubeConfig, systemObjects, waitFor } from '../support/cluster.js';
 import { call, originalBody, startServer } from '../api/helpers.js';
@@ -84,8 +84,12 @@ async function granted(kc: KubeConfig, namespace: string): Promise<string[]> {
   return permissions(review.status!.resourceRules).filter((p) => !selfReviews.includes(p));
 }
 
-/** All Tycho may do in its own namespace: read and renew its leader Lease, by name. */
-const LEADER_PERMISSIONS = ['get', 'patch', 'update'].map((verb) => `coordination.k8s.io/leases[${LEASE_NAME}]:${verb}`);
+/** All Tycho may do in its own namespace: read and renew its leader Lease, read and patch its ledger of Slack threads, by name. */
+const LEDGER_NAME = 'tycho-threads';
+const LEADER_PERMISSIONS = [
+  ...['get', 'patch', 'update'].map((verb) => `coordination.k8s.io/leases[${LEASE_NAME}]:${verb}`),
+  ...['get', 'patch'].map((verb) => `/configmaps[${LEDGER_NAME}]:${verb}`),
+].sort();
 const SECRET_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 const secretBody = (name: string) => ({ metadata: { name }, stringData: { KEY: 'value' } });
 
@@ -164,6 +168,26 @@ describe('the Role is no more than enough', () => {
     expect(await statusOf(leases.deleteNamespacedLease({ namespace: own, name: LEASE_NAME }))).toBe(403);
     expect(await statusOf(leases.createNamespacedLease({ namespace: ns, body: { metadata: { name: LEASE_NAME } } }))).toBe(403);
     expect((await admin.listNamespacedLease({ namespace: own })).items.map((l) => l.metadata!.name).sort()).toEqual(['someone-else', LEASE_NAME]);
+  });
+
+  it('in its own namespace it may read and patch its ledger of Slack threads, and no other ConfigMap', async () => {
+    const core = sa.makeApiClient(CoreV1Api);
+    // What the leader does: add an entry, read the ledger, take the entry out (test, then remove).
+    await core.patchNamespacedConfigMap({ namespace: own, name: LEDGER_NAME, body: { data: { 'uid-1': '{"name":"a"}' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect((await core.readNamespacedConfigMap({ namespace: own, name: LEDGER_NAME })).data).toEqual({ 'uid-1': '{"name":"a"}' });
+    const take = () =>
+      core.patchNamespacedConfigMap(
+        { namespace: own, name: LEDGER_NAME, body: [{ op: 'test', path: '/data/uid-1', value: '{"name":"a"}' }, { op: 'remove', path: '/data/uid-1' }] },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+    await take();
+    // The second taker finds it gone: refused, so exactly one closes a thread.
+    expect(await statusOf(take())).toBe(422);
+    // Not another ConfigMap, and not this one's life: it cannot create, list or delete.
+    expect(await statusOf(core.createNamespacedConfigMap({ namespace: own, body: { metadata: { name: 'tycho-threads-2' } } }))).toBe(403);
+    expect(await statusOf(core.readNamespacedConfigMap({ namespace: own, name: 'kube-root-ca.crt' }))).toBe(403);
+    expect(await statusOf(core.listNamespacedConfigMap({ namespace: own }))).toBe(403);
+    expect(await statusOf(core.deleteNamespacedConfigMap({ namespace: own, name: LEDGER_NAME }))).toBe(403);
   });
 
   it('cannot touch its own Deployment, Service or Secret, nor launch there', async () => {

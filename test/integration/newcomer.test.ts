@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultBinDir, K8S_VERSION } from '../../src/local/paths.js';
 
-const SERVER = new URL('../../dist/server/main.js', import.meta.url).pathname;
+/** What `npm start` runs after its build (the image's entry, dist/server/main.js, never starts a local cluster). */
+const SERVER = new URL('../../dist/local/start-server.js', import.meta.url).pathname;
 const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 
 let dir: string;

@@ -1,10 +1,10 @@
 /** The operator's launch policy: what a person who is not an admin may ask for, compared exactly. */
 import { checkLaunchPolicy, enforceLaunchPolicy, type LaunchPolicy } from '../../src/commands/policy.js';
-import type { UpArgs } from '../../src/commands/parser.js';
+import type { LaunchRequest } from '../../src/commands/up.js';
 import { UsageError } from '../../src/k8s/errors.js';
 
 const policy: LaunchPolicy = { exposeModes: ['nodeport'], maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 };
-const up = (extra: Partial<UpArgs> = {}): UpArgs => ({ name: 'web', image: 'nginx', ports: [80], env: [], ...extra });
+const up = (extra: Partial<LaunchRequest> = {}): LaunchRequest => ({ name: 'web', image: 'nginx', ports: [80], env: [], ...extra });
 
 describe('the launch policy', () => {
   it.each([

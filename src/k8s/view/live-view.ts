@@ -22,7 +22,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-import * as L from '../labels.js';
+import * as labels from '../labels.js';
 import { toTychoError } from '../kube.js';
 import { reuseConnections } from '../connections.js';
 import { ClusterUnreachable, Forbidden } from '../errors.js';
@@ -80,7 +80,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     reuseConnections(kc);
     const apps = kc.makeApiClient(AppsV1Api);
     const core = kc.makeApiClient(CoreV1Api);
-    const labelSelector = opts.labelSelector ?? L.MANAGED_SELECTOR;
+    const labelSelector = opts.labelSelector ?? labels.MANAGED_SELECTOR;
     const ns = namespace;
     const common = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) =>
       new SupervisedInformer<T>({
@@ -289,5 +289,5 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
 
 /** Every object Tycho makes carries the system label; Endpoints inherit it from the Service. */
 function systemNameOf(obj: KubernetesObject): string | undefined {
-  return obj.metadata?.labels?.[L.LABEL_SYSTEM] ?? obj.metadata?.name;
+  return obj.metadata?.labels?.[labels.LABEL_SYSTEM] ?? obj.metadata?.name;
 }
