@@ -13,7 +13,8 @@ import { CoreV1Api, ListWatch, NetworkingV1Api, Watch, type KubeConfig, type V1E
 import { createServer, type ServerOptions } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { closeServer, errText, listen, selfSignedCert, servePage } from './kubelet-simulator.js';
+import { closeServer, listen, selfSignedCert, servePage } from './kubelet-simulator.js';
+import { errText, watchRestarts } from './watches.js';
 
 export interface IngressSimulator {
   /** host:port, what TYCHO_INGRESS_ADDRESS is set to. */
@@ -42,18 +43,9 @@ export async function startIngressSimulator(kc: KubeConfig, opts: IngressSimulat
 
   const ingresses = new ListWatch<V1Ingress>('/apis/networking.k8s.io/v1/ingresses', new Watch(kc), () => networking.listIngressForAllNamespaces(), false);
   const endpoints = new ListWatch<V1Endpoints>('/api/v1/endpoints', new Watch(kc), () => core.listEndpointsForAllNamespaces(), false);
-  const retries = new Set<NodeJS.Timeout>();
-  for (const [what, inf] of [['ingress', ingresses], ['endpoints', endpoints]] as const) {
-    inf.on('error', (err: unknown) => {
-      if (stopped) return;
-      log(`${what} watch ended: ${errText(err)}; reconnecting`);
-      const t = setTimeout(() => {
-        retries.delete(t);
-        if (!stopped) void inf.start();
-      }, 2000);
-      retries.add(t);
-    });
-  }
+  const restarts = watchRestarts(log);
+  restarts.keep('ingress', ingresses);
+  restarts.keep('endpoints', endpoints);
 
   /** The Ingress rule for a host, and the Service its path "/" goes to (Tycho's Ingresses have one of each). */
   function routeFor(host: string, path: string): Route | undefined {
@@ -128,7 +120,7 @@ export async function startIngressSimulator(kc: KubeConfig, opts: IngressSimulat
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    for (const t of retries) clearTimeout(t);
+    restarts.stop();
     await Promise.all([ingresses.stop(), endpoints.stop()]);
     await closeServer(server);
   };

@@ -21,7 +21,6 @@
  * can really be opened.
  */
 import {
-  ApiException,
   CoreV1Api,
   ListWatch,
   PatchStrategy,
@@ -45,6 +44,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { errText, httpCode, watchRestarts } from './watches.js';
 
 export type PodBehaviour = 'pull-error' | 'invalid-image' | 'crashloop' | 'config-error' | 'never-ready' | 'slow-start' | 'run';
 
@@ -141,18 +141,6 @@ export interface PortTarget {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-function httpCode(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const code = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
-export function errText(err: unknown): string {
-  const code = httpCode(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  return `${code ? `HTTP ${code}: ` : ''}${msg.split('\n')[0]?.slice(0, 300)}`;
-}
 
 /** Bounds concurrent API calls so a burst of hundreds of pods queues here instead of overloading the apiserver. */
 function limiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -750,18 +738,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   }
 
   // ---- watches ----
-  const retryTimers = new Set<NodeJS.Timeout>();
-  function keepWatching<T extends V1Pod | V1Service | V1Endpoints>(what: string, inf: ListWatch<T>): void {
-    inf.on('error', (err: unknown) => {
-      if (stopped) return;
-      log(`${what} watch ended: ${errText(err)}; reconnecting`);
-      const t = setTimeout(() => {
-        retryTimers.delete(t);
-        if (!stopped) void inf.start();
-      }, 2000);
-      retryTimers.add(t);
-    });
-  }
+  const restarts = watchRestarts(log);
 
   const fieldSelector = `spec.nodeName=${nodeName}`;
   const podInformer = new ListWatch<V1Pod>('/api/v1/pods', new Watch(kc), () => core.listPodForAllNamespaces({ fieldSelector }), false, undefined, fieldSelector);
@@ -770,11 +747,11 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   podInformer.on('add', onPod);
   podInformer.on('update', onPod);
   podInformer.on('delete', onPodDeleted);
-  keepWatching('pod', podInformer);
+  restarts.keep('pod', podInformer);
   for (const verb of ['add', 'update', 'delete'] as const) serviceInformer.on(verb, () => requestReconcile());
-  keepWatching('service', serviceInformer);
+  restarts.keep('service', serviceInformer);
   for (const verb of ['add', 'update', 'delete'] as const) endpointsInformer.on(verb, () => requestReconcile());
-  keepWatching('endpoints', endpointsInformer);
+  restarts.keep('endpoints', endpointsInformer);
 
   let heartbeat: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
@@ -784,7 +761,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     if (at >= 0) kubeProxies.splice(at, 1);
     clearInterval(heartbeat);
     clearTimeout(reconcileTimer);
-    for (const t of retryTimers) clearTimeout(t);
+    restarts.stop();
     for (const sim of sims.values()) for (const t of sim.timers) clearTimeout(t);
     await Promise.all([podInformer.stop(), serviceInformer.stop(), endpointsInformer.stop()]);
     while (reconciling) await new Promise((r) => setTimeout(r, 10));
