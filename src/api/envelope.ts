@@ -24,6 +24,8 @@ export const HTTP_STATUS: Record<TychoErrorCode, number> = {
   torn_down: 410,
   name_in_use: 409,
   invalid_spec: 422,
+  // The body names a claim that cannot be mounted: the caller must change the request.
+  claim_unavailable: 400,
   image_pull_failed: 422,
   crash_looping: 422,
   container_config: 422,

@@ -7,7 +7,7 @@
 import type { LaunchRequest } from '../commands/up.js';
 import { UsageError } from '../k8s/errors.js';
 import { ORIGINS, type LaunchSpec, type Origin, type Stage, type SystemInfo } from '../k8s/spec.js';
-import { checkEnvNames, normaliseMemory, parseEnvPair } from '../k8s/validate.js';
+import { checkEnvNames, checkVolumes, normaliseMemory, parseEnvPair, parseWireVolume, wireVolume } from '../k8s/validate.js';
 import type { StartRequest, StartResult, StatusItem, WireLimits } from './wire.js';
 
 /**
@@ -30,6 +30,12 @@ export function launchRequestFromBody(body: StartRequest): LaunchRequest {
   const clash = checkEnvNames(args.env, secretEnv);
   if (clash) throw new UsageError(clash, '');
   if (c.command && c.command.length > 0) args.command = c.command;
+  if (c.volumes?.length) {
+    args.volumes = c.volumes.map(parseWireVolume);
+    // Two mounts on one path: a rule across items, which the schema cannot say.
+    const twice = checkVolumes(args.volumes);
+    if (twice) throw new UsageError(twice, '');
+  }
   const limits = c.limits?.[0];
   if (limits?.cpus !== undefined) args.cpu = String(limits.cpus).trim();
   if (limits?.memory !== undefined) args.memory = normaliseMemory(limits.memory);
@@ -57,6 +63,7 @@ export function startBodyFor(spec: LaunchSpec): StartRequest {
         // Only when used, so a server that predates the field still accepts every other start.
         ...(spec.secretEnv?.length ? { secret_env: spec.secretEnv.map((e) => `${e.name}=${e.value}`) } : {}),
         limits: Object.keys(limits).length ? [limits] : [],
+        ...(spec.volumes?.length ? { volumes: spec.volumes.map(wireVolume) } : {}),
         ports: spec.ports.map((containerPort) => ({ containerPort })),
       },
     ],
@@ -64,6 +71,8 @@ export function startBodyFor(spec: LaunchSpec): StartRequest {
 }
 
 function firstPort(s: SystemInfo): number | null {
+  // Reached at https://HOST/: the port the original client should use is the ingress's.
+  if (s.host) return 443;
   const p = s.ports[0];
   return p ? (p.nodePort ?? p.port) : null;
 }

@@ -96,6 +96,13 @@ export const Container = Type.Object(
         ['DB_PASSWORD=hunter2'],
       ),
     ),
+    volumes: Type.Optional(
+      nullable(Type.Array(Type.String({ format: 'pvc-volume', maxLength: 1024 }), { maxItems: 32 }), {
+        description:
+          'Existing PersistentVolumeClaims to mount, in the original\'s shape "pvc://CLAIM/SUBPATH:/path" (SUBPATH, a directory inside the claim, is optional); Tycho\'s addition: a trailing ":ro" mounts it read-only. A claim that does not exist is refused before anything is created; Tycho never creates or deletes claims. The operator may allow only claims whose names start with TYCHO_VOLUME_CLAIM_PREFIX.',
+        example: ['pvc://shared-data/alice:/home/jovyan/work', 'pvc://shared-datasets:/data:ro'],
+      }),
+    ),
     limits: Type.Optional(nullable(Type.Array(ref(Limits), { maxItems: 1 }), { description: 'At most one entry (the original sent a list of one).' })),
     ports: Type.Array(Type.Object({ containerPort: Type.Integer({ minimum: 1, maximum: 65535, example: 8888 }) }, { additionalProperties: false }), {
       minItems: 1,
@@ -122,7 +129,7 @@ export const StatusRequest = Type.Object(
 );
 
 export const ContainerPort = Type.Object(
-  { port: nullable(Type.Integer(), { description: 'The NodePort of the first port (the Service port for service types without NodePorts).' }) },
+  { port: nullable(Type.Integer(), { description: 'The NodePort of the first port (the Service port for service types without NodePorts; 443 for a system reached through an Ingress at https://HOST/).' }) },
   { $id: 'ContainerPort', additionalProperties: false },
 );
 
@@ -150,7 +157,7 @@ export const StatusItem = Type.Object(
     name: Type.String(),
     image: Type.String(),
     url: nullable(Type.String()),
-    port: nullable(Type.Integer(), { description: 'The NodePort of the first port.' }),
+    port: nullable(Type.Integer(), { description: 'The NodePort of the first port (443 for a system reached through an Ingress).' }),
     ready: Type.Boolean(),
     owner: Type.String({ description: 'Who started it: the X-Tycho-Owner header, a Slack user, or a CLI user.' }),
     created: Type.String({ format: 'date-time', description: 'ISO 8601 time.' }),

@@ -26,6 +26,7 @@ const TITLES: Record<TychoErrorCode, string> = {
   timeout: 'it did not become ready in time',
   cluster_unreachable: 'Kubernetes could not be reached',
   invalid_spec: 'Kubernetes rejected the request',
+  claim_unavailable: 'the volume cannot be mounted',
   internal: 'something went wrong inside Tycho',
 };
 

@@ -49,8 +49,8 @@ export class RemoteLauncher implements SystemLauncher {
   ) {}
 
   async up(spec: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
-    if (spec.serviceType) {
-      throw new UsageError('--service-type cannot be chosen with -s URL: the Tycho server\'s TYCHO_SERVICE_TYPE decides it.', usageLine('up', 'tycho '));
+    if (spec.expose) {
+      throw new UsageError('--expose (or --service-type) cannot be chosen with -s URL: the Tycho server\'s TYCHO_DEFAULT_EXPOSE decides it.', usageLine('up', 'tycho '));
     }
     const query: Record<string, string> = {};
     if (o.wait === false) query.wait = 'false';

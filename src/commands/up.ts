@@ -3,9 +3,9 @@
  * without waiting). The launch request read here is the one model every front end fills in:
  * the parser from flags, the REST API from the original's start body (api/launch-body.ts).
  */
-import type { LaunchSpec, ServiceType, SystemInfo } from '../k8s/spec.js';
+import { EXPOSE_MODES, exposeOfServiceType, type ExposeMode, type LaunchSpec, type ServiceType, type SystemInfo, type VolumeMount } from '../k8s/spec.js';
 import type { UpOptions } from '../k8s/system-launcher.js';
-import { checkCpu, checkEnv, checkEnvNames, checkGpu, checkImage, checkMemory, checkName, checkPort, parseEnvPair } from '../k8s/validate.js';
+import { checkCpu, checkEnv, checkEnvNames, checkGpu, checkImage, checkMemory, checkName, checkPort, checkVolume, checkVolumes, parseEnvPair, parseVolume } from '../k8s/validate.js';
 import { NAME_FLAG, refuseStrayWords, type Caller, type CommandModule, type FlagReader, type RunContext } from './command.js';
 import { enforceLaunchPolicy } from './policy.js';
 import { splitShellWords, UnclosedQuote } from './shell-words.js';
@@ -22,7 +22,10 @@ export interface LaunchRequest {
   cpu?: string;
   memory?: string;
   gpu?: number;
-  serviceType?: ServiceType;
+  /** --expose, or --service-type (its older spelling, in Service types). Unset: the operator's default. */
+  expose?: ExposeMode;
+  /** --volume CLAIM:/path[:ro], repeatable. */
+  volumes?: VolumeMount[];
 }
 
 export interface UpInput {
@@ -52,7 +55,8 @@ export function toLaunchSpec(args: LaunchRequest, caller: Caller, extra: { origi
     env: args.env,
     ...(args.secretEnv?.length ? { secretEnv: args.secretEnv } : {}),
     resources,
-    ...(args.serviceType ? { serviceType: args.serviceType } : {}),
+    ...(args.expose ? { expose: args.expose } : {}),
+    ...(args.volumes?.length ? { volumes: args.volumes } : {}),
     owner: caller.owner,
     origin: caller.origin,
     ...(extra.originalText ? { originalCommand: extra.originalText } : {}),
@@ -97,11 +101,25 @@ function read(r: FlagReader): UpInput {
   if (memory !== undefined) (r.check(checkMemory(memory)), (up.memory = memory));
   const gpu = r.single('gpu');
   if (gpu !== undefined) (r.check(checkGpu(gpu)), (up.gpu = Number(gpu)));
+  const expose = r.single('expose');
   const type = r.single('service-type');
+  if (expose !== undefined && type !== undefined) r.refuse('Give --expose or --service-type (its older spelling), not both.');
+  if (expose !== undefined) {
+    const m = EXPOSE_MODES.find((x) => x === expose.toLowerCase());
+    if (!m) r.refuse(`"${expose}" is not a way to expose a system; use one of ${EXPOSE_MODES.join(', ')}.`);
+    up.expose = m;
+  }
   if (type !== undefined) {
     const t = SERVICE_TYPES[type.toLowerCase()];
     if (!t) r.refuse(`The service type "${type}" is not one of NodePort, LoadBalancer, ClusterIP.`);
-    up.serviceType = t;
+    up.expose = exposeOfServiceType(t);
+  }
+  const volumes = r.many('volume');
+  if (volumes.includes('')) r.refuse('--volume needs CLAIM:/path after it.');
+  for (const v of volumes) r.check(checkVolume(v));
+  if (volumes.length) {
+    up.volumes = volumes.map(parseVolume);
+    r.check(checkVolumes(up.volumes));
   }
   return { kind: 'up', args: up };
 }
@@ -121,7 +139,7 @@ type UpCommand = CommandModule<'up', UpInput, UpResult>;
 
 export const upCommand: UpCommand = {
   name: 'up',
-  usage: 'up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1]',
+  usage: 'up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]...',
   summary: 'Launch IMAGE as NAME and answer with its URL once it is ready.',
   flags: [
     NAME_FLAG,
@@ -133,7 +151,9 @@ export const upCommand: UpCommand = {
     { name: 'cpu', takes: 'value', help: { label: '    --cpu 500m', text: 'cpu for the app (default request 250m, limit 1)' } },
     { name: 'memory', takes: 'value', help: { label: '    --memory 1Gi', text: 'memory for the app (default request 512Mi, limit 1Gi)' } },
     { name: 'gpu', takes: 'value', help: { label: '    --gpu 1', text: 'NVIDIA GPUs' } },
-    { name: 'service-type', takes: 'value', help: { label: '    --service-type TYPE', text: 'NodePort (default), LoadBalancer or ClusterIP' } },
+    { name: 'expose', takes: 'value', help: { label: '    --expose MODE', text: "ingress (an https:// host name), nodeport, loadbalancer or cluster; the default is the operator's" } },
+    { name: 'service-type', takes: 'value', help: { label: '    --service-type TYPE', text: 'the older spelling: NodePort, LoadBalancer or ClusterIP' } },
+    { name: 'volume', takes: 'repeated', help: { label: '    --volume CLAIM:/path[:ro]', text: 'mount an existing PersistentVolumeClaim (repeatable; :ro read-only)' } },
   ],
   read,
   run,

@@ -18,6 +18,7 @@ export const TYCHO_ERROR_CODES = [
   'timeout',
   'cluster_unreachable',
   'invalid_spec',
+  'claim_unavailable',
   'internal',
 ] as const;
 
@@ -150,6 +151,11 @@ export class ClusterUnreachable extends TychoError {
 /** The API server rejected an object Tycho built (e.g. an invalid quantity that slipped past the parser). */
 export class InvalidSpec extends TychoError {
   readonly code = 'invalid_spec' as const;
+}
+
+/** A --volume claim that does not exist, or that the operator does not allow to be mounted. Nothing was created. */
+export class ClaimUnavailable extends TychoError {
+  readonly code = 'claim_unavailable' as const;
 }
 
 export class InternalError extends TychoError {

@@ -26,6 +26,8 @@ export const ANN_SLACK_FAILED_TS = `${PREFIX}/slack-failed-ts`;
  * on the first serving, so every replica reports the same and a later loss reads as "unready".
  */
 export const ANN_URL_CHECK = `${PREFIX}/url-check`;
+/** The host of a system exposed through an Ingress: its URL is https://HOST/, and `down` removes its Ingress. */
+export const ANN_INGRESS_HOST = `${PREFIX}/ingress-host`;
 /** Who asked for the teardown, written just before the delete so the DELETED event carries it. */
 export const ANN_DELETED_BY = `${PREFIX}/deleted-by`;
 /**

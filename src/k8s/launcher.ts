@@ -2,15 +2,17 @@
  * The one launcher. Slack, REST and the CLI all call this. Kubernetes holds all state:
  * labels and annotations on the Deployment are the only record of a system.
  */
-import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Endpoints, type V1Ingress, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as labels from './labels.js';
-import { buildDeployment, buildService } from './manifests.js';
+import { buildDeployment, buildIngress, buildService } from './manifests.js';
+import { hostFor, ingressHost, ingressProbeAddress, ingressUrl, isDnsName, type IngressSettings } from './ingress.js';
+import { checkClaims } from './volumes.js';
 import { STAGE_ORDER } from './pod-verdict.js';
 import { clusterAddress, resolveUrl } from './url.js';
 import { ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { LiveView } from './view/live-view.js';
 import { podsOf, systemState, type SystemState } from './view/system-model.js';
-import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict } from './url-probe.js';
+import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
 import { createSecretAndStart } from './secret-env.js';
 import { checkLaunchSpec } from './validate.js';
 import {
@@ -24,7 +26,7 @@ import {
   ClusterUnreachable,
   podFailureError,
 } from './errors.js';
-import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
+import { exposeOfServiceType, serviceTypeOf, type ExposeMode, type LaunchSpec, type ServiceType, type Stage, type SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LauncherConfig } from '../config.js';
 import type { SystemLauncher, UpOptions } from './system-launcher.js';
@@ -34,7 +36,14 @@ export type OnFailure = 'keep' | 'delete';
 
 export interface LauncherOptions {
   namespace: string;
+  /** How a launch without --expose is reached; default nodeport. */
+  expose?: ExposeMode;
+  /** The older spelling of `expose`, used when it is unset. */
   serviceType?: ServiceType;
+  /** An ingress domain is configured: `ingress` launches get an Ingress, and the view follows them. */
+  ingress?: IngressSettings;
+  /** Only claims whose names start with this may be mounted. */
+  volumeClaimPrefix?: string;
   publicHost?: string;
   readyTimeoutSeconds?: number;
   onFailure?: OnFailure;
@@ -55,7 +64,9 @@ export interface LauncherOptions {
 export function launcherOptionsFrom(cfg: LauncherConfig, namespace: string): LauncherOptions {
   return {
     namespace,
-    serviceType: cfg.serviceType,
+    expose: cfg.expose,
+    ...(cfg.ingress ? { ingress: cfg.ingress } : {}),
+    ...(cfg.volumeClaimPrefix ? { volumeClaimPrefix: cfg.volumeClaimPrefix } : {}),
     ...(cfg.publicHost ? { publicHost: cfg.publicHost } : {}),
     readyTimeoutSeconds: cfg.readyTimeoutSeconds,
     onFailure: cfg.onFailure,
@@ -69,7 +80,7 @@ export function launcherOptionsFrom(cfg: LauncherConfig, namespace: string): Lau
 export class Launcher implements SystemLauncher {
   readonly namespace: string;
   private readonly clients: KubeClients;
-  private readonly serviceType: ServiceType;
+  private readonly expose: ExposeMode;
   private readonly readyTimeout: number;
   private readonly onFailure: OnFailure;
   private readonly view: LiveView | undefined;
@@ -81,7 +92,7 @@ export class Launcher implements SystemLauncher {
   ) {
     this.clients = makeClients(kc);
     this.namespace = opts.namespace;
-    this.serviceType = opts.serviceType ?? 'NodePort';
+    this.expose = opts.expose ?? exposeOfServiceType(opts.serviceType ?? 'NodePort');
     this.readyTimeout = opts.readyTimeoutSeconds ?? 300;
     this.onFailure = opts.onFailure ?? 'keep';
     this.view = opts.view;
@@ -104,11 +115,14 @@ export class Launcher implements SystemLauncher {
     const log = this.log.child({ launchId, system: spec.name });
     log.info('launching', { image: spec.image, namespace: this.namespace, wait: o.wait !== false });
     try {
-      if (o.wait === false) return await this.create(spec, o, log);
+      const host = this.ingressHostFor(spec);
+      // Before anything is created, and in seconds: a claim that is missing or not allowed.
+      await checkClaims(this.clients, this.namespace, spec.volumes ?? [], this.opts.volumeClaimPrefix);
+      if (o.wait === false) return await this.create(spec, host, o, log);
       // The view is started first (the CLI's own, or the server's shared one), so a refused watch
       // creates nothing.
       const serving = await this.withView(spec.name, async (view) => {
-        const created = await this.create(spec, o, log);
+        const created = await this.create(spec, host, o, log);
         try {
           return await this.followLaunch(view, created.uid, spec, o);
         } catch (e) {
@@ -125,12 +139,27 @@ export class Launcher implements SystemLauncher {
     }
   }
 
-  /** The two writes of a launch: the Deployment, then the Service it owns (undone together). */
-  private async create(spec: LaunchSpec, o: UpOptions, log: Logger): Promise<SystemInfo & { uid: string }> {
+  /** The Ingress host of a launch exposed as `ingress`, else undefined; a mode this Tycho cannot serve is bad input. */
+  private ingressHostFor(spec: LaunchSpec): string | undefined {
+    if ((spec.expose ?? this.expose) !== 'ingress') return undefined;
+    const settings = this.opts.ingress;
+    if (!settings) throw new InvalidSpec('This Tycho has no ingress domain (the operator\'s setting TYCHO_INGRESS_DOMAIN), so it cannot expose a system as ingress; choose nodeport, loadbalancer or cluster.');
+    const host = hostFor(settings, spec.name, this.namespace);
+    if (!isDnsName(host)) throw new InvalidSpec(`The host name "${host}" made for "${spec.name}" is not a valid DNS name (at most 63 characters between dots); choose a shorter name.`);
+    return host;
+  }
+
+  /**
+   * The writes of a launch: the Deployment, then the Service and (exposed as ingress) the
+   * Ingress it owns. A failed write undoes the ones before it.
+   */
+  private async create(spec: LaunchSpec, host: string | undefined, o: UpOptions, log: Logger): Promise<SystemInfo & { uid: string }> {
     const namespace = this.namespace;
+    const mode = spec.expose ?? this.expose;
     let created: V1Deployment;
     try {
-      created = await this.clients.apps.createNamespacedDeployment({ namespace, body: buildDeployment(spec, namespace) });
+      const recorded = host ? { ...spec, annotations: { ...spec.annotations, [labels.ANN_INGRESS_HOST]: host } } : spec;
+      created = await this.clients.apps.createNamespacedDeployment({ namespace, body: buildDeployment(recorded, namespace) });
     } catch (e) {
       if (isConflict(e)) throw await this.nameInUse(spec.name);
       throw toTychoError(e, 'create the Deployment');
@@ -150,7 +179,7 @@ export class Launcher implements SystemLauncher {
     try {
       service = await this.clients.core.createNamespacedService({
         namespace,
-        body: buildService(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, spec.serviceType ?? this.serviceType),
+        body: buildService(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, serviceTypeOf(mode)),
       });
     } catch (e) {
       // Never leave a Deployment without its Service: undo, then report the real cause.
@@ -159,7 +188,20 @@ export class Launcher implements SystemLauncher {
       throw toTychoError(e, 'create the Service');
     }
     log.info('created the Service', { type: service.spec?.type });
-    return { ...this.toSystemInfo(created, service, []), uid: created.metadata!.uid! };
+    let ingress: V1Ingress | undefined;
+    if (host) {
+      try {
+        ingress = await this.clients.networking.createNamespacedIngress({ namespace, body: buildIngress(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, this.opts.ingress!, host) });
+      } catch (e) {
+        // Like the Service: no Deployment or Service without the Ingress that makes its URL.
+        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
+        await ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name: spec.name })).catch(() => undefined);
+        if (isConflict(e)) throw new NameInUse(spec.name);
+        throw toTychoError(e, 'create the Ingress');
+      }
+      log.info('created the Ingress', { host });
+    }
+    return { ...this.toSystemInfo(created, service, [], undefined, ingress), uid: created.metadata!.uid! };
   }
 
   /**
@@ -213,7 +255,7 @@ export class Launcher implements SystemLauncher {
     const verdict = await this.checkUrl(serving, signal ?? new AbortController().signal);
     const dep = await this.patchAnnotations(serving.name, { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) }).catch(() => undefined);
     // Recorded or not (gone meanwhile), the caller hears what was found.
-    return dep ? this.toSystemInfo(dep, serving.service, serving.pods, serving.endpoints) : this.describeChecked(serving, verdict);
+    return dep ? this.toSystemInfo(dep, serving.service, serving.pods, serving.endpoints, serving.ingress) : this.describeChecked(serving, verdict);
   }
 
   /**
@@ -228,11 +270,13 @@ export class Launcher implements SystemLauncher {
   describeChecked(s: SystemState, verdict: UrlVerdict): SystemInfo {
     const d = s.deployment;
     const recorded = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } } };
-    return this.toSystemInfo(recorded, s.service, s.pods, s.endpoints);
+    return this.toSystemInfo(recorded, s.service, s.pods, s.endpoints, s.ingress);
   }
 
   /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */
   private async checkUrl(s: SystemState, signal: AbortSignal): Promise<UrlVerdict> {
+    const host = ingressHost(s.ingress) ?? s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
+    if (host) return this.checkIngressUrl(s, host, signal);
     const publicUrl = s.service ? resolveUrl(s.service, s.servingPods, this.opts.publicHost) : null;
     const clusterUrl = s.service ? clusterAddress(s.service) : null;
     const { checked, url } = urlToCheck(this.opts.urlCheck ?? 'auto', publicUrl, clusterUrl, this.opts.inCluster ?? false);
@@ -243,12 +287,29 @@ export class Launcher implements SystemLauncher {
   }
 
   /**
+   * https://HOST/ through the ingress controller, where Tycho can reach it (the configured
+   * address, else the one the controller published on the Ingress), with the host as Host and
+   * SNI. Otherwise the Service inside the cluster, and the verdict says the public URL was not
+   * the one checked.
+   */
+  private async checkIngressUrl(s: SystemState, host: string, signal: AbortSignal): Promise<UrlVerdict> {
+    const mode = this.opts.urlCheck ?? 'auto';
+    if (mode === 'off') return { checked: 'none', verified: false, reason: 'URL checks are turned off (TYCHO_URL_CHECK=off)' };
+    const via = mode === 'cluster' ? undefined : ingressProbeAddress(this.opts.ingress, s.ingress);
+    const checked: UrlChecked = via ? 'public' : 'cluster';
+    const url = via ? ingressUrl(host) : s.service ? clusterAddress(s.service) : null;
+    if (!url) return { checked, verified: false, reason: 'no address is known for it yet' };
+    const r = await probeUrl(url, { totalSeconds: this.opts.urlCheckSeconds ?? 20, signal, ...(via ? { via } : {}) });
+    return r.ok ? { checked, verified: true } : { checked, verified: false, reason: r.reason ?? 'it did not answer' };
+  }
+
+  /**
    * The shared live view when this launcher has one (the server), else a short-lived one that
    * follows just this system (the CLI's one-shot process).
    */
   private async withView<R>(name: string, fn: (view: LiveView) => Promise<R>): Promise<R> {
     if (this.view) return fn(this.view);
-    const view = new LiveView(this.clients.kc, this.namespace, { labelSelector: labels.systemSelector(name) });
+    const view = new LiveView(this.clients.kc, this.namespace, { labelSelector: labels.systemSelector(name), ingresses: !!this.opts.ingress });
     try {
       await view.start().catch((e: unknown) => {
         throw view.problem ? new Forbidden(view.problem) : toTychoError(e, 'follow the system');
@@ -285,11 +346,14 @@ export class Launcher implements SystemLauncher {
     const depIsOurs = dep?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
     const svc = depIsOurs ? undefined : await callKubernetes('read the Service', () => ignoreNotFound(this.clients.core.readNamespacedService({ namespace, name })));
     const svcIsOurs = svc?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
+    const ing = depIsOurs || !this.opts.ingress ? undefined : await callKubernetes('read the Ingress', () => ignoreNotFound(this.clients.networking.readNamespacedIngress({ namespace, name })));
+    const ingIsOurs = ing?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
     if (!depIsOurs) {
-      if (!svcIsOurs) throw new NotFound(name);
-      // A Service left without its Deployment: finish it off.
-      await callKubernetes('delete the Service', () => ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name })));
-      return this.toSystemInfo(undefined, svc, []);
+      if (!svcIsOurs && !ingIsOurs) throw new NotFound(name);
+      // A Service or Ingress left without its Deployment: finish it off.
+      if (svcIsOurs) await callKubernetes('delete the Service', () => ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name })));
+      if (ingIsOurs) await callKubernetes('delete the Ingress', () => ignoreNotFound(this.clients.networking.deleteNamespacedIngress({ namespace, name })));
+      return this.toSystemInfo(undefined, svcIsOurs ? svc : undefined, [], undefined, ingIsOurs ? ing : undefined);
     }
     const info = this.toSystemInfo(dep, undefined, []);
     const uid = dep!.metadata!.uid!;
@@ -311,6 +375,10 @@ export class Launcher implements SystemLauncher {
       }
       // The Service is the Deployment's child and would go with it; deleting it now stops the URL at once.
       await callKubernetes('delete the Service', () => ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name })));
+      // Likewise its Ingress: the controller stops routing the host now, not after garbage collection.
+      if (dep!.metadata?.annotations?.[labels.ANN_INGRESS_HOST]) {
+        await callKubernetes('delete the Ingress', () => ignoreNotFound(this.clients.networking.deleteNamespacedIngress({ namespace, name })));
+      }
       await this.waitUntilGone(view, name, uid);
     });
     return info;
@@ -391,41 +459,47 @@ export class Launcher implements SystemLauncher {
 
   private async query(labelSelector: string): Promise<SystemInfo[]> {
     const namespace = this.namespace;
-    const [deps, svcs, pods, eps] = await Promise.all([
+    const [deps, svcs, pods, eps, ings] = await Promise.all([
       callKubernetes('list Deployments', () => this.clients.apps.listNamespacedDeployment({ namespace, labelSelector })),
       callKubernetes('list Services', () => this.clients.core.listNamespacedService({ namespace, labelSelector })),
       callKubernetes('list Pods', () => this.clients.core.listNamespacedPod({ namespace, labelSelector })),
       // Endpoints say whether the Service routes to a ready pod: what "ready" means (system-model.ts).
       callKubernetes('list Endpoints', () => this.clients.core.listNamespacedEndpoints({ namespace, labelSelector })),
+      this.opts.ingress ? callKubernetes('list Ingresses', () => this.clients.networking.listNamespacedIngress({ namespace, labelSelector })) : Promise.resolve({ items: [] as V1Ingress[] }),
     ]);
     const svcByName = new Map(svcs.items.map((s) => [s.metadata?.name, s]));
     const epByName = new Map(eps.items.map((e) => [e.metadata?.name, e]));
+    const ingByName = new Map(ings.items.map((i) => [i.metadata?.name, i]));
     return deps.items
       .map((d) => {
         const name = d.metadata?.name ?? '';
-        return this.toSystemInfo(d, svcByName.get(name), podsOf(d, pods.items), epByName.get(name));
+        const ing = ingByName.get(name);
+        return this.toSystemInfo(d, svcByName.get(name), podsOf(d, pods.items), epByName.get(name), ing?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? ing : undefined);
       })
       .sort((a, b) => a.created.localeCompare(b.created));
   }
 
   /** What front ends show for a system the live view holds (no API call). */
   describeState(s: SystemState): SystemInfo {
-    return this.toSystemInfo(s.deployment, s.service, s.pods, s.endpoints);
+    return this.toSystemInfo(s.deployment, s.service, s.pods, s.endpoints, s.ingress);
   }
 
-  private toSystemInfo(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], endpoints?: V1Endpoints): SystemInfo {
-    const meta = d?.metadata ?? svc?.metadata ?? {};
+  private toSystemInfo(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], endpoints?: V1Endpoints, ingress?: V1Ingress): SystemInfo {
+    const meta = d?.metadata ?? svc?.metadata ?? ingress?.metadata ?? {};
     const a = meta.annotations ?? {};
     const container = d?.spec?.template.spec?.containers[0];
     const state: SystemState | undefined = d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(endpoints ? { endpoints } : {}) }) : undefined;
     const ready = state?.stage === 'ready';
     const urlCheck = parseUrlCheck(a[labels.ANN_URL_CHECK]);
+    // Known from the Deployment's record even before the view holds the Ingress.
+    const host = ingressHost(ingress) ?? a[labels.ANN_INGRESS_HOST];
     return {
       name: meta.name ?? '',
       namespace: meta.namespace ?? this.namespace,
       image: container?.image ?? '',
       ports: (svc?.spec?.ports ?? []).map((p) => ({ port: p.port, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
-      url: svc ? resolveUrl(svc, state?.servingPods.length ? state.servingPods : pods, this.opts.publicHost) : null,
+      url: host ? ingressUrl(host) : svc ? resolveUrl(svc, state?.servingPods.length ? state.servingPods : pods, this.opts.publicHost) : null,
+      ...(host ? { host } : {}),
       ready,
       stage: state?.stage ?? 'terminating',
       ...(ready ? {} : { reason: state?.describe ?? 'its Deployment is gone' }),

@@ -1,8 +1,9 @@
 /** Builds the Deployment, Service and Secret for a LaunchSpec. Pure functions: no API calls here. */
-import type { V1Deployment, V1Service, V1EnvVar, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import type { V1Deployment, V1Service, V1EnvVar, V1Ingress, V1OwnerReference, V1Secret, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { cutText } from '../text.js';
 import * as labels from './labels.js';
 import { DEFAULT_RESOURCES, type LaunchSpec, type ServiceType } from './spec.js';
+import type { IngressSettings } from './ingress.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 /** Kubernetes caps an annotation set at 256 KiB; the command note never needs that much. */
@@ -47,6 +48,7 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
     ...(spec.secretEnv ?? []).map((e) => ({ name: e.name, valueFrom: { secretKeyRef: { name: secretName(spec.name), key: e.name } } })),
   ];
   const hasSecret = (spec.secretEnv ?? []).length > 0;
+  const { volumes, volumeMounts } = claimVolumes(spec);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -64,6 +66,7 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
           // Service links leak every other Service's address into the environment; apps don't need them.
           enableServiceLinks: false,
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          ...(volumes.length ? { volumes } : {}),
           containers: [
             {
               name: spec.name,
@@ -72,6 +75,7 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
               ports: spec.ports.map((p) => ({ containerPort: p, protocol: 'TCP' })),
               ...(env.length ? { env } : {}),
               resources: { requests, limits },
+              ...(volumeMounts.length ? { volumeMounts } : {}),
               securityContext: {
                 allowPrivilegeEscalation: false,
                 seccompProfile: { type: 'RuntimeDefault' },
@@ -81,6 +85,17 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
         },
       },
     },
+  };
+}
+
+/** One pod volume per claim (a claim may be mounted at several paths, e.g. two of its directories). */
+function claimVolumes(spec: LaunchSpec): { volumes: V1Volume[]; volumeMounts: V1VolumeMount[] } {
+  const claims = [...new Set((spec.volumes ?? []).map((v) => v.claim))];
+  const volumeName = (claim: string) => `claim-${claims.indexOf(claim)}`;
+  return {
+    // A pod may mount a claim read-only in one place and read-write in another; the claim itself stays writable.
+    volumes: claims.map((claimName) => ({ name: volumeName(claimName), persistentVolumeClaim: { claimName } })),
+    volumeMounts: (spec.volumes ?? []).map((v) => ({ name: volumeName(v.claim), mountPath: v.path, ...(v.readOnly ? { readOnly: true } : {}), ...(v.subPath ? { subPath: v.subPath } : {}) })),
   };
 }
 
@@ -123,6 +138,37 @@ export function buildService(
       type,
       selector: selectorLabels(spec.name),
       ports: spec.ports.map((p, i) => ({ name: i === 0 ? 'http' : `port-${p}`, port: p, targetPort: p, protocol: 'TCP' })),
+    },
+  };
+}
+
+/**
+ * The Ingress of a system exposed as `ingress`: one host, all paths to the Service's first port.
+ * TLS always: the operator's TLS Secret, else one cert-manager fills in when its annotation is
+ * configured, else none named (the controller's default certificate, e.g. a wildcard one).
+ */
+export function buildIngress(spec: LaunchSpec, namespace: string, owner: { name: string; uid: string }, settings: IngressSettings, host: string): V1Ingress {
+  const certManager = Object.keys(settings.annotations).some((k) => k.startsWith('cert-manager.io/'));
+  const secretName = settings.tlsSecret ?? (certManager ? `${spec.name}-tls` : undefined);
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: spec.name,
+      namespace,
+      labels: systemLabels(spec.name),
+      ...(Object.keys(settings.annotations).length ? { annotations: { ...settings.annotations } } : {}),
+      ownerReferences: ownedBy(owner),
+    },
+    spec: {
+      ...(settings.className ? { ingressClassName: settings.className } : {}),
+      tls: [{ hosts: [host], ...(secretName ? { secretName } : {}) }],
+      rules: [
+        {
+          host,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: spec.name, port: { number: spec.ports[0]! } } } }] },
+        },
+      ],
     },
   };
 }

@@ -1,6 +1,30 @@
 /** What a person asks the launcher for, and what it reports back. Front-end neutral. */
 
 export type ServiceType = 'NodePort' | 'LoadBalancer' | 'ClusterIP';
+
+/**
+ * How a system is reached: through an Ingress (an HTTPS host name; the Service is ClusterIP),
+ * a NodePort, a LoadBalancer, or only inside the cluster. `--service-type` names the last three.
+ */
+export type ExposeMode = 'ingress' | 'nodeport' | 'loadbalancer' | 'cluster';
+export const EXPOSE_MODES: readonly ExposeMode[] = ['ingress', 'nodeport', 'loadbalancer', 'cluster'];
+
+const SERVICE_TYPE_OF: Record<ExposeMode, ServiceType> = { ingress: 'ClusterIP', nodeport: 'NodePort', loadbalancer: 'LoadBalancer', cluster: 'ClusterIP' };
+export const serviceTypeOf = (mode: ExposeMode): ServiceType => SERVICE_TYPE_OF[mode];
+/** The mode a Service type names (`--service-type`, TYCHO_SERVICE_TYPE): ClusterIP is `cluster`. */
+export function exposeOfServiceType(type: ServiceType): ExposeMode {
+  return type === 'NodePort' ? 'nodeport' : type === 'LoadBalancer' ? 'loadbalancer' : 'cluster';
+}
+
+/** An existing PersistentVolumeClaim mounted into the container (`--volume CLAIM:/path[:ro]`). Tycho never creates or deletes claims. */
+export interface VolumeMount {
+  claim: string;
+  /** Absolute path in the container. */
+  path: string;
+  readOnly: boolean;
+  /** A directory inside the claim (the original REST API's pvc://CLAIM/SUBPATH). */
+  subPath?: string;
+}
 export const ORIGINS = ['cli', 'slack', 'api'] as const;
 export type Origin = (typeof ORIGINS)[number];
 
@@ -27,7 +51,9 @@ export interface LaunchSpec {
   /** Kept in a Secret named after the system, owned by its Deployment, and referenced from the pod. */
   secretEnv?: { name: string; value: string }[];
   resources?: Resources;
-  serviceType?: ServiceType;
+  /** Unset: the operator's default (TYCHO_DEFAULT_EXPOSE). */
+  expose?: ExposeMode;
+  volumes?: VolumeMount[];
   owner: Owner;
   origin: Origin;
   /** The text the person typed, kept as an annotation for whoever inspects the objects later. */
@@ -51,6 +77,8 @@ export interface SystemInfo {
   image: string;
   ports: { port: number; nodePort?: number }[];
   url: string | null;
+  /** The Ingress host name, for a system exposed through an Ingress (its URL is https://HOST/). */
+  host?: string;
   ready: boolean;
   stage: Stage;
   /** Why it is not ready, in words, when it is not. */

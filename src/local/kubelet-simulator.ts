@@ -21,7 +21,6 @@
  * can really be opened.
  */
 import {
-  ApiException,
   CoreV1Api,
   ListWatch,
   PatchStrategy,
@@ -45,6 +44,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { errText, httpCode, watchRestarts } from './watches.js';
 
 export type PodBehaviour = 'pull-error' | 'invalid-image' | 'crashloop' | 'config-error' | 'never-ready' | 'slow-start' | 'run';
 
@@ -131,7 +131,8 @@ interface PodSim {
   deleting: boolean;
 }
 
-interface PortTarget {
+/** What answers on a simulated address: a Service and the ready pod behind it. */
+export interface PortTarget {
   key: string;
   service: string;
   namespace: string;
@@ -140,18 +141,6 @@ interface PortTarget {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-function httpCode(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const code = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function errText(err: unknown): string {
-  const code = httpCode(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  return `${code ? `HTTP ${code}: ` : ''}${msg.split('\n')[0]?.slice(0, 300)}`;
-}
 
 /** Bounds concurrent API calls so a burst of hundreds of pods queues here instead of overloading the apiserver. */
 function limiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -200,6 +189,21 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
+/** The page every simulated app serves (on its nodePort, and through the simulated ingress controller). */
+export function servePage(t: PortTarget, res: ServerResponse): void {
+  const name = escapeHtml(t.service);
+  const image = escapeHtml(t.image);
+  const html = `<!doctype html>
+<html><head><meta charset="utf-8"><title>${name}</title></head>
+<body><h1>${name}</h1>
+<p>Hello from ${name} (image ${image}), served by the Tycho node simulator.</p>
+<p>Service ${escapeHtml(t.namespace)}/${name}, pod ${escapeHtml(t.pod)}. No container really runs on this simulated node.</p>
+</body></html>
+`;
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+  res.end(html);
+}
+
 /** A throw-away certificate for 127.0.0.1 (the kubelet endpoint here; the benchmark's proxy too). */
 export async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: Buffer }> {
   const dir = await mkdtemp(join(tmpdir(), 'tycho-sim-cert-'));
@@ -216,7 +220,7 @@ export async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: B
   }
 }
 
-function listen(server: Server, port: number): Promise<number> {
+export function listen(server: Server, port: number): Promise<number> {
   return new Promise((res, rej) => {
     const onError = (err: Error): void => rej(err);
     server.once('error', onError);
@@ -229,7 +233,7 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 /** Closes a server now, keep-alive sockets included, so its URL stops answering at once. */
-function closeServer(server: Server): Promise<void> {
+export function closeServer(server: Server): Promise<void> {
   return new Promise((res) => {
     server.close(() => res());
     server.closeAllConnections();
@@ -733,33 +737,8 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     }
   }
 
-  function servePage(t: PortTarget, res: ServerResponse): void {
-    const name = escapeHtml(t.service);
-    const image = escapeHtml(t.image);
-    const html = `<!doctype html>
-<html><head><meta charset="utf-8"><title>${name}</title></head>
-<body><h1>${name}</h1>
-<p>Hello from ${name} (image ${image}), served by the Tycho node simulator.</p>
-<p>Service ${escapeHtml(t.namespace)}/${name}, pod ${escapeHtml(t.pod)}. No container really runs on this simulated node.</p>
-</body></html>
-`;
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(html);
-  }
-
   // ---- watches ----
-  const retryTimers = new Set<NodeJS.Timeout>();
-  function keepWatching<T extends V1Pod | V1Service | V1Endpoints>(what: string, inf: ListWatch<T>): void {
-    inf.on('error', (err: unknown) => {
-      if (stopped) return;
-      log(`${what} watch ended: ${errText(err)}; reconnecting`);
-      const t = setTimeout(() => {
-        retryTimers.delete(t);
-        if (!stopped) void inf.start();
-      }, 2000);
-      retryTimers.add(t);
-    });
-  }
+  const restarts = watchRestarts(log);
 
   const fieldSelector = `spec.nodeName=${nodeName}`;
   const podInformer = new ListWatch<V1Pod>('/api/v1/pods', new Watch(kc), () => core.listPodForAllNamespaces({ fieldSelector }), false, undefined, fieldSelector);
@@ -768,11 +747,11 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   podInformer.on('add', onPod);
   podInformer.on('update', onPod);
   podInformer.on('delete', onPodDeleted);
-  keepWatching('pod', podInformer);
+  restarts.keep('pod', podInformer);
   for (const verb of ['add', 'update', 'delete'] as const) serviceInformer.on(verb, () => requestReconcile());
-  keepWatching('service', serviceInformer);
+  restarts.keep('service', serviceInformer);
   for (const verb of ['add', 'update', 'delete'] as const) endpointsInformer.on(verb, () => requestReconcile());
-  keepWatching('endpoints', endpointsInformer);
+  restarts.keep('endpoints', endpointsInformer);
 
   let heartbeat: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
@@ -782,7 +761,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     if (at >= 0) kubeProxies.splice(at, 1);
     clearInterval(heartbeat);
     clearTimeout(reconcileTimer);
-    for (const t of retryTimers) clearTimeout(t);
+    restarts.stop();
     for (const sim of sims.values()) for (const t of sim.timers) clearTimeout(t);
     await Promise.all([podInformer.stop(), serviceInformer.stop(), endpointsInformer.stop()]);
     while (reconciling) await new Promise((r) => setTimeout(r, 10));

@@ -44,7 +44,12 @@ export interface RunningTycho {
 }
 
 /** Starts (or finds) a cluster when none is configured: `npm start`'s local one (src/local). */
-export type LocalClusterStarter = (log: Logger) => Promise<{ kubeconfigPath: string; stop: () => Promise<void> }>;
+export type LocalClusterStarter = (log: Logger) => Promise<{
+  kubeconfigPath: string;
+  /** host:port of its simulated ingress controller, where its Ingresses answer. */
+  ingressAddress?: string;
+  stop: () => Promise<void>;
+}>;
 
 export interface StartOptions {
   /** Use this cluster instead of discovering one (tests). */
@@ -65,11 +70,14 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     const local = await opts.localCluster(log);
     cluster = fromFile(local.kubeconfigPath);
     stopLocal = local.stop;
+    // The local cluster's simulated ingress controller is where its Ingresses answer.
+    if (config.ingress && !config.ingress.address && local.ingressAddress) config = { ...config, ingress: { ...config.ingress, address: local.ingressAddress } };
   }
   const namespace = resolveNamespace(cluster.kc, config.namespace);
   log.info('using cluster', { source: cluster.source, server: cluster.kc.getCurrentCluster()?.server, namespace });
   // One live view of the namespace: every wait, status and list reads it (src/k8s/view).
   const view = new LiveView(cluster.kc, namespace, {
+    ingresses: !!config.ingress,
     onRestart: (kind, why, delayMs) => log.warn('watch restarting', { kind, why, delayMs: Math.round(delayMs) }),
   });
   view.on('fatal', (problem) => log.error(problem));

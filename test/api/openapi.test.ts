@@ -138,11 +138,18 @@ describe('the validator, on the start operation', () => {
   });
 
   it('rejects what it does not know, and says which fields there are', () => {
-    expect(check(body((b) => Object.assign(b.containers[0]!, { volumes: ['/data'] })))[0]).toMatchObject({
-      field: 'body.containers[0].volumes',
+    expect(check(body((b) => Object.assign(b.containers[0]!, { expose: 'ingress' })))[0]).toMatchObject({
+      field: 'body.containers[0].expose',
       rule: 'additionalProperties',
-      message: expect.stringContaining('the fields are name, image, command, env, secret_env, limits, ports'),
+      message: expect.stringContaining('the fields are name, image, command, env, secret_env, volumes, limits, ports'),
     });
+    // Volumes in the original's shape only.
+    expect(check(body((b) => Object.assign(b.containers[0]!, { volumes: ['/data'] })))[0]).toMatchObject({
+      field: 'body.containers[0].volumes[0]',
+      rule: 'format:pvc-volume',
+      message: 'body.containers[0].volumes[0]: The volume "/data" is not pvc://CLAIM/SUBPATH:/path (SUBPATH optional, :ro for read-only).',
+    });
+    expect(check(body((b) => Object.assign(b.containers[0]!, { volumes: ['pvc://shared-data/alice:/home/jovyan/work', 'pvc://datasets:/data:ro'] })))).toEqual([]);
     expect(check(body((b) => b.containers.push(b.containers[0]!)))[0]).toMatchObject({ field: 'body.containers', rule: 'maxItems' });
     expect(check(EXAMPLE_START, { wait: 'maybe' })[0]).toMatchObject({ field: 'query.wait', rule: 'type' });
     expect(check(EXAMPLE_START, { wait: 'false', timeout: '30' })).toEqual([]);

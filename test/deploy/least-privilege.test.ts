@@ -17,6 +17,7 @@ import {
   AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  NetworkingV1Api,
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
@@ -54,6 +55,8 @@ import {
 } from './support.js';
 import { failureOf } from '../support/failures.js';
 
+/** An ingress domain, for the flows that use the ingress rules (the simulated controller answers). */
+const INGRESS = { domain: 'apps.test', hostTemplate: '{name}.{domain}', annotations: {}, address: process.env.TYCHO_TEST_INGRESS_ADDRESS ?? '' };
 const spec = (name: string, image = 'nginx'): LaunchSpec => ({ name, image, ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' });
 
 
@@ -116,6 +119,7 @@ describe('the Role is no more than enough', () => {
     expect(await granted(sa, ns)).toEqual([
       '/endpoints:list',
       '/endpoints:watch',
+      '/persistentvolumeclaims:get',
       '/pods:list',
       '/pods:watch',
       '/services:create',
@@ -130,6 +134,11 @@ describe('the Role is no more than enough', () => {
       'apps/deployments:list',
       'apps/deployments:patch',
       'apps/deployments:watch',
+      'networking.k8s.io/ingresses:create',
+      'networking.k8s.io/ingresses:delete',
+      'networking.k8s.io/ingresses:get',
+      'networking.k8s.io/ingresses:list',
+      'networking.k8s.io/ingresses:watch',
     ]);
   });
 
@@ -266,7 +275,12 @@ describe('the Role is no more than enough', () => {
       ['create', 'serviceaccounts', '', 'token'],
       ['create', 'replicasets', 'apps'],
       ['create', 'jobs', 'batch'],
-      ['create', 'ingresses', 'networking.k8s.io'],
+      // Its Ingresses are made whole and removed whole; claims are the operator's, never Tycho's.
+      ['update', 'ingresses', 'networking.k8s.io'],
+      ['patch', 'ingresses', 'networking.k8s.io'],
+      ['create', 'persistentvolumeclaims'],
+      ['delete', 'persistentvolumeclaims'],
+      ['list', 'persistentvolumeclaims'],
       ['update', 'deployments', 'apps', 'scale'],
     ];
     for (const [verb, resource, group, subresource] of refused) {
@@ -334,6 +348,8 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
   let own: string;
   let sa: KubeConfig;
   let launcher: Launcher;
+  /** The same, with an ingress domain: what calls the ingress rules. */
+  let ingressLauncher: Launcher;
   /** Sets things up and tidies up: the admin's own launcher. */
   let admin: Launcher;
   let rbac: RbacAuthorizationV1Api;
@@ -343,7 +359,8 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     own = (await installTycho(ns)).namespace;
     sa = await serviceAccountKubeConfig(own);
     launcher = new Launcher(sa, { namespace: ns, readyTimeoutSeconds: 60 });
-    admin = new Launcher(kubeConfig(), { namespace: ns });
+    ingressLauncher = new Launcher(sa, { namespace: ns, readyTimeoutSeconds: 60, ingress: INGRESS });
+    admin = new Launcher(kubeConfig(), { namespace: ns, ingress: INGRESS });
     rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
   });
 
@@ -384,6 +401,20 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     await trimRole(undefined).catch(() => undefined);
   });
 
+  /** An Ingress of Tycho's left without its Deployment: like the Service, only `down` finishes it off. */
+  async function orphanIngress(name: string): Promise<void> {
+    const labels = { 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': name };
+    const backend = { service: { name, port: { number: 80 } } };
+    await kubeConfig()
+      .makeApiClient(NetworkingV1Api)
+      .createNamespacedIngress({ namespace: ns, body: { metadata: { name, labels }, spec: { rules: [{ host: `${name}.apps.test`, http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } }] } } });
+  }
+
+  const exposed = (name: string): LaunchSpec => ({ ...spec(name), expose: 'ingress' });
+  /** A refused launch must leave nothing behind: the rejection comes once its objects are gone. */
+  const leavesNothing = (name: string, launch: Promise<unknown>) =>
+    launch.finally(() => waitFor(async () => (await objectsOf(name)).length === 0, { what: `the refused launch of ${name} to leave nothing` }));
+
   /** A Service of Tycho's left without its Deployment (say, a launch cut short): only `down` finishes it off. */
   async function orphanService(name: string): Promise<void> {
     const labels = { 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': name };
@@ -412,6 +443,17 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     { missing: '/pods:watch', words: 'watch pods', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
     { missing: '/endpoints:list', words: 'list endpoints', flow: 'list', run: () => launcher.list() },
     { missing: '/endpoints:watch', words: 'watch endpoints', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
+    { missing: 'networking.k8s.io/ingresses:create', words: 'create ingresses.networking.k8s.io', flow: 'up exposed as ingress (rolled back)', run: (n) => leavesNothing(n, ingressLauncher.up(exposed(n))) },
+    { missing: 'networking.k8s.io/ingresses:get', words: 'get ingresses.networking.k8s.io', flow: 'down of an Ingress left without its Deployment', prepare: orphanIngress, run: (n) => ingressLauncher.down(n) },
+    { missing: 'networking.k8s.io/ingresses:list', words: 'list ingresses.networking.k8s.io', flow: 'list', run: () => ingressLauncher.list() },
+    { missing: 'networking.k8s.io/ingresses:watch', words: 'watch ingresses.networking.k8s.io', flow: 'up (following it on the live view)', run: (n) => ingressLauncher.up(exposed(n), { timeoutSeconds: 30 }) },
+    { missing: 'networking.k8s.io/ingresses:delete', words: 'delete ingresses.networking.k8s.io', flow: 'down', prepare: (n) => admin.up(exposed(n)), run: (n) => ingressLauncher.down(n) },
+    {
+      missing: '/persistentvolumeclaims:get',
+      words: 'get persistentvolumeclaims',
+      flow: 'up with --volume (checked before anything is created)',
+      run: (n) => leavesNothing(n, launcher.up({ ...spec(n), volumes: [{ claim: 'scratch', path: '/data', readOnly: false }] })),
+    },
   ];
 
   it('the cases below cover every rule but one', () => {

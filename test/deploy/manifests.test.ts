@@ -139,6 +139,8 @@ describe('kubernetes/ as rendered by kustomize', () => {
       [[''], ['services'], ['get', 'list', 'watch', 'create', 'delete']],
       [[''], ['pods'], ['list', 'watch']],
       [[''], ['endpoints'], ['list', 'watch']],
+      [['networking.k8s.io'], ['ingresses'], ['get', 'list', 'watch', 'create', 'delete']],
+      [[''], ['persistentvolumeclaims'], ['get']],
     ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', ROLE_NAME);
     expect(binding.metadata!.namespace).toBe(APPS_NS);
@@ -147,10 +149,13 @@ describe('kubernetes/ as rendered by kustomize', () => {
     expect(base.filter((o) => /^Cluster/.test(o.kind ?? ''))).toEqual([]);
   });
 
-  it('in its own namespace, Tycho may only read and renew the one Lease it elects its leader with, which is created for it', () => {
+  it('in its own namespace, Tycho may only read and renew the one Lease it elects its leader with, and read and patch the one ledger ConfigMap, both created for it', () => {
     const inOwn = base.filter((o): o is V1Role => o.kind === 'Role' && o.metadata!.namespace === NS);
     expect(inOwn.map((r) => r.metadata!.name)).toEqual([LEADER_ROLE_NAME]);
-    expect(inOwn[0]!.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [LEASE_NAME], verbs: ['get', 'update', 'patch'] }]);
+    expect(inOwn[0]!.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [LEASE_NAME], verbs: ['get', 'update', 'patch'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['tycho-threads'], verbs: ['get', 'patch'] },
+    ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', LEADER_ROLE_NAME, NS);
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: LEADER_ROLE_NAME });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: SA_NAME, namespace: NS }]);

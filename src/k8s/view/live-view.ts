@@ -13,10 +13,12 @@ import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
+  NetworkingV1Api,
   type KubeConfig,
   type KubernetesObject,
   type V1Deployment,
   type V1Endpoints,
+  type V1Ingress,
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
@@ -42,6 +44,8 @@ export interface Transition {
 export interface LiveViewOptions {
   /** Defaults to every system Tycho manages; the CLI narrows it to the one system it follows. */
   labelSelector?: string;
+  /** Also follow Tycho's Ingresses (when an ingress domain is configured): their hosts and published addresses. */
+  ingresses?: boolean;
   watchTimeoutSeconds?: number;
   backoffMaxMs?: number;
   onRestart?: (kind: string, why: string, delayMs: number) => void;
@@ -54,6 +58,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   private readonly pods: SupervisedInformer<V1Pod>;
   private readonly services: SupervisedInformer<V1Service>;
   private readonly endpoints: SupervisedInformer<V1Endpoints>;
+  private readonly ingresses: SupervisedInformer<V1Ingress> | undefined;
   private readonly all: SupervisedInformer<KubernetesObject>[];
   /** Last stage seen per Deployment UID, and the state it was seen in (for `gone`). */
   private readonly known = new Map<string, SystemState>();
@@ -98,7 +103,11 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     this.services = common('services', `/api/v1/namespaces/${ns}/services`, () => core.listNamespacedService({ namespace: ns, labelSelector }));
     // Endpoints inherit the Service's labels, so the same selector finds them.
     this.endpoints = common('endpoints', `/api/v1/namespaces/${ns}/endpoints`, () => core.listNamespacedEndpoints({ namespace: ns, labelSelector }));
-    this.all = [this.deployments, this.pods, this.services, this.endpoints] as SupervisedInformer<KubernetesObject>[];
+    if (opts.ingresses) {
+      const networking = kc.makeApiClient(NetworkingV1Api);
+      this.ingresses = common('ingresses', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, () => networking.listNamespacedIngress({ namespace: ns, labelSelector }));
+    }
+    this.all = [this.deployments, this.pods, this.services, this.endpoints, ...(this.ingresses ? [this.ingresses] : [])] as SupervisedInformer<KubernetesObject>[];
   }
 
   /** Starts the informers and resolves once all four have listed; rejects if one is refused. */
@@ -206,7 +215,9 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     // The Service is the Deployment's child: one left over from an earlier system is not its.
     const service = svc?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? svc : undefined;
     const endpoints = service ? this.endpoints.get(name, ns) : undefined;
-    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.pods.list()), ...(endpoints ? { endpoints } : {}) });
+    const ing = this.ingresses?.get(name, ns);
+    const ingress = ing?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? ing : undefined;
+    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.pods.list()), ...(endpoints ? { endpoints } : {}), ...(ingress ? { ingress } : {}) });
   }
 
   private enqueue(name: string | undefined): void {
@@ -269,7 +280,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     const refusal =
       err instanceof ApiException
         ? err
-        : new ApiException(status, 'watch refused', { message: `${kind} is forbidden: cannot watch resource "${kind}" in API group "${path.startsWith('/apis/apps') ? 'apps' : ''}" in the namespace "${this.namespace}"` }, {});
+        : new ApiException(status, 'watch refused', { message: `${kind} is forbidden: cannot watch resource "${kind}" in API group "${/^\/apis\/([^/]+)\//.exec(path)?.[1] ?? ''}" in the namespace "${this.namespace}"` }, {});
     this.problem = toTychoError(refusal, 'follow its systems').message;
     this.emit('fatal', this.problem);
     for (const set of this.waiters.values()) for (const w of [...set]) w();

@@ -3,7 +3,7 @@
  * Endpoints, plus Tycho's annotations. No clock, no history: every replica that holds the same
  * objects computes the same stage, and a restarted process picks up where the last one stopped.
  */
-import type { V1Deployment, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Endpoints, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node';
 import * as labels from '../labels.js';
 import { bestVerdict, type PodVerdict } from '../pod-verdict.js';
 import type { Stage } from '../spec.js';
@@ -13,6 +13,8 @@ export interface SystemObjects {
   service?: V1Service;
   pods: V1Pod[];
   endpoints?: V1Endpoints;
+  /** The system's Ingress, when it is exposed through one and the view follows Ingresses. */
+  ingress?: V1Ingress;
 }
 
 export interface SystemState extends SystemObjects {
