@@ -199,16 +199,18 @@ export class SlackReconciler {
       // since every later leader finds it claimed. One write: the claim, and the URL check with it.
       const alongside: Record<string, string> = verdict ? { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } : {};
       if (this.mayWrite(uid, again) && (await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment }))) {
-        // The reply first: the URL in the thread is what the person is waiting for.
-        const ts = await this.deps.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
-        if (ts) this.postedReady.set(uid, ts);
-        log.info(ts ? 'posted the Ready reply' : 'Slack refused the Ready reply', { url: info.url });
-        await Promise.all([
-          this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED }),
-          this.updateRoot(uid, thread, facts, root),
-          ts && this.deps.ledger ? this.deps.ledger.put(uid, ledgerEntry(name, thread, facts, ts)).catch(() => undefined) : undefined,
-          this.deps.io.notify(this.deps.ctx, facts, { kind: 'ready', url: info.url }, thread),
-        ]);
+        // The reply and the root's update go out together: neither waits for the other.
+        const reply = async () => {
+          const ts = await this.deps.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
+          if (ts) this.postedReady.set(uid, ts);
+          log.info(ts ? 'posted the Ready reply' : 'Slack refused the Ready reply', { url: info.url });
+          await Promise.all([
+            this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED }),
+            ts && this.deps.ledger ? this.deps.ledger.put(uid, ledgerEntry(name, thread, facts, ts)).catch(() => undefined) : undefined,
+            this.deps.io.notify(this.deps.ctx, facts, { kind: 'ready', url: info.url }, thread),
+          ]);
+        };
+        await Promise.all([reply(), this.updateRoot(uid, thread, facts, root)]);
         return;
       }
     }
