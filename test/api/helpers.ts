@@ -139,16 +139,6 @@ export async function objectsIn(namespace: string): Promise<string[]> {
   ].sort();
 }
 
-/** GET the URL once: its status and body, or 'refused' when nothing answers. */
-export async function probe(url: string): Promise<{ status: number; body: string } | 'refused'> {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return { status: r.status, body: await r.text() };
-  } catch {
-    return 'refused';
-  }
-}
-
 /** The original client's body for a system of this name, as the issue gives it. */
 export function originalBody(name: string, image = 'jupyter/datascience-notebook') {
   return {

@@ -150,13 +150,3 @@ export function readyUrl(call: SlackCall): string {
   if (!m?.[1]) throw new Error(`no URL in ${String(call.args.text)}`);
   return m[1];
 }
-
-/** Whether the URL answers at all (any HTTP response), and its body. */
-export async function open(url: string): Promise<{ ok: true; status: number; body: string } | { ok: false }> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return { ok: true, status: res.status, body: await res.text() };
-  } catch {
-    return { ok: false };
-  }
-}

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { NetworkingV1Api } from '@kubernetes/client-node';
 import type { SlackCall } from '../support/fake-slack.js';
 import { kubeConfig } from '../support/cluster.js';
-import { fetchThroughIngress, wildcardCertificate, type TestCertificates } from '../support/test-ca.js';
+import { openUrl } from '../support/open-url.js';
+import { wildcardCertificate, type TestCertificates } from '../support/test-ca.js';
 import { call, originalBody } from '../api/helpers.js';
 import { tycho } from '../cli/run-cli.js';
 import { NOTIFY_CHANNEL, readyUrl, startBotHarness, type BotHarness } from './harness.js';
@@ -52,8 +53,7 @@ describe('with an ingress domain', () => {
     const root = await h.slack.waitFor('chat.postMessage', isRoot('slack-app'), 'the root message');
     const ready = await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === root.result.ts && String(c.args.text).startsWith('Ready:'), 'the Ready reply');
     expect(readyUrl(ready)).toBe('https://slack-app.apps.test/');
-    const page = await fetchThroughIngress(readyUrl(ready), certs.ca);
-    expect([page.status, page.body.includes('Hello from slack-app')]).toEqual([200, true]);
+    expect(await openUrl(readyUrl(ready), { ca: certs.ca })).toEqual({ status: 200, body: expect.stringContaining('Hello from slack-app') });
 
     const ing = await kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedIngress({ namespace: h.namespace, name: 'slack-app' });
     expect(ing.metadata!.annotations).toEqual(SIGN_IN);
@@ -69,7 +69,7 @@ describe('with an ingress domain', () => {
       url_checked: 'public',
       containers: { 'rest-app-c': { port: 443 } },
     });
-    expect((await fetchThroughIngress('https://rest-app.apps.test/', certs.ca)).status).toBe(200);
+    expect(await openUrl('https://rest-app.apps.test/', { ca: certs.ca })).toMatchObject({ status: 200 });
     const status = await call(h.tycho.url, '/system/status', { name: 'rest-app' });
     expect(status.json.result).toEqual([expect.objectContaining({ name: 'rest-app', url: 'https://rest-app.apps.test/', port: 443, ready: true })]);
   });
@@ -99,12 +99,12 @@ describe('with an ingress domain', () => {
     const up = await tycho(['up', '-n', 'cli-app', '-c', 'nginx', '-p', '8888', '-s', h.tycho.url], { TYCHO_OWNER: 'carol' });
     expect(up.code).toBe(0);
     expect(up.stdout.trim()).toBe('https://cli-app.apps.test/');
-    expect((await fetchThroughIngress('https://cli-app.apps.test/', certs.ca)).status).toBe(200);
+    expect(await openUrl('https://cli-app.apps.test/', { ca: certs.ca })).toMatchObject({ status: 200 });
     const status = await tycho(['status', 'cli-app', '-s', h.tycho.url], {});
     expect(status.stdout).toContain('https://cli-app.apps.test/');
 
     const down = await tycho(['down', 'cli-app', '-s', h.tycho.url], {});
     expect(down.code).toBe(0);
-    expect((await fetchThroughIngress('https://cli-app.apps.test/', 'unverified')).status).toBe(404);
+    expect(await openUrl('https://cli-app.apps.test/', { ca: 'unverified' })).toMatchObject({ status: 404 });
   });
 });

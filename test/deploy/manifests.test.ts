@@ -31,6 +31,7 @@ import { Forbidden } from '../../src/k8s/errors.js';
 import { Launcher } from '../../src/k8s/launcher.js';
 import { kubeConfig, waitFor } from '../support/cluster.js';
 import { failureOf } from '../support/failures.js';
+import { openUrl } from '../support/open-url.js';
 import {
   APPS_NS,
   INGRESS_NS,
@@ -504,8 +505,7 @@ describe('on the real API server', () => {
     const spec = { name: 'hello', image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' as const };
     const info = await launcher.up(spec);
     expect(info).toMatchObject({ name: 'hello', namespace: APPS_NS, ready: true });
-    const page = await fetch(info.url!, { signal: AbortSignal.timeout(5000) });
-    expect(page.status).toBe(200);
+    expect(await openUrl(info.url!)).toMatchObject({ status: 200 });
     expect((await launcher.status('hello')).url).toBe(info.url);
     expect((await launcher.list()).map((s) => s.name)).toEqual(['hello']);
     await launcher.down('hello');

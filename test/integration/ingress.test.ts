@@ -11,7 +11,8 @@ import type { IngressSettings } from '../../src/k8s/ingress.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import { createTestNamespace, kubeConfig, launcherKubeConfig, systemObjects, waitFor } from '../support/cluster.js';
 import { failureOf } from '../support/failures.js';
-import { fetchThroughIngress, wildcardCertificate, type TestCertificates } from '../support/test-ca.js';
+import { openUrl } from '../support/open-url.js';
+import { wildcardCertificate, type TestCertificates } from '../support/test-ca.js';
 
 const DOMAIN = 'apps.test';
 const TLS_SECRET = 'wildcard-apps-test';
@@ -71,9 +72,7 @@ describe('a system exposed through an Ingress', () => {
     // Checked through the ingress controller, not only inside the cluster.
     expect(info.urlCheck).toEqual({ checked: 'public', verified: true });
 
-    const first = await fetchThroughIngress(info.url!, certs.ca);
-    expect(first.status).toBe(200);
-    expect(first.body).toContain('Hello from notebook');
+    expect(await openUrl(info.url!, { ca: certs.ca })).toEqual({ status: 200, body: expect.stringContaining('Hello from notebook') });
 
     const dep = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: ns, name: 'notebook' });
     const ing = await networking.readNamespacedIngress({ namespace: ns, name: 'notebook' });
@@ -90,12 +89,12 @@ describe('a system exposed through an Ingress', () => {
     expect((await launcher.list()).map((s) => [s.name, s.url, s.host])).toEqual([['notebook', 'https://notebook.apps.test/', 'notebook.apps.test']]);
 
     // A host no Ingress names is the controller's 404, under its default certificate, not the wildcard one.
-    await expect(fetchThroughIngress('https://nobody.apps.test/', certs.ca)).rejects.toThrow(/self-signed certificate/);
-    expect((await fetchThroughIngress('https://nobody.apps.test/', 'unverified')).status).toBe(404);
+    expect(await openUrl('https://nobody.apps.test/', { ca: certs.ca })).toEqual({ refused: expect.stringMatching(/self-signed certificate/) });
+    expect(await openUrl('https://nobody.apps.test/', { ca: 'unverified' })).toMatchObject({ status: 404 });
 
     await launcher.down('notebook');
     expect(await networking.readNamespacedIngress({ namespace: ns, name: 'notebook' }).then(() => 'still there', () => 'gone')).toBe('gone');
-    expect((await fetchThroughIngress(info.url!, 'unverified')).status).toBe(404);
+    expect(await openUrl(info.url!, { ca: 'unverified' })).toMatchObject({ status: 404 });
   });
 
   it('uses the host template, and cert-manager fills the TLS Secret when no wildcard one is configured', async () => {
