@@ -6,7 +6,8 @@
  */
 import { runCommand } from '../commands/registry.js';
 import type { UpInput } from '../commands/up.js';
-import { ANN_SLACK_CHANNEL, ANN_SLACK_TS } from '../k8s/labels.js';
+import { ANN_SLACK_CHANNEL, ANN_SLACK_FAILED_TS, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
+import { UNCLAIMED } from '../k8s/claims.js';
 import { failedReply, plainMessage, rootMessage, type Message, type RootFacts } from './blocks.js';
 import { slackCaller, slackPolicy, type BotContext, type ThreadRef } from './context.js';
 import { explain } from './error-text.js';
@@ -56,7 +57,9 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
       prefix: req.prefix,
       policy: slackPolicy(caller, ctx),
       originalText: req.typed,
-      annotations: { [ANN_SLACK_CHANNEL]: thread.channel, [ANN_SLACK_TS]: thread.ts },
+      // The replies start unclaimed (empty): a claim is then one JSON patch that tests for empty,
+      // with no read first and no conflict with the controllers' status writes (claims.ts).
+      annotations: { [ANN_SLACK_CHANNEL]: thread.channel, [ANN_SLACK_TS]: thread.ts, [ANN_SLACK_READY_TS]: UNCLAIMED, [ANN_SLACK_FAILED_TS]: UNCLAIMED },
       launchId,
       wait: false,
     });

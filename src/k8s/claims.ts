@@ -7,9 +7,14 @@
  * "claimed": never posted twice (at most once), and the root message still tells the truth.
  */
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
-import { isConflict, isNotFound, toTychoError } from './kube.js';
+import { apiCode, isConflict, isNotFound, toTychoError } from './kube.js';
 
 export const CLAIMED = 'claimed';
+/** A message nobody has claimed yet, written when the system is created. */
+export const UNCLAIMED = '';
+
+/** A JSON pointer to an annotation. */
+const annotationPath = (key: string) => `/metadata/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 export class DeploymentClaims {
   private readonly apps: AppsV1Api;
@@ -29,6 +34,10 @@ export class DeploymentClaims {
    * read when it is current; a stale copy only costs a 409 and the read.
    */
   async claim(name: string, uid: string, keys: string[], o: { alongside?: Record<string, string>; cached?: V1Deployment } = {}): Promise<boolean> {
+    const written = o.cached?.metadata?.annotations ?? {};
+    // Created with the keys unclaimed: one JSON patch that tests this very Deployment and every
+    // key still empty, then claims them. Of two claimants the second's test fails (422).
+    if (o.cached && keys.every((k) => written[k] === UNCLAIMED)) return this.claimUnclaimed(name, uid, keys, o.alongside ?? {});
     const body = { ...o.alongside, ...Object.fromEntries(keys.map((k) => [k, CLAIMED])) };
     let d = o.cached;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -54,6 +63,25 @@ export class DeploymentClaims {
       }
     }
     return false;
+  }
+
+  private async claimUnclaimed(name: string, uid: string, keys: string[], alongside: Record<string, string>): Promise<boolean> {
+    const ops = [
+      { op: 'test', path: '/metadata/uid', value: uid },
+      ...keys.flatMap((k) => [
+        { op: 'test', path: annotationPath(k), value: UNCLAIMED },
+        { op: 'replace', path: annotationPath(k), value: CLAIMED },
+      ]),
+      ...Object.entries(alongside).map(([k, v]) => ({ op: 'add', path: annotationPath(k), value: v })),
+    ];
+    try {
+      await this.apps.patchNamespacedDeployment({ namespace: this.namespace, name, body: ops }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+      return true;
+    } catch (e) {
+      // 422: a test failed (claimed by someone else, or another system of that name); 404: gone.
+      if (isNotFound(e) || apiCode(e) === 422) return false;
+      throw toTychoError(e, 'claim a Slack message on the Deployment');
+    }
   }
 
   /** Records what was posted (replacing the claim). Best effort: the claim already fences. */
