@@ -39,6 +39,8 @@ export interface LauncherConfig {
   /** Which address to open before calling a system ready (src/k8s/url-probe.ts). */
   urlCheck: UrlCheckMode;
   urlCheckSeconds: number;
+  /** Launches whose writes run at once; the rest queue (TYCHO_LAUNCH_CONCURRENCY). */
+  launchConcurrency: number;
   /** CLI remote mode. */
   serverUrl?: string;
   apiToken?: string;
@@ -226,6 +228,7 @@ function readLauncher(r: Reader): LauncherConfig {
     localCluster: r.oneOf('TYCHO_LOCAL_CLUSTER', ['auto', 'never'] as const, 'auto'),
     urlCheck: r.oneOf('TYCHO_URL_CHECK', ['auto', 'public', 'cluster', 'off'] as const, 'auto'),
     urlCheckSeconds: r.int('TYCHO_URL_CHECK_SECONDS', 1, 600, 20, 'how long to keep trying a new URL before reporting it unverified'),
+    launchConcurrency: r.int('TYCHO_LAUNCH_CONCURRENCY', 1, 1000, 8, 'how many launches create their objects at once (the rest queue)'),
   };
   const ns = r.check('TYCHO_NAMESPACE', (s) => NAMESPACE_RE.test(s) && s.length <= 63, 'must be a Kubernetes namespace name (lower-case letters, digits and "-")');
   if (ns) c.namespace = ns;

@@ -5,6 +5,7 @@
  *   shared express app, so Slack, the REST API and the health routes share one port. The
  *   server listens itself, so app.start() is not called in this mode.
  */
+import { limiter } from '../k8s/limiter.js';
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
@@ -29,6 +30,8 @@ export interface BotDeps {
   log: Logger;
   /** The shared HTTP app; in HTTP mode Slack posts to POST /slack/events on it. */
   http: express.Express;
+  /** Launches at work at once after their ack (TYCHO_LAUNCH_CONCURRENCY; default 8). */
+  launchConcurrency?: number;
 }
 
 export interface RunningBot {
@@ -106,6 +109,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
     log,
     tearingDown: new Map(),
+    launches: limiter(deps.launchConcurrency ?? 8),
   };
   app.use(installedOnly(installationSource(deps, clientOptions, installation), log));
   registerListeners(app, ctx);

@@ -6,6 +6,7 @@ import type { webApi } from '@slack/bolt';
 import type { Caller } from '../commands/command.js';
 import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
+import type { Limiter } from '../k8s/limiter.js';
 import { newLogId, type Logger } from '../log.js';
 
 /** The launcher, plus the one extra write the bot makes: where the "Ready" message lives. */
@@ -28,6 +29,12 @@ export interface BotContext {
    * restart Kubernetes (a Deployment marked for deletion) tells the same story.
    */
   tearingDown: Map<string, Promise<unknown>>;
+  /**
+   * Launches at work at once (after their ack); the rest wait their turn in order. 200 commands
+   * arriving together are then all acked first, within Slack's 3 s, instead of each ack waiting
+   * behind the root messages, notices and creates of the commands before it.
+   */
+  launches: Limiter;
 }
 
 /** The context of one Slack request (a slash command, a button click): its log lines carry a request id. */

@@ -28,7 +28,11 @@ export interface LaunchRequest {
   tell: (m: Message) => Promise<void>;
 }
 
-export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void> {
+export function launch(req: LaunchRequest, ctx: BotContext): Promise<void> {
+  return ctx.launches(() => launchNow(req, ctx));
+}
+
+async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<void> {
   const { args } = req.command;
   const caller = slackCaller(req.userId, ctx.admins);
   const facts: RootFacts = { name: args.name, image: args.image, owner: caller.owner };

@@ -77,6 +77,8 @@ export class SlackReconciler {
   private readonly postedReady = new Map<string, string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
+  /** Systems with a reconcile waiting to start. */
+  private readonly queued = new Set<string>();
   private readonly onTransition = (t: Transition) => {
     if (t.to === 'gone') this.goneStates.set(t.uid, t.state);
     this.enqueue(t.uid, t.name);
@@ -124,8 +126,18 @@ export class SlackReconciler {
     }
   }
 
+  /**
+   * One reconcile queued per system at most: it reads the state when it runs, so the events that
+   * arrive while it waits add nothing (a burst of launches sends several per system, and each
+   * would otherwise cost a render and maybe a chat.update of its own).
+   */
   private enqueue(uid: string, name: string): void {
-    this.chain(uid, () => this.reconcile(uid, name));
+    if (this.queued.has(uid)) return;
+    this.queued.add(uid);
+    this.chain(uid, () => {
+      this.queued.delete(uid);
+      return this.reconcile(uid, name);
+    });
   }
 
   private chain(uid: string, work: () => Promise<void>): void {

@@ -2,6 +2,7 @@
  * The one launcher. Slack, REST and the CLI all call this. Kubernetes holds all state:
  * labels and annotations on the Deployment are the only record of a system.
  */
+import { limiter, type Limiter } from './limiter.js';
 import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Endpoints, type V1Ingress, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as labels from './labels.js';
 import { buildDeployment, buildIngress, buildService } from './manifests.js';
@@ -36,6 +37,12 @@ export type OnFailure = 'keep' | 'delete';
 
 export interface LauncherOptions {
   namespace: string;
+  /**
+   * Launches that create their objects at once; the rest queue in order (default 8). A class
+   * launching together then keeps the event loop free for Slack's acks: each launch's writes,
+   * and the view events and Slack calls they set off, come a few at a time.
+   */
+  launchConcurrency?: number;
   /** How a launch without --expose is reached; default nodeport. */
   expose?: ExposeMode;
   /** The older spelling of `expose`, used when it is unset. */
@@ -72,6 +79,7 @@ export function launcherOptionsFrom(cfg: LauncherConfig, namespace: string): Lau
     onFailure: cfg.onFailure,
     urlCheck: cfg.urlCheck,
     urlCheckSeconds: cfg.urlCheckSeconds,
+    launchConcurrency: cfg.launchConcurrency,
     // The service account's environment: Tycho runs in a pod.
     inCluster: !!process.env.KUBERNETES_SERVICE_HOST,
   };
@@ -85,6 +93,7 @@ export class Launcher implements SystemLauncher {
   private readonly onFailure: OnFailure;
   private readonly view: LiveView | undefined;
   private readonly log: Logger;
+  private readonly launchWrites: Limiter;
 
   constructor(
     kc: KubeConfig,
@@ -97,6 +106,7 @@ export class Launcher implements SystemLauncher {
     this.onFailure = opts.onFailure ?? 'keep';
     this.view = opts.view;
     this.log = opts.log ?? silentLogger;
+    this.launchWrites = limiter(opts.launchConcurrency ?? 8);
   }
 
   /** Used by /readyz: any cheap authorised call in our namespace proves the cluster is reachable. */
@@ -153,7 +163,11 @@ export class Launcher implements SystemLauncher {
    * The writes of a launch: the Deployment, then the Service and (exposed as ingress) the
    * Ingress it owns. A failed write undoes the ones before it.
    */
-  private async create(spec: LaunchSpec, host: string | undefined, o: UpOptions, log: Logger): Promise<SystemInfo & { uid: string }> {
+  private create(spec: LaunchSpec, host: string | undefined, o: UpOptions, log: Logger): Promise<SystemInfo & { uid: string }> {
+    return this.launchWrites(() => this.createNow(spec, host, o, log));
+  }
+
+  private async createNow(spec: LaunchSpec, host: string | undefined, o: UpOptions, log: Logger): Promise<SystemInfo & { uid: string }> {
     const namespace = this.namespace;
     const mode = spec.expose ?? this.expose;
     let created: V1Deployment;

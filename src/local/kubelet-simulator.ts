@@ -20,6 +20,7 @@
  * whose Endpoints list a ready pod (as kube-proxy routes), so the URLs the product hands out
  * can really be opened.
  */
+import { limiter } from '../k8s/limiter.js';
 import {
   CoreV1Api,
   ListWatch,
@@ -142,22 +143,6 @@ export interface PortTarget {
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** Bounds concurrent API calls so a burst of hundreds of pods queues here instead of overloading the apiserver. */
-function limiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active < max) active++;
-    else await new Promise<void>((r) => queue.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = queue.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
 
 /** What a container runtime would pull: registry, repository and tag made explicit. */
 function fullImageRef(image: string): string {

@@ -120,7 +120,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
     try {
-      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, log, http, launchConcurrency: config.launchConcurrency, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
     } catch (e) {
       // A refused token: nothing may keep running (the view's watches would keep the process alive).
       await view.stop();
