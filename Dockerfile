@@ -5,6 +5,8 @@
 #
 # Stage `build` compiles the TypeScript with the dev dependencies; the runtime stage holds only
 # the production dependencies and the compiled dist/, and runs as the unprivileged `node` user.
+# dist/ here is the production server and exactly what it imports (tsconfig.image.json): the
+# local cluster, its node simulator, the benchmark and the CLI are not in the image.
 
 ARG NODE_VERSION=20
 
@@ -13,9 +15,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would run the build before the sources are copied in (next lines).
 RUN npm ci --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.image.json ./
 COPY src ./src
-RUN npm run build
+RUN npm run build:image
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production
@@ -26,8 +28,8 @@ COPY --from=build /app/dist ./dist
 # The official image's `node` user, by number so the kubelet can enforce runAsNonRoot.
 USER 1000:1000
 EXPOSE 3000
-# Exactly what `npm start` runs after its build step. Not `npm start` itself: it would rebuild
-# with TypeScript (a dev dependency, not in this image), put npm as PID 1 in front of Node,
-# and want to write npm's logs on a read-only root filesystem. Node gets SIGTERM directly and
-# shuts down cleanly (src/server/main.ts).
+# The production entry point: the same server as `npm start`, without its local-cluster
+# fallback. Not `npm start` itself: it would rebuild with TypeScript (a dev dependency, not in
+# this image), put npm as PID 1 in front of Node, and want to write npm's logs on a read-only
+# root filesystem. Node gets SIGTERM directly and shuts down cleanly (src/server/run.ts).
 CMD ["node", "dist/server/main.js"]

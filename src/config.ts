@@ -3,7 +3,8 @@
  * validated. Every problem names the variable and the expected form, and all are reported
  * at once so a person fixes them in one go.
  */
-import { DEFAULT_RESOURCES, SERVICE_TYPES, type ServiceType } from './k8s/spec.js';
+import { DEFAULT_RESOURCES, EXPOSE_MODES, SERVICE_TYPES, exposeOfServiceType, type ExposeMode } from './k8s/spec.js';
+import { isDnsName, type IngressSettings } from './k8s/ingress.js';
 import type { OnFailure } from './k8s/launcher.js';
 import type { UrlCheckMode } from './k8s/url-probe.js';
 import { compareQuantity, parseCpu, parseMemory } from './k8s/quantity.js';
@@ -22,7 +23,12 @@ export type Env = Record<string, string | undefined>;
 export interface LauncherConfig {
   /** Unset means: the kubeconfig context's namespace, else "default". */
   namespace?: string;
-  serviceType: ServiceType;
+  /** How a launch without --expose is reached (TYCHO_DEFAULT_EXPOSE, or its older spelling TYCHO_SERVICE_TYPE). */
+  expose: ExposeMode;
+  /** Set when TYCHO_INGRESS_DOMAIN is: every `ingress` launch gets an Ingress built from these. */
+  ingress?: IngressSettings;
+  /** Only claims whose names start with this may be mounted with --volume (TYCHO_VOLUME_CLAIM_PREFIX). */
+  volumeClaimPrefix?: string;
   /** What people who are not admins may ask for in a launch. */
   policy: LaunchPolicy;
   publicHost?: string;
@@ -33,6 +39,8 @@ export interface LauncherConfig {
   /** Which address to open before calling a system ready (src/k8s/url-probe.ts). */
   urlCheck: UrlCheckMode;
   urlCheckSeconds: number;
+  /** Launches whose writes run at once; the rest queue (TYCHO_LAUNCH_CONCURRENCY). */
+  launchConcurrency: number;
   /** CLI remote mode. */
   serverUrl?: string;
   apiToken?: string;
@@ -98,12 +106,32 @@ class Reader {
   }
 }
 
+const byServiceType = (s: string) => SERVICE_TYPES.find((t) => t.toLowerCase() === s.trim().toLowerCase());
+const byMode = (s: string) => EXPOSE_MODES.find((m) => m === s.trim().toLowerCase());
 
-function readPolicy(r: Reader, serviceType: ServiceType): LaunchPolicy {
-  const byName = (s: string) => SERVICE_TYPES.find((t) => t.toLowerCase() === s.trim().toLowerCase());
-  const types = r.check(POLICY_SETTINGS.serviceTypes, (s) => s.split(',').every((t) => byName(t) !== undefined), `must be a comma-separated list of ${SERVICE_TYPES.join(', ')}`);
+/**
+ * Which exposure modes people who are not admins may choose. TYCHO_USER_EXPOSE_MODES, or the
+ * older TYCHO_USER_SERVICE_TYPES (Service types, read as their modes). Unset: only the default,
+ * or with an ingress domain everything but `loadbalancer` (each one is a cloud load balancer).
+ */
+function readExposeModes(r: Reader, expose: ExposeMode, hasDomain: boolean): ExposeMode[] {
+  const modes = r.check(POLICY_SETTINGS.exposeModes, (s) => s.split(',').every((m) => byMode(m) !== undefined), `must be a comma-separated list of ${EXPOSE_MODES.join(', ')}`);
+  const types = r.check(POLICY_SETTINGS.serviceTypes, (s) => s.split(',').every((t) => byServiceType(t) !== undefined), `must be a comma-separated list of ${SERVICE_TYPES.join(', ')}`);
+  if (modes && types) r.problems.push(`Set ${POLICY_SETTINGS.exposeModes} or ${POLICY_SETTINGS.serviceTypes} (its older spelling), not both.`);
+  const chosen = modes
+    ? modes.split(',').map((m) => byMode(m)!)
+    : types
+      ? types.split(',').map((t) => exposeOfServiceType(byServiceType(t)!))
+      : hasDomain
+        ? EXPOSE_MODES.filter((m) => m !== 'loadbalancer')
+        : [];
+  if (!hasDomain && chosen.includes('ingress')) r.problems.push(`${POLICY_SETTINGS.exposeModes} names ingress, which needs TYCHO_INGRESS_DOMAIN.`);
   // Taking the configured default is not a choice, so it is always allowed.
-  const serviceTypes = [...new Set([serviceType, ...(types ? types.split(',').map((t) => byName(t)!) : [])])];
+  return [...new Set([expose, ...chosen])];
+}
+
+function readPolicy(r: Reader, expose: ExposeMode, hasDomain: boolean): LaunchPolicy {
+  const exposeModes = readExposeModes(r, expose, hasDomain);
   // A maximum below the default limit would let every launch without --cpu/--memory past it.
   const maxCpu = r.check(
     POLICY_SETTINGS.maxCpu,
@@ -116,7 +144,7 @@ function readPolicy(r: Reader, serviceType: ServiceType): LaunchPolicy {
     `must be a memory amount such as 16Gi or 8G, at least ${DEFAULT_RESOURCES.memoryLimit} (the limit every app gets by default)`,
   );
   return {
-    serviceTypes,
+    exposeModes,
     maxCpu: maxCpu ?? DEFAULT_LIMITS.maxCpu,
     maxMemory: maxMemory ?? DEFAULT_LIMITS.maxMemory,
     maxGpu: r.int(POLICY_SETTINGS.maxGpu, 0, 16, DEFAULT_LIMITS.maxGpu, 'the most GPUs one system may have'),
@@ -127,19 +155,84 @@ const URL_RE = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HOST_RE = /^[A-Za-z0-9.-]+$|^\[?[0-9a-fA-F:]+\]?$/;
 
+/** An annotation key: an optional DNS-name prefix and "/", then a name of up to 63 characters. */
+const ANNOTATION_KEY_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+function readAnnotations(r: Reader, name: string): Record<string, string> {
+  const text = r.str(name);
+  if (text === undefined) return {};
+  const expected = `must be a JSON object of annotation names to string values, e.g. {"nginx.ingress.kubernetes.io/auth-url":"https://auth.example.org/oauth2/auth"}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    r.problems.push(`${name} is not valid JSON; it ${expected}.`);
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    r.problems.push(`${name} ${expected}.`);
+    return {};
+  }
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  const badKey = entries.find(([k]) => !ANNOTATION_KEY_RE.test(k))?.[0];
+  if (badKey !== undefined) r.problems.push(`${name} has "${badKey}", which is not an annotation name (an optional DNS prefix and "/", then letters, digits, "-", "_" and ".").`);
+  const badValue = entries.find(([, v]) => typeof v !== 'string')?.[0];
+  if (badValue !== undefined) r.problems.push(`${name} gives "${badValue}" a value that is not a string; annotation values are strings (quote numbers and booleans).`);
+  return badKey === undefined && badValue === undefined ? (parsed as Record<string, string>) : {};
+}
+
+/** TYCHO_INGRESS_*: unset TYCHO_INGRESS_DOMAIN means no Ingresses (and the other settings are refused, so none is silently ignored). */
+function readIngress(r: Reader): IngressSettings | undefined {
+  const domain = r.check('TYCHO_INGRESS_DOMAIN', (s) => isDnsName(s), 'must be a DNS domain in lower case, e.g. apps.example.org (apps get NAME.apps.example.org)');
+  const template = r.check(
+    'TYCHO_INGRESS_HOST_TEMPLATE',
+    (s) => s.includes('{name}') && isDnsName(s.replaceAll('{name}', 'a').replaceAll('{namespace}', 'b').replaceAll('{domain}', 'c.d')),
+    'must be a host name containing {name}, and may use {namespace} and {domain}, e.g. {name}-{namespace}.{domain}',
+  );
+  const className = r.check('TYCHO_INGRESS_CLASS', (s) => isDnsName(s), 'must be the name of an IngressClass, e.g. nginx');
+  const tlsSecret = r.check('TYCHO_INGRESS_TLS_SECRET', (s) => isDnsName(s), 'must be the name of a TLS Secret in the apps namespace, e.g. wildcard-apps-tls');
+  const annotations = readAnnotations(r, 'TYCHO_INGRESS_ANNOTATIONS');
+  const address = r.check('TYCHO_INGRESS_ADDRESS', (s) => /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(s) && Number(/:(\d+)$/.exec(s)?.[1] ?? 443) <= 65535, 'must be host[:port] where Tycho reaches the ingress controller, e.g. 10.0.0.7 or ingress-nginx-controller.ingress-nginx:443');
+  if (!domain) {
+    const stray = ['TYCHO_INGRESS_HOST_TEMPLATE', 'TYCHO_INGRESS_CLASS', 'TYCHO_INGRESS_TLS_SECRET', 'TYCHO_INGRESS_ANNOTATIONS', 'TYCHO_INGRESS_ADDRESS'].filter((n) => r.str(n));
+    if (stray.length) r.problems.push(`${stray.join(', ')} ${stray.length === 1 ? 'has' : 'have'} no effect without TYCHO_INGRESS_DOMAIN; set it too.`);
+    return undefined;
+  }
+  const settings: IngressSettings = { domain, hostTemplate: template ?? '{name}.{domain}', annotations };
+  if (className) settings.className = className;
+  if (tlsSecret) settings.tlsSecret = tlsSecret;
+  if (address) settings.address = address;
+  return settings;
+}
+
+/** TYCHO_DEFAULT_EXPOSE, or the older TYCHO_SERVICE_TYPE; with an ingress domain the default is `ingress`. */
+function readDefaultExpose(r: Reader, hasDomain: boolean): ExposeMode {
+  const mode = r.check('TYCHO_DEFAULT_EXPOSE', (s) => byMode(s) !== undefined, `must be one of ${EXPOSE_MODES.join(', ')}`);
+  const type = r.check('TYCHO_SERVICE_TYPE', (s) => byServiceType(s) !== undefined, `must be one of ${SERVICE_TYPES.join(', ')}`);
+  if (mode && type) r.problems.push('Set TYCHO_DEFAULT_EXPOSE or TYCHO_SERVICE_TYPE (its older spelling), not both.');
+  const expose = mode ? byMode(mode)! : type ? exposeOfServiceType(byServiceType(type)!) : hasDomain ? 'ingress' : 'nodeport';
+  if (expose === 'ingress' && !hasDomain) r.problems.push('TYCHO_DEFAULT_EXPOSE=ingress needs TYCHO_INGRESS_DOMAIN, the domain the apps\' host names are made in.');
+  return expose;
+}
+
 function readLauncher(r: Reader): LauncherConfig {
-  const serviceType = r.oneOf('TYCHO_SERVICE_TYPE', SERVICE_TYPES, 'NodePort');
+  const ingress = readIngress(r);
+  const expose = readDefaultExpose(r, !!ingress);
   const c: LauncherConfig = {
-    serviceType,
-    policy: readPolicy(r, serviceType),
+    expose,
+    ...(ingress ? { ingress } : {}),
+    policy: readPolicy(r, expose, !!ingress),
     readyTimeoutSeconds: r.int('TYCHO_READY_TIMEOUT', 1, 3600, 300, 'the seconds to wait for an app to be ready'),
     onFailure: r.oneOf('TYCHO_ON_FAILURE', ['keep', 'delete'] as const, 'keep'),
     localCluster: r.oneOf('TYCHO_LOCAL_CLUSTER', ['auto', 'never'] as const, 'auto'),
     urlCheck: r.oneOf('TYCHO_URL_CHECK', ['auto', 'public', 'cluster', 'off'] as const, 'auto'),
     urlCheckSeconds: r.int('TYCHO_URL_CHECK_SECONDS', 1, 600, 20, 'how long to keep trying a new URL before reporting it unverified'),
+    launchConcurrency: r.int('TYCHO_LAUNCH_CONCURRENCY', 1, 1000, 8, 'how many launches create their objects at once (the rest queue)'),
   };
   const ns = r.check('TYCHO_NAMESPACE', (s) => NAMESPACE_RE.test(s) && s.length <= 63, 'must be a Kubernetes namespace name (lower-case letters, digits and "-")');
   if (ns) c.namespace = ns;
+  const prefix = r.check('TYCHO_VOLUME_CLAIM_PREFIX', (s) => /^[a-z0-9][-a-z0-9.]*$/.test(s) && s.length <= 253, 'must be the start of a PersistentVolumeClaim name (lower-case letters, digits, "-" and "."), e.g. shared-');
+  if (prefix) c.volumeClaimPrefix = prefix;
   const host = r.check('TYCHO_PUBLIC_HOST', (s) => HOST_RE.test(s), 'must be a host name or IP address, without scheme or port (e.g. apps.example.org)');
   if (host) c.publicHost = host;
   const url = r.check('TYCHO_URL', (s) => URL_RE.test(s), 'must be the URL of a Tycho server, e.g. http://tycho.example.org:3000');

@@ -11,7 +11,8 @@ import type { Envelope, ErrorResult, FieldError } from './wire.js';
  * Pod failures (the objects exist but the app cannot run as asked) are 422: the request was
  * well-formed, and what must change is in it (image, command, resources). Kubernetes
  * rejecting the object we built is 422 too. A readiness timeout is 504, since the cluster,
- * not the caller, was too slow. RBAC or quota refusals are 403.
+ * not the caller, was too slow. RBAC or quota refusals are 403. A launch torn down (by anyone)
+ * before it was ready is 410 Gone: not 404, since the name was right and the system existed.
  */
 export const HTTP_STATUS: Record<TychoErrorCode, number> = {
   usage: 400,
@@ -19,8 +20,12 @@ export const HTTP_STATUS: Record<TychoErrorCode, number> = {
   forbidden: 403,
   not_owner: 403,
   not_found: 404,
+  // Gone: the system existed when the start began, and someone removed it before it was ready.
+  torn_down: 410,
   name_in_use: 409,
   invalid_spec: 422,
+  // The body names a claim that cannot be mounted: the caller must change the request.
+  claim_unavailable: 400,
   image_pull_failed: 422,
   crash_looping: 422,
   container_config: 422,

@@ -1,22 +1,25 @@
 /**
- * The OpenAPI 3 document of the REST API: the one source of truth. It is served at
- * GET /openapi.json, rendered by Swagger UI at /apidocs/, and the request validator
- * (validate-request.ts) checks every body, query and header against these very schemas.
- * Change a rule here and both the docs and the checks change.
+ * The OpenAPI 3 document of the REST API, served at GET /openapi.json and rendered by Swagger
+ * UI at /apidocs/. Its schemas are the TypeBox definitions of wire.ts, the same ones the
+ * request validator (validate-request.ts) compiles with ajv and the TypeScript types come
+ * from; this file adds the operations, their parameters, descriptions and examples.
  */
-import type { Schema } from './schema.js';
-import { OWNER_HEADER } from './wire.js';
+import type { TSchema } from '@sinclair/typebox';
+import { CPU_RULES, EXAMPLE_NAME, MEMORY_RULES, OWNER_HEADER, OwnerHeader, StartQuery, WIRE_SCHEMAS } from './wire.js';
+
+/** A JSON Schema as the document holds it (plain JSON, refs into components). */
+export type JsonSchema = Record<string, unknown>;
 
 export interface Parameter {
   name: string;
   in: 'query' | 'header';
   required?: boolean;
   description: string;
-  schema: Schema;
+  schema: JsonSchema;
 }
 
 interface MediaType {
-  schema: Schema;
+  schema: JsonSchema;
   examples?: Record<string, { summary: string; value: unknown }>;
 }
 
@@ -37,14 +40,26 @@ export interface OpenApiDocument {
   tags: { name: string; description: string }[];
   paths: Record<string, Partial<Record<'get' | 'post', Operation>>>;
   components: {
-    schemas: Record<string, Schema>;
+    schemas: Record<string, JsonSchema>;
     securitySchemes: Record<string, { type: 'http'; scheme: 'bearer'; description: string }>;
   };
 }
 
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+export const SCHEMA_REF_PREFIX = '#/components/schemas/';
 
-export const EXAMPLE_NAME = 'jupyter-data-science-3425';
+/** A TypeBox schema as the document shows it: plain JSON, no $id, references into components. */
+export function documentSchema(schema: TSchema): JsonSchema {
+  return JSON.parse(JSON.stringify(schema), (key, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const { $id: _id, ...rest } = value as Record<string, unknown>;
+      if (typeof rest.$ref === 'string' && !rest.$ref.startsWith('#')) rest.$ref = `${SCHEMA_REF_PREFIX}${rest.$ref}`;
+      return rest;
+    }
+    return value;
+  }) as JsonSchema;
+}
+
+const ref = (name: string): JsonSchema => ({ $ref: `${SCHEMA_REF_PREFIX}${name}` });
 
 /** The body the original client sends, exactly as the issue gives it. */
 export const EXAMPLE_START = {
@@ -61,179 +76,9 @@ export const EXAMPLE_START = {
   ],
 };
 
-const MEMORY_RULES =
-  'A Kubernetes quantity, passed to Kubernetes unchanged: binary suffixes Ki, Mi, Gi, Ti are powers of 1024 ' +
-  '("512Mi" = 536,870,912 bytes); decimal suffixes k, M, G, T are powers of 1000, so the original\'s "512M" ' +
-  'is 512,000,000 bytes (about 488Mi). A trailing "B" is dropped ("512MB" = "512M"); a bare number is bytes.';
-const CPU_RULES =
-  'Cores, as a decimal ("0.3" = 300 millicores, "2") or in millicores ("500m"); a JSON number such as 0.5 is accepted too.';
+export { EXAMPLE_NAME };
 
-const envelope = (status: 'success' | 'error', result: Schema, description: string): Schema => ({
-  type: 'object',
-  description,
-  required: ['status', 'result', 'message'],
-  additionalProperties: false,
-  properties: {
-    status: { type: 'string', enum: [status] },
-    result,
-    message: { type: 'string', description: 'One sentence for a person.' },
-  },
-});
-
-const schemas: Record<string, Schema> = {
-  SystemName: {
-    type: 'string',
-    minLength: 1,
-    maxLength: 63,
-    format: 'system-name',
-    pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$',
-    description: 'The system\'s name: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit, at most 63 characters. It names the Deployment and the Service.',
-    example: EXAMPLE_NAME,
-  },
-  Limits: {
-    type: 'object',
-    additionalProperties: false,
-    description: `What the container may use. Each amount given is both the Kubernetes request and the limit. Without limits Tycho requests 250m cpu and 512Mi memory and caps them at 1 cpu and 1Gi.`,
-    properties: {
-      cpus: { anyOf: [{ type: 'string', format: 'cpu-quantity' }, { type: 'number', format: 'cpu-quantity' }], description: CPU_RULES, example: '0.3' },
-      memory: { type: 'string', format: 'memory-quantity', description: MEMORY_RULES, example: '512M' },
-      gpus: {
-        anyOf: [{ type: 'string', format: 'gpu-count' }, { type: 'integer', minimum: 0, maximum: 16 }],
-        description: 'Whole NVIDIA GPUs (nvidia.com/gpu); "0" or 0 means none.',
-        example: '0',
-      },
-    },
-  },
-  Container: {
-    type: 'object',
-    required: ['image', 'ports'],
-    additionalProperties: false,
-    properties: {
-      name: { type: 'string', minLength: 1, maxLength: 253, description: 'The key of this container in the answer\'s `containers` map. Defaults to the system\'s name.', example: 'jupyter-data-science-3425-c' },
-      image: { type: 'string', minLength: 1, maxLength: 255, format: 'image', description: 'An image reference, e.g. "jupyter/datascience-notebook:latest".', example: 'jupyter/datascience-notebook' },
-      command: {
-        type: 'array',
-        nullable: true,
-        maxItems: 256,
-        items: { type: 'string', maxLength: 4096 },
-        description: 'An argv that replaces the image\'s CMD (its ENTRYPOINT is kept). Never run through a shell. [] or null keeps the image\'s CMD.',
-        example: ['start.sh', 'jupyter', 'lab', "--LabApp.token=''"],
-      },
-      env: {
-        type: 'array',
-        nullable: true,
-        maxItems: 256,
-        items: { type: 'string', format: 'env-pair', maxLength: 8192 },
-        description: 'Environment variables as KEY=VALUE strings, or null. Their values are part of the Deployment: anyone who can read Deployments in the namespace sees them. Use `secret_env` for passwords and tokens.',
-        example: ['A=1'],
-      },
-      secret_env: {
-        type: 'array',
-        nullable: true,
-        maxItems: 256,
-        items: { type: 'string', format: 'env-pair', maxLength: 8192 },
-        description:
-          'Tycho\'s addition: environment variables as KEY=VALUE strings whose values are kept in a Secret named after the system (owned by its Deployment, so removed with it) and read by the pod through secretKeyRef. The values are never written to the Deployment, its annotations, logs or Slack. A name may not also be in `env`. Needs the opt-in secret-env RBAC component; without it the start is refused with 403 and nothing is created.',
-        example: ['DB_PASSWORD=hunter2'],
-      },
-      limits: { type: 'array', nullable: true, maxItems: 1, items: ref('Limits'), description: 'At most one entry (the original sent a list of one).' },
-      ports: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 16,
-        description: 'The ports the app listens on. The first is the one the answer\'s `url` and `port` point at.',
-        items: {
-          type: 'object',
-          required: ['containerPort'],
-          additionalProperties: false,
-          properties: { containerPort: { type: 'integer', minimum: 1, maximum: 65535, example: 8888 } },
-        },
-      },
-    },
-  },
-  StartRequest: {
-    type: 'object',
-    required: ['name', 'containers'],
-    additionalProperties: false,
-    properties: {
-      name: ref('SystemName'),
-      containers: { type: 'array', minItems: 1, maxItems: 1, items: ref('Container'), description: 'Exactly one container: Tycho runs one container per system.' },
-    },
-  },
-  NameRequest: {
-    type: 'object',
-    required: ['name'],
-    additionalProperties: false,
-    properties: { name: ref('SystemName') },
-  },
-  StatusRequest: {
-    type: 'object',
-    additionalProperties: false,
-    description: '{"name": ...} for one system, {} (or no body) for all.',
-    properties: { name: ref('SystemName') },
-  },
-  ContainerPort: {
-    type: 'object',
-    required: ['port'],
-    additionalProperties: false,
-    properties: { port: { type: 'integer', nullable: true, description: 'The NodePort of the first port (the Service port for service types without NodePorts).' } },
-  },
-  StartResult: {
-    type: 'object',
-    required: ['containers', 'container_map', 'url'],
-    additionalProperties: false,
-    properties: {
-      containers: { type: 'object', additionalProperties: ref('ContainerPort'), description: 'Container name → {port}.' },
-      container_map: { type: 'object', additionalProperties: ref('ContainerPort'), description: 'The same map as `containers`: the original\'s published examples used both spellings.' },
-      url: { type: 'string', nullable: true, description: 'Where the app answers. null only when started with wait=false and no address is known yet.' },
-      url_verified: { type: 'boolean', description: 'Whether Tycho got an HTTP answer from the URL (or, when it runs inside the cluster, from the Service) before replying. false is not a failure: the message says why. Absent with wait=false.' },
-      url_checked: { type: 'string', enum: ['public', 'cluster', 'none'], description: 'What was opened: the URL handed out, the Service\'s in-cluster address, or nothing (TYCHO_URL_CHECK=off).' },
-    },
-  },
-  StatusItem: {
-    type: 'object',
-    required: ['name', 'image', 'url', 'port', 'ready', 'owner', 'created', 'expires', 'namespace', 'stage', 'reason', 'ports', 'origin'],
-    additionalProperties: false,
-    properties: {
-      name: { type: 'string' },
-      image: { type: 'string' },
-      url: { type: 'string', nullable: true },
-      port: { type: 'integer', nullable: true, description: 'The NodePort of the first port.' },
-      ready: { type: 'boolean' },
-      owner: { type: 'string', description: 'Who started it: the X-Tycho-Owner header, a Slack user, or a CLI user.' },
-      created: { type: 'string', description: 'ISO 8601 time.' },
-      expires: { type: 'string', nullable: true, description: 'ISO 8601 time after which it may be removed, or null.' },
-      namespace: { type: 'string' },
-      stage: { type: 'string', enum: ['created', 'scheduled', 'pulling', 'started', 'ready', 'unready', 'terminating', 'failed'] },
-      reason: { type: 'string', nullable: true, description: 'Why it is not ready, in words; null when ready.' },
-      ports: { type: 'array', items: { type: 'object', properties: { port: { type: 'integer' }, nodePort: { type: 'integer' } } } },
-      origin: { type: 'string', enum: ['api', 'cli', 'slack', ''] },
-    },
-  },
-  FieldError: {
-    type: 'object',
-    required: ['field', 'rule', 'message'],
-    properties: { field: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } },
-  },
-  ErrorResult: {
-    type: 'object',
-    required: ['error', 'code'],
-    additionalProperties: false,
-    properties: {
-      error: { type: 'string', description: 'What went wrong and what to do; the original client prints this.' },
-      code: {
-        type: 'string',
-        enum: ['usage', 'name_in_use', 'not_found', 'forbidden', 'unauthorized', 'not_owner', 'image_pull_failed', 'crash_looping', 'container_config', 'unschedulable', 'timeout', 'cluster_unreachable', 'invalid_spec', 'internal'],
-      },
-      errors: { type: 'array', items: ref('FieldError'), description: 'For invalid requests: every broken rule, each naming its field.' },
-      left_in_place: { type: 'string', description: 'A failed start whose objects were kept for inspection (TYCHO_ON_FAILURE=keep): delete this system when done.' },
-    },
-  },
-  StartResponse: envelope('success', ref('StartResult'), 'The system is up.'),
-  DeleteResponse: envelope('success', { type: 'object', nullable: true, description: 'Always null.' }, 'The system is gone.'),
-  StatusResponse: envelope('success', { type: 'array', items: ref('StatusItem') }, 'The systems asked for.'),
-  ErrorResponse: envelope('error', ref('ErrorResult'), 'Any failure. The HTTP status tells the kind; the envelope is the same as on success.'),
-};
+const schemas: Record<string, JsonSchema> = Object.fromEntries(WIRE_SCHEMAS.map((s) => [s.$id, documentSchema(s)]));
 
 const json = (schemaName: string, examples: Record<string, { summary: string; value: unknown }>) => ({
   'application/json': { schema: ref(schemaName), examples },
@@ -258,6 +103,7 @@ const ERR = {
   podFailed: errorExample('image_pull_failed', 'The image "jupyter/no-such-image" could not be pulled. Check its name and tag, and that the cluster can reach its registry (ErrImagePull: not found)'),
   unreachable: errorExample('cluster_unreachable', 'Tycho cannot reach Kubernetes (ECONNREFUSED) to list Deployments; check that the cluster is up and the kubeconfig points at it.'),
   timeout: errorExample('timeout', `"${EXAMPLE_NAME}" was not ready after 300 s (last seen: pulling the image).`),
+  tornDown: errorExample('torn_down', `"${EXAMPLE_NAME}" was torn down while it was starting.`),
 };
 
 const errorResponse = (description: string, example: unknown) => ({ description, content: json('ErrorResponse', { error: { summary: description, value: example } }) });
@@ -275,13 +121,19 @@ const COMMON_ERRORS = {
   '503': errorResponse('Kubernetes is unreachable or not answering.', ERR.unreachable),
 };
 
-const ownerHeader: Parameter = {
-  name: OWNER_HEADER,
-  in: 'header',
-  required: false,
-  description: 'Who the system belongs to, as shown by `status` and in Slack. Defaults to "api". The CLI\'s remote mode sends the local user name.',
-  schema: { type: 'string', format: 'owner', example: 'alice' },
-};
+const { description: ownerDescription, ...ownerSchema } = documentSchema(OwnerHeader);
+const ownerHeader: Parameter = { name: OWNER_HEADER, in: 'header', required: false, description: String(ownerDescription), schema: ownerSchema };
+
+/** The query parameters of an operation, from its TypeBox object. */
+function queryParameters(query: typeof StartQuery): Parameter[] {
+  return Object.entries(documentSchema(query).properties as Record<string, JsonSchema>).map(([name, { description, ...schema }]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: String(description),
+    schema,
+  }));
+}
 
 // Either a bearer token or nothing (loopback callers of a server without TYCHO_API_TOKEN).
 const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, {}];
@@ -296,7 +148,7 @@ export const openApiDocument: OpenApiDocument = {
       '',
       'Wire-compatible with the original Tycho (2019): every call is POST with a JSON body, and every answer is the envelope `{"status": "success"|"error", "result": ..., "message": "..."}`, whatever the HTTP status.',
       '',
-      '**HTTP status codes.** 201 started, 200 deleted/status; 400 invalid body (names the field and rule; nothing is created); 401 missing/wrong token or non-loopback caller without a token; 403 request from another site\'s web page, a Host name not allowed without a token, or Kubernetes RBAC/quota refusing Tycho; 404 unknown name; 405 wrong method; 409 name in use; 413 body over 64 kB; 415 body not `application/json` in UTF-8, or compressed; 422 the system was created but cannot run (image pull failure, crash loop, bad container config, unschedulable) or Kubernetes rejected the object; 500 unexpected; 503 Kubernetes unreachable; 504 not ready in time.',
+      '**HTTP status codes.** 201 started, 200 deleted/status; 400 invalid body (names the field and rule; nothing is created); 401 missing/wrong token or non-loopback caller without a token; 403 request from another site\'s web page, a Host name not allowed without a token, or Kubernetes RBAC/quota refusing Tycho; 404 unknown name; 405 wrong method; 409 name in use; 410 torn down while the start waited for it; 413 body over 64 kB; 415 body not `application/json` in UTF-8, or compressed; 422 the system was created but cannot run (image pull failure, crash loop, bad container config, unschedulable) or Kubernetes rejected the object; 500 unexpected; 503 Kubernetes unreachable; 504 not ready in time.',
       '',
       '**Access.** With TYCHO_API_TOKEN set on the server, every /system/* call needs `Authorization: Bearer <token>`. Without it, only callers on the server\'s own machine (loopback) are accepted, and only when the request is addressed to localhost, 127.0.0.1, [::1] or a name in TYCHO_ALLOWED_HOSTS. Requests that a web page of another site makes the browser send (an `Origin` other than this server) are always refused.',
       '',
@@ -315,11 +167,7 @@ export const openApiDocument: OpenApiDocument = {
         summary: 'Start a system',
         description: 'Creates a Deployment and a Service named after the system and, unless wait=false, answers once the app is ready, with its URL.',
         security: SECURITY,
-        parameters: [
-          { name: 'wait', in: 'query', required: false, description: 'Wait until the app is ready (default). With false, answer as soon as the objects exist.', schema: { type: 'boolean', default: true } },
-          { name: 'timeout', in: 'query', required: false, description: 'Seconds to wait for readiness; defaults to the server\'s TYCHO_READY_TIMEOUT.', schema: { type: 'integer', minimum: 1, maximum: 3600 } },
-          ownerHeader,
-        ],
+        parameters: [...queryParameters(StartQuery), ownerHeader],
         requestBody: {
           required: true,
           content: json('StartRequest', {
@@ -347,6 +195,7 @@ export const openApiDocument: OpenApiDocument = {
           },
           ...COMMON_ERRORS,
           '409': errorResponse('The name is in use.', ERR.inUse),
+          '410': errorResponse('The system was torn down (by anyone) while the start waited for it to be ready.', ERR.tornDown),
           '422': errorResponse('The system cannot run as asked; it is kept for inspection unless TYCHO_ON_FAILURE=delete.', ERR.podFailed),
           '504': errorResponse('The app was not ready in time.', ERR.timeout),
         },
@@ -446,10 +295,9 @@ export const openApiDocument: OpenApiDocument = {
   },
 };
 
-/** Resolves "#/components/schemas/X" in this document. */
-export function resolveRef(refPath: string): Schema {
-  const m = /^#\/components\/schemas\/([\w-]+)$/.exec(refPath);
-  const s = m ? openApiDocument.components.schemas[m[1]!] : undefined;
-  if (!s) throw new Error(`The API schema refers to "${refPath}", which it does not define.`);
-  return s;
+/** The name of the component a "#/components/schemas/X" reference points at. */
+export function componentName(refPath: string): string {
+  const name = refPath.startsWith(SCHEMA_REF_PREFIX) ? refPath.slice(SCHEMA_REF_PREFIX.length) : undefined;
+  if (!name || !openApiDocument.components.schemas[name]) throw new Error(`The API schema refers to "${refPath}", which it does not define.`);
+  return name;
 }

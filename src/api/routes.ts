@@ -6,23 +6,24 @@
  */
 import { urlWarning } from '../commands/format.js';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import { runCommand, type RunContext } from '../commands/handlers.js';
-import { InternalError } from '../k8s/errors.js';
-import type { Backend } from '../k8s/backend.js';
+import type { Caller, RunContext } from '../commands/command.js';
+import { runCommand } from '../commands/registry.js';
+import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { PolicyFor } from '../commands/policy.js';
 import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 import { requireCaller } from './auth.js';
 import { mountDocs } from './docs.js';
 import { sendError, sendInvalid, sendSuccess, sendThrown } from './envelope.js';
 import { jsonBody } from './json-body.js';
+import { requestLog, requestLogging } from './request-log.js';
 import { sameSiteOnly } from './same-site.js';
-import { apiCaller, startResult, startToUpArgs, statusItem } from './to-args.js';
+import { launchRequestFromBody, startResult, statusItem } from './wire-conversions.js';
 import { operationFor, validateRequest } from './validate-request.js';
-import { OWNER_HEADER, type NameRequest, type StartRequest, type StatusRequest } from './wire.js';
+import { OWNER_HEADER, type NameRequest, type StartQuery, type StartRequest, type StatusRequest } from './wire.js';
 
 export interface ApiDeps {
-  backend: Backend;
+  launcher: SystemLauncher;
   /** When set, every /system/* call needs `Authorization: Bearer <token>`; else loopback only. */
   apiToken?: string;
   /** The launch limits for every caller of this API (null: TYCHO_API_TOKEN_UNLIMITED). */
@@ -32,33 +33,46 @@ export interface ApiDeps {
   log: Logger;
 }
 
-type Checked = { query: Record<string, unknown>; owner: string };
-type OperationHandler = (req: Request, res: Response, checked: Checked) => Promise<{ name?: string }>;
+/** A request that passed its operation's schema: its body and query have the types wire.ts derives. */
+interface Checked<Body, Query> {
+  body: Body;
+  query: Query;
+  owner: string;
+}
+type OperationHandler<Body, Query> = (req: Request, res: Response, checked: Checked<Body, Query>) => Promise<{ name?: string }>;
 
 /** Validates against the document's operation, runs the handler, and turns any failure into the envelope. */
-function operation(path: string, deps: ApiDeps, handler: OperationHandler) {
+function operation<Body, Query = Record<string, never>>(path: string, deps: ApiDeps, handler: OperationHandler<Body, Query>) {
   const op = operationFor(path, 'post');
   return async (req: Request, res: Response): Promise<void> => {
+    const log = requestLog(req, deps.log);
     const checked = validateRequest(op, { body: req.body as unknown, query: req.query as Record<string, unknown>, header: (n) => req.get(n) });
     if (checked.errors.length) {
-      deps.log.info('api request rejected', { route: path, status: 400, fields: checked.errors.map((e) => e.field) });
+      log.info('api request rejected', { route: path, status: 400, fields: checked.errors.map((e) => e.field) });
       return sendInvalid(res, checked.errors);
     }
     const owner = req.get(OWNER_HEADER) ?? 'api';
     try {
-      const { name } = await handler(req, res, { query: checked.query, owner });
-      deps.log.info('api request', { route: path, status: res.statusCode, name, owner });
+      // The schema has accepted both, so they are what wire.ts says they are.
+      const { name } = await handler(req, res, { body: req.body as Body, query: checked.query as Query, owner });
+      log.info('api request', { route: path, status: res.statusCode, name, owner });
     } catch (e) {
       const { status, code } = sendThrown(res, e);
       const fields = { route: path, status, code, owner, error: e instanceof Error ? e.message : String(e) };
-      if (status >= 500 && code === 'internal') deps.log.error('api request failed', { ...fields, stack: (e as Error)?.stack });
-      else deps.log.info('api request failed', fields);
+      if (status >= 500 && code === 'internal') log.error('api request failed', { ...fields, stack: (e as Error)?.stack });
+      else log.info('api request failed', fields);
     }
   };
 }
 
+function apiCaller(owner: string): Caller {
+  // The API has one kind of caller: whoever holds the token (or sits on the machine). Like
+  // the CLI with a kubeconfig, such a caller may tear down any system.
+  return { owner: { id: `api:${owner}`, display: owner }, origin: 'api', isAdmin: true };
+}
+
 function context(deps: ApiDeps, owner: string): RunContext {
-  return { backend: deps.backend, caller: apiCaller(owner), prefix: '', policy: deps.policy };
+  return { launcher: deps.launcher, caller: apiCaller(owner), prefix: '', policy: deps.policy };
 }
 
 function systemRouter(deps: ApiDeps): express.Router {
@@ -72,23 +86,19 @@ function systemRouter(deps: ApiDeps): express.Router {
 
   router.post(
     '/start',
-    operation('/system/start', deps, async (req, res, { query, owner }) => {
-      const body = req.body as StartRequest;
-      const wait = query.wait as boolean | undefined;
-      const timeout = query.timeout as number | undefined;
-      const ctx: RunContext = { ...context(deps, owner), wait: wait ?? true, ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}) };
-      const outcome = await runCommand({ kind: 'up', args: startToUpArgs(body) }, ctx);
-      if (outcome.kind !== 'up') throw new InternalError('The launch returned no system.');
-      const warning = urlWarning(outcome.system);
-      sendSuccess(res, 201, startResult(body, outcome.system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
+    operation<StartRequest, StartQuery>('/system/start', deps, async (req, res, { body, query, owner }) => {
+      // A REST launch's launch id is its request id: one request, one launch.
+      const ctx: RunContext = { ...context(deps, owner), launchId: String(req.id), wait: query.wait ?? true, ...(query.timeout !== undefined ? { timeoutSeconds: query.timeout } : {}) };
+      const { system } = await runCommand({ kind: 'up', args: launchRequestFromBody(body) }, ctx);
+      const warning = urlWarning(system);
+      sendSuccess(res, 201, startResult(body, system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
       return { name: body.name };
     }),
   );
 
   router.post(
     '/delete',
-    operation('/system/delete', deps, async (req, res, { owner }) => {
-      const { name } = req.body as NameRequest;
+    operation<NameRequest>('/system/delete', deps, async (_req, res, { body: { name }, owner }) => {
       await runCommand({ kind: 'down', name }, context(deps, owner));
       sendSuccess(res, 200, null, `Deleted system ${name}`);
       return { name };
@@ -97,12 +107,12 @@ function systemRouter(deps: ApiDeps): express.Router {
 
   router.post(
     '/status',
-    operation('/system/status', deps, async (req, res, { owner }) => {
-      const name = (req.body as StatusRequest | undefined)?.name;
-      const outcome = await runCommand(name === undefined ? { kind: 'status' } : { kind: 'status', name }, context(deps, owner));
-      if (outcome.kind !== 'status') throw new InternalError('The status query returned no systems.');
-      const n = outcome.systems.length;
-      sendSuccess(res, 200, outcome.systems.map(statusItem), `Found ${n} system${n === 1 ? '' : 's'}`);
+    // No body at all means every system, like {}.
+    operation<StatusRequest | undefined>('/system/status', deps, async (_req, res, { body, owner }) => {
+      const name = body?.name;
+      const { systems } = await runCommand(name === undefined ? { kind: 'status' } : { kind: 'status', name }, context(deps, owner));
+      const n = systems.length;
+      sendSuccess(res, 200, systems.map(statusItem), `Found ${n} system${n === 1 ? '' : 's'}`);
       return name === undefined ? {} : { name };
     }),
   );
@@ -122,12 +132,12 @@ function systemRouter(deps: ApiDeps): express.Router {
 function bodyErrors(deps: ApiDeps): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
-    deps.log.error('api request failed', { route: req.originalUrl, error: (err as Error)?.message });
+    requestLog(req, deps.log).error('api request failed', { route: req.originalUrl, error: (err as Error)?.message });
     sendThrown(res, err);
   };
 }
 
 export function mountApi(app: express.Express, deps: ApiDeps): void {
   mountDocs(app);
-  app.use('/system', systemRouter(deps));
+  app.use('/system', requestLogging(deps.log), systemRouter(deps));
 }

@@ -1,8 +1,9 @@
 /**
  * Runs an HTTP app as its own Node process, the way it runs in production: Tycho's server
- * (dist/server/main.js, what `npm start` runs after building) or the bare Bolt baseline. Both
+ * (dist/server/main.js, what the image runs) or the bare Bolt baseline. Both
  * write a JSON log line {"msg":"listening","url":…} once they listen.
  */
+import { appendFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +45,11 @@ export async function startApp(script: string, env: Record<string, string>, cwd:
   });
   let tail: string[] = [];
   let url: string | undefined;
+  // TYCHO_BENCH_APP_LOG=FILE keeps every line the actors log, for finding out why a figure is what it is.
+  const keep = process.env.TYCHO_BENCH_APP_LOG;
   const onLine = (line: string) => {
     tail = [...tail.slice(-30), line];
+    if (keep) appendFileSync(keep, `${child.pid} ${line}\n`);
     if (url) return;
     try {
       const j = JSON.parse(line) as { msg?: string; url?: string };

@@ -128,7 +128,7 @@ export class BenchEnv {
   // ---- the actors ----
 
   /**
-   * Tycho's server as `npm start` runs it, in Slack HTTP mode, in `namespace`. `nodeArgs`
+   * Tycho's server as the image runs it, in Slack HTTP mode, in `namespace`. `nodeArgs`
    * (e.g. --cpu-prof) is for profiling it.
    */
   async startTycho(namespace: string, nodeArgs: string[] = []): Promise<AppProcess> {

@@ -20,8 +20,6 @@ export interface ActorCounts {
   verbs: Record<Verb, number>;
   /** Requests by "verb resource", e.g. "watch pods". */
   calls: Record<string, number>;
-  /** Of those, the ones the API server answered 409 Conflict (a precondition that lost a race, to be retried). */
-  conflicts: Record<string, number>;
   watchesOpen: number;
   watchesPeak: number;
   /** TLS connections the actor opened to the API server. */
@@ -54,7 +52,6 @@ export interface UpstreamTls {
 const zero = (): ActorCounts => ({
   verbs: Object.fromEntries(VERBS.map((v) => [v, 0])) as Record<Verb, number>,
   calls: {},
-  conflicts: {},
   watchesOpen: 0,
   watchesPeak: 0,
   connections: 0,
@@ -154,7 +151,6 @@ export class CountingProxy {
       if (req.destroyed) return end();
       const headers = { ...req.headers, ...this.upstream.headers, host: `${this.upstream.host}:${this.upstream.port}` };
       const up = httpsRequest({ host: this.upstream.host, port: this.upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
-        if (upRes.statusCode === 409) c.conflicts[key] = (c.conflicts[key] ?? 0) + 1;
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         // A watch may send nothing for minutes: its headers must not wait for the first event.
         res.flushHeaders();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR] [--profile DIR]`
+ * `npm run bench [-- --quick] [--plan JSON] [--kubeconfig PATH] [--out DIR] [--profile DIR]`
  *
  * Measures Tycho from outside, against baselines in the same run, on the local control plane
  * with the simulated kubelet (fixed readiness delay): Tycho's server runs as `npm start` runs
@@ -27,7 +27,7 @@ import { writeReport } from './report.js';
 import type { BenchResults, MemoryResult, OpCount } from './results.js';
 import { checkTargets } from './targets.js';
 
-const USAGE = 'usage: npm run bench [-- --quick] [--kubeconfig PATH] [--out DIR] [--profile DIR] | npm run bench -- --report DIR';
+const USAGE = "usage: npm run bench [-- --quick] [--plan '{\"burst\":50}'] [--kubeconfig PATH] [--out DIR] [--profile DIR] | npm run bench -- --report DIR";
 
 interface Plan {
   ackLevels: number[];
@@ -47,6 +47,8 @@ const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, ackRounds: 1, k8sDela
 
 interface Args {
   quick: boolean;
+  /** --plan '{"burst":50}': overrides parts of the plan, for a look at one measurement. */
+  plan?: Partial<Plan>;
   kubeconfig?: string;
   out: string;
   profile?: string;
@@ -68,6 +70,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--out') a.out = value();
     else if (arg === '--profile') a.profile = resolve(value());
     else if (arg === '--report') a.report = resolve(value());
+    else if (arg === '--plan') a.plan = JSON.parse(value()) as Partial<Plan>;
     else throw new Error(`Unknown option ${arg}.`);
   }
   a.out ||= `${root}bench${a.quick ? '/quick' : ''}`;
@@ -86,7 +89,7 @@ const t0 = Date.now();
 const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
 async function run(args: Args): Promise<void> {
-  const plan = args.quick ? QUICK : FULL;
+  const plan = { ...(args.quick ? QUICK : FULL), ...args.plan };
   const startLoad = loadavg().map((x) => Math.round(x * 100) / 100);
   const commit = gitCommit();
   if (!args.kubeconfig) await buildIfNeeded(log);

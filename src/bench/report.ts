@@ -62,10 +62,11 @@ which are whole seconds (largest difference ${lo.clockAgreementMs} ms).${lo.fail
 
 Counted by verb at a proxy in front of the API server. The CLI runs in direct mode (one process per command); the server is asked through Slack (up, down) or REST (list, status).
 Bytes are as sent on the wire: the API server gzips answers over 128 KiB, so a larger list can read fewer bytes than a smaller one.
+The server's requests are split by who made them: the front end that took the command, the Slack reconciler (claims, records, the ledger of threads) and leader election (Lease renewals every few seconds, whatever happens: not counted in the operation's total).
 
 ${table(
-  ['actor', 'operation', 'systems', 'list', 'watch', 'get', 'create', 'patch', 'update', 'delete', 'total', 'writes', 'TLS connections', 'bytes read'],
-  res.requests.map((c) => [c.actor, `${c.op} (${c.via})`, c.systems, c.verbs.list, c.verbs.watch, c.verbs.get, c.verbs.create, c.verbs.patch, c.verbs.update, c.verbs.delete + c.verbs.deletecollection, c.total, c.writes, c.connections, kib(c.bytesRead)]),
+  ['actor', 'operation', 'systems', 'list', 'watch', 'get', 'create', 'patch', 'update', 'delete', 'total', 'writes', 'front end / reconciler / election', 'TLS connections', 'bytes read'],
+  res.requests.map((c) => [c.actor, `${c.op} (${c.via})`, c.systems, c.verbs.list, c.verbs.watch, c.verbs.get, c.verbs.create, c.verbs.patch, c.verbs.update, c.verbs.delete + c.verbs.deletecollection, c.total, c.writes, c.parts ? `${c.parts.frontEnd.total} / ${c.parts.reconciler.total} / ${c.parts.election.total}` : '', c.connections, kib(c.bytesRead)]),
 )}
 
 ## 4. Watches held open

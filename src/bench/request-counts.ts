@@ -11,7 +11,32 @@ import { rest } from './rest.js';
 import type { OpCount } from './results.js';
 import { VERBS, WRITE_VERBS } from './verbs.js';
 
+type Part = 'frontEnd' | 'reconciler' | 'election';
+
+/**
+ * Who in the server made a call ("patch deployments", "get leases", …). Leases are leader
+ * election's; the ledger's ConfigMap is the reconciler's. In a Slack `up` the front end only
+ * creates (the root message is Slack's, not Kubernetes'), so every other call on the Deployment
+ * is the reconciler's claims and records; in every other operation Deployment and Service calls
+ * are the front end's.
+ */
+function partOf(call: string, op: OpCount['op']): Part {
+  const [verb, resource] = call.split(' ');
+  if (resource === 'leases') return 'election';
+  if (resource === 'configmaps') return 'reconciler';
+  if (op === 'up' && verb !== 'create') return 'reconciler';
+  return 'frontEnd';
+}
+
 function opCount(c: ActorCounts, op: OpCount['op'], via: OpCount['via'], systems: number): OpCount {
+  const parts = { frontEnd: { total: 0, writes: 0, watches: 0 }, reconciler: { total: 0, writes: 0, watches: 0 }, election: { total: 0, writes: 0, watches: 0 } };
+  for (const [call, n] of Object.entries(c.calls)) {
+    const verb = call.split(' ')[0] as (typeof VERBS)[number];
+    const part = parts[via === 'cli' ? 'frontEnd' : partOf(call, op)];
+    part.total += n;
+    if (WRITE_VERBS.has(verb)) part.writes += n;
+    if (verb === 'watch') part.watches += n;
+  }
   return {
     actor: via === 'cli' ? 'cli' : 'server',
     op,
@@ -19,11 +44,12 @@ function opCount(c: ActorCounts, op: OpCount['op'], via: OpCount['via'], systems
     systems,
     verbs: c.verbs,
     calls: c.calls,
-    total: VERBS.reduce((n, v) => n + c.verbs[v], 0),
-    writes: VERBS.filter((v) => WRITE_VERBS.has(v)).reduce((n, v) => n + c.verbs[v], 0),
-    watches: c.verbs.watch,
+    total: parts.frontEnd.total + parts.reconciler.total,
+    writes: parts.frontEnd.writes + parts.reconciler.writes,
+    watches: parts.frontEnd.watches + parts.reconciler.watches,
     bytesRead: c.bytesRead,
     connections: c.connections,
+    ...(via === 'cli' ? {} : { parts }),
   };
 }
 

@@ -42,6 +42,13 @@ export interface LaunchOverheadResult {
   samples: { tycho: number[]; baseline: number[] };
 }
 
+/** Part of an operation's requests. */
+export interface RequestPart {
+  total: number;
+  writes: number;
+  watches: number;
+}
+
 export interface OpCount {
   actor: 'cli' | 'server';
   op: 'up' | 'down' | 'status' | 'list';
@@ -57,6 +64,13 @@ export interface OpCount {
   watches: number;
   bytesRead: number;
   connections: number;
+  /**
+   * The server's requests by who in it made them: the front end that took the command, the Slack
+   * reconciler (claims, records, the ledger of threads), and leader election (Lease renewals,
+   * which come every few seconds whatever happens, so they are not the operation's; `total` and
+   * `writes` leave them out).
+   */
+  parts?: { frontEnd: RequestPart; reconciler: RequestPart; election: RequestPart };
 }
 
 export interface ListAtScaleResult {

@@ -5,13 +5,14 @@
  *   shared express app, so Slack, the REST API and the health routes share one port. The
  *   server listens itself, so app.start() is not called in this mode.
  */
+import { limiter } from '../k8s/limiter.js';
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 import type { LaunchPolicy } from '../commands/policy.js';
 import { boltLogger } from './bolt-logger.js';
-import type { BotContext, SlackBackend } from './context.js';
+import type { BotContext, SlackLauncher } from './context.js';
 import { installationFrom, installedOnly, type Installation } from './installation.js';
 import { registerListeners } from './listeners/index.js';
 import { slackRequestGuard } from './request-guard.js';
@@ -19,7 +20,7 @@ import { slackError } from './slack-io.js';
 
 export interface BotDeps {
   slack: Exclude<SlackConfig, { mode: 'off' }>;
-  backend: SlackBackend;
+  launcher: SlackLauncher;
   /** Slack channel ID told about every launch, failure and teardown. */
   notifyChannel?: string;
   /** Slack user IDs that may tear down anyone's system, and launch beyond the policy. */
@@ -29,6 +30,8 @@ export interface BotDeps {
   log: Logger;
   /** The shared HTTP app; in HTTP mode Slack posts to POST /slack/events on it. */
   http: express.Express;
+  /** Launches at work at once after their ack (TYCHO_LAUNCH_CONCURRENCY; default 8). */
+  launchConcurrency?: number;
 }
 
 export interface RunningBot {
@@ -75,8 +78,10 @@ function installationSource(deps: BotDeps, clientOptions: webApi.WebClientOption
 }
 
 export async function startBot(deps: BotDeps): Promise<RunningBot> {
-  const { slack, log } = deps;
-  const logger = boltLogger(log);
+  const { slack } = deps;
+  // Bolt's lines name its own part as their component (bolt-logger.ts); Tycho's Slack lines say `slack`.
+  const logger = boltLogger(deps.log);
+  const log = deps.log.child({ component: 'slack' });
   // Rate-limited calls are waited out per channel by SlackIO (slack-io.ts says why), not by a
   // pause of the client's whole queue.
   // A call Slack never answers fails after 30 s (and is retried by the client) rather than hold
@@ -102,12 +107,13 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   }
 
   const ctx: BotContext = {
-    backend: deps.backend,
+    launcher: deps.launcher,
     admins: deps.admins,
     policy: deps.policy,
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
     log,
     tearingDown: new Map(),
+    launches: limiter(deps.launchConcurrency ?? 8),
   };
   app.use(installedOnly(installationSource(deps, clientOptions, installation), log));
   registerListeners(app, ctx);

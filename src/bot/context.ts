@@ -3,18 +3,19 @@
  * everything about a system comes from Kubernetes, so buttons keep working after a restart.
  */
 import type { webApi } from '@slack/bolt';
-import type { Caller } from '../commands/handlers.js';
+import type { Caller } from '../commands/command.js';
 import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
-import type { Backend } from '../k8s/backend.js';
-import type { Logger } from '../server/log.js';
+import type { SystemLauncher } from '../k8s/system-launcher.js';
+import type { Limiter } from '../k8s/limiter.js';
+import { newLogId, type Logger } from '../log.js';
 
 /** The launcher, plus the one extra write the bot makes: where the "Ready" message lives. */
-export interface SlackBackend extends Backend {
+export interface SlackLauncher extends SystemLauncher {
   annotate?(name: string, annotations: Record<string, string>): Promise<void>;
 }
 
 export interface BotContext {
-  backend: SlackBackend;
+  launcher: SlackLauncher;
   /** Slack user IDs that may tear down anyone's system, and launch beyond the policy. */
   admins: string[];
   /** What everyone else may ask for in a launch. */
@@ -28,6 +29,17 @@ export interface BotContext {
    * restart Kubernetes (a Deployment marked for deletion) tells the same story.
    */
   tearingDown: Map<string, Promise<unknown>>;
+  /**
+   * Launches at work at once (after their ack); the rest wait their turn in order. 200 commands
+   * arriving together are then all acked first, within Slack's 3 s, instead of each ack waiting
+   * behind the root messages, notices and creates of the commands before it.
+   */
+  launches: Limiter;
+}
+
+/** The context of one Slack request (a slash command, a button click): its log lines carry a request id. */
+export function forRequest(ctx: BotContext): BotContext {
+  return { ...ctx, log: ctx.log.child({ reqId: newLogId() }) };
 }
 
 export type WebClient = webApi.WebClient;

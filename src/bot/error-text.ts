@@ -7,7 +7,7 @@
  */
 import { isTychoError, NameInUse, NotOwner, type TychoErrorCode } from '../k8s/errors.js';
 import type { Owner } from '../k8s/spec.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 import { md, sentenceNaming, type Mrkdwn } from './slack-text.js';
 
 /** A few words for the root message and the notification channel. */
@@ -15,6 +15,7 @@ const TITLES: Record<TychoErrorCode, string> = {
   usage: 'the command was not understood',
   name_in_use: 'the name is already in use',
   not_found: 'no such system',
+  torn_down: 'it was torn down while starting',
   forbidden: 'Kubernetes refused the request',
   unauthorized: 'not allowed',
   not_owner: 'not allowed',
@@ -25,6 +26,7 @@ const TITLES: Record<TychoErrorCode, string> = {
   timeout: 'it did not become ready in time',
   cluster_unreachable: 'Kubernetes could not be reached',
   invalid_spec: 'Kubernetes rejected the request',
+  claim_unavailable: 'the volume cannot be mounted',
   internal: 'something went wrong inside Tycho',
 };
 
@@ -40,13 +42,13 @@ function ownerNamed(e: unknown): Owner | undefined {
   return undefined;
 }
 
-export function explain(e: unknown, log: Logger, doing: string): Explained {
+export function explain(e: unknown, log: Pick<Logger, 'error'>, doing: string): Explained {
   if (isTychoError(e)) return { title: TITLES[e.code], text: sentenceNaming(e.message, ownerNamed(e)) };
   // Not one of ours: log what happened (the logger masks tokens), tell the person only that it did.
   log.error(`unexpected error while trying to ${doing}`, { error: e instanceof Error ? e.message : String(e) });
   return { title: TITLES.internal, text: md`Something went wrong inside Tycho while trying to ${doing}. An admin can find the details in Tycho's log.` };
 }
 
-export function errorText(e: unknown, log: Logger, doing: string): Mrkdwn {
+export function errorText(e: unknown, log: Pick<Logger, 'error'>, doing: string): Mrkdwn {
   return explain(e, log, doing).text;
 }

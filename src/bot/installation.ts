@@ -7,7 +7,7 @@
  */
 import type { AnyMiddlewareArgs, Middleware, webApi } from '@slack/bolt';
 import { ConfigError, type SlackInstallation } from '../config.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 
 export interface Installation {
   /** T… for a workspace install, E… for an org-wide install on Enterprise Grid; undefined until known. */

@@ -4,17 +4,19 @@
  * exactly once, for free. Everything after that (progress, Ready, failure, teardown) is the
  * reconciler's (reconciler.ts), rendered from the cluster whoever changes it.
  */
-import type { Command } from '../commands/parser.js';
-import { runCommand } from '../commands/handlers.js';
-import { ANN_SLACK_CHANNEL, ANN_SLACK_TS } from '../k8s/labels.js';
+import { runCommand } from '../commands/registry.js';
+import type { UpInput } from '../commands/up.js';
+import { ANN_SLACK_CHANNEL, ANN_SLACK_FAILED_TS, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
+import { UNCLAIMED } from '../k8s/claims.js';
 import { failedReply, plainMessage, rootMessage, type Message, type RootFacts } from './blocks.js';
 import { slackCaller, slackPolicy, type BotContext, type ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import { code, md } from './slack-text.js';
 import type { SlackIO } from './slack-io.js';
+import { newLogId } from '../log.js';
 
 export interface LaunchRequest {
-  command: Extract<Command, { kind: 'up' }>;
+  command: UpInput;
   userId: string;
   channelId: string;
   /** The text as typed ("/tycho up -n …", env values masked), kept on the objects for whoever inspects them. */
@@ -26,10 +28,18 @@ export interface LaunchRequest {
   tell: (m: Message) => Promise<void>;
 }
 
-export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void> {
+export function launch(req: LaunchRequest, ctx: BotContext): Promise<void> {
+  return ctx.launches(() => launchNow(req, ctx));
+}
+
+async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<void> {
   const { args } = req.command;
   const caller = slackCaller(req.userId, ctx.admins);
   const facts: RootFacts = { name: args.name, image: args.image, owner: caller.owner };
+  // One id from here to the reconciler's last reply: it is recorded on the Deployment.
+  const launchId = newLogId();
+  const log = ctx.log.child({ launchId, system: args.name });
+  log.info('launch requested', { user: req.userId, channel: req.channelId, image: args.image });
 
   // The root message comes first: its ts is the thread, and it is recorded on the Deployment.
   const rootTs = await req.io.post(req.channelId, rootMessage(facts, { kind: 'launching' }));
@@ -46,18 +56,21 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
     // Intent only: the objects, carrying where their thread is. The reconciler (reconciler.ts)
     // follows the system from here and tells the thread, whichever replica or process runs it.
     await runCommand(req.command, {
-      backend: ctx.backend,
+      launcher: ctx.launcher,
       caller,
       prefix: req.prefix,
       policy: slackPolicy(caller, ctx),
       originalText: req.typed,
-      annotations: { [ANN_SLACK_CHANNEL]: thread.channel, [ANN_SLACK_TS]: thread.ts },
+      // The replies start unclaimed (empty): a claim is then one JSON patch that tests for empty,
+      // with no read first and no conflict with the controllers' status writes (claims.ts).
+      annotations: { [ANN_SLACK_CHANNEL]: thread.channel, [ANN_SLACK_TS]: thread.ts, [ANN_SLACK_READY_TS]: UNCLAIMED, [ANN_SLACK_FAILED_TS]: UNCLAIMED },
+      launchId,
       wait: false,
     });
   } catch (e) {
     // Refused before anything existed (name in use, quota, RBAC): no system, so no reconciler
     // will ever tell this thread; say it here.
-    const { title, text } = explain(e, ctx.log, `launch "${args.name}"`);
+    const { title, text } = explain(e, log, `launch "${args.name}"`);
     await req.io.post(thread.channel, failedReply(args.name, text, false, req.prefix), thread.ts);
     await req.io.update(thread, rootMessage(facts, { kind: 'failed', title, reason: text, exists: false }));
     await req.io.notify(ctx, facts, { kind: 'failed', title }, thread);

@@ -8,7 +8,7 @@
  */
 import type { RequestHandler } from 'express';
 import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 
 /** Bolt's (and Slack's documented) replay window, applied to the future as well. */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;

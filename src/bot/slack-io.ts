@@ -15,7 +15,7 @@
 import type { Message, Notice, RootFacts } from './blocks.js';
 import { noticeMessage } from './blocks.js';
 import type { BotContext, ThreadRef, WebClient } from './context.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 
 /** Slack's error code ("not_in_channel") or the failure's message; never a token. */
 export function slackError(e: unknown): string {

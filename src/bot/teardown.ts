@@ -3,7 +3,7 @@
  * request, remove the buttons, delete, then say so in the thread and on the root message.
  * Where the thread is comes from the Deployment's annotations, never from this process.
  */
-import { authorizeTeardown } from '../commands/handlers.js';
+import { authorizeTeardown } from '../commands/down.js';
 import { isTychoError } from '../k8s/errors.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
 import type { SystemInfo } from '../k8s/spec.js';
@@ -57,7 +57,7 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   let system: SystemInfo;
   try {
     // Checked on every request: the button's value is only a name, anyone in the channel can click.
-    system = await authorizeTeardown(ctx.backend, caller, name);
+    system = await authorizeTeardown(ctx.launcher, caller, name);
   } catch (e) {
     if (isTychoError(e) && e.code === 'not_found') {
       await stripClicked();
@@ -89,7 +89,7 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   try {
     // Who asked is written on the Deployment before the delete: the reconciler's torn-down
     // reply, root message and notice say it, whichever replica posts them.
-    await ctx.backend.down(name, by.id);
+    await ctx.launcher.down(name, by.id);
   } catch (e) {
     if (!(isTychoError(e) && e.code === 'not_found')) {
       // Still there: put the root message (and its buttons) back so they can try again.

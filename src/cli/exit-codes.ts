@@ -4,7 +4,9 @@ import type { TychoErrorCode } from '../k8s/errors.js';
 export const EXIT_CODES: Record<TychoErrorCode, number> = {
   internal: 1,
   usage: 2,
+  claim_unavailable: 2,
   not_found: 3,
+  torn_down: 9,
   name_in_use: 4,
   forbidden: 5,
   unauthorized: 5,

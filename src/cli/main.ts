@@ -8,22 +8,23 @@ import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
 import { parseCommand } from '../commands/parser.js';
-import { runCommand, type Caller } from '../commands/handlers.js';
-import { STAGE_WORDS, urlWarning } from '../commands/format.js';
+import type { Caller } from '../commands/command.js';
+import { runCommand } from '../commands/registry.js';
+import { STAGE_WORDS } from '../commands/format.js';
 import { ConfigError, loadLauncherConfig, type LauncherConfig } from '../config.js';
 import { isTychoError, ClusterUnreachable, UsageError } from '../k8s/errors.js';
 import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { configuredCluster, fromFile, resolveNamespace } from '../k8s/kubeconfig.js';
-import type { Backend } from '../k8s/backend.js';
+import type { SystemLauncher } from '../k8s/system-launcher.js';
 import { localKubeconfigPath } from '../local/paths.js';
-import { RemoteBackend } from './remote.js';
+import { RemoteLauncher } from './remote-launcher.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { outcomeJson, outcomeText } from './render.js';
+import { resultJson, resultText, resultWarning } from './render.js';
 
 const PREFIX = 'tycho ';
 
-function pickBackend(server: string | undefined, namespace: string | undefined, cfg: LauncherConfig): Backend {
-  if (server) return new RemoteBackend(server, cfg.apiToken);
+function pickLauncher(server: string | undefined, namespace: string | undefined, cfg: LauncherConfig): SystemLauncher {
+  if (server) return new RemoteLauncher(server, cfg.apiToken);
   const chosen = configuredCluster() ?? (existsSync(localKubeconfigPath()) ? fromFile(localKubeconfigPath()) : undefined);
   if (!chosen) {
     throw new ClusterUnreachable(
@@ -45,11 +46,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     let cfg: LauncherConfig | undefined;
     const config = () => (cfg ??= loadLauncherConfig());
     const server = () => cli.server ?? config().serverUrl;
-    const backend = lazyBackend(() => pickBackend(server(), cli.namespace, config()));
+    const launcher = lazyLauncher(() => pickLauncher(server(), cli.namespace, config()));
     // Direct mode applies the launch limits of this environment; a Tycho server applies its own.
     const policy = command.kind === 'up' && !server() ? config().policy : null;
-    const outcome = await runCommand(command, {
-      backend,
+    const result = await runCommand(command, {
+      launcher,
       caller,
       prefix: PREFIX,
       policy,
@@ -58,8 +59,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       ...(cli.timeout ? { timeoutSeconds: cli.timeout } : {}),
       ...(json ? {} : { onProgress: (stage) => err.write(`… ${STAGE_WORDS[stage] ?? stage}\n`) }),
     });
-    out.write(`${json ? JSON.stringify(outcomeJson(outcome), null, 2) : outcomeText(outcome)}\n`);
-    const warning = outcome.kind === 'up' ? urlWarning(outcome.system) : undefined;
+    out.write(`${json ? JSON.stringify(resultJson(result), null, 2) : resultText(result)}\n`);
+    const warning = resultWarning(result);
     if (warning && !json) err.write(`tycho: warning: ${warning}\n`);
     return 0;
   } catch (e) {
@@ -81,8 +82,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   }
 }
 
-function lazyBackend(make: () => Backend): Backend {
-  let b: Backend | undefined;
+function lazyLauncher(make: () => SystemLauncher): SystemLauncher {
+  let b: SystemLauncher | undefined;
   const get = () => (b ??= make());
   return {
     up: (spec, opts) => get().up(spec, opts),

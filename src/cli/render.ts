@@ -1,6 +1,9 @@
-/** Terminal output of command outcomes. */
-import type { Outcome } from '../commands/handlers.js';
-import { age, stateText } from '../commands/format.js';
+/**
+ * Terminal output of command results: one entry per command, as text and as --json. The
+ * mapped type makes a new command fail to compile until it has both.
+ */
+import { age, stateText, urlWarning } from '../commands/format.js';
+import type { CommandName, CommandResult, ResultOf } from '../commands/registry.js';
 import type { SystemInfo } from '../k8s/spec.js';
 
 export function systemJson(s: SystemInfo): Record<string, unknown> {
@@ -20,44 +23,70 @@ export function systemJson(s: SystemInfo): Record<string, unknown> {
   };
 }
 
-export function outcomeJson(o: Outcome): unknown {
-  switch (o.kind) {
-    case 'up': {
-      // What was opened before the answer (as REST's start result says it).
-      const c = o.system.urlCheck;
-      return { ...systemJson(o.system), ...(c ? { url_verified: c.verified, url_checked: c.checked } : {}) };
-    }
-    case 'down':
-      return { name: o.system.name, deleted: true };
-    case 'status':
-      return o.name ? systemJson(o.systems[0]!) : o.systems.map(systemJson);
-    case 'help':
-      return { help: o.text };
-  }
-}
-
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-export function outcomeText(o: Outcome): string {
-  switch (o.kind) {
-    case 'up':
-      if (o.system.url) return o.system.url;
+function systemsTable(systems: SystemInfo[]): string {
+  if (systems.length === 0) return 'No systems are running.';
+  return table([['NAME', 'STATE', 'URL', 'IMAGE', 'OWNER', 'AGE'], ...systems.map((s) => [s.name, stateText(s), s.url ?? '-', s.image, s.owner, age(s.created)])]);
+}
+
+interface CliRenderer<R> {
+  text(r: R): string;
+  json(r: R): unknown;
+  /** A line for stderr next to the answer, when there is something to warn about. */
+  warning?(r: R): string | undefined;
+}
+
+const RENDERERS: { [K in CommandName]: CliRenderer<ResultOf<K>> } = {
+  up: {
+    text({ system: s }) {
+      if (s.url) return s.url;
       // A LoadBalancer is Ready before the cloud has handed out its address.
-      return o.system.ready
-        ? `${o.system.name} is ready, but its Service has no address yet; \`tycho status ${o.system.name}\` shows the URL once it has one.`
-        : `${o.system.name} is ${stateText(o.system)}; \`tycho status ${o.system.name}\` shows its URL once it is ready.`;
-    case 'down':
-      return `Deleted system ${o.system.name}`;
-    case 'help':
-      return o.text;
-    case 'status':
-      if (o.systems.length === 0) return 'No systems are running.';
-      return table([
-        ['NAME', 'STATE', 'URL', 'IMAGE', 'OWNER', 'AGE'],
-        ...o.systems.map((s) => [s.name, stateText(s), s.url ?? '-', s.image, s.owner, age(s.created)]),
-      ]);
-  }
+      return s.ready
+        ? `${s.name} is ready, but its Service has no address yet; \`tycho status ${s.name}\` shows the URL once it has one.`
+        : `${s.name} is ${stateText(s)}; \`tycho status ${s.name}\` shows its URL once it is ready.`;
+    },
+    json({ system }) {
+      // What was opened before the answer (as REST's start result says it).
+      const c = system.urlCheck;
+      return { ...systemJson(system), ...(c ? { url_verified: c.verified, url_checked: c.checked } : {}) };
+    },
+    warning: ({ system }) => urlWarning(system),
+  },
+  down: {
+    text: ({ system }) => `Deleted system ${system.name}`,
+    json: ({ system }) => ({ name: system.name, deleted: true }),
+  },
+  status: {
+    text: ({ systems }) => systemsTable(systems),
+    json: (r) => (r.name ? systemJson(r.systems[0]!) : r.systems.map(systemJson)),
+  },
+  list: {
+    text: ({ systems }) => systemsTable(systems),
+    json: ({ systems }) => systems.map(systemJson),
+  },
+  help: {
+    text: ({ text }) => text,
+    json: ({ text }) => ({ help: text }),
+  },
+};
+
+function rendererOf<R extends CommandResult>(r: R): CliRenderer<R> {
+  // RENDERERS[kind] takes exactly that kind's result; TypeScript cannot follow it through the union.
+  return RENDERERS[r.kind] as unknown as CliRenderer<R>;
+}
+
+export function resultText(r: CommandResult): string {
+  return rendererOf(r).text(r);
+}
+
+export function resultJson(r: CommandResult): unknown {
+  return rendererOf(r).json(r);
+}
+
+export function resultWarning(r: CommandResult): string | undefined {
+  return rendererOf(r).warning?.(r);
 }

@@ -1,29 +1,21 @@
 /**
  * The one command language. Slack hands us one string; the CLI hands us argv. Both end up
  * here and come out as a typed Command, or a UsageError with one sentence and the usage line.
+ * What each command accepts (its flags, its input) is in its own module (registry.ts); this
+ * file only finds the command and its flags, and the options of the CLI.
  */
 import yargsParser from 'yargs-parser';
 import { UsageError } from '../k8s/errors.js';
-import type { ServiceType } from '../k8s/spec.js';
-import { checkCpu, checkEnv, checkEnvNames, checkGpu, checkImage, checkMemory, checkName, checkPort, parseEnvPair } from '../k8s/validate.js';
+import { checkName } from '../k8s/validate.js';
+import type { FlagReader, FlagSpec } from './command.js';
 import { recordedCommand } from './recorded.js';
+import { COMMAND_NAMES, commandModule, type Command, type CommandName } from './registry.js';
 import { takeFlags } from './repeated-flags.js';
 import { splitShellWords, UnclosedQuote } from './shell-words.js';
-import { COMMAND_NAMES, overviewUsage, usageLine, type CommandName } from './usage.js';
+import { overviewUsage, usageLine } from './usage.js';
 
-export interface UpArgs {
-  name: string;
-  image: string;
-  ports: number[];
-  command?: string[];
-  env: { name: string; value: string }[];
-  /** Stored in a Secret and referenced from the pod, never written in plain text (--secret-env). */
-  secretEnv?: { name: string; value: string }[];
-  cpu?: string;
-  memory?: string;
-  gpu?: number;
-  serviceType?: ServiceType;
-}
+export type { Command } from './registry.js';
+export type { LaunchRequest } from './up.js';
 
 /** Options only the CLI understands; Slack users may not pick namespaces or servers. */
 export interface CliOptions {
@@ -33,13 +25,6 @@ export interface CliOptions {
   wait: boolean;
   timeout?: number;
 }
-
-export type Command =
-  | { kind: 'up'; args: UpArgs }
-  | { kind: 'down'; name: string }
-  | { kind: 'status'; name?: string }
-  | { kind: 'list' }
-  | { kind: 'help'; topic?: CommandName };
 
 export interface Parsed {
   command: Command;
@@ -56,44 +41,57 @@ export interface ParseOptions {
   prefix: string;
 }
 
-const SERVICE_TYPES: Record<string, ServiceType> = { nodeport: 'NodePort', loadbalancer: 'LoadBalancer', clusterip: 'ClusterIP' };
-
-const FLAGS_BY_COMMAND: Record<CommandName, string[]> = {
-  up: ['name', 'container', 'port', 'command', 'env', 'secret-env', 'cpu', 'memory', 'gpu', 'service-type'],
-  down: ['name'],
-  status: ['name'],
-  list: [],
-  help: [],
-};
-const CLI_FLAGS = ['json', 'namespace', 'server', 'no-wait', 'timeout'];
+const CLI_FLAGS: readonly FlagSpec[] = [
+  { name: 'json', takes: 'switch' },
+  { name: 'namespace', takes: 'value' },
+  { name: 'server', aliases: ['s'], takes: 'value' },
+  { name: 'no-wait', takes: 'switch' },
+  { name: 'timeout', takes: 'value' },
+];
+const CLI_FLAG_NAMES = CLI_FLAGS.map((f) => f.name);
 /** The original Tycho client said `--up -n … -c … -p …`; accept its spellings. */
 const LEGACY_VERBS: CommandName[] = ['up', 'down', 'status', 'list'];
-
-const ALIASES: Record<string, string[]> = {
-  name: ['n'],
-  container: ['c', 'image', 'i'],
-  port: ['p'],
-  env: ['e'],
-  server: ['s'],
-  help: ['h'],
-};
-
-function shortFlag(flag: string): string {
-  const alias = ALIASES[flag]?.find((a) => a.length === 1);
-  return alias ? `-${alias}` : `--${flag}`;
-}
+const HELP_FLAG: FlagSpec = { name: 'help', aliases: ['h'], takes: 'switch' };
 
 /**
  * Every spelling yargs-parser reads as this flag: each name and alias with one dash or two
  * (`-e`, `--e`, `-env`, `--env`), so none slips past the scan, and so past the masking.
  */
-function spellings(flags: readonly string[]): Record<string, string[]> {
-  return Object.fromEntries(flags.map((f) => [f, [f, ...(ALIASES[f] ?? [])].flatMap((n) => [`-${n}`, `--${n}`])]));
+function spellings(flags: readonly FlagSpec[]): Record<string, string[]> {
+  return Object.fromEntries(flags.map((f) => [f.name, [f.name, ...(f.aliases ?? [])].flatMap((n) => [`-${n}`, `--${n}`])]));
 }
-/** The flags people repeat, collected in one pass before yargs-parser (see repeated-flags.ts). */
-const REPEATABLE = spellings(['env', 'secret-env', 'port']);
-/** The flags whose values are never recorded. */
-const SECRET_VALUED = spellings(['env', 'secret-env']);
+
+interface FlagTables {
+  byCommand: Record<CommandName, string[]>;
+  aliases: Record<string, string[]>;
+  values: string[];
+  /** The flags people repeat, collected in one pass before yargs-parser (see repeated-flags.ts). */
+  repeatable: Record<string, string[]>;
+  /** The flags whose values are never recorded. */
+  secretValued: Record<string, string[]>;
+}
+
+let tables: FlagTables | undefined;
+/** From the command modules, on first use (they are loaded lazily, see registry.ts). */
+function flagTables(): FlagTables {
+  if (tables) return tables;
+  const byName = new Map<string, FlagSpec>();
+  for (const f of [...COMMAND_NAMES.flatMap((c) => commandModule(c).flags), ...CLI_FLAGS, HELP_FLAG]) byName.set(f.name, f);
+  const all = [...byName.values()];
+  tables = {
+    byCommand: Object.fromEntries(COMMAND_NAMES.map((c) => [c, commandModule(c).flags.map((f) => f.name)])) as Record<CommandName, string[]>,
+    aliases: Object.fromEntries(all.filter((f) => f.aliases?.length).map((f) => [f.name, [...f.aliases!]])),
+    values: all.filter((f) => f.takes === 'value').map((f) => f.name),
+    repeatable: spellings(all.filter((f) => f.takes === 'repeated')),
+    secretValued: spellings(all.filter((f) => f.secret)),
+  };
+  return tables;
+}
+
+function shortFlag(flag: string): string {
+  const alias = flagTables().aliases[flag]?.find((a) => a.length === 1);
+  return alias ? `-${alias}` : `--${flag}`;
+}
 
 export function parseCommand(input: string | string[], opts: ParseOptions): Parsed {
   const prefix = opts.prefix;
@@ -105,11 +103,12 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
     throw e;
   }
 
-  const repeated = takeFlags(words, REPEATABLE);
-  const recorded = recordedCommand(prefix, words, SECRET_VALUED);
+  const flags = flagTables();
+  const repeated = takeFlags(words, flags.repeatable);
+  const recorded = recordedCommand(prefix, words, flags.secretValued);
   const argv = yargsParser.detailed(repeated.rest, {
-    alias: ALIASES,
-    string: ['name', 'container', 'command', 'cpu', 'memory', 'gpu', 'service-type', 'namespace', 'server', 'timeout'],
+    alias: flags.aliases,
+    string: flags.values,
     boolean: ['json', 'no-wait', 'help', ...LEGACY_VERBS],
     configuration: {
       'camel-case-expansion': false,
@@ -145,14 +144,14 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
   const usage = usageLine(cmd, prefix);
 
   // Unknown or misplaced flags.
-  const allowed = new Set([...FLAGS_BY_COMMAND[cmd], ...LEGACY_VERBS, 'help', '_', ...(opts.frontEnd === 'cli' ? CLI_FLAGS : ['no-wait'])]);
+  const allowed = new Set([...flags.byCommand[cmd], ...LEGACY_VERBS, 'help', '_', ...(opts.frontEnd === 'cli' ? CLI_FLAG_NAMES : ['no-wait'])]);
   for (const key of Object.keys(a)) {
     if (allowed.has(key)) continue;
-    const known = Object.values(FLAGS_BY_COMMAND).some((f) => f.includes(key)) || CLI_FLAGS.includes(key);
+    const known = Object.values(flags.byCommand).some((f) => f.includes(key)) || CLI_FLAG_NAMES.includes(key);
     const flag = key.length === 1 ? `-${key}` : `--${key}`;
     throw new UsageError(
       known
-        ? opts.frontEnd !== 'cli' && CLI_FLAGS.includes(key)
+        ? opts.frontEnd !== 'cli' && CLI_FLAG_NAMES.includes(key)
           ? `The option ${flag} only works in the command-line tool.`
           : `The option ${flag} does not apply to "${cmd}".`
         : `${flag} is not an option Tycho knows.`,
@@ -196,71 +195,17 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
     cli.timeout = Number(timeout);
   }
 
-  if (cmd === 'help') {
-    const topic = positionals.shift()?.toLowerCase();
-    if (topic && !(COMMAND_NAMES as string[]).includes(topic)) fail(`There is no command "${topic}"; use one of ${COMMAND_NAMES.join(', ')}.`);
-    if (positionals.length) fail(`Unexpected "${positionals.join(' ')}".`);
-    return { command: topic ? { kind: 'help', topic: topic as CommandName } : { kind: 'help' }, cli, recorded };
-  }
-  if (a.help === true) return { command: { kind: 'help', topic: cmd }, cli, recorded };
-
-  // down/status accept the name as a plain word too: `down jupyter-ds`.
-  let name = single('name');
-  if (name === undefined && (cmd === 'down' || cmd === 'status') && positionals.length === 1) name = positionals.shift();
-  if (positionals.length) fail(`Unexpected "${positionals.join(' ')}"; values go after their flag, e.g. -n NAME.`);
-
-  switch (cmd) {
-    case 'list':
-      return { command: { kind: 'list' }, cli, recorded };
-    case 'status':
-      if (name !== undefined) fail(checkName(name));
-      return { command: name === undefined ? { kind: 'status' } : { kind: 'status', name }, cli, recorded };
-    case 'down':
-      if (name === undefined) fail('Say which system to tear down with -n NAME.');
-      fail(checkName(name!));
-      return { command: { kind: 'down', name: name! }, cli, recorded };
-    case 'up': {
-      if (name === undefined) fail('A launch needs a name: add -n NAME.');
-      fail(checkName(name!));
-      const image = single('container');
-      if (image === undefined) fail('A launch needs an image: add -c IMAGE.');
-      fail(checkImage(image!));
-      const portsRaw = many('port').flatMap((p) => p.split(',')).filter((p) => p !== '');
-      if (portsRaw.length === 0) fail('A launch needs the port the app listens on: add -p PORT.');
-      for (const p of portsRaw) fail(checkPort(p));
-      const ports = [...new Set(portsRaw.map(Number))];
-      const pairs = (flag: string) => {
-        const given = many(flag);
-        if (given.includes('')) fail(`${shortFlag(flag)} needs a KEY=VALUE after it.`);
-        for (const e of given) fail(checkEnv(e));
-        return given.map(parseEnvPair);
-      };
-      const up: UpArgs = { name: name!, image: image!, ports, env: pairs('env') };
-      const secretEnv = pairs('secret-env');
-      if (secretEnv.length) up.secretEnv = secretEnv;
-      fail(checkEnvNames(up.env, secretEnv));
-      const command = single('command');
-      if (command !== undefined) {
-        try {
-          up.command = splitShellWords(command);
-        } catch (e) {
-          if (e instanceof UnclosedQuote) fail(`In --command, ${e.message}.`);
-          throw e;
-        }
-      }
-      const cpu = single('cpu');
-      if (cpu !== undefined) (fail(checkCpu(cpu)), (up.cpu = cpu));
-      const memory = single('memory');
-      if (memory !== undefined) (fail(checkMemory(memory)), (up.memory = memory));
-      const gpu = single('gpu');
-      if (gpu !== undefined) (fail(checkGpu(gpu)), (up.gpu = Number(gpu)));
-      const type = single('service-type');
-      if (type !== undefined) {
-        const t = SERVICE_TYPES[type.toLowerCase()];
-        if (!t) fail(`The service type "${type}" is not one of NodePort, LoadBalancer, ClusterIP.`);
-        up.serviceType = t;
-      }
-      return { command: { kind: 'up', args: up }, cli, recorded };
-    }
-  }
+  // `up --help` asks for help on up; `help --help` is just help.
+  if (cmd !== 'help' && a.help === true) return { command: { kind: 'help', topic: cmd }, cli, recorded };
+  const reader: FlagReader = {
+    single,
+    many,
+    words: positionals,
+    shown: shortFlag,
+    refuse(why: string): never {
+      throw new UsageError(why, usage);
+    },
+    check: fail,
+  };
+  return { command: commandModule(cmd).read(reader), cli, recorded };
 }

@@ -6,13 +6,13 @@
  */
 import { UsageError } from '../k8s/errors.js';
 import { compareQuantity, parseCpu, parseMemory } from '../k8s/quantity.js';
-import type { ServiceType } from '../k8s/spec.js';
-import type { UpArgs } from './parser.js';
+import type { ExposeMode } from '../k8s/spec.js';
+import type { LaunchRequest } from './up.js';
 import { usageLine } from './usage.js';
 
 export interface LaunchPolicy {
-  /** What --service-type may name. The configured default is always among them. */
-  serviceTypes: readonly ServiceType[];
+  /** What --expose (or --service-type) may choose. The configured default is always among them. */
+  exposeModes: readonly ExposeMode[];
   /** Per system, as Kubernetes quantities (validated when the configuration is read). */
   maxCpu: string;
   maxMemory: string;
@@ -23,6 +23,8 @@ export const DEFAULT_LIMITS = { maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 } as c
 
 /** The environment variables behind each rule, named in every refusal so a person knows whom to ask for what. */
 export const POLICY_SETTINGS = {
+  exposeModes: 'TYCHO_USER_EXPOSE_MODES',
+  /** The older spelling of exposeModes, in Service types. */
   serviceTypes: 'TYCHO_USER_SERVICE_TYPES',
   maxCpu: 'TYCHO_MAX_CPU',
   maxMemory: 'TYCHO_MAX_MEMORY',
@@ -35,14 +37,16 @@ export const POLICY_SETTINGS = {
  */
 export type PolicyFor = LaunchPolicy | null;
 
+const orList = (xs: readonly string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`);
+
 const over = (what: string, limit: string, setting: string) =>
   `${what} is more than the ${limit} a system may have here (the operator's setting ${setting}); ask for less, or ask an admin.`;
 
 /** Returns the first rule the launch breaks, as one sentence, or null. Quantities are compared exactly. */
-export function checkLaunchPolicy(args: UpArgs, policy: PolicyFor): string | null {
+export function checkLaunchPolicy(args: LaunchRequest, policy: PolicyFor): string | null {
   if (!policy) return null;
-  if (args.serviceType && !policy.serviceTypes.includes(args.serviceType)) {
-    return `The service type ${args.serviceType} is not allowed here: people may choose only ${policy.serviceTypes.join(' or ')} (the operator's setting ${POLICY_SETTINGS.serviceTypes}); ask an admin.`;
+  if (args.expose && !policy.exposeModes.includes(args.expose)) {
+    return `Exposing a system as ${args.expose} is not allowed here: people may choose only ${orList(policy.exposeModes)} (the operator's setting ${POLICY_SETTINGS.exposeModes}); ask an admin.`;
   }
   const cpu = args.cpu === undefined ? undefined : parseCpu(args.cpu);
   if (cpu && compareQuantity(cpu, parseCpu(policy.maxCpu)!) > 0) return over(`The cpu amount "${args.cpu}"`, `${policy.maxCpu} cpu`, POLICY_SETTINGS.maxCpu);
@@ -57,7 +61,7 @@ export function checkLaunchPolicy(args: UpArgs, policy: PolicyFor): string | nul
 }
 
 /** checkLaunchPolicy for front ends: a refusal is bad input, with the `up` usage line. */
-export function enforceLaunchPolicy(args: UpArgs, policy: PolicyFor, prefix: string): void {
+export function enforceLaunchPolicy(args: LaunchRequest, policy: PolicyFor, prefix: string): void {
   const why = checkLaunchPolicy(args, policy);
   if (why) throw new UsageError(why, usageLine('up', prefix));
 }

@@ -6,10 +6,15 @@
  * After the post, the message's ts replaces the claim. A post whose record failed stays
  * "claimed": never posted twice (at most once), and the root message still tells the truth.
  */
-import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { isConflict, isNotFound, toTychoError } from './kube.js';
+import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { apiCode, isConflict, isNotFound, toTychoError } from './kube.js';
 
 export const CLAIMED = 'claimed';
+/** A message nobody has claimed yet, written when the system is created. */
+export const UNCLAIMED = '';
+
+/** A JSON pointer to an annotation. */
+const annotationPath = (key: string) => `/metadata/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 export class DeploymentClaims {
   private readonly apps: AppsV1Api;
@@ -22,32 +27,61 @@ export class DeploymentClaims {
   }
 
   /**
-   * Claims every key in `keys` on the Deployment with this UID, all or none, in one write. True
-   * only for the one caller that wrote the claim; false when any key is already set, or the
-   * Deployment is gone or replaced.
+   * Claims every key in `keys` on the Deployment with this UID, all or none, in one write that
+   * also carries `alongside` (facts to record with the claim, e.g. the URL check, so they cost no
+   * write of their own). True only for the one caller that wrote the claim; false when any key is
+   * already set, or the Deployment is gone or replaced. `cached` (the live view's copy) saves the
+   * read when it is current; a stale copy only costs a 409 and the read.
    */
-  async claim(name: string, uid: string, keys: string[]): Promise<boolean> {
+  async claim(name: string, uid: string, keys: string[], o: { alongside?: Record<string, string>; cached?: V1Deployment } = {}): Promise<boolean> {
+    const written = o.cached?.metadata?.annotations ?? {};
+    // Created with the keys unclaimed: one JSON patch that tests this very Deployment and every
+    // key still empty, then claims them. Of two claimants the second's test fails (422).
+    if (o.cached && keys.every((k) => written[k] === UNCLAIMED)) return this.claimUnclaimed(name, uid, keys, o.alongside ?? {});
+    const body = { ...o.alongside, ...Object.fromEntries(keys.map((k) => [k, CLAIMED])) };
+    let d = o.cached;
     for (let attempt = 0; attempt < 5; attempt++) {
-      let d;
-      try {
-        d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name });
-      } catch (e) {
-        if (isNotFound(e)) return false;
-        throw toTychoError(e, 'read the Deployment');
+      if (!d) {
+        try {
+          d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name });
+        } catch (e) {
+          if (isNotFound(e)) return false;
+          throw toTychoError(e, 'read the Deployment');
+        }
       }
       if (d.metadata?.uid !== uid || d.metadata?.deletionTimestamp) return false;
       const a = d.metadata?.annotations ?? {};
       if (keys.some((k) => a[k])) return false;
       try {
-        await this.patch(name, Object.fromEntries(keys.map((k) => [k, CLAIMED])), d.metadata?.resourceVersion);
+        await this.patch(name, body, d.metadata?.resourceVersion);
         return true;
       } catch (e) {
         if (isNotFound(e)) return false;
         // Changed since we read it (a controller's status write, or a rival's claim): look again.
         if (!isConflict(e)) throw toTychoError(e, 'claim a Slack message on the Deployment');
+        d = undefined;
       }
     }
     return false;
+  }
+
+  private async claimUnclaimed(name: string, uid: string, keys: string[], alongside: Record<string, string>): Promise<boolean> {
+    const ops = [
+      { op: 'test', path: '/metadata/uid', value: uid },
+      ...keys.flatMap((k) => [
+        { op: 'test', path: annotationPath(k), value: UNCLAIMED },
+        { op: 'replace', path: annotationPath(k), value: CLAIMED },
+      ]),
+      ...Object.entries(alongside).map(([k, v]) => ({ op: 'add', path: annotationPath(k), value: v })),
+    ];
+    try {
+      await this.apps.patchNamespacedDeployment({ namespace: this.namespace, name, body: ops }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+      return true;
+    } catch (e) {
+      // 422: a test failed (claimed by someone else, or another system of that name); 404: gone.
+      if (isNotFound(e) || apiCode(e) === 422) return false;
+      throw toTychoError(e, 'claim a Slack message on the Deployment');
+    }
   }
 
   /** Records what was posted (replacing the claim). Best effort: the claim already fences. */

@@ -3,21 +3,27 @@
  * each front end (Slack, REST, CLI) turns them into its own shape in exactly one place.
  * `message` is always a sentence a person can act on; it never holds a raw API body.
  */
-export type TychoErrorCode =
-  | 'usage'
-  | 'name_in_use'
-  | 'not_found'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'not_owner'
-  | 'image_pull_failed'
-  | 'crash_looping'
-  | 'container_config'
-  | 'unschedulable'
-  | 'timeout'
-  | 'cluster_unreachable'
-  | 'invalid_spec'
-  | 'internal';
+export const TYCHO_ERROR_CODES = [
+  'usage',
+  'name_in_use',
+  'not_found',
+  'torn_down',
+  'forbidden',
+  'unauthorized',
+  'not_owner',
+  'image_pull_failed',
+  'crash_looping',
+  'container_config',
+  'unschedulable',
+  'timeout',
+  'cluster_unreachable',
+  'invalid_spec',
+  'claim_unavailable',
+  'internal',
+] as const;
+
+/** Every code, as the REST schema publishes it (src/api/schemas.ts reads TYCHO_ERROR_CODES). */
+export type TychoErrorCode = (typeof TYCHO_ERROR_CODES)[number];
 
 export abstract class TychoError extends Error {
   abstract readonly code: TychoErrorCode;
@@ -67,9 +73,12 @@ export class NotFound extends TychoError {
   }
 }
 
-/** Someone tore the system down while its launch was still waiting for it to be ready. */
+/**
+ * Someone tore the system down while its launch was still waiting for it to be ready. Not
+ * `not_found`: the name was right and the system existed; someone else removed it.
+ */
 export class TornDownWhileLaunching extends TychoError {
-  readonly code = 'not_found' as const;
+  readonly code = 'torn_down' as const;
   constructor(readonly systemName: string) {
     super(`"${systemName}" was torn down while it was starting.`);
   }
@@ -142,6 +151,11 @@ export class ClusterUnreachable extends TychoError {
 /** The API server rejected an object Tycho built (e.g. an invalid quantity that slipped past the parser). */
 export class InvalidSpec extends TychoError {
   readonly code = 'invalid_spec' as const;
+}
+
+/** A --volume claim that does not exist, or that the operator does not allow to be mounted. Nothing was created. */
+export class ClaimUnavailable extends TychoError {
+  readonly code = 'claim_unavailable' as const;
 }
 
 export class InternalError extends TychoError {

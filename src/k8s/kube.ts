@@ -2,7 +2,7 @@
  * The single place that talks to client-node's error types. Everything above this file sees
  * only Tycho's coded errors, never an ApiException, a raw body or a fetch error.
  */
-import { ApiException, KubeConfig, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, AppsV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { ClusterUnreachable, Forbidden, InternalError, InvalidSpec, TychoError } from './errors.js';
 import { reuseConnections } from './connections.js';
 
@@ -10,12 +10,13 @@ export interface KubeClients {
   kc: KubeConfig;
   apps: AppsV1Api;
   core: CoreV1Api;
+  networking: NetworkingV1Api;
 }
 
 /** The clients (and, through kc, the watches) share keep-alive connections: see connections.ts. */
 export function makeClients(kc: KubeConfig): KubeClients {
   reuseConnections(kc);
-  return { kc, apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api) };
+  return { kc, apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), networking: kc.makeApiClient(NetworkingV1Api) };
 }
 
 /** Like kubectl: $KUBECONFIG, then ~/.kube/config, then the pod's service account. */
@@ -135,7 +136,7 @@ export function toTychoError(e: unknown, doing: string): TychoError {
 }
 
 /** Runs one Kubernetes call and converts its failure. */
-export async function kube<T>(doing: string, call: () => Promise<T>): Promise<T> {
+export async function callKubernetes<T>(doing: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {

@@ -31,8 +31,21 @@ export const ANN_URL_CHECK = `${PREFIX}/url-check`;
  * Service lost between the two creates (a crash) can be made again as it was meant to be.
  */
 export const ANN_SERVICE_TYPE = `${PREFIX}/service-type`;
+/** The host of a system exposed through an Ingress: its URL is https://HOST/, and `down` removes its Ingress. */
+export const ANN_INGRESS_HOST = `${PREFIX}/ingress-host`;
 /** Who asked for the teardown, written just before the delete so the DELETED event carries it. */
 export const ANN_DELETED_BY = `${PREFIX}/deleted-by`;
+/**
+ * The id that every log line about this launch carries (`launchId`), from the command through
+ * the launcher to the Slack reconciler, whichever replica logs it.
+ */
+export const ANN_LAUNCH_ID = `${PREFIX}/launch-id`;
+
+/** The launch id recorded on a Deployment, as log fields (none for a system launched before it was recorded). */
+export function launchFields(annotations: Record<string, string> | undefined): { launchId?: string } {
+  const id = annotations?.[ANN_LAUNCH_ID];
+  return id ? { launchId: id } : {};
+}
 
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 export function systemSelector(name: string): string {

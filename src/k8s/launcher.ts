@@ -2,16 +2,19 @@
  * The one launcher. Slack, REST and the CLI all call this. Kubernetes holds all state:
  * labels and annotations on the Deployment are the only record of a system.
  */
-import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1Service } from '@kubernetes/client-node';
-import * as L from './labels.js';
-import { buildDeployment, buildService } from './manifests.js';
+import { limiter, type Limiter } from './limiter.js';
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Ingress, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import * as labels from './labels.js';
+import { buildDeployment, buildIngress, buildService } from './manifests.js';
+import { hostFor, ingressHost, ingressProbeAddress, ingressUrl, isDnsName, type IngressSettings } from './ingress.js';
+import { checkClaims } from './volumes.js';
 import { STAGE_ORDER } from './pod-verdict.js';
 import { clusterAddress, resolveUrl } from './url.js';
-import { ignoreNotFound, isConflict, isNotFound, kube, makeClients, toTychoError, type KubeClients } from './kube.js';
+import { ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { LiveView } from './view/live-view.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
 import { podsOf, systemState, type SystemState } from './view/system-model.js';
-import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict } from './url-probe.js';
+import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
 import { createSecretAndStart } from './secret-env.js';
 import { checkLaunchSpec } from './validate.js';
 import {
@@ -25,16 +28,30 @@ import {
   ClusterUnreachable,
   podFailureError,
 } from './errors.js';
-import type { LaunchSpec, ServiceType, Stage, SystemInfo } from './spec.js';
+import { exposeOfServiceType, serviceTypeOf, type ExposeMode, type LaunchSpec, type ServiceType, type Stage, type SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LauncherConfig } from '../config.js';
-import type { Backend, UpOptions } from './backend.js';
+import type { SystemLauncher, UpOptions } from './system-launcher.js';
+import { newLogId, silentLogger, type Logger } from '../log.js';
 
 export type OnFailure = 'keep' | 'delete';
 
 export interface LauncherOptions {
   namespace: string;
+  /**
+   * Launches that create their objects at once; the rest queue in order (default 8). A class
+   * launching together then keeps the event loop free for Slack's acks: each launch's writes,
+   * and the view events and Slack calls they set off, come a few at a time.
+   */
+  launchConcurrency?: number;
+  /** How a launch without --expose is reached; default nodeport. */
+  expose?: ExposeMode;
+  /** The older spelling of `expose`, used when it is unset. */
   serviceType?: ServiceType;
+  /** An ingress domain is configured: `ingress` launches get an Ingress, and the view follows them. */
+  ingress?: IngressSettings;
+  /** Only claims whose names start with this may be mounted. */
+  volumeClaimPrefix?: string;
   publicHost?: string;
   readyTimeoutSeconds?: number;
   onFailure?: OnFailure;
@@ -47,83 +64,127 @@ export interface LauncherOptions {
   urlCheckSeconds?: number;
   /** Tycho runs in a pod: node and load-balancer URLs may be unreachable from here. */
   inCluster?: boolean;
+  /** What it did in the cluster, one line per write, each with its launch id (the server's; the CLI logs nothing). */
+  log?: Logger;
 }
 
 /** The launcher options an operator configures (the server and the CLI build launchers the same way). */
 export function launcherOptionsFrom(cfg: LauncherConfig, namespace: string): LauncherOptions {
   return {
     namespace,
-    serviceType: cfg.serviceType,
+    expose: cfg.expose,
+    ...(cfg.ingress ? { ingress: cfg.ingress } : {}),
+    ...(cfg.volumeClaimPrefix ? { volumeClaimPrefix: cfg.volumeClaimPrefix } : {}),
     ...(cfg.publicHost ? { publicHost: cfg.publicHost } : {}),
     readyTimeoutSeconds: cfg.readyTimeoutSeconds,
     onFailure: cfg.onFailure,
     urlCheck: cfg.urlCheck,
     urlCheckSeconds: cfg.urlCheckSeconds,
+    launchConcurrency: cfg.launchConcurrency,
     // The service account's environment: Tycho runs in a pod.
     inCluster: !!process.env.KUBERNETES_SERVICE_HOST,
   };
 }
 
-export class Launcher implements Backend {
+export class Launcher implements SystemLauncher {
   readonly namespace: string;
-  private readonly c: KubeClients;
-  private readonly serviceType: ServiceType;
+  private readonly clients: KubeClients;
+  private readonly expose: ExposeMode;
   private readonly readyTimeout: number;
   private readonly onFailure: OnFailure;
   private readonly view: LiveView | undefined;
+  private readonly log: Logger;
+  private readonly launchWrites: Limiter;
 
   constructor(
     kc: KubeConfig,
     private readonly opts: LauncherOptions,
   ) {
-    this.c = makeClients(kc);
+    this.clients = makeClients(kc);
     this.namespace = opts.namespace;
-    this.serviceType = opts.serviceType ?? 'NodePort';
+    this.expose = opts.expose ?? exposeOfServiceType(opts.serviceType ?? 'NodePort');
     this.readyTimeout = opts.readyTimeoutSeconds ?? 300;
     this.onFailure = opts.onFailure ?? 'keep';
     this.view = opts.view;
+    this.log = opts.log ?? silentLogger;
+    this.launchWrites = limiter(opts.launchConcurrency ?? 8);
   }
 
   /** Used by /readyz: any cheap authorised call in our namespace proves the cluster is reachable. */
   async ping(): Promise<void> {
     if (this.view?.problem) throw new Forbidden(this.view.problem);
     if (this.view && !this.view.synced) throw new ClusterUnreachable('Tycho is still reading the cluster into its live view.');
-    await kube('reach the cluster', () => this.c.core.listNamespacedService({ namespace: this.namespace, limit: 1, labelSelector: L.MANAGED_SELECTOR }));
+    await callKubernetes('reach the cluster', () => this.clients.core.listNamespacedService({ namespace: this.namespace, limit: 1, labelSelector: labels.MANAGED_SELECTOR }));
   }
 
-  async up(spec: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
-    const problem = checkLaunchSpec(spec);
+  async up(requested: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
+    const problem = checkLaunchSpec(requested);
     if (problem) throw new InvalidSpec(problem);
-    if (o.wait === false) return this.create(spec, o);
-    // The view is started first (the CLI's own, or the server's shared one), so a refused watch
-    // creates nothing.
-    return this.withView(spec.name, async (view) => {
-      const created = await this.create(spec, o);
-      try {
-        return await this.followLaunch(view, created.uid, spec, o);
-      } catch (e) {
-        if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.down(spec.name).catch(() => undefined);
-        if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
-        throw e;
-      }
-    });
+    // The launch id goes on the Deployment, so whoever follows the system later logs it too.
+    const launchId = o.launchId ?? newLogId();
+    const spec: LaunchSpec = { ...requested, annotations: { ...requested.annotations, [labels.ANN_LAUNCH_ID]: launchId } };
+    const log = this.log.child({ launchId, system: spec.name });
+    log.info('launching', { image: spec.image, namespace: this.namespace, wait: o.wait !== false });
+    try {
+      const host = this.ingressHostFor(spec);
+      // Before anything is created, and in seconds: a claim that is missing or not allowed.
+      await checkClaims(this.clients, this.namespace, spec.volumes ?? [], this.opts.volumeClaimPrefix);
+      if (o.wait === false) return await this.create(spec, host, o, log);
+      // The view is started first (the CLI's own, or the server's shared one), so a refused watch
+      // creates nothing.
+      const serving = await this.withView(spec.name, async (view) => {
+        const created = await this.create(spec, host, o, log);
+        try {
+          return await this.followLaunch(view, created.uid, spec, o);
+        } catch (e) {
+          if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.down(spec.name).catch(() => undefined);
+          if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
+          throw e;
+        }
+      });
+      log.info('launch is serving', { url: serving.url });
+      return serving;
+    } catch (e) {
+      log.info('launch failed', { code: e instanceof TychoError ? e.code : 'internal', error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
   }
 
-  /** The two writes of a launch: the Deployment, then the Service it owns (undone together). */
-  private async create(spec: LaunchSpec, o: UpOptions): Promise<SystemInfo & { uid: string }> {
+  /** The Ingress host of a launch exposed as `ingress`, else undefined; a mode this Tycho cannot serve is bad input. */
+  private ingressHostFor(spec: LaunchSpec): string | undefined {
+    if ((spec.expose ?? this.expose) !== 'ingress') return undefined;
+    const settings = this.opts.ingress;
+    if (!settings) throw new InvalidSpec('This Tycho has no ingress domain (the operator\'s setting TYCHO_INGRESS_DOMAIN), so it cannot expose a system as ingress; choose nodeport, loadbalancer or cluster.');
+    const host = hostFor(settings, spec.name, this.namespace);
+    if (!isDnsName(host)) throw new InvalidSpec(`The host name "${host}" made for "${spec.name}" is not a valid DNS name (at most 63 characters between dots); choose a shorter name.`);
+    return host;
+  }
+
+  /**
+   * The writes of a launch: the Deployment, then the Service and (exposed as ingress) the
+   * Ingress it owns. A failed write undoes the ones before it.
+   */
+  private create(spec: LaunchSpec, host: string | undefined, o: UpOptions, log: Logger): Promise<SystemInfo & { uid: string }> {
+    return this.launchWrites(() => this.createNow(spec, host, o, log));
+  }
+
+  private async createNow(spec: LaunchSpec, host: string | undefined, o: UpOptions, log: Logger): Promise<SystemInfo & { uid: string }> {
     const namespace = this.namespace;
-    // The type is recorded on the Deployment, so a Service lost to a crash is made again as it was meant (service-repair.ts).
-    const type = spec.serviceType ?? this.serviceType;
+    const mode = spec.expose ?? this.expose;
     let created: V1Deployment;
     try {
-      created = await this.c.apps.createNamespacedDeployment({ namespace, body: buildDeployment({ ...spec, serviceType: type }, namespace) });
+      // The mode is recorded on the Deployment (as its Service type), so a Service lost to a crash
+      // is made again as it was meant (service-repair.ts).
+      const recorded: LaunchSpec = { ...spec, expose: mode, ...(host ? { annotations: { ...spec.annotations, [labels.ANN_INGRESS_HOST]: host } } : {}) };
+      created = await this.clients.apps.createNamespacedDeployment({ namespace, body: buildDeployment(recorded, namespace) });
     } catch (e) {
       if (isConflict(e)) throw await this.nameInUse(spec.name);
       throw toTychoError(e, 'create the Deployment');
     }
+    log.info('created the Deployment', { uid: created.metadata?.uid });
     if (spec.secretEnv?.length) {
       try {
-        await createSecretAndStart(this.c, namespace, spec, created);
+        await createSecretAndStart(this.clients, namespace, spec, created);
       } catch (e) {
         // Nothing half-made: the Deployment goes, and its Secret (if any) with it.
         await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
@@ -133,9 +194,9 @@ export class Launcher implements Backend {
     o.onProgress?.('created', { describe: 'Deployment and Service created' });
     let service: V1Service;
     try {
-      service = await this.c.core.createNamespacedService({
+      service = await this.clients.core.createNamespacedService({
         namespace,
-        body: buildService(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, type),
+        body: buildService(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, serviceTypeOf(mode)),
       });
     } catch (e) {
       // A launch slow between its two creates may find its Service already made by a server's
@@ -149,7 +210,21 @@ export class Launcher implements Backend {
       }
       service = repaired;
     }
-    return { ...this.describe(created, service, []), uid: created.metadata!.uid! };
+    log.info('created the Service', { type: service.spec?.type });
+    let ingress: V1Ingress | undefined;
+    if (host) {
+      try {
+        ingress = await this.clients.networking.createNamespacedIngress({ namespace, body: buildIngress(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, this.opts.ingress!, host) });
+      } catch (e) {
+        // Like the Service: no Deployment or Service without the Ingress that makes its URL.
+        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
+        await ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name: spec.name })).catch(() => undefined);
+        if (isConflict(e)) throw new NameInUse(spec.name);
+        throw toTychoError(e, 'create the Ingress');
+      }
+      log.info('created the Ingress', { host });
+    }
+    return { ...this.toSystemInfo(created, service, [], undefined, ingress), uid: created.metadata!.uid! };
   }
 
   /**
@@ -185,7 +260,7 @@ export class Launcher implements Backend {
       // Read-your-writes: return once the view holds the recorded verdict, so a `status` that
       // follows (answered from the view) says what this answer says.
       await view
-        .waitFor(spec.name, (s) => (!s || s.uid !== uid || s.deployment.metadata?.annotations?.[L.ANN_URL_CHECK] ? true : undefined), AbortSignal.timeout(5000))
+        .waitFor(spec.name, (s) => (!s || s.uid !== uid || s.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK] ? true : undefined), AbortSignal.timeout(5000))
         .catch(() => undefined);
       return info;
     } finally {
@@ -199,16 +274,32 @@ export class Launcher implements Backend {
    * describe it. The waiting caller and the Slack reconciler both come through here.
    */
   async confirmServing(serving: SystemState, signal?: AbortSignal): Promise<SystemInfo> {
-    if (serving.deployment.metadata?.annotations?.[L.ANN_URL_CHECK]) return this.describeState(serving);
+    if (serving.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK]) return this.describeState(serving);
     const verdict = await this.checkUrl(serving, signal ?? new AbortController().signal);
-    const dep = await this.patchAnnotations(serving.name, { [L.ANN_URL_CHECK]: JSON.stringify(verdict) }).catch(() => undefined);
+    const dep = await this.patchAnnotations(serving.name, { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) }).catch(() => undefined);
     // Recorded or not (gone meanwhile), the caller hears what was found.
-    const recorded = dep ?? { ...serving.deployment, metadata: { ...serving.deployment.metadata, annotations: { ...serving.deployment.metadata?.annotations, [L.ANN_URL_CHECK]: JSON.stringify(verdict) } } };
-    return this.describe(recorded, serving.service, serving.pods, serving.readyIps);
+    return dep ? this.toSystemInfo(dep, serving.service, serving.pods, serving.readyIps, serving.ingress) : this.describeChecked(serving, verdict);
+  }
+
+  /**
+   * Opens the URL of a serving system, recording nothing: for a caller that records the verdict
+   * in a write it makes anyway (the Slack reconciler's claim on the Ready reply).
+   */
+  async checkServing(serving: SystemState): Promise<UrlVerdict> {
+    return this.checkUrl(serving, new AbortController().signal);
+  }
+
+  /** A system as it will read once `verdict` is recorded on it. */
+  describeChecked(s: SystemState, verdict: UrlVerdict): SystemInfo {
+    const d = s.deployment;
+    const recorded = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } } };
+    return this.toSystemInfo(recorded, s.service, s.pods, s.readyIps, s.ingress);
   }
 
   /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */
   private async checkUrl(s: SystemState, signal: AbortSignal): Promise<UrlVerdict> {
+    const host = ingressHost(s.ingress) ?? s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
+    if (host) return this.checkIngressUrl(s, host, signal);
     const publicUrl = s.service ? resolveUrl(s.service, s.servingPods, this.opts.publicHost) : null;
     const clusterUrl = s.service ? clusterAddress(s.service) : null;
     const { checked, url } = urlToCheck(this.opts.urlCheck ?? 'auto', publicUrl, clusterUrl, this.opts.inCluster ?? false);
@@ -219,13 +310,30 @@ export class Launcher implements Backend {
   }
 
   /**
+   * https://HOST/ through the ingress controller, where Tycho can reach it (the configured
+   * address, else the one the controller published on the Ingress), with the host as Host and
+   * SNI. Otherwise the Service inside the cluster, and the verdict says the public URL was not
+   * the one checked.
+   */
+  private async checkIngressUrl(s: SystemState, host: string, signal: AbortSignal): Promise<UrlVerdict> {
+    const mode = this.opts.urlCheck ?? 'auto';
+    if (mode === 'off') return { checked: 'none', verified: false, reason: 'URL checks are turned off (TYCHO_URL_CHECK=off)' };
+    const via = mode === 'cluster' ? undefined : ingressProbeAddress(this.opts.ingress, s.ingress);
+    const checked: UrlChecked = via ? 'public' : 'cluster';
+    const url = via ? ingressUrl(host) : s.service ? clusterAddress(s.service) : null;
+    if (!url) return { checked, verified: false, reason: 'no address is known for it yet' };
+    const r = await probeUrl(url, { totalSeconds: this.opts.urlCheckSeconds ?? 20, signal, ...(via ? { via } : {}) });
+    return r.ok ? { checked, verified: true } : { checked, verified: false, reason: r.reason ?? 'it did not answer' };
+  }
+
+  /**
    * The shared live view when this launcher has one (the server), else a short-lived one that
    * follows just this system (the CLI's one-shot process).
    */
   private async withView<R>(name: string, fn: (view: LiveView) => Promise<R>): Promise<R> {
     if (this.view) return fn(this.view);
     const api = this.discovered ? await this.discovered.catch(() => undefined) : undefined;
-    const view = new LiveView(this.c.kc, this.namespace, { labelSelector: L.systemSelector(name), ...(api ? { endpointsApi: api } : {}) });
+    const view = new LiveView(this.clients.kc, this.namespace, { labelSelector: labels.systemSelector(name), ingresses: !!this.opts.ingress, ...(api ? { endpointsApi: api } : {}) });
     try {
       await view.start().catch((e: unknown) => {
         throw view.problem ? new Forbidden(view.problem) : toTychoError(e, 'follow the system');
@@ -237,19 +345,19 @@ export class Launcher implements Backend {
   }
 
   private async serviceOwnedBy(name: string, uid: string): Promise<V1Service | undefined> {
-    const svc = await this.c.core.readNamespacedService({ namespace: this.namespace, name }).catch(() => undefined);
+    const svc = await this.clients.core.readNamespacedService({ namespace: this.namespace, name }).catch(() => undefined);
     return svc?.metadata?.ownerReferences?.some((r) => r.uid === uid) ? svc : undefined;
   }
 
   private async nameInUse(name: string): Promise<NameInUse> {
-    const existing = await this.c.apps.readNamespacedDeployment({ namespace: this.namespace, name }).catch(() => undefined);
+    const existing = await this.clients.apps.readNamespacedDeployment({ namespace: this.namespace, name }).catch(() => undefined);
     const a = existing?.metadata?.annotations ?? {};
-    if (existing?.metadata?.labels?.[L.LABEL_MANAGED_BY] !== L.MANAGED_BY_VALUE) return new NameInUse(name);
-    return new NameInUse(name, a[L.ANN_OWNER] ?? 'someone', a[L.ANN_CREATED], a[L.ANN_OWNER_ID]);
+    if (existing?.metadata?.labels?.[labels.LABEL_MANAGED_BY] !== labels.MANAGED_BY_VALUE) return new NameInUse(name);
+    return new NameInUse(name, a[labels.ANN_OWNER] ?? 'someone', a[labels.ANN_CREATED], a[labels.ANN_OWNER_ID]);
   }
 
   private async deleteDeployment(name: string, propagationPolicy: 'Foreground' | 'Background'): Promise<void> {
-    await this.c.apps.deleteNamespacedDeployment({ namespace: this.namespace, name, propagationPolicy });
+    await this.clients.apps.deleteNamespacedDeployment({ namespace: this.namespace, name, propagationPolicy });
   }
 
   /**
@@ -260,20 +368,27 @@ export class Launcher implements Backend {
    */
   async down(name: string, by = 'someone using Tycho'): Promise<SystemInfo> {
     const namespace = this.namespace;
-    const dep = await kube('read the Deployment', () => ignoreNotFound(this.c.apps.readNamespacedDeployment({ namespace, name })));
-    const depIsOurs = dep?.metadata?.labels?.[L.LABEL_MANAGED_BY] === L.MANAGED_BY_VALUE;
-    const svc = depIsOurs ? undefined : await kube('read the Service', () => ignoreNotFound(this.c.core.readNamespacedService({ namespace, name })));
-    const svcIsOurs = svc?.metadata?.labels?.[L.LABEL_MANAGED_BY] === L.MANAGED_BY_VALUE;
+    // The server's synced view holds every Tycho Deployment: no read needed. A miss (a launch on
+    // another replica the view has not heard of yet, or no view) reads once.
+    const cached = this.view?.synced ? this.view.system(name)?.deployment : undefined;
+    const dep = cached ?? (await callKubernetes('read the Deployment', () => ignoreNotFound(this.clients.apps.readNamespacedDeployment({ namespace, name }))));
+    const depIsOurs = dep?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
+    const svc = depIsOurs ? undefined : await callKubernetes('read the Service', () => ignoreNotFound(this.clients.core.readNamespacedService({ namespace, name })));
+    const svcIsOurs = svc?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
+    const ing = depIsOurs || !this.opts.ingress ? undefined : await callKubernetes('read the Ingress', () => ignoreNotFound(this.clients.networking.readNamespacedIngress({ namespace, name })));
+    const ingIsOurs = ing?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE;
     if (!depIsOurs) {
-      if (!svcIsOurs) throw new NotFound(name);
-      // A Service left without its Deployment: finish it off.
-      await kube('delete the Service', () => ignoreNotFound(this.c.core.deleteNamespacedService({ namespace, name })));
-      return this.describe(undefined, svc, []);
+      if (!svcIsOurs && !ingIsOurs) throw new NotFound(name);
+      // A Service or Ingress left without its Deployment: finish it off.
+      if (svcIsOurs) await callKubernetes('delete the Service', () => ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name })));
+      if (ingIsOurs) await callKubernetes('delete the Ingress', () => ignoreNotFound(this.clients.networking.deleteNamespacedIngress({ namespace, name })));
+      return this.toSystemInfo(undefined, svcIsOurs ? svc : undefined, [], undefined, ingIsOurs ? ing : undefined);
     }
-    const info = this.describe(dep, undefined, []);
+    const info = this.toSystemInfo(dep, undefined, []);
     const uid = dep!.metadata!.uid!;
+    this.log.info('tearing down', { system: name, by, ...labels.launchFields(dep!.metadata?.annotations) });
     await this.withView(name, async (view) => {
-      const marked = await this.patchAnnotations(name, { [L.ANN_DELETED_BY]: by }).catch((e: unknown) => {
+      const marked = await this.patchAnnotations(name, { [labels.ANN_DELETED_BY]: by }).catch((e: unknown) => {
         if (e instanceof NotFound) return undefined;
         throw e;
       });
@@ -281,14 +396,18 @@ export class Launcher implements Backend {
         // The uid precondition keeps this from deleting a re-created system of the same name. Not
         // the resourceVersion: the deployment controller writes status all the time, so that
         // precondition fails routinely, and a status write never drops the record made above.
-        await kube('delete the Deployment', () =>
+        await callKubernetes('delete the Deployment', () =>
           ignoreNotFound(
-            this.c.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground', body: { propagationPolicy: 'Foreground', preconditions: { uid } } }),
+            this.clients.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground', body: { propagationPolicy: 'Foreground', preconditions: { uid } } }),
           ),
         );
       }
       // The Service is the Deployment's child and would go with it; deleting it now stops the URL at once.
-      await kube('delete the Service', () => ignoreNotFound(this.c.core.deleteNamespacedService({ namespace, name })));
+      await callKubernetes('delete the Service', () => ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name })));
+      // Likewise its Ingress: the controller stops routing the host now, not after garbage collection.
+      if (dep!.metadata?.annotations?.[labels.ANN_INGRESS_HOST]) {
+        await callKubernetes('delete the Ingress', () => ignoreNotFound(this.clients.networking.deleteNamespacedIngress({ namespace, name })));
+      }
       await this.waitUntilGone(view, name, uid);
     });
     return info;
@@ -297,14 +416,18 @@ export class Launcher implements Backend {
   /** Foreground deletion keeps the Deployment until its ReplicaSets and Pods are gone. */
   private async waitUntilGone(view: LiveView, name: string, uid: string): Promise<void> {
     // Gone before the view ever listed it (deleted between our read and the view's start): the
-    // view will never see it, let alone its deletion. One GET tells.
-    const already = await this.c.apps
-      .readNamespacedDeployment({ namespace: this.namespace, name })
-      .then((d) => d.metadata?.uid !== uid, (e: unknown) => isNotFound(e));
-    if (already) return;
+    // view will never see it, let alone its deletion. One GET tells. Not needed when the view
+    // holds (or held) this very Deployment: then it will see it go.
+    const known = view.system(name)?.uid === uid || view.isGone(uid);
+    if (!known) {
+      const already = await this.clients.apps
+        .readNamespacedDeployment({ namespace: this.namespace, name })
+        .then((d) => d.metadata?.uid !== uid, (e: unknown) => isNotFound(e));
+      if (already) return;
+    }
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error('still terminating')), (this.opts.deleteWaitSeconds ?? 60) * 1000);
-    let seen = false;
+    let seen = known;
     await view
       .waitFor(
         name,
@@ -322,7 +445,7 @@ export class Launcher implements Backend {
   /** A merge patch of Tycho annotations; other annotations are kept. Returns the Deployment. */
   private async patchAnnotations(name: string, annotations: Record<string, string>): Promise<V1Deployment> {
     try {
-      return await this.c.apps.patchNamespacedDeployment(
+      return await this.clients.apps.patchNamespacedDeployment(
         { namespace: this.namespace, name, body: { metadata: { annotations } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
@@ -348,11 +471,11 @@ export class Launcher implements Backend {
     if (this.view?.synced) {
       const s = this.view.system(name);
       if (s) return this.describeState(s);
-      const d = await kube('read the Deployment', () => ignoreNotFound(this.c.apps.readNamespacedDeployment({ namespace: this.namespace, name })));
-      if (d?.metadata?.labels?.[L.LABEL_MANAGED_BY] !== L.MANAGED_BY_VALUE) throw new NotFound(name);
-      return this.describe(d, undefined, []);
+      const d = await callKubernetes('read the Deployment', () => ignoreNotFound(this.clients.apps.readNamespacedDeployment({ namespace: this.namespace, name })));
+      if (d?.metadata?.labels?.[labels.LABEL_MANAGED_BY] !== labels.MANAGED_BY_VALUE) throw new NotFound(name);
+      return this.toSystemInfo(d, undefined, []);
     }
-    const [info] = await this.query(L.systemSelector(name));
+    const [info] = await this.query(labels.systemSelector(name));
     if (!info) throw new NotFound(name);
     return info;
   }
@@ -360,25 +483,28 @@ export class Launcher implements Backend {
   /** The live view's systems once synced; before that, four API calls however many systems. */
   async list(): Promise<SystemInfo[]> {
     if (this.view?.synced) return this.view.systems().map((s) => this.describeState(s)).sort((a, b) => a.created.localeCompare(b.created));
-    return this.query(L.MANAGED_SELECTOR);
+    return this.query(labels.MANAGED_SELECTOR);
   }
 
   private async query(labelSelector: string): Promise<SystemInfo[]> {
     const namespace = this.namespace;
     const source = endpointsSource(await this.endpointsApi());
-    const [deps, svcs, pods, eps] = await Promise.all([
-      kube('list Deployments', () => this.c.apps.listNamespacedDeployment({ namespace, labelSelector })),
-      kube('list Services', () => this.c.core.listNamespacedService({ namespace, labelSelector })),
-      kube('list Pods', () => this.c.core.listNamespacedPod({ namespace, labelSelector })),
+    const [deps, svcs, pods, eps, ings] = await Promise.all([
+      callKubernetes('list Deployments', () => this.clients.apps.listNamespacedDeployment({ namespace, labelSelector })),
+      callKubernetes('list Services', () => this.clients.core.listNamespacedService({ namespace, labelSelector })),
+      callKubernetes('list Pods', () => this.clients.core.listNamespacedPod({ namespace, labelSelector })),
       // Endpoints (or EndpointSlices) say whether the Service routes to a ready pod: what "ready" means (system-model.ts).
-      kube(`list ${source.api === 'endpoints' ? 'Endpoints' : 'EndpointSlices'}`, () => source.list(this.c.kc, namespace, labelSelector)),
+      callKubernetes(`list ${source.api === 'endpoints' ? 'Endpoints' : 'EndpointSlices'}`, () => source.list(this.clients.kc, namespace, labelSelector)),
+      this.opts.ingress ? callKubernetes('list Ingresses', () => this.clients.networking.listNamespacedIngress({ namespace, labelSelector })) : Promise.resolve({ items: [] as V1Ingress[] }),
     ]);
     const svcByName = new Map(svcs.items.map((s) => [s.metadata?.name, s]));
     const ipsByService = source.readyIps(eps.items);
+    const ingByName = new Map(ings.items.map((i) => [i.metadata?.name, i]));
     return deps.items
       .map((d) => {
         const name = d.metadata?.name ?? '';
-        return this.describe(d, svcByName.get(name), podsOf(d, pods.items), ipsByService.get(name));
+        const ing = ingByName.get(name);
+        return this.toSystemInfo(d, svcByName.get(name), podsOf(d, pods.items), ipsByService.get(name), ing?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? ing : undefined);
       })
       .sort((a, b) => a.created.localeCompare(b.created));
   }
@@ -390,7 +516,7 @@ export class Launcher implements Backend {
   private endpointsApi(): Promise<EndpointsApi> {
     const known = this.view?.endpointsKind;
     if (known) return Promise.resolve(known);
-    this.discovered ??= kube('discover the cluster\'s APIs', () => discoverEndpointsApi(this.c.kc)).catch((e: unknown) => {
+    this.discovered ??= callKubernetes('discover the cluster\'s APIs', () => discoverEndpointsApi(this.clients.kc)).catch((e: unknown) => {
       this.discovered = undefined;
       throw e;
     });
@@ -401,35 +527,43 @@ export class Launcher implements Backend {
 
   /** What front ends show for a system the live view holds (no API call). */
   describeState(s: SystemState): SystemInfo {
-    return this.describe(s.deployment, s.service, s.pods, s.readyIps);
+    return this.toSystemInfo(s.deployment, s.service, s.pods, s.readyIps, s.ingress);
   }
 
-  private describe(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], readyIps?: ReadonlySet<string>): SystemInfo {
-    const meta = d?.metadata ?? svc?.metadata ?? {};
+  private toSystemInfo(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], readyIps?: ReadonlySet<string>, ingress?: V1Ingress): SystemInfo {
+    const meta = d?.metadata ?? svc?.metadata ?? ingress?.metadata ?? {};
     const a = meta.annotations ?? {};
     const container = d?.spec?.template.spec?.containers[0];
     const state: SystemState | undefined = d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(readyIps ? { readyIps } : {}) }) : undefined;
     const ready = state?.stage === 'ready';
-    const urlCheck = parseUrlCheck(a[L.ANN_URL_CHECK]);
+    const urlCheck = parseUrlCheck(a[labels.ANN_URL_CHECK]);
+    // Known from the Deployment's record even before the view holds the Ingress.
+    const host = ingressHost(ingress) ?? a[labels.ANN_INGRESS_HOST];
     return {
       name: meta.name ?? '',
       namespace: meta.namespace ?? this.namespace,
       image: container?.image ?? '',
       ports: (svc?.spec?.ports ?? []).map((p) => ({ port: p.port, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
-      url: svc ? resolveUrl(svc, state?.servingPods.length ? state.servingPods : pods, this.opts.publicHost) : null,
+      url: host ? ingressUrl(host) : svc ? resolveUrl(svc, state?.servingPods.length ? state.servingPods : pods, this.opts.publicHost) : null,
+      ...(host ? { host } : {}),
       ready,
       stage: state?.stage ?? 'terminating',
       ...(ready ? {} : { reason: state?.describe ?? 'its Deployment is gone' }),
       ...(urlCheck ? { urlCheck } : {}),
-      owner: a[L.ANN_OWNER] ?? '',
-      ownerId: a[L.ANN_OWNER_ID] ?? '',
-      origin: a[L.ANN_ORIGIN] ?? '',
-      created: a[L.ANN_CREATED] ?? (meta.creationTimestamp ? new Date(meta.creationTimestamp).toISOString() : ''),
-      expires: a[L.ANN_EXPIRES] ?? null,
-      ...(a[L.ANN_COMMAND] ? { command: a[L.ANN_COMMAND] } : {}),
-      annotations: Object.fromEntries(Object.entries(a).filter(([k]) => k.startsWith(`${L.PREFIX}/`))),
+      owner: a[labels.ANN_OWNER] ?? '',
+      ownerId: a[labels.ANN_OWNER_ID] ?? '',
+      origin: a[labels.ANN_ORIGIN] ?? '',
+      created: a[labels.ANN_CREATED] ?? (meta.creationTimestamp ? new Date(meta.creationTimestamp).toISOString() : ''),
+      expires: a[labels.ANN_EXPIRES] ?? null,
+      ...(a[labels.ANN_COMMAND] ? { command: a[labels.ANN_COMMAND] } : {}),
+      annotations: Object.fromEntries(Object.entries(a).filter(([k]) => k.startsWith(`${labels.PREFIX}/`))),
     };
   }
+}
+
+/** The URL check as recorded on the Deployment (the one place its shape is written). */
+export function urlCheckAnnotation(verdict: UrlVerdict): string {
+  return JSON.stringify(verdict);
 }
 
 function parseUrlCheck(text: string | undefined): UrlVerdict | undefined {

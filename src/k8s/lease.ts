@@ -147,6 +147,11 @@ export class LeaderElector {
     return this.leading && this.clock.monotonicMs() - this.lastRenewAt < this.renewDeadlineMs;
   }
 
+  /** Holding the Lease, but past the renew deadline since the last renewal: isLeader() is false until it renews or gives up. */
+  get lapsed(): boolean {
+    return this.leading && !this.isLeader();
+  }
+
   /** The holder of the Lease as last seen ('' when nobody holds it or it was not read yet). */
   get leader(): string {
     return holderOf(this.observed);
@@ -258,9 +263,9 @@ export class LeaderElector {
         if (this.clock.monotonicMs() - this.observedAt < durationMs) return; // the holder may still be alive
       }
       if (await this.write(lease)) return;
-      // 409 on a Lease we hold: someone else's write came between our read and ours. Others
-      // write its annotations (the thread ledger, per-key merge patches), and a burst of those
-      // must not make the holder miss its renew deadline, so it reads again at once. Each
+      // 409 on a Lease we hold: someone else's write came between our read and ours (an
+      // operator's annotation, kubectl apply), which must not make the holder miss its renew
+      // deadline, so it reads again at once. Each
       // write is still guarded by the resourceVersion of a read that showed us as holder.
       // A candidate waits for its next round instead, as client-go does.
       if (holder !== this.identity || tries >= HOLDER_CONFLICT_TRIES) return;

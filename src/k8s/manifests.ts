@@ -1,32 +1,33 @@
 /** Builds the Deployment, Service and Secret for a LaunchSpec. Pure functions: no API calls here. */
-import type { V1Deployment, V1Service, V1EnvVar, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import type { V1Deployment, V1Service, V1EnvVar, V1Ingress, V1OwnerReference, V1Secret, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { cutText } from '../text.js';
-import * as L from './labels.js';
-import { DEFAULT_RESOURCES, SERVICE_TYPES, type LaunchSpec, type ServiceType } from './spec.js';
+import * as labels from './labels.js';
+import { DEFAULT_RESOURCES, SERVICE_TYPES, serviceTypeOf, type LaunchSpec, type ServiceType } from './spec.js';
+import type { IngressSettings } from './ingress.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 /** Kubernetes caps an annotation set at 256 KiB; the command note never needs that much. */
 const MAX_COMMAND_ANNOTATION = 2000;
 
 export function systemLabels(name: string): Record<string, string> {
-  return { [L.LABEL_MANAGED_BY]: L.MANAGED_BY_VALUE, [L.LABEL_NAME]: name, [L.LABEL_SYSTEM]: name };
+  return { [labels.LABEL_MANAGED_BY]: labels.MANAGED_BY_VALUE, [labels.LABEL_NAME]: name, [labels.LABEL_SYSTEM]: name };
 }
 
 function selectorLabels(name: string): Record<string, string> {
-  return { [L.LABEL_MANAGED_BY]: L.MANAGED_BY_VALUE, [L.LABEL_SYSTEM]: name };
+  return { [labels.LABEL_MANAGED_BY]: labels.MANAGED_BY_VALUE, [labels.LABEL_SYSTEM]: name };
 }
 
 export function systemAnnotations(spec: LaunchSpec, now: Date): Record<string, string> {
   const a: Record<string, string> = {
-    [L.ANN_OWNER]: spec.owner.display,
-    [L.ANN_OWNER_ID]: spec.owner.id,
-    [L.ANN_ORIGIN]: spec.origin,
-    [L.ANN_CREATED]: now.toISOString(),
+    [labels.ANN_OWNER]: spec.owner.display,
+    [labels.ANN_OWNER_ID]: spec.owner.id,
+    [labels.ANN_ORIGIN]: spec.origin,
+    [labels.ANN_CREATED]: now.toISOString(),
     ...spec.annotations,
   };
-  if (spec.originalCommand) a[L.ANN_COMMAND] = cutText(spec.originalCommand, MAX_COMMAND_ANNOTATION);
-  if (spec.expires) a[L.ANN_EXPIRES] = spec.expires;
-  if (spec.serviceType) a[L.ANN_SERVICE_TYPE] = spec.serviceType;
+  if (spec.originalCommand) a[labels.ANN_COMMAND] = cutText(spec.originalCommand, MAX_COMMAND_ANNOTATION);
+  if (spec.expires) a[labels.ANN_EXPIRES] = spec.expires;
+  if (spec.expose) a[labels.ANN_SERVICE_TYPE] = serviceTypeOf(spec.expose);
   return a;
 }
 
@@ -48,6 +49,7 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
     ...(spec.secretEnv ?? []).map((e) => ({ name: e.name, valueFrom: { secretKeyRef: { name: secretName(spec.name), key: e.name } } })),
   ];
   const hasSecret = (spec.secretEnv ?? []).length > 0;
+  const { volumes, volumeMounts } = claimVolumes(spec);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -65,6 +67,7 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
           // Service links leak every other Service's address into the environment; apps don't need them.
           enableServiceLinks: false,
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          ...(volumes.length ? { volumes } : {}),
           containers: [
             {
               name: spec.name,
@@ -73,6 +76,7 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
               ports: spec.ports.map((p) => ({ containerPort: p, protocol: 'TCP' })),
               ...(env.length ? { env } : {}),
               resources: { requests, limits },
+              ...(volumeMounts.length ? { volumeMounts } : {}),
               securityContext: {
                 allowPrivilegeEscalation: false,
                 seccompProfile: { type: 'RuntimeDefault' },
@@ -82,6 +86,17 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
         },
       },
     },
+  };
+}
+
+/** One pod volume per claim (a claim may be mounted at several paths, e.g. two of its directories). */
+function claimVolumes(spec: LaunchSpec): { volumes: V1Volume[]; volumeMounts: V1VolumeMount[] } {
+  const claims = [...new Set((spec.volumes ?? []).map((v) => v.claim))];
+  const volumeName = (claim: string) => `claim-${claims.indexOf(claim)}`;
+  return {
+    // A pod may mount a claim read-only in one place and read-write in another; the claim itself stays writable.
+    volumes: claims.map((claimName) => ({ name: volumeName(claimName), persistentVolumeClaim: { claimName } })),
+    volumeMounts: (spec.volumes ?? []).map((v) => ({ name: volumeName(v.claim), mountPath: v.path, ...(v.readOnly ? { readOnly: true } : {}), ...(v.subPath ? { subPath: v.subPath } : {}) })),
   };
 }
 
@@ -129,6 +144,37 @@ export function buildService(
 }
 
 /**
+ * The Ingress of a system exposed as `ingress`: one host, all paths to the Service's first port.
+ * TLS always: the operator's TLS Secret, else one cert-manager fills in when its annotation is
+ * configured, else none named (the controller's default certificate, e.g. a wildcard one).
+ */
+export function buildIngress(spec: LaunchSpec, namespace: string, owner: { name: string; uid: string }, settings: IngressSettings, host: string): V1Ingress {
+  const certManager = Object.keys(settings.annotations).some((k) => k.startsWith('cert-manager.io/'));
+  const secretName = settings.tlsSecret ?? (certManager ? `${spec.name}-tls` : undefined);
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: spec.name,
+      namespace,
+      labels: systemLabels(spec.name),
+      ...(Object.keys(settings.annotations).length ? { annotations: { ...settings.annotations } } : {}),
+      ownerReferences: ownedBy(owner),
+    },
+    spec: {
+      ...(settings.className ? { ingressClassName: settings.className } : {}),
+      tls: [{ hosts: [host], ...(secretName ? { secretName } : {}) }],
+      rules: [
+        {
+          host,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: spec.name, port: { number: spec.ports[0]! } } } }] },
+        },
+      ],
+    },
+  };
+}
+
+/**
  * The Service a Deployment of Tycho's should have, from what the Deployment records: its name,
  * its container's ports, the Service type in its annotations (older ones: `fallbackType`).
  * For a Service lost between the launch's two creates (service-repair.ts).
@@ -138,7 +184,7 @@ export function serviceForDeployment(d: V1Deployment, namespace: string, fallbac
   const uid = d.metadata?.uid;
   const ports = (d.spec?.template.spec?.containers[0]?.ports ?? []).map((p) => p.containerPort);
   if (!name || !uid || ports.length === 0) return undefined;
-  const recorded = d.metadata?.annotations?.[L.ANN_SERVICE_TYPE];
+  const recorded = d.metadata?.annotations?.[labels.ANN_SERVICE_TYPE];
   const type = SERVICE_TYPES.find((t) => t === recorded) ?? fallbackType;
   return buildService({ name, ports }, namespace, { name, uid }, type);
 }

@@ -9,7 +9,7 @@
  */
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { Forbidden, NameInUse } from './errors.js';
-import { isConflict, isPermissionDenied, kube, toTychoError, type KubeClients } from './kube.js';
+import { isConflict, isPermissionDenied, callKubernetes, toTychoError, type KubeClients } from './kube.js';
 import { buildSecret } from './manifests.js';
 import type { LaunchSpec } from './spec.js';
 
@@ -28,7 +28,7 @@ export async function createSecretAndStart(c: KubeClients, namespace: string, sp
     }
     throw toTychoError(e, 'create the Secret for --secret-env');
   }
-  await kube('start the Deployment', () =>
+  await callKubernetes('start the Deployment', () =>
     c.apps.patchNamespacedDeployment({ namespace, name: owner.name, body: { spec: { paused: false } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
   );
 }

@@ -14,10 +14,11 @@
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { apiCode } from './kube.js';
+import * as labels from './labels.js';
 import { serviceForDeployment } from './manifests.js';
 import type { ServiceType } from './spec.js';
 import type { LiveView, Transition } from './view/live-view.js';
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../log.js';
 
 export interface ServiceRepairOptions {
   /** How long a Deployment must have been seen without its Service before it is repaired. */
@@ -69,13 +70,14 @@ export class ServiceRepair {
     if (!s || s.uid !== uid || s.service || s.stage === 'terminating' || s.deployment.metadata?.deletionTimestamp) return;
     const body = serviceForDeployment(s.deployment, this.view.namespace, this.o.defaultServiceType);
     if (!body) return;
+    const log = this.o.log.child({ system: name, uid, ...labels.launchFields(s.deployment.metadata?.annotations) });
     try {
       await this.core.createNamespacedService({ namespace: this.view.namespace, body });
-      this.o.log.warn('made the missing Service of a system again (its launch was cut short between its two creates)', { system: name });
+      log.warn('made the missing Service of a system again (its launch was cut short between its two creates)', { type: body.spec?.type });
     } catch (e) {
       // 409: another replica (or the launch itself) made it meanwhile.
       if (apiCode(e) === 409) return;
-      this.o.log.warn('could not make the missing Service of a system again', { system: name, error: e instanceof Error ? e.message : String(e) });
+      log.warn('could not make the missing Service of a system again', { error: e instanceof Error ? e.message : String(e) });
     }
   }
 }

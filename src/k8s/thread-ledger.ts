@@ -1,17 +1,21 @@
 /**
  * The ledger of open Slack threads: system UID → where its thread is. It lets Tycho tell a thread
  * that its system was deleted while no Tycho was running (the Deployment, and its annotations,
- * are gone by then). It lives in the annotations of the leader-election Lease, which Tycho may
- * already get/patch by name, so it needs no object and no permission of its own.
+ * are gone by then).
  *
- * Every write is a per-key merge patch; a claim carries the resourceVersion it read as a
- * precondition, so of two writers racing for the same entry one gets 409 and stands down.
+ * It lives in a ConfigMap of its own (one key per system), next to the leader Lease and named
+ * after it (`tycho-leader` → `tycho-threads`), which Tycho may get and patch by name only.
+ * Not in the Lease itself: every ledger write would change the Lease under its holder, whose
+ * renewals (updates guarded by the resourceVersion) would then conflict and retry, and every
+ * renewal would carry the whole ledger.
+ *
+ * Writes never conflict with each other: an entry is added or replaced by a merge patch of its
+ * own key, and the right to close a thread is taken by removing its entry with a JSON patch that
+ * first tests the entry's value. Of two writers racing to close, exactly one removes it.
  */
-import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { PREFIX } from './labels.js';
-import { isConflict, isNotFound, kube, toTychoError } from './kube.js';
-
-const KEY_PREFIX = `${PREFIX}/thread.`;
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { apiCode, isNotFound, toTychoError } from './kube.js';
+import * as labels from './labels.js';
 
 export interface ThreadEntry {
   name: string;
@@ -22,32 +26,59 @@ export interface ThreadEntry {
   image?: string;
   owner?: string;
   ownerId?: string;
-  /** Set by the writer that won the right to post the thread's last word. */
-  closing?: true;
+}
+
+/** The ConfigMap that keeps the ledger for a leader Lease of this name. */
+export function ledgerNameFor(leaseName: string): string {
+  return leaseName.endsWith('-leader') ? `${leaseName.slice(0, -'-leader'.length)}-threads` : `${leaseName}-threads`;
+}
+
+/**
+ * An entry as stored: JSON with every character outside printable ASCII, and < > &, escaped.
+ * The API server's JSON patch `test` compares the stored value's bytes as Go re-encodes them,
+ * and Go escapes < > & (and writes some control characters differently from JavaScript), so an
+ * entry naming "<@U0ALICE001>" would otherwise never match and its thread could never be closed.
+ */
+export function entryText(entry: ThreadEntry): string {
+  return JSON.stringify(entry).replace(/[^\x20-\x7e]|[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export class ThreadLedger {
-  private readonly api: CoordinationV1Api;
+  private readonly api: CoreV1Api;
+  readonly name: string;
+  /** Each entry's text as last written or read here: what a closing claim tests for. */
+  private readonly known = new Map<string, string>();
 
   constructor(
     kc: KubeConfig,
     readonly namespace: string,
-    readonly leaseName: string,
+    leaseName: string,
   ) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+    this.api = kc.makeApiClient(CoreV1Api);
+    this.name = ledgerNameFor(leaseName);
   }
 
-  private async read(): Promise<V1Lease> {
-    return kube('read the leader Lease', () => this.api.readNamespacedLease({ namespace: this.namespace, name: this.leaseName }));
+  private async read(): Promise<V1ConfigMap | undefined> {
+    try {
+      return await this.api.readNamespacedConfigMap({ namespace: this.namespace, name: this.name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw toTychoError(e, 'read the ledger of Slack threads');
+    }
   }
 
+  /**
+   * Every entry. Read by each new leader before it catches up; a ledger that is not there yet
+   * (a Tycho run outside a cluster: the manifests create it) is created empty here, once, so no
+   * launch pays for it.
+   */
   async entries(): Promise<Map<string, ThreadEntry>> {
-    const lease = await this.read();
     const out = new Map<string, ThreadEntry>();
-    for (const [k, v] of Object.entries(lease.metadata?.annotations ?? {})) {
-      if (!k.startsWith(KEY_PREFIX)) continue;
+    const cm = (await this.read()) ?? (await this.create({}));
+    for (const [uid, raw] of Object.entries(cm?.data ?? {})) {
       try {
-        out.set(k.slice(KEY_PREFIX.length), JSON.parse(v) as ThreadEntry);
+        out.set(uid, JSON.parse(raw) as ThreadEntry);
+        this.known.set(uid, raw);
       } catch {
         // an entry someone edited by hand: ignore it rather than fail every reconcile
       }
@@ -55,50 +86,58 @@ export class ThreadLedger {
     return out;
   }
 
-  private async patch(annotations: Record<string, string | null>, resourceVersion?: string): Promise<void> {
-    await this.api.patchNamespacedLease(
-      { namespace: this.namespace, name: this.leaseName, body: { metadata: { annotations, ...(resourceVersion ? { resourceVersion } : {}) } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-  }
-
   /** Adds or replaces one entry (idempotent). */
   async put(uid: string, entry: ThreadEntry): Promise<void> {
+    const raw = entryText(entry);
+    const body = { data: { [uid]: raw } };
     try {
-      await this.patch({ [KEY_PREFIX + uid]: JSON.stringify(entry) });
+      await this.api.patchNamespacedConfigMap({ namespace: this.namespace, name: this.name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     } catch (e) {
-      throw toTychoError(e, 'record the Slack thread in the leader Lease');
+      if (!isNotFound(e)) throw toTychoError(e, 'record the Slack thread in the ledger');
+      // The manifests create it; a Tycho run outside a cluster creates its own on first use.
+      if (!(await this.create(body.data))) return this.put(uid, entry); // another replica created it meanwhile
+    }
+    this.known.set(uid, raw);
+  }
+
+  /** Creates the ledger with `data`; undefined when it exists already. */
+  private async create(data: Record<string, string>): Promise<V1ConfigMap | undefined> {
+    try {
+      return await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: { metadata: { name: this.name, labels: { [labels.LABEL_NAME]: 'tycho' } }, data } });
+    } catch (err) {
+      if (apiCode(err) === 409) return undefined;
+      throw toTychoError(err, 'create the ledger of Slack threads');
     }
   }
 
   /**
-   * Claims the right to close the thread: true for exactly one caller. False when the entry is
-   * gone or already claimed, or another writer changed the Lease first.
+   * Takes the right to close the thread: removes its entry, if it still reads as this process
+   * last saw it. True for exactly one caller; false when the entry is gone (another writer took
+   * it) or was never there.
    */
-  async claimClosing(uid: string): Promise<ThreadEntry | undefined> {
-    // The leader renews the Lease every few seconds, so a 409 usually means "renewed": read again.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const lease = await this.read();
-      const raw = lease.metadata?.annotations?.[KEY_PREFIX + uid];
-      if (!raw) return undefined;
-      const entry = JSON.parse(raw) as ThreadEntry;
-      if (entry.closing) return undefined;
+  async take(uid: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let raw = this.known.get(uid);
+      if (raw === undefined) {
+        raw = (await this.read())?.data?.[uid];
+        if (raw === undefined) return false;
+      }
+      const path = `/data/${uid.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       try {
-        await this.patch({ [KEY_PREFIX + uid]: JSON.stringify({ ...entry, closing: true }) }, lease.metadata?.resourceVersion);
-        return entry;
+        await this.api.patchNamespacedConfigMap(
+          { namespace: this.namespace, name: this.name, body: [{ op: 'test', path, value: raw }, { op: 'remove', path }] },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        );
+        this.known.delete(uid);
+        return true;
       } catch (e) {
-        if (isNotFound(e)) return undefined;
-        if (!isConflict(e)) throw toTychoError(e, 'claim the Slack thread in the leader Lease');
+        if (isNotFound(e)) return false;
+        // 422: the test failed (the entry changed, e.g. its Ready reply was added, or is gone):
+        // read it again.
+        if (apiCode(e) !== 422 && apiCode(e) !== 500) throw toTychoError(e, 'claim the Slack thread in the ledger');
+        this.known.delete(uid);
       }
     }
-    return undefined;
-  }
-
-  async remove(uid: string): Promise<void> {
-    try {
-      await this.patch({ [KEY_PREFIX + uid]: null });
-    } catch (e) {
-      if (!isNotFound(e)) throw toTychoError(e, 'remove the Slack thread from the leader Lease');
-    }
+    return false;
   }
 }

@@ -2,11 +2,12 @@
  * "Ready" means the URL answers. A pod's Ready condition comes before the endpoints controller,
  * kube-proxy and any ingress route traffic to it, so before Tycho hands a URL out it opens a
  * fresh connection to it and sends one request. Any HTTP answer counts (401, 404 and 302
- * included): the app is reachable, what it says is its own business. No redirect is followed
+ * included): the app is reachable, what it says is its own business. Through an ingress
+ * controller, 404 and 502–504 are the controller's own "not routed yet" and do not count. No redirect is followed
  * and TLS is not checked.
  */
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 
 export type UrlCheckMode = 'auto' | 'public' | 'cluster' | 'off';
 /** What was checked: the URL handed out, the Service's in-cluster address, or nothing. */
@@ -25,16 +26,27 @@ export interface ProbeOptions {
   /** Per attempt. */
   attemptTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Connect here instead of the URL's host, which is still sent as Host and TLS SNI (an ingress controller's address). */
+  via?: { host: string; port: number };
 }
 
+/**
+ * Through an ingress controller these mean "no route yet" (an unknown host, or a host with no
+ * ready endpoint behind it), not the app answering, so the check keeps trying.
+ */
+const NOT_ROUTED_YET = new Set([404, 502, 503, 504]);
+
 /** One attempt: resolves with the HTTP status, or rejects with why there was none. */
-export function probeOnce(url: string, timeoutMs: number): Promise<number> {
+export function probeOnce(url: string, timeoutMs: number, via?: ProbeOptions['via']): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
+    // Through an ingress: connect to its address, and name the host in Host and SNI.
+    const target: RequestOptions = via
+      ? { hostname: via.host, port: via.port, path: `${u.pathname}${u.search}`, servername: u.hostname, headers: { host: u.host } }
+      : { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: `${u.pathname}${u.search}` };
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
-      u,
       // agent: false → a fresh connection, never a pooled one that worked a moment ago.
-      { method: 'GET', agent: false, timeout: timeoutMs, rejectUnauthorized: false, headers: { 'user-agent': 'tycho-url-check', connection: 'close' } },
+      { ...target, method: 'GET', agent: false, timeout: timeoutMs, rejectUnauthorized: false, headers: { 'user-agent': 'tycho-url-check', connection: 'close', ...target.headers } },
       (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
@@ -55,8 +67,9 @@ export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: bool
   for (;;) {
     if (o.signal?.aborted) return { ok: false, reason: 'the check was cancelled' };
     try {
-      await probeOnce(url, Math.min(o.attemptTimeoutMs ?? 1000, Math.max(100, deadline - Date.now())));
-      return { ok: true };
+      const status = await probeOnce(url, Math.min(o.attemptTimeoutMs ?? 1000, Math.max(100, deadline - Date.now())), o.via);
+      if (!o.via || !NOT_ROUTED_YET.has(status)) return { ok: true };
+      last = `the ingress answered ${status}`;
     } catch (e) {
       last = e instanceof Error ? e.message : String(e);
     }

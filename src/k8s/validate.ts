@@ -116,6 +116,71 @@ export function normaliseMemory(q: string): string {
   return q.trim().replace(/b$/i, '');
 }
 
+const CLAIM_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+type Volume = { claim: string; path: string; readOnly: boolean; subPath?: string };
+
+export function checkClaimName(claim: string): string | null {
+  if (!CLAIM_RE.test(claim) || claim.length > 253) return `"${claim}" is not a PersistentVolumeClaim name (lower-case letters, digits, "-" and ".").`;
+  return null;
+}
+
+/** An absolute path in the container, without "..", ":" or spaces at its ends. */
+export function checkMountPath(path: string): string | null {
+  if (!path.startsWith('/')) return `The mount path "${path}" must be absolute, e.g. /data.`;
+  if (path.split('/').includes('..')) return `The mount path "${path}" may not contain "..".`;
+  if (path.includes(':') || path.trim() !== path) return `The mount path "${path}" may not contain ":" or start or end with a space.`;
+  return null;
+}
+
+/** `--volume CLAIM:/path[:ro]` (or `:rw`). Null when fine, else the sentence. */
+export function checkVolume(text: string): string | null {
+  const parts = text.split(':');
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) return `The volume "${text}" is not CLAIM:/path or CLAIM:/path:ro.`;
+  if (parts.length === 3 && parts[2] !== 'ro' && parts[2] !== 'rw') return `The volume "${text}" ends in "${parts[2]}"; the only options are :ro (read-only) and :rw.`;
+  return checkClaimName(parts[0]) ?? checkMountPath(parts[1]);
+}
+
+export function parseVolume(text: string): Volume {
+  const [claim, path, mode] = text.split(':') as [string, string, string?];
+  return { claim, path, readOnly: mode === 'ro' };
+}
+
+/**
+ * The original REST API's volume shape: "pvc://CLAIM/SUBPATH:/path" (SUBPATH optional), and
+ * Tycho's addition of a trailing ":ro".
+ */
+const WIRE_VOLUME_RE = /^pvc:\/\/([^/:]+)(?:\/([^:]*))?:([^:]+)(?::(ro|rw))?$/;
+
+export function checkWireVolume(text: string): string | null {
+  const m = WIRE_VOLUME_RE.exec(text);
+  if (!m) return `The volume "${text}" is not pvc://CLAIM/SUBPATH:/path (SUBPATH optional, :ro for read-only).`;
+  return checkVolumes([parseWireVolume(text)]);
+}
+
+export function parseWireVolume(text: string): Volume {
+  const [, claim, sub, path, mode] = WIRE_VOLUME_RE.exec(text)!;
+  const subPath = sub?.replace(/\/+$/, '');
+  return { claim: claim!, path: path!, readOnly: mode === 'ro', ...(subPath ? { subPath } : {}) };
+}
+
+export function wireVolume(v: Volume): string {
+  return `pvc://${v.claim}${v.subPath ? `/${v.subPath}` : ''}:${v.path}${v.readOnly ? ':ro' : ''}`;
+}
+
+/** Every mount on its own path; a path used twice would be refused by Kubernetes. */
+export function checkVolumes(volumes: readonly Volume[]): string | null {
+  const seen = new Set<string>();
+  for (const v of volumes) {
+    const why = checkClaimName(v.claim) ?? checkMountPath(v.path) ?? (v.subPath !== undefined && (v.subPath.startsWith('/') || v.subPath.split('/').includes('..')) ? `The directory "${v.subPath}" inside claim ${v.claim} must be relative, without "..".` : null);
+    if (why) return why;
+    const path = v.path.replace(/\/+$/, '') || '/';
+    if (seen.has(path)) return `Two volumes are mounted at ${path}; give each its own path.`;
+    seen.add(path);
+  }
+  return null;
+}
+
 /**
  * The launcher's own last check, whatever front end built the spec. Returns the first
  * problem as a sentence, or null.
@@ -127,6 +192,7 @@ export function checkLaunchSpec(spec: {
   env?: EnvVar[];
   secretEnv?: EnvVar[];
   resources?: { cpu?: string; memory?: string; gpu?: number };
+  volumes?: Volume[];
 }): string | null {
   const r = spec.resources ?? {};
   return (
@@ -139,6 +205,7 @@ export function checkLaunchSpec(spec: {
     (r.cpu !== undefined ? checkCpu(r.cpu) : null) ??
     (r.memory !== undefined ? checkMemory(r.memory) : null) ??
     (r.gpu !== undefined ? checkGpu(String(r.gpu)) : null) ??
+    checkVolumes(spec.volumes ?? []) ??
     null
   );
 }

@@ -20,6 +20,8 @@ export interface PublishedInfo {
   caFile: string;
   adminToken: string;
   stateDir: string;
+  /** The simulated ingress controller, host:port. */
+  ingressAddress: string;
 }
 
 /** The pid of the process that runs the published local cluster, if it is alive. */
@@ -55,7 +57,7 @@ export async function startPublished(opts: { fresh?: boolean; say: (line: string
   await buildIfNeeded(opts.say);
   const cluster = await startLocalCluster({ stateDir });
   await copyFile(cluster.kubeconfigPath, localKubeconfigPath());
-  const info: PublishedInfo = { pid: process.pid, server: cluster.server, caFile: cluster.caFile, adminToken: cluster.adminToken, stateDir };
+  const info: PublishedInfo = { pid: process.pid, server: cluster.server, caFile: cluster.caFile, adminToken: cluster.adminToken, stateDir, ingressAddress: cluster.ingressAddress };
   await writeFile(infoFile(), JSON.stringify(info, null, 2), { mode: 0o600 });
   await writeFile(pidFile(), String(process.pid));
   return {
@@ -72,11 +74,17 @@ export async function startPublished(opts: { fresh?: boolean; say: (line: string
  * For `npm start` with no cluster: reuse a local cluster another process already runs,
  * or start one in this process.
  */
-export async function ensureLocalCluster(log: { info(msg: string, f?: Record<string, unknown>): void }): Promise<{ kubeconfigPath: string; stop: () => Promise<void> }> {
+export async function ensureLocalCluster(log: { info(msg: string, f?: Record<string, unknown>): void }): Promise<{ kubeconfigPath: string; ingressAddress?: string; stop: () => Promise<void> }> {
   const say = (msg: string) => log.info(msg);
   if (runningPid() && existsSync(localKubeconfigPath())) {
     say(`No cluster configured; using the local cluster already running (KUBECONFIG=${localKubeconfigPath()}).`);
-    return { kubeconfigPath: localKubeconfigPath(), stop: async () => {} };
+    let ingressAddress: string | undefined;
+    try {
+      ingressAddress = (JSON.parse(readFileSync(infoFile(), 'utf8')) as Partial<PublishedInfo>).ingressAddress;
+    } catch {
+      // an older cluster's info, or none: no simulated ingress address to offer
+    }
+    return { kubeconfigPath: localKubeconfigPath(), ...(ingressAddress ? { ingressAddress } : {}), stop: async () => {} };
   }
   say('No cluster configured (no KUBECONFIG, no ~/.kube/config, not in a pod): starting the built-in local Kubernetes.');
   const cluster = await startPublished({ say });
@@ -84,5 +92,5 @@ export async function ensureLocalCluster(log: { info(msg: string, f?: Record<str
     `Local Kubernetes is up at ${cluster.server}. Its kubeconfig is ${localKubeconfigPath()}; ` +
       '`npx tycho` in another terminal uses it. To use a real cluster instead, set KUBECONFIG and restart.',
   );
-  return { kubeconfigPath: localKubeconfigPath(), stop: () => cluster.stop() };
+  return { kubeconfigPath: localKubeconfigPath(), ingressAddress: cluster.ingressAddress, stop: () => cluster.stop() };
 }

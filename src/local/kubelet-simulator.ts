@@ -20,8 +20,8 @@
  * whose Endpoints list a ready pod (as kube-proxy routes), so the URLs the product hands out
  * can really be opened.
  */
+import { limiter } from '../k8s/limiter.js';
 import {
-  ApiException,
   CoreV1Api,
   ListWatch,
   PatchStrategy,
@@ -45,6 +45,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { errText, httpCode, watchRestarts } from './watches.js';
 
 export type PodBehaviour = 'pull-error' | 'invalid-image' | 'crashloop' | 'config-error' | 'never-ready' | 'slow-start' | 'run';
 
@@ -131,7 +132,8 @@ interface PodSim {
   deleting: boolean;
 }
 
-interface PortTarget {
+/** What answers on a simulated address: a Service and the ready pod behind it. */
+export interface PortTarget {
   key: string;
   service: string;
   namespace: string;
@@ -141,34 +143,6 @@ interface PortTarget {
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-function httpCode(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const code = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function errText(err: unknown): string {
-  const code = httpCode(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  return `${code ? `HTTP ${code}: ` : ''}${msg.split('\n')[0]?.slice(0, 300)}`;
-}
-
-/** Bounds concurrent API calls so a burst of hundreds of pods queues here instead of overloading the apiserver. */
-function limiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active < max) active++;
-    else await new Promise<void>((r) => queue.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = queue.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
 
 /** What a container runtime would pull: registry, repository and tag made explicit. */
 function fullImageRef(image: string): string {
@@ -200,6 +174,21 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
+/** The page every simulated app serves (on its nodePort, and through the simulated ingress controller). */
+export function servePage(t: PortTarget, res: ServerResponse): void {
+  const name = escapeHtml(t.service);
+  const image = escapeHtml(t.image);
+  const html = `<!doctype html>
+<html><head><meta charset="utf-8"><title>${name}</title></head>
+<body><h1>${name}</h1>
+<p>Hello from ${name} (image ${image}), served by the Tycho node simulator.</p>
+<p>Service ${escapeHtml(t.namespace)}/${name}, pod ${escapeHtml(t.pod)}. No container really runs on this simulated node.</p>
+</body></html>
+`;
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+  res.end(html);
+}
+
 /** A throw-away certificate for 127.0.0.1 (the kubelet endpoint here; the benchmark's proxy too). */
 export async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: Buffer }> {
   const dir = await mkdtemp(join(tmpdir(), 'tycho-sim-cert-'));
@@ -216,7 +205,7 @@ export async function selfSignedCert(cn: string): Promise<{ key: Buffer; cert: B
   }
 }
 
-function listen(server: Server, port: number): Promise<number> {
+export function listen(server: Server, port: number): Promise<number> {
   return new Promise((res, rej) => {
     const onError = (err: Error): void => rej(err);
     server.once('error', onError);
@@ -229,12 +218,21 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 /** Closes a server now, keep-alive sockets included, so its URL stops answering at once. */
-function closeServer(server: Server): Promise<void> {
+export function closeServer(server: Server): Promise<void> {
   return new Promise((res) => {
     server.close(() => res());
     server.closeAllConnections();
   });
 }
+
+/**
+ * Every simulated node has the address 127.0.0.1, so their kube-proxies would all bind the same
+ * NodePorts and all but one would fail (and, retrying, fall seconds behind). Every node routes
+ * the same ports to the same ready endpoints, so one simulator plays kube-proxy for the shared
+ * address: the first started in this process, and when it stops, the next.
+ */
+const kubeProxies: { id: symbol; wake: () => void }[] = [];
+const playsKubeProxy = (id: symbol): boolean => kubeProxies[0]?.id === id;
 
 export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOptions = {}): Promise<NodeSimulator> {
   const nodeName = opts.nodeName ?? DEFAULT_NODE_NAME;
@@ -244,6 +242,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   const startedAt = new Date();
   let stopped = false;
 
+  const proxyId = Symbol(nodeName);
   const sims = new Map<string, PodSim>();
   const usedIps = new Set<string>();
   let ipSeq = 0;
@@ -633,13 +632,20 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   const listeners = new Map<number, { server: Server; target: PortTarget }>();
   const portProblems = new Set<number>();
   let reconcileTimer: NodeJS.Timeout | undefined;
+  let reconcileDue = Infinity;
   let reconciling = false;
   let reconcileAgain = false;
 
+  /** A later retry (a port someone else holds) never delays a sooner change. */
   function requestReconcile(delayMs = 25): void {
-    if (stopped || reconcileTimer) return;
+    if (stopped) return;
+    const due = Date.now() + delayMs;
+    if (reconcileTimer && reconcileDue <= due) return;
+    clearTimeout(reconcileTimer);
+    reconcileDue = due;
     reconcileTimer = setTimeout(() => {
       reconcileTimer = undefined;
+      reconcileDue = Infinity;
       void runReconcile();
     }, delayMs);
   }
@@ -669,6 +675,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
    */
   function desiredPorts(): Map<number, PortTarget> {
     const desired = new Map<number, PortTarget>();
+    if (!playsKubeProxy(proxyId)) return desired;
     for (const svc of serviceInformer.list()) {
       const type = svc.spec?.type;
       const ns = svc.metadata?.namespace ?? '';
@@ -715,33 +722,8 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     }
   }
 
-  function servePage(t: PortTarget, res: ServerResponse): void {
-    const name = escapeHtml(t.service);
-    const image = escapeHtml(t.image);
-    const html = `<!doctype html>
-<html><head><meta charset="utf-8"><title>${name}</title></head>
-<body><h1>${name}</h1>
-<p>Hello from ${name} (image ${image}), served by the Tycho node simulator.</p>
-<p>Service ${escapeHtml(t.namespace)}/${name}, pod ${escapeHtml(t.pod)}. No container really runs on this simulated node.</p>
-</body></html>
-`;
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(html);
-  }
-
   // ---- watches ----
-  const retryTimers = new Set<NodeJS.Timeout>();
-  function keepWatching<T extends V1Pod | V1Service | V1Endpoints>(what: string, inf: ListWatch<T>): void {
-    inf.on('error', (err: unknown) => {
-      if (stopped) return;
-      log(`${what} watch ended: ${errText(err)}; reconnecting`);
-      const t = setTimeout(() => {
-        retryTimers.delete(t);
-        if (!stopped) void inf.start();
-      }, 2000);
-      retryTimers.add(t);
-    });
-  }
+  const restarts = watchRestarts(log);
 
   const fieldSelector = `spec.nodeName=${nodeName}`;
   const podInformer = new ListWatch<V1Pod>('/api/v1/pods', new Watch(kc), () => core.listPodForAllNamespaces({ fieldSelector }), false, undefined, fieldSelector);
@@ -750,23 +732,26 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   podInformer.on('add', onPod);
   podInformer.on('update', onPod);
   podInformer.on('delete', onPodDeleted);
-  keepWatching('pod', podInformer);
+  restarts.keep('pod', podInformer);
   for (const verb of ['add', 'update', 'delete'] as const) serviceInformer.on(verb, () => requestReconcile());
-  keepWatching('service', serviceInformer);
+  restarts.keep('service', serviceInformer);
   for (const verb of ['add', 'update', 'delete'] as const) endpointsInformer.on(verb, () => requestReconcile());
-  keepWatching('endpoints', endpointsInformer);
+  restarts.keep('endpoints', endpointsInformer);
 
   let heartbeat: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    const at = kubeProxies.findIndex((p) => p.id === proxyId);
+    if (at >= 0) kubeProxies.splice(at, 1);
     clearInterval(heartbeat);
     clearTimeout(reconcileTimer);
-    for (const t of retryTimers) clearTimeout(t);
+    restarts.stop();
     for (const sim of sims.values()) for (const t of sim.timers) clearTimeout(t);
     await Promise.all([podInformer.stop(), serviceInformer.stop(), endpointsInformer.stop()]);
     while (reconciling) await new Promise((r) => setTimeout(r, 10));
     await reconcileOnce(); // closes every nodePort listener
+    kubeProxies[0]?.wake(); // the next node takes over the ports just freed
     for (const res of follows) res.end();
     await closeServer(kubeletServer);
   };
@@ -776,6 +761,8 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     await serviceInformer.start();
     await endpointsInformer.start();
     await podInformer.start();
+    kubeProxies.push({ id: proxyId, wake: () => requestReconcile() });
+    requestReconcile();
   } catch (err) {
     await stop();
     throw new Error(`node simulator could not start: ${errText(err)}`);

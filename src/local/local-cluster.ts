@@ -6,6 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 import { startNodeSimulator } from './kubelet-simulator.js';
+import { startIngressSimulator } from './ingress-simulator.js';
 import { localClusterDir } from './paths.js';
 
 export { localKubeconfigPath, localClusterDir } from './paths.js';
@@ -18,8 +19,11 @@ export interface LocalClusterOptions extends Omit<ControlPlaneOptions, 'stateDir
   nodeName?: string;
 }
 
-/** The same handle as the control plane's; stop() also stops the simulated node. */
-export type LocalCluster = ControlPlane;
+/** The control plane's handle; stop() also stops the simulated node and ingress controller. */
+export interface LocalCluster extends ControlPlane {
+  /** host:port of the simulated ingress controller (TYCHO_INGRESS_ADDRESS for Tycho). */
+  ingressAddress: string;
+}
 
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const log = opts.log ?? (() => {});
@@ -27,20 +31,26 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfigPath);
   let sim;
+  let ingressSim;
   try {
     sim = await startNodeSimulator(kc, { nodeName: opts.nodeName, log: (l) => log(`[node] ${l}`) });
+    ingressSim = await startIngressSimulator(kc, { log: (l) => log(`[ingress] ${l}`) });
   } catch (err) {
+    await sim?.stop();
     await cp.stop();
     throw err;
   }
   const node = sim;
+  const ingress = ingressSim;
   return {
+    ingressAddress: ingress.address,
     kubeconfigPath: cp.kubeconfigPath,
     server: cp.server,
     caFile: cp.caFile,
     adminToken: cp.adminToken,
     stateDir: cp.stateDir,
     async stop() {
+      await ingress.stop();
       await node.stop();
       await cp.stop();
     },

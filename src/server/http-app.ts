@@ -2,7 +2,7 @@
  * The one HTTP port: Slack's endpoint, the REST API, Swagger UI and the health routes.
  */
 import express from 'express';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 
 export interface Pingable {
   ping(): Promise<void>;

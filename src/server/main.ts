@@ -1,34 +1,10 @@
 /**
- * `npm start`: the Tycho server. Slack (Socket Mode or HTTP), the REST API and health routes
- * on one port, all on the one launcher. With no cluster configured it starts the built-in
- * local control plane and says so.
+ * The production entry point, which the container image runs: Slack (Socket Mode or HTTP), the
+ * REST API and health routes on one port, all on the one launcher. It never imports the local
+ * cluster, its node simulator or the benchmark (the image is built from this file's imports
+ * alone, tsconfig.image.json); with no cluster configured it stops and says so. `npm start` runs
+ * src/local/start-server.ts instead.
  */
-import dotenv from 'dotenv';
-import { ConfigError, loadConfig } from '../config.js';
-import { startTycho } from './tycho.js';
-import { createLogger } from './log.js';
+import { runServer } from './run.js';
 
-dotenv.config({ quiet: true });
-let log = createLogger();
-
-try {
-  const config = loadConfig();
-  log = createLogger({ level: config.logLevel });
-  const tycho = await startTycho(config, log);
-  const shutdown = (signal: string) => {
-    log.info('shutting down', { signal });
-    (signal === 'SIGTERM' ? tycho.drain() : tycho.stop()).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-} catch (e) {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`${e.message}\n`);
-    process.exit(2);
-  }
-  log.error('Tycho could not start', { error: (e as Error).message });
-  process.exit(1);
-}
+await runServer();

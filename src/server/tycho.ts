@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { LiveView } from '../k8s/view/live-view.js';
 import { ServiceRepair } from '../k8s/service-repair.js';
+import { serviceTypeOf } from '../k8s/spec.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
 import { mountApi } from '../api/routes.js';
 import { answeredHosts } from '../api/same-site.js';
@@ -18,8 +19,7 @@ import { ThreadLedger } from '../k8s/thread-ledger.js';
 import { LeaderElector } from '../k8s/lease.js';
 import { readFileSync } from 'node:fs';
 import { createHttpApp } from './http-app.js';
-import type { Logger } from './log.js';
-import { ensureLocalCluster } from '../local/embedded.js';
+import type { Logger } from '../log.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 const VIEW_SYNC_WAIT_MS = 10_000;
@@ -45,9 +45,22 @@ export interface RunningTycho {
   stop(): Promise<void>;
 }
 
+/** Starts (or finds) a cluster when none is configured: `npm start`'s local one (src/local). */
+export type LocalClusterStarter = (log: Logger) => Promise<{
+  kubeconfigPath: string;
+  /** host:port of its simulated ingress controller, where its Ingresses answer. */
+  ingressAddress?: string;
+  stop: () => Promise<void>;
+}>;
+
 export interface StartOptions {
   /** Use this cluster instead of discovering one (tests). */
   kubeConfig?: KubeConfig;
+  /**
+   * What to do when no cluster is configured. The production entry (the image) has none, so it
+   * fails with a sentence; `npm start` passes the local control plane's.
+   */
+  localCluster?: LocalClusterStarter;
 }
 
 export async function startTycho(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningTycho> {
@@ -55,14 +68,18 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   let stopLocal: (() => Promise<void>) | undefined;
   if (!cluster) {
     if (config.localCluster === 'never') throw new Error('No cluster is configured (KUBECONFIG, ~/.kube/config or in-cluster) and TYCHO_LOCAL_CLUSTER=never.');
-    const local = await ensureLocalCluster(log);
+    if (!opts.localCluster) throw new Error('No cluster is configured (KUBECONFIG, ~/.kube/config or in-cluster). This entry point does not start a local one; `npm start` does.');
+    const local = await opts.localCluster(log);
     cluster = fromFile(local.kubeconfigPath);
     stopLocal = local.stop;
+    // The local cluster's simulated ingress controller is where its Ingresses answer.
+    if (config.ingress && !config.ingress.address && local.ingressAddress) config = { ...config, ingress: { ...config.ingress, address: local.ingressAddress } };
   }
   const namespace = resolveNamespace(cluster.kc, config.namespace);
   log.info('using cluster', { source: cluster.source, server: cluster.kc.getCurrentCluster()?.server, namespace });
   // One live view of the namespace: every wait, status and list reads it (src/k8s/view).
   const view = new LiveView(cluster.kc, namespace, {
+    ingresses: !!config.ingress,
     onRestart: (kind, why, delayMs) => log.warn('watch restarting', { kind, why, delayMs: Math.round(delayMs) }),
   });
   view.on('fatal', (problem) => log.error(problem));
@@ -73,9 +90,9 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     () => undefined,
   );
   await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);
-  const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view });
+  const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view, log: log.child({ component: 'launcher' }) });
   // A launch cut short between its two creates gets its Service back (service-repair.ts).
-  const repair = new ServiceRepair(cluster.kc, view, { defaultServiceType: config.serviceType, log });
+  const repair = new ServiceRepair(cluster.kc, view, { defaultServiceType: serviceTypeOf(config.expose), log: log.child({ component: 'service-repair' }) });
   repair.start();
 
   let draining = false;
@@ -108,23 +125,26 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
     try {
-      bot = await startBot({ slack: config.slack, backend: launcher, admins: config.admins, policy: config.policy, log, http, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, log, http, launchConcurrency: config.launchConcurrency, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
     } catch (e) {
       // A refused token: nothing may keep running (the view's watches would keep the process alive).
       await view.stop();
       await stopLocal?.();
       throw e;
     }
+    const reconcilerLog = log.child({ component: 'reconciler' });
     const rec = new SlackReconciler({
       view,
-      io: new SlackIO(bot.client, log),
+      io: new SlackIO(bot.client, reconcilerLog),
       claims: new DeploymentClaims(cluster.kc, namespace),
       ledger: new ThreadLedger(cluster.kc, leaseNamespace, config.lease.name),
       isLeader: () => elector.isLeader(),
-      describe: (s) => launcher.describeState(s),
-      confirmServing: (s) => launcher.confirmServing(s),
+      lapsed: () => elector.lapsed,
+      systemInfo: (s) => launcher.describeState(s),
+      checkServing: (s) => launcher.checkServing(s),
+      describeChecked: (s, verdict) => launcher.describeChecked(s, verdict),
       ctx: config.notifyChannel ? { notifyChannel: config.notifyChannel } : {},
-      log,
+      log: reconcilerLog,
       readyTimeoutSeconds: config.readyTimeoutSeconds,
       prefix: commandPrefix(),
     });
@@ -142,7 +162,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   // The token's holder is limited like everyone else unless the operator says otherwise: it is
   // often a portal that launches on behalf of many people.
   mountApi(http, {
-    backend: launcher,
+    launcher,
     ...(config.apiToken ? { apiToken: config.apiToken } : {}),
     policy: config.apiTokenUnlimited ? null : config.policy,
     allowedHosts: config.allowedHosts,

@@ -84,7 +84,8 @@ describe('start: bad names and values', () => {
     ['negative cpus', (b: Body) => (container(b).limits = [{ cpus: '-1' }]), 'body.containers[0].limits[0].cpus', 'format:cpu-quantity', /cpu amount "-1" is not valid/],
     ['a port above 65535', (b: Body) => (b.containers[0]!.ports = [{ containerPort: 70000 }]), 'body.containers[0].ports[0].containerPort', 'maximum', /at most 65535/],
     ['two containers', (b: Body) => b.containers.push(b.containers[0]!), 'body.containers', 'maxItems', /at most 1 item/],
-    ['an unknown field', (b: Body) => (container(b).volumes = ['/data']), 'body.containers[0].volumes', 'additionalProperties', /not a field Tycho knows/],
+    ['an unknown field', (b: Body) => (container(b).expose = 'ingress'), 'body.containers[0].expose', 'additionalProperties', /not a field Tycho knows/],
+    ['a volume not in the pvc:// shape', (b: Body) => (container(b).volumes = ['/data']), 'body.containers[0].volumes[0]', 'format:pvc-volume', /is not pvc:\/\/CLAIM\/SUBPATH:\/path/],
     ['17 GPUs', (b: Body) => (container(b).limits = [{ gpus: 17 }]), 'body.containers[0].limits[0].gpus', 'maximum', /at most 16/],
   ])('%s', async (_what, patch, field, rule, words) => {
     expectInvalid(await call(live.server.url, '/system/start', patched(patch)), field, rule, words);

@@ -24,13 +24,13 @@ let slack: FakeSlack;
 let server: ChildProcess;
 let base: string;
 
-/** Starts the server as `npm start` would (after its build), and resolves with its URL once it listens. */
+/** Starts the server as the image does, and resolves with its URL once it listens. */
 function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     const seen: string[] = [];
-    const lines = createInterface({ input: child.stderr! });
-    lines.on('line', (l) => {
+    createInterface({ input: child.stderr! }).on('line', (l) => seen.push(l));
+    createInterface({ input: child.stdout! }).on('line', (l) => {
       seen.push(l);
       const url = /"msg":"listening".*"url":"([^"]+)"/.exec(l)?.[1];
       if (url) resolve({ child, url });

@@ -6,7 +6,8 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { kubeConfig, waitFor } from '../support/cluster.js';
-import { call, objectsIn, originalBody, probe, schemaErrors, serverInFreshNamespace, startServer } from './helpers.js';
+import { openUrl } from '../support/open-url.js';
+import { call, objectsIn, originalBody, schemaErrors, serverInFreshNamespace, startServer } from './helpers.js';
 
 
 const live = serverInFreshNamespace('api-contract');
@@ -56,9 +57,7 @@ describe('POST /system/start, /system/status, /system/delete with the original b
   });
 
   it('answers at the URL', async () => {
-    const page = await probe(url);
-    expect(page).not.toBe('refused');
-    expect(page).toMatchObject({ status: 200, body: expect.stringContaining(name) });
+    expect(await openUrl(url)).toEqual({ status: 200, body: expect.stringContaining(name) });
   });
 
   it('reports it in status, by name and in the list of all', async () => {
@@ -111,7 +110,7 @@ describe('POST /system/start, /system/status, /system/delete with the original b
     expect(schemaErrors(r.json, 'DeleteResponse')).toEqual([]);
     expect(r.json).toEqual({ status: 'success', result: null, message: `Deleted system ${name}` });
     await waitFor(async () => (await objectsIn(live.ns)).length === 0, { what: 'the namespace to be empty' });
-    await waitFor(async () => (await probe(url)) === 'refused', { what: `${url} to stop answering` });
+    await waitFor(async () => 'refused' in (await openUrl(url)), { what: `${url} to stop answering` });
   });
 
   it('then knows no such system: 404 for status and delete', async () => {

@@ -7,10 +7,8 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { loadConfig, type Env } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger, type Logger } from '../../src/server/log.js';
-import { FORMATS } from '../../src/api/formats.js';
-import { resolveRef } from '../../src/api/openapi.js';
-import { validate } from '../../src/api/schema.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { validateValue } from '../../src/api/validate-request.js';
 import type { FieldError } from '../../src/api/wire.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 
@@ -119,7 +117,7 @@ export function zeros(total: number): Readable {
 
 /** Checks a value against a schema of the published document; returns the broken rules. */
 export function schemaErrors(value: unknown, schemaName: string): FieldError[] {
-  return validate(value, { $ref: `#/components/schemas/${schemaName}` }, 'answer', { resolve: resolveRef, formats: FORMATS });
+  return validateValue(value, { $ref: `#/components/schemas/${schemaName}` }, 'answer');
 }
 
 /** Every Deployment, Service, ReplicaSet and Pod in the namespace, as "Kind/name". */
@@ -139,16 +137,6 @@ export async function objectsIn(namespace: string): Promise<string[]> {
     ...p.items.map((o) => `Pod/${o.metadata!.name}`),
     ...s.items.map((o) => `Service/${o.metadata!.name}`),
   ].sort();
-}
-
-/** GET the URL once: its status and body, or 'refused' when nothing answers. */
-export async function probe(url: string): Promise<{ status: number; body: string } | 'refused'> {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return { status: r.status, body: await r.text() };
-  } catch {
-    return 'refused';
-  }
 }
 
 /** The original client's body for a system of this name, as the issue gives it. */

@@ -6,7 +6,7 @@
  */
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { RunningTycho } from '../../src/server/tycho.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/log.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { call, objectsIn, startServer, TOKEN } from './helpers.js';
 

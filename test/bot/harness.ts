@@ -7,7 +7,7 @@ import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Env } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger, type Logger } from '../../src/server/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
 import { blockActionsBody, postToSlackEndpoint, slashCommandBody, type SendOptions, type SlackPostResult } from '../support/slack-signing.js';
@@ -149,14 +149,4 @@ export function readyUrl(call: SlackCall): string {
   const m = /Ready: <(http[^\s|>]+)>/.exec(String(call.args.text));
   if (!m?.[1]) throw new Error(`no URL in ${String(call.args.text)}`);
   return m[1];
-}
-
-/** Whether the URL answers at all (any HTTP response), and its body. */
-export async function open(url: string): Promise<{ ok: true; status: number; body: string } | { ok: false }> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return { ok: true, status: res.status, body: await res.text() };
-  } catch {
-    return { ok: false };
-  }
 }

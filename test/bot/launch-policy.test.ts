@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ANN_COMMAND } from '../../src/k8s/labels.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/log.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
 import { ADMIN, ALICE, NOTIFY_CHANNEL, shownText, startBotHarness, type BotHarness } from './harness.js';
@@ -38,7 +38,7 @@ async function tearDown(name: string, user = ALICE) {
 
 describe('launch options a chat user may not choose', () => {
   test.each([
-    ['up -n lb-app -c nginx -p 80 --service-type LoadBalancer', 'lb-app', /The service type LoadBalancer is not allowed here: people may choose only NodePort \(the operator's setting TYCHO_USER_SERVICE_TYPES\)/],
+    ['up -n lb-app -c nginx -p 80 --service-type LoadBalancer', 'lb-app', /Exposing a system as loadbalancer is not allowed here: people may choose only nodeport \(the operator's setting TYCHO_USER_EXPOSE_MODES\)/],
     ['up -n big-cpu -c nginx -p 80 --cpu 60', 'big-cpu', /The cpu amount "60" is more than the 4 cpu a system may have here \(the operator's setting TYCHO_MAX_CPU\)/],
     ['up -n big-memory -c nginx -p 80 --memory 200Gi', 'big-memory', /The memory amount "200Gi" is more than the 16Gi a system may have here \(the operator's setting TYCHO_MAX_MEMORY\)/],
     ['up -n two-gpus -c nginx -p 80 --gpu 2', 'two-gpus', /The GPU count 2 is more than the 1 GPU a system may have here \(the operator's setting TYCHO_MAX_GPU\)/],

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { OWNER_HEADER } from '../../src/api/wire.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/log.js';
 import { call } from '../api/helpers.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { NOTIFY_CHANNEL, startBotHarness, type BotHarness } from './harness.js';

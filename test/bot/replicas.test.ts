@@ -10,7 +10,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS, PREFIX } from '../../src/k8s/labels.js';
+import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../../src/k8s/labels.js';
 import { CLAIMED } from '../../src/k8s/claims.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
@@ -92,13 +92,10 @@ const exists = (read: Promise<unknown>): Promise<boolean> =>
 const deploymentExists = (ns: string, name: string) => exists(apps.readNamespacedDeployment({ namespace: ns, name }));
 const serviceExists = (ns: string, name: string) => exists(core.readNamespacedService({ namespace: ns, name }));
 const readLease = (ns: string): Promise<V1Lease> => leases.readNamespacedLease({ namespace: ns, name: LEASE });
-/** The ledger of open Slack threads, kept in the Lease's annotations: system UID → entry. */
+/** The ledger of open Slack threads, kept in its own ConfigMap next to the Lease: system UID → entry. */
 async function ledger(ns: string): Promise<Map<string, { name: string; readyTs?: string }>> {
-  const out = new Map<string, { name: string; readyTs?: string }>();
-  for (const [k, v] of Object.entries((await readLease(ns)).metadata?.annotations ?? {})) {
-    if (k.startsWith(`${PREFIX}/thread.`)) out.set(k.slice(`${PREFIX}/thread.`.length), JSON.parse(v) as { name: string; readyTs?: string });
-  }
-  return out;
+  const cm = await core.readNamespacedConfigMap({ namespace: ns, name: 'tycho-threads' }).catch(() => undefined);
+  return new Map(Object.entries(cm?.data ?? {}).map(([uid, v]) => [uid, JSON.parse(v) as { name: string; readyTs?: string }]));
 }
 /** The process whose identity holds the Lease now (once somebody does). */
 async function holder(ns: string, among: ServerProcess[]): Promise<ServerProcess> {
@@ -131,10 +128,14 @@ describe('killed mid-launch', () => {
     await first.kill('SIGKILL');
     // The scenario: the thread was still waiting for its Ready reply when the process died.
     expect(slack.find('chat.postMessage', isReadyReply(root))).toEqual([]);
-    expect((await annotations(ns, 'mid-launch'))[ANN_SLACK_READY_TS]).toBeUndefined();
+    // (Created unclaimed: the empty value a claim tests for.)
+    expect((await annotations(ns, 'mid-launch'))[ANN_SLACK_READY_TS]).toBe('');
 
-    await start('second');
-    const ready = await readyRecorded(slack, ns, 'mid-launch', root);
+    // Its debug log goes into the failure message: what it saw of the system, and when it led.
+    const second = await start('second', { env: { TYCHO_LOG_LEVEL: 'debug' } });
+    const ready = await readyRecorded(slack, ns, 'mid-launch', root).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}\nThe second process logged:\n${second.output()}`);
+    });
     expect(slack.find('chat.postMessage', isReadyReply(root))).toEqual([ready]);
     expect(buttonsOf(ready).map((b) => b.action_id).sort()).toEqual(['tycho_status', 'tycho_teardown']);
     // The root message shows the truth: ready, with its URL and buttons.
@@ -181,8 +182,9 @@ describe('deleted while Tycho is stopped', () => {
     const second = await start('second');
     const reply = await slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'), 'the closing reply');
     expect(String(reply.args.text)).toBe('Torn down by someone while Tycho was not running.');
-    // The closing words are claimed in the ledger and the entry removed after them: then nothing more can come.
-    await waitFor(async () => (await inLedger()).length === 0, { what: 'the thread to leave the ledger' });
+    // Taking the entry out of the ledger was the claim on the closing words: then nothing more can come.
+    expect(await inLedger()).toEqual([]);
+    await waitFor(() => notices(slack, 'gone-meanwhile', 'was torn down').length > 0, { what: 'the torn-down notice' });
     expect(slack.find('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'))).toEqual([reply]);
 
     const rootNow = updatesOf(slack, root).at(-1)!;

@@ -3,12 +3,14 @@
  * benchmark uses, src/bench/counting-proxy.ts), by verb and resource:
  * - once its live view has synced, `list` and `status` make no request at all;
  * - one launch from Slack makes the two creates of the front end plus the writes the README's
- *   budget states for the reconciler and the URL check, and opens no watch.
- * Lease renewals go on in the background and are counted apart.
+ *   budget states for the reconciler (whose claim carries the URL check), reads nothing and
+ *   opens no watch.
+ * Lease renewals go on in the background and are left out.
  */
 import type { ActorCounts, CountingProxy } from '../../src/bench/counting-proxy.js';
 import { countingProxyFor } from '../support/counted.js';
 import { ANN_SLACK_READY_TS, ANN_URL_CHECK } from '../../src/k8s/labels.js';
+import { CLAIMED } from '../../src/k8s/claims.js';
 import { waitFor } from '../support/cluster.js';
 import { startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
 
@@ -27,27 +29,21 @@ afterAll(async () => {
   await proxy?.stop();
 });
 
-/**
- * Requests by "verb resource" that the API server carried out, without the Lease's renewals
- * (reads and updates of the Lease). A claim that lost a race with a controller's status write
- * (409) reads and tries again: those retries are not part of the budget, so they are left out.
- */
+/** Requests by "verb resource", without the Lease's renewals (reads and updates of the Lease). */
 function requests(c: ActorCounts): Record<string, number> {
-  const retried = c.conflicts['patch deployments'] ?? 0;
-  const out: Record<string, number> = {};
-  for (const [k, n] of Object.entries(c.calls)) {
-    if (k === 'update leases' || k === 'get leases') continue;
-    // Each lost claim cost one read before it: subtract both.
-    const kept = n - (c.conflicts[k] ?? 0) - (k === 'get deployments' ? retried : 0);
-    if (kept > 0) out[k] = kept;
-  }
-  return out;
+  return Object.fromEntries(Object.entries(c.calls).filter(([k]) => k !== 'update leases' && k !== 'get leases'));
+}
+
+/** The Ready reply's ts once it is recorded: the reply is created unclaimed ('') and claimed before its post. */
+async function readyTs(name: string): Promise<string | undefined> {
+  const v = (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name })).metadata?.annotations?.[ANN_SLACK_READY_TS];
+  return v && v !== CLAIMED ? v : undefined;
 }
 
 it('list and status are answered from the live view: no request once it has synced', async () => {
   const name = 'counted-before';
   await h.slash(`up -n ${name} -c nginx -p 80`);
-  await waitFor(async () => (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name })).metadata?.annotations?.[ANN_SLACK_READY_TS], { what: 'the launch to finish' });
+  await waitFor(() => readyTs(name), { what: 'the launch to finish' });
   await waitFor(() => proxy.isQuiet('server', 500), { what: 'the server to settle' });
   proxy.reset('server');
   expect((await h.tycho.launcher.list()).map((s) => s.name)).toContain(name);
@@ -55,7 +51,7 @@ it('list and status are answered from the live view: no request once it has sync
   expect(requests(proxy.counts('server'))).toEqual({});
 });
 
-it('one launch from Slack: 2 creates, the stated reconciler writes and the URL check, no watch', async () => {
+it('one launch from Slack: 2 creates and the 4 stated reconciler writes (the claim carries the URL check), no read, no watch', async () => {
   await waitFor(() => proxy.isQuiet('server', 500), { what: 'the server to settle' });
   const watchesBefore = proxy.counts('server').watchesOpen;
   proxy.reset('server');
@@ -63,7 +59,7 @@ it('one launch from Slack: 2 creates, the stated reconciler writes and the URL c
   await h.slash(`up -n ${name} -c nginx -p 80`);
   const root = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === TEAM_CHANNEL && String(c.args.text).includes(`\`${name}\``) && !c.args.thread_ts, 'the root message');
   await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === root.result.ts && String(c.args.text).startsWith('Ready:'), 'the Ready reply');
-  await waitFor(async () => (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name })).metadata?.annotations?.[ANN_SLACK_READY_TS] !== 'claimed', { what: 'the Ready reply recorded' });
+  await waitFor(() => readyTs(name), { what: 'the Ready reply recorded' });
   await waitFor(() => proxy.isQuiet('server', 1000), { what: 'the server to settle after the launch' });
   const c = proxy.counts('server');
   const a = (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name })).metadata!.annotations!;
@@ -72,12 +68,11 @@ it('one launch from Slack: 2 creates, the stated reconciler writes and the URL c
     // The front end: the Deployment (with the root message's ts in its body), then its Service.
     'create deployments': 1,
     'create services': 1,
-    // The URL check's verdict, then the reconciler's claim and record of the Ready reply.
-    'patch deployments': 3,
-    // The claim's read: its write is conditional on the resourceVersion it read.
-    'get deployments': 1,
-    // The ledger of open threads: the entry, then the Ready reply's ts in it.
-    'patch leases': 2,
+    // The reconciler: the claim of the Ready reply (one JSON patch that tests it is still
+    // unclaimed, and records the URL check), then the reply's ts.
+    'patch deployments': 2,
+    // The ledger of open threads (its own ConfigMap): the entry, then the Ready reply's ts in it.
+    'patch configmaps': 2,
   });
   expect(c.verbs.watch).toBe(0);
   expect(c.watchesOpen).toBe(watchesBefore);

@@ -11,7 +11,8 @@ import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
 import { OWNER_HEADER } from '../../src/api/wire.js';
 import { call } from '../api/helpers.js';
-import { ADMIN, ALICE, BOB, buttonsOf, NOTIFY_CHANNEL, open, readyUrl, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
+import { openUrl } from '../support/open-url.js';
+import { ADMIN, ALICE, BOB, buttonsOf, NOTIFY_CHANNEL, readyUrl, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
 
 let h: BotHarness;
 beforeAll(async () => {
@@ -83,9 +84,7 @@ describe('/tycho up → thread → Tear down button', () => {
     expect(await h.serviceExists('web-one')).toBe(true);
 
     // The URL answers with the app's page.
-    const page = await open(url);
-    expect(page).toMatchObject({ ok: true, status: 200 });
-    expect(page.ok && page.body).toContain('web-one');
+    expect(await openUrl(url)).toEqual({ status: 200, body: expect.stringContaining('web-one') });
 
     // The team channel heard about the launch and the ready, with a link to the thread.
     const notices = () => h.slack.find('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes('`web-one`'));
@@ -106,7 +105,7 @@ describe('/tycho up → thread → Tear down button', () => {
 
     expect(await h.deploymentExists('web-one')).toBe(false);
     expect(await h.serviceExists('web-one')).toBe(false);
-    await waitFor(async () => !(await open(url)).ok, { what: `${url} to stop answering` });
+    await waitFor(async () => 'refused' in (await openUrl(url)), { what: `${url} to stop answering` });
 
     // A second click on the same button (double click, or later): a clear answer, nothing else.
     const again = await h.click({ user: ALICE, message: ready, action: 'tycho_teardown', value: 'web-one' });
@@ -135,7 +134,7 @@ describe('authorization', () => {
     // Nothing deleted, nothing announced.
     expect(await h.deploymentExists('web-two')).toBe(true);
     expect(await h.serviceExists('web-two')).toBe(true);
-    expect((await open(url)).ok).toBe(true);
+    expect(await openUrl(url)).toMatchObject({ status: expect.any(Number) });
     expect(h.slack.find('chat.update', rootUpdate(root, (c) => /torn down|being torn down/.test(shownText(c))))).toEqual([]);
 
     // An admin's /tycho down acts like the button: the thread and the root message say so.

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ConfigError, loadConfig, type Env } from '../../src/config.js';
-import { createLogger, type Logger } from '../../src/server/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { FakeSlack } from '../support/fake-slack.js';

@@ -3,7 +3,8 @@
  * sees and tears down, and the other way round.
  */
 import { waitFor } from '../support/cluster.js';
-import { call, objectsIn, originalBody, probe, serverInFreshNamespace } from '../api/helpers.js';
+import { call, objectsIn, originalBody, serverInFreshNamespace } from '../api/helpers.js';
+import { openUrl } from '../support/open-url.js';
 import { errorLine, tycho } from './run-cli.js';
 
 
@@ -26,7 +27,7 @@ it('started over REST, listed and torn down with the CLI', async () => {
   const gone = await call(live.server.url, '/system/status', { name: 'rest-made' });
   expect(gone.status).toBe(404);
   expect(await objectsIn(live.ns)).toEqual([]);
-  await waitFor(async () => (await probe(url)) === 'refused', { what: `${url} to stop answering` });
+  await waitFor(async () => 'refused' in (await openUrl(url)), { what: `${url} to stop answering` });
 });
 
 it('started with the CLI, seen and deleted over REST', async () => {
@@ -43,7 +44,7 @@ it('started with the CLI, seen and deleted over REST', async () => {
   const deleted = await call(live.server.url, '/system/delete', { name: 'cli-made' });
   expect(deleted.json).toEqual({ status: 'success', result: null, message: 'Deleted system cli-made' });
   expect(await objectsIn(live.ns)).toEqual([]);
-  await waitFor(async () => (await probe(url)) === 'refused', { what: `${url} to stop answering` });
+  await waitFor(async () => 'refused' in (await openUrl(url)), { what: `${url} to stop answering` });
 
   const after = await cli(['status', '-n', 'cli-made']);
   expect(after.code).toBe(3);

@@ -24,7 +24,7 @@ describe('launch options beyond the policy', () => {
   });
 
   it.each([
-    [['--service-type', 'LoadBalancer'], /^tycho: The service type LoadBalancer is not allowed here: people may choose only NodePort \(the operator's setting TYCHO_USER_SERVICE_TYPES\)/],
+    [['--service-type', 'LoadBalancer'], /^tycho: Exposing a system as loadbalancer is not allowed here: people may choose only nodeport \(the operator's setting TYCHO_USER_EXPOSE_MODES\)/],
     [['--memory', '200Gi'], /TYCHO_MAX_MEMORY/],
     [['--memory', '99999999999999999999Ei'], /^tycho: The memory amount "99999999999999999999Ei" is too large: Kubernetes can hold less than 8Ei\.$/],
   ])('%j is refused in direct mode with exit 2; nothing is created', async (extra, why) => {

@@ -4,7 +4,8 @@
  * same question is asked both ways of the same cluster namespace and the answers compared.
  */
 import { waitFor } from '../support/cluster.js';
-import { objectsIn, probe, serverInFreshNamespace, TOKEN } from '../api/helpers.js';
+import { objectsIn, serverInFreshNamespace, TOKEN } from '../api/helpers.js';
+import { openUrl } from '../support/open-url.js';
 import { errorLine, tycho, tychoBinary, withoutAges, type CliRun } from './run-cli.js';
 
 
@@ -32,8 +33,8 @@ describe('up, status, list and down give the output and exit codes of direct mod
     directUrl = d.stdout.trim();
     remoteUrl = r.stdout.trim();
     for (const out of [d.stdout, r.stdout]) expect(out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/);
-    expect(await probe(remoteUrl)).toMatchObject({ status: 200, body: expect.stringContaining('remote-app') });
-    expect(await probe(directUrl)).toMatchObject({ status: 200 });
+    expect(await openUrl(remoteUrl)).toMatchObject({ status: 200, body: expect.stringContaining('remote-app') });
+    expect(await openUrl(directUrl)).toMatchObject({ status: 200 });
     for (const err of [d.stderr, r.stderr]) {
       expect(err.split('\n')[0]).toBe('… created, waiting for a node');
       expect(err.trim().split('\n').pop()).toBe('… ready');
@@ -91,7 +92,7 @@ describe('up, status, list and down give the output and exit codes of direct mod
     expect(d.stdout).toBe('Deleted system remote-app\n');
     expect(r.stdout).toBe('Deleted system direct-app\n');
     await waitFor(async () => (await objectsIn(live.ns)).length === 0, { what: 'the namespace to be empty' });
-    await waitFor(async () => (await probe(remoteUrl)) === 'refused' && (await probe(directUrl)) === 'refused', { what: 'both URLs to stop answering' });
+    await waitFor(async () => 'refused' in (await openUrl(remoteUrl)) && 'refused' in (await openUrl(directUrl)), { what: 'both URLs to stop answering' });
     const [dl, rl] = [await direct(['list']), await remote(['list'])];
     expect([dl.stdout, rl.stdout]).toEqual(['No systems are running.\n', 'No systems are running.\n']);
   });

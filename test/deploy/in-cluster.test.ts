@@ -7,9 +7,10 @@
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger } from '../../src/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
-import { call, originalBody, probe } from '../api/helpers.js';
+import { call, originalBody } from '../api/helpers.js';
+import { openUrl } from '../support/open-url.js';
 import { SECRET_NAME, installTycho, removeServiceAccountFiles, serviceAccountKubeConfig } from './support.js';
 
 const TOKEN = 'in-cluster-test-token-0123456789';
@@ -73,7 +74,7 @@ it('is ready, and serves the REST API as the ServiceAccount: start, status, dele
   const started = await call(tycho.url, '/system/start', originalBody('from-the-pod', 'nginx'), auth);
   expect(started.status).toBe(201);
   const url: string = started.json.result.url;
-  expect(await probe(url)).toMatchObject({ status: 200 });
+  expect(await openUrl(url)).toMatchObject({ status: 200 });
 
   // Only what it launched: Tycho's own Deployment is in another namespace.
   const all = await call(tycho.url, '/system/status', {}, auth);

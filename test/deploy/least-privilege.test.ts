@@ -17,6 +17,7 @@ import {
   AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  NetworkingV1Api,
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
@@ -31,7 +32,7 @@ import { Forbidden } from '../../src/k8s/errors.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import { explain } from '../../src/bot/error-text.js';
 import { plain } from '../../src/bot/slack-text.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger } from '../../src/log.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { createTestNamespace, kubeConfig, systemObjects, waitFor } from '../support/cluster.js';
 import { call, originalBody, startServer } from '../api/helpers.js';
@@ -54,6 +55,8 @@ import {
 } from './support.js';
 import { failureOf } from '../support/failures.js';
 
+/** An ingress domain, for the flows that use the ingress rules (the simulated controller answers). */
+const INGRESS = { domain: 'apps.test', hostTemplate: '{name}.{domain}', annotations: {}, address: process.env.TYCHO_TEST_INGRESS_ADDRESS ?? '' };
 const spec = (name: string, image = 'nginx'): LaunchSpec => ({ name, image, ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' });
 
 
@@ -81,8 +84,12 @@ async function granted(kc: KubeConfig, namespace: string): Promise<string[]> {
   return permissions(review.status!.resourceRules).filter((p) => !selfReviews.includes(p));
 }
 
-/** All Tycho may do in its own namespace: read and renew its leader Lease, by name. */
-const LEADER_PERMISSIONS = ['get', 'patch', 'update'].map((verb) => `coordination.k8s.io/leases[${LEASE_NAME}]:${verb}`);
+/** All Tycho may do in its own namespace: read and renew its leader Lease, read and patch its ledger of Slack threads, by name. */
+const LEDGER_NAME = 'tycho-threads';
+const LEADER_PERMISSIONS = [
+  ...['get', 'patch', 'update'].map((verb) => `coordination.k8s.io/leases[${LEASE_NAME}]:${verb}`),
+  ...['get', 'patch'].map((verb) => `/configmaps[${LEDGER_NAME}]:${verb}`),
+].sort();
 const SECRET_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 const secretBody = (name: string) => ({ metadata: { name }, stringData: { KEY: 'value' } });
 
@@ -112,6 +119,7 @@ describe('the Role is no more than enough', () => {
     expect(await granted(sa, ns)).toEqual([
       '/endpoints:list',
       '/endpoints:watch',
+      '/persistentvolumeclaims:get',
       '/pods:list',
       '/pods:watch',
       '/services:create',
@@ -128,6 +136,11 @@ describe('the Role is no more than enough', () => {
       'apps/deployments:watch',
       'discovery.k8s.io/endpointslices:list',
       'discovery.k8s.io/endpointslices:watch',
+      'networking.k8s.io/ingresses:create',
+      'networking.k8s.io/ingresses:delete',
+      'networking.k8s.io/ingresses:get',
+      'networking.k8s.io/ingresses:list',
+      'networking.k8s.io/ingresses:watch',
     ]);
   });
 
@@ -157,6 +170,26 @@ describe('the Role is no more than enough', () => {
     expect(await statusOf(leases.deleteNamespacedLease({ namespace: own, name: LEASE_NAME }))).toBe(403);
     expect(await statusOf(leases.createNamespacedLease({ namespace: ns, body: { metadata: { name: LEASE_NAME } } }))).toBe(403);
     expect((await admin.listNamespacedLease({ namespace: own })).items.map((l) => l.metadata!.name).sort()).toEqual(['someone-else', LEASE_NAME]);
+  });
+
+  it('in its own namespace it may read and patch its ledger of Slack threads, and no other ConfigMap', async () => {
+    const core = sa.makeApiClient(CoreV1Api);
+    // What the leader does: add an entry, read the ledger, take the entry out (test, then remove).
+    await core.patchNamespacedConfigMap({ namespace: own, name: LEDGER_NAME, body: { data: { 'uid-1': '{"name":"a"}' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect((await core.readNamespacedConfigMap({ namespace: own, name: LEDGER_NAME })).data).toEqual({ 'uid-1': '{"name":"a"}' });
+    const take = () =>
+      core.patchNamespacedConfigMap(
+        { namespace: own, name: LEDGER_NAME, body: [{ op: 'test', path: '/data/uid-1', value: '{"name":"a"}' }, { op: 'remove', path: '/data/uid-1' }] },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+    await take();
+    // The second taker finds it gone: refused, so exactly one closes a thread.
+    expect(await statusOf(take())).toBe(422);
+    // Not another ConfigMap, and not this one's life: it cannot create, list or delete.
+    expect(await statusOf(core.createNamespacedConfigMap({ namespace: own, body: { metadata: { name: 'tycho-threads-2' } } }))).toBe(403);
+    expect(await statusOf(core.readNamespacedConfigMap({ namespace: own, name: 'kube-root-ca.crt' }))).toBe(403);
+    expect(await statusOf(core.listNamespacedConfigMap({ namespace: own }))).toBe(403);
+    expect(await statusOf(core.deleteNamespacedConfigMap({ namespace: own, name: LEDGER_NAME }))).toBe(403);
   });
 
   it('cannot touch its own Deployment, Service or Secret, nor launch there', async () => {
@@ -244,7 +277,12 @@ describe('the Role is no more than enough', () => {
       ['create', 'serviceaccounts', '', 'token'],
       ['create', 'replicasets', 'apps'],
       ['create', 'jobs', 'batch'],
-      ['create', 'ingresses', 'networking.k8s.io'],
+      // Its Ingresses are made whole and removed whole; claims are the operator's, never Tycho's.
+      ['update', 'ingresses', 'networking.k8s.io'],
+      ['patch', 'ingresses', 'networking.k8s.io'],
+      ['create', 'persistentvolumeclaims'],
+      ['delete', 'persistentvolumeclaims'],
+      ['list', 'persistentvolumeclaims'],
       ['update', 'deployments', 'apps', 'scale'],
     ];
     for (const [verb, resource, group, subresource] of refused) {
@@ -312,6 +350,8 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
   let own: string;
   let sa: KubeConfig;
   let launcher: Launcher;
+  /** The same, with an ingress domain: what calls the ingress rules. */
+  let ingressLauncher: Launcher;
   /** Sets things up and tidies up: the admin's own launcher. */
   let admin: Launcher;
   let rbac: RbacAuthorizationV1Api;
@@ -321,7 +361,8 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     own = (await installTycho(ns)).namespace;
     sa = await serviceAccountKubeConfig(own);
     launcher = new Launcher(sa, { namespace: ns, readyTimeoutSeconds: 60 });
-    admin = new Launcher(kubeConfig(), { namespace: ns });
+    ingressLauncher = new Launcher(sa, { namespace: ns, readyTimeoutSeconds: 60, ingress: INGRESS });
+    admin = new Launcher(kubeConfig(), { namespace: ns, ingress: INGRESS });
     rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
   });
 
@@ -362,6 +403,20 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     await trimRole(undefined).catch(() => undefined);
   });
 
+  /** An Ingress of Tycho's left without its Deployment: like the Service, only `down` finishes it off. */
+  async function orphanIngress(name: string): Promise<void> {
+    const labels = { 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': name };
+    const backend = { service: { name, port: { number: 80 } } };
+    await kubeConfig()
+      .makeApiClient(NetworkingV1Api)
+      .createNamespacedIngress({ namespace: ns, body: { metadata: { name, labels }, spec: { rules: [{ host: `${name}.apps.test`, http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } }] } } });
+  }
+
+  const exposed = (name: string): LaunchSpec => ({ ...spec(name), expose: 'ingress' });
+  /** A refused launch must leave nothing behind: the rejection comes once its objects are gone. */
+  const leavesNothing = (name: string, launch: Promise<unknown>) =>
+    launch.finally(() => waitFor(async () => (await objectsOf(name)).length === 0, { what: `the refused launch of ${name} to leave nothing` }));
+
   /** A Service of Tycho's left without its Deployment (say, a launch cut short): only `down` finishes it off. */
   async function orphanService(name: string): Promise<void> {
     const labels = { 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': name };
@@ -392,6 +447,17 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     { missing: '/pods:watch', words: 'watch pods', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
     { missing: '/endpoints:list', words: 'list endpoints', flow: 'list', run: () => launcher.list() },
     { missing: '/endpoints:watch', words: 'watch endpoints', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
+    { missing: 'networking.k8s.io/ingresses:create', words: 'create ingresses.networking.k8s.io', flow: 'up exposed as ingress (rolled back)', run: (n) => leavesNothing(n, ingressLauncher.up(exposed(n))) },
+    { missing: 'networking.k8s.io/ingresses:get', words: 'get ingresses.networking.k8s.io', flow: 'down of an Ingress left without its Deployment', prepare: orphanIngress, run: (n) => ingressLauncher.down(n) },
+    { missing: 'networking.k8s.io/ingresses:list', words: 'list ingresses.networking.k8s.io', flow: 'list', run: () => ingressLauncher.list() },
+    { missing: 'networking.k8s.io/ingresses:watch', words: 'watch ingresses.networking.k8s.io', flow: 'up (following it on the live view)', run: (n) => ingressLauncher.up(exposed(n), { timeoutSeconds: 30 }) },
+    { missing: 'networking.k8s.io/ingresses:delete', words: 'delete ingresses.networking.k8s.io', flow: 'down', prepare: (n) => admin.up(exposed(n)), run: (n) => ingressLauncher.down(n) },
+    {
+      missing: '/persistentvolumeclaims:get',
+      words: 'get persistentvolumeclaims',
+      flow: 'up with --volume (checked before anything is created)',
+      run: (n) => leavesNothing(n, launcher.up({ ...spec(n), volumes: [{ claim: 'scratch', path: '/data', readOnly: false }] })),
+    },
   ];
 
   it('the cases below cover every rule this cluster uses', () => {

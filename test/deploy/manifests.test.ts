@@ -22,6 +22,7 @@ import {
   type V1Secret,
   type V1Service,
 } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -30,6 +31,7 @@ import { Forbidden } from '../../src/k8s/errors.js';
 import { Launcher } from '../../src/k8s/launcher.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { failureOf } from '../support/failures.js';
+import { openUrl } from '../support/open-url.js';
 import {
   APPS_NS,
   INGRESS_NS,
@@ -105,6 +107,7 @@ describe('kubernetes/ as rendered by kustomize', () => {
         'apps/v1 Deployment tycho/tycho',
         'v1 Service tycho/tycho',
         'coordination.k8s.io/v1 Lease tycho/tycho-leader',
+        'v1 ConfigMap tycho/tycho-threads',
         'rbac.authorization.k8s.io/v1 Role tycho/tycho-leader',
         'rbac.authorization.k8s.io/v1 RoleBinding tycho/tycho-leader',
         'networking.k8s.io/v1 NetworkPolicy tycho/default-deny-ingress',
@@ -119,8 +122,8 @@ describe('kubernetes/ as rendered by kustomize', () => {
         'networking.k8s.io/v1 NetworkPolicy tycho-apps/allow-nodeports',
       ].sort(),
     );
-    // The settings ConfigMap is local to kustomize, never applied.
-    expect(base.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+    // The settings ConfigMap is local to kustomize, never applied: the one ConfigMap is the ledger of Slack threads.
+    expect(base.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata?.name)).toEqual(['tycho-threads']);
   });
 
   it('grants the launcher\'s calls only, in the apps namespace only: no wildcards, no Secrets, nothing cluster-wide', () => {
@@ -139,6 +142,8 @@ describe('kubernetes/ as rendered by kustomize', () => {
       [[''], ['pods'], ['list', 'watch']],
       [[''], ['endpoints'], ['list', 'watch']],
       [['discovery.k8s.io'], ['endpointslices'], ['list', 'watch']],
+      [['networking.k8s.io'], ['ingresses'], ['get', 'list', 'watch', 'create', 'delete']],
+      [[''], ['persistentvolumeclaims'], ['get']],
     ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', ROLE_NAME);
     expect(binding.metadata!.namespace).toBe(APPS_NS);
@@ -147,10 +152,13 @@ describe('kubernetes/ as rendered by kustomize', () => {
     expect(base.filter((o) => /^Cluster/.test(o.kind ?? ''))).toEqual([]);
   });
 
-  it('in its own namespace, Tycho may only read and renew the one Lease it elects its leader with, which is created for it', () => {
+  it('in its own namespace, Tycho may only read and renew the one Lease it elects its leader with, and read and patch the one ledger ConfigMap, both created for it', () => {
     const inOwn = base.filter((o): o is V1Role => o.kind === 'Role' && o.metadata!.namespace === NS);
     expect(inOwn.map((r) => r.metadata!.name)).toEqual([LEADER_ROLE_NAME]);
-    expect(inOwn[0]!.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [LEASE_NAME], verbs: ['get', 'update', 'patch'] }]);
+    expect(inOwn[0]!.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [LEASE_NAME], verbs: ['get', 'update', 'patch'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['tycho-threads'], verbs: ['get', 'patch'] },
+    ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', LEADER_ROLE_NAME, NS);
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: LEADER_ROLE_NAME });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: SA_NAME, namespace: NS }]);
@@ -338,6 +346,27 @@ describe('secret.example.yaml', () => {
   });
 });
 
+/**
+ * Every module a program loads, followed from `entry` through its relative imports (static and
+ * dynamic; `import type` loads nothing), and the packages it names.
+ */
+function importGraph(entry: string, fileOf: (spec: string) => string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?!type\b)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = (m[1] ?? m[2])!;
+      if (spec.startsWith('.')) visit(resolve(dirname(file), fileOf(spec)));
+      else packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
 describe('Dockerfile and .dockerignore', () => {
   const dockerfile = read('Dockerfile');
   const instructions = dockerfile
@@ -353,7 +382,7 @@ describe('Dockerfile and .dockerignore', () => {
     const [build, run] = stages as [string[], string[]];
     expect(build[0]).toMatch(/^FROM node:\S+ AS build$/);
     expect(build).toContain('RUN npm ci --ignore-scripts');
-    expect(build).toContain('RUN npm run build');
+    expect(build).toContain('RUN npm run build:image');
     expect(run.some((l) => /^RUN npm ci --omit=dev --ignore-scripts\b/.test(l))).toBe(true);
     expect(run).toContain('COPY --from=build /app/dist ./dist');
     // Numeric, so the kubelet can check runAsNonRoot; the same uid the Deployment runs as.
@@ -364,37 +393,52 @@ describe('Dockerfile and .dockerignore', () => {
     expect(run).toContain('EXPOSE 3000');
   });
 
-  it('starts what `npm start` starts, from the build\'s output', () => {
+  it('starts the production entry, the server `npm start` runs without its local-cluster fallback, from the build\'s output', () => {
     const cmd = instructions.find((l) => l.startsWith('CMD '))!;
     const argv = JSON.parse(cmd.slice(4)) as string[];
     expect(argv).toEqual(['node', 'dist/server/main.js']);
-    // `npm start` is "build, then this": the image is built once, in the build stage.
-    expect(pkg.scripts.start!.endsWith(`&& ${argv.join(' ')}`)).toBe(true);
+    // `npm start` is "build, then the entry that adds the local cluster"; both run src/server/run.ts.
+    expect(pkg.scripts.start).toBe('npm run build --silent && node dist/local/start-server.js');
+    expect(read('src/local/start-server.ts')).toMatch(/from '\.\.\/server\/run\.js'/);
+    expect(read('src/server/main.ts')).toMatch(/from '\.\/run\.js'/);
+    // The image is built once, in the build stage, from the production entry alone.
     expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
-    const tsBuild = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { rootDir: string; outDir: string } };
-    expect(tsBuild.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+    expect(pkg.scripts['build:image']).toBe('tsc -p tsconfig.image.json');
+    const tsImage = JSON.parse(read('tsconfig.image.json')) as { compilerOptions: { rootDir: string; outDir: string }; files: string[]; include: string[] };
+    expect(tsImage).toMatchObject({ compilerOptions: { rootDir: 'src', outDir: 'dist' }, files: ['src/server/main.ts'], include: [] });
     expect(existsSync(join(REPO, 'src/server/main.ts'))).toBe(true);
   });
 
   it('runs on production dependencies alone: the server imports no dev dependency', () => {
-    // Every module the server loads, followed from src/server/main.ts.
-    const seen = new Set<string>();
-    const bare = new Set<string>();
-    const visit = (file: string) => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?!type\b)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) {
-        const spec = (m[1] ?? m[2])!;
-        if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-        else bare.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
-      }
-    };
-    visit(join(REPO, 'src/server/main.ts'));
-    expect(seen.size).toBeGreaterThan(10);
-    const missing = [...bare].filter((b) => !b.startsWith('node:') && !builtinModules.includes(b) && !(b in pkg.dependencies));
+    const { files, packages } = importGraph(join(REPO, 'src/server/main.ts'), (spec) => spec.replace(/\.js$/, '.ts'));
+    expect(files.size).toBeGreaterThan(10);
+    const missing = [...packages].filter((b) => !b.startsWith('node:') && !builtinModules.includes(b) && !(b in pkg.dependencies));
     expect(missing).toEqual([]);
   });
+
+  it('ships neither the local cluster, its node simulator nor the benchmark', async () => {
+    const notShipped = /^(local|bench)\//;
+    // What the production entry loads, followed through the compiled output (npm run build).
+    const dist = join(REPO, 'dist');
+    const { files } = importGraph(join(dist, 'server/main.js'), (spec) => spec);
+    const loaded = [...files].map((f) => relative(dist, f));
+    expect(loaded).toEqual(expect.arrayContaining(['server/main.js', 'server/tycho.js', 'k8s/launcher.js', 'bot/app.js', 'api/routes.js']));
+    expect(loaded.filter((f) => notShipped.test(f))).toEqual([]);
+    // What the image's build compiles: the same graph, type-only imports included.
+    const listed = await new Promise<string>((done, fail) =>
+      execFile(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.image.json', '--listFilesOnly'], { cwd: REPO }, (e, out) => (e ? fail(e) : done(out))),
+    );
+    const compiled = listed
+      .split('\n')
+      .filter((f) => f.startsWith(join(REPO, 'src') + '/'))
+      .map((f) => relative(join(REPO, 'src'), f));
+    expect(compiled).toEqual(expect.arrayContaining(['server/main.ts', 'server/run.ts', 'log.ts']));
+    expect(compiled.filter((f) => notShipped.test(f))).toEqual([]);
+    // And the Dockerfile copies nothing else into the image: the build stage's output, and the manifests of its dependencies.
+    const [, run] = stages as [string[], string[]];
+    expect(run.filter((l) => l.startsWith('COPY '))).toEqual(['COPY package.json package-lock.json ./', 'COPY --from=build /app/dist ./dist']);
+    expect(instructions.filter((l) => /\b(local|bench)\b/.test(l))).toEqual([]);
+  }, 120_000);
 
   it('.dockerignore keeps secrets, build output and dependencies out of the build context, but not the sources', () => {
     const ignored = read('.dockerignore')
@@ -403,7 +447,7 @@ describe('Dockerfile and .dockerignore', () => {
       .filter((l) => l && !l.startsWith('#'));
     for (const p of ['.env', '.git', 'node_modules', 'dist']) expect(ignored).toContain(p);
     const copied = instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from=')).flatMap((l) => l.split(/\s+/).slice(1, -1));
-    expect(copied.sort()).toEqual(['package-lock.json', 'package-lock.json', 'package.json', 'package.json', 'src', 'tsconfig.build.json', 'tsconfig.json']);
+    expect(copied.sort()).toEqual(['package-lock.json', 'package-lock.json', 'package.json', 'package.json', 'src', 'tsconfig.image.json', 'tsconfig.json']);
     for (const f of copied) expect([f, ignored.includes(f) || ignored.includes(`/${f}`)]).toEqual([f, false]);
   });
 });
@@ -441,6 +485,7 @@ describe('on the real API server', () => {
         'deployment.apps/tycho created',
         'service/tycho created',
         'lease.coordination.k8s.io/tycho-leader created',
+        'configmap/tycho-threads created',
         'role.rbac.authorization.k8s.io/tycho-leader created',
         'rolebinding.rbac.authorization.k8s.io/tycho-leader created',
         'role.rbac.authorization.k8s.io/tycho-launcher created',
@@ -513,8 +558,7 @@ describe('on the real API server', () => {
     const spec = { name: 'hello', image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' as const };
     const info = await launcher.up(spec);
     expect(info).toMatchObject({ name: 'hello', namespace: APPS_NS, ready: true });
-    const page = await fetch(info.url!, { signal: AbortSignal.timeout(5000) });
-    expect(page.status).toBe(200);
+    expect(await openUrl(info.url!)).toMatchObject({ status: 200 });
     expect((await launcher.status('hello')).url).toBe(info.url);
     expect((await launcher.list()).map((s) => s.name)).toEqual(['hello']);
     await launcher.down('hello');

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
+import { openUrl } from '../support/open-url.js';
 
 const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 let ns: string;
@@ -39,7 +40,7 @@ it('up prints the URL that answers; status and down follow', async () => {
   expect(up.code).toBe(0);
   const url = up.stdout.trim();
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  expect((await fetch(url)).status).toBe(200);
+  expect(await openUrl(url)).toMatchObject({ status: 200 });
 
   const status = await tycho(['status']);
   expect(status.code).toBe(0);
@@ -67,7 +68,7 @@ it('bad input: one sentence, the usage, exit 2, nothing created', async () => {
   expect(r.stdout).toBe('');
   expect(r.stderr).toBe(
     'tycho: The name "Bad_Name" has upper-case letters, and names must be lower case; try "bad-name".\n' +
-      'Usage: tycho up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1]\n',
+      'Usage: tycho up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]...\n',
   );
   expect(await namesInCluster()).toEqual([]);
 });

@@ -19,6 +19,7 @@ import {
 import type { LaunchSpec, Stage } from '../../src/k8s/spec.js';
 import { createTestNamespace, kubeConfig, systemObjects, launcherKubeConfig } from '../support/cluster.js';
 import { failureOf } from '../support/failures.js';
+import { openUrl } from '../support/open-url.js';
 
 let kc: KubeConfig;
 /** Who the launcher is: admin here; Tycho's ServiceAccount when test/deploy runs this suite. */
@@ -38,16 +39,6 @@ const spec = (name: string, image = 'nginx', extra: Partial<LaunchSpec> = {}): L
 });
 
 const objectsOf = (name: string) => systemObjects(ns, name);
-
-async function get(url: string): Promise<{ status: number; body: string } | 'refused'> {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return { status: r.status, body: await r.text() };
-  } catch {
-    return 'refused';
-  }
-}
-
 
 beforeAll(async () => {
   kc = kubeConfig();
@@ -70,10 +61,7 @@ describe('up, status, list, down', () => {
     expect(stages[stages.length - 1]).toBe('ready');
     expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:3\d{4}$/);
 
-    const page = await get(info.url!);
-    expect(page).not.toBe('refused');
-    expect((page as { status: number }).status).toBe(200);
-    expect((page as { body: string }).body).toContain('hello');
+    expect(await openUrl(info.url!)).toEqual({ status: 200, body: expect.stringContaining('hello') });
 
     const o = await objectsOf('hello');
     expect(o.deployments).toHaveLength(1);
@@ -99,7 +87,7 @@ describe('up, status, list, down', () => {
     expect(removed.name).toBe('hello');
     const after = await objectsOf('hello');
     expect(after).toEqual({ deployments: [], replicaSets: [], pods: [], services: [] });
-    expect(await get(info.url!)).toBe('refused');
+    expect(await openUrl(info.url!)).toEqual({ refused: expect.any(String) });
   });
 
   it('says plainly when there is no such system, and down stays idempotent', async () => {

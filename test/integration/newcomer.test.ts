@@ -9,8 +9,10 @@ import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultBinDir, K8S_VERSION } from '../../src/local/paths.js';
+import { openUrl } from '../support/open-url.js';
 
-const SERVER = new URL('../../dist/server/main.js', import.meta.url).pathname;
+/** What `npm start` runs after its build (the image's entry, dist/server/main.js, never starts a local cluster). */
+const SERVER = new URL('../../dist/local/start-server.js', import.meta.url).pathname;
 const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 
 let dir: string;
@@ -66,16 +68,14 @@ it('npm start with no cluster runs the local one, and the CLI from another termi
   const up = await tycho(['up', '-n', 'hello', '-c', 'nginx', '-p', '80']);
   expect(up.code).toBe(0);
   const url = up.stdout.trim();
-  const page = await fetch(url);
-  expect(page.status).toBe(200);
-  expect(await page.text()).toContain('hello');
+  expect(await openUrl(url)).toEqual({ status: 200, body: expect.stringContaining('hello') });
   expect((await tycho(['list'])).stdout).toMatch(/hello\s+ready/);
 
   server.kill('SIGTERM');
   await new Promise((r) => server!.once('exit', r));
   // Stopped cleanly: no kubeconfig left pointing at a dead server, and the app is gone with it.
   expect(existsSync(join(dir, 'cache', 'local', 'kubeconfig'))).toBe(false);
-  await expect(fetch(url, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+  expect(await openUrl(url, { timeoutSeconds: 3 })).toEqual({ refused: expect.any(String) });
   const after = await tycho(['list']);
   expect(after.code).toBe(8);
   expect(after.stderr).toMatch(/No cluster is configured/);

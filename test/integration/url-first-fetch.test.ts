@@ -7,6 +7,7 @@
 import { Launcher } from '../../src/k8s/launcher.js';
 import { LiveView } from '../../src/k8s/view/live-view.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
+import { openUrl } from '../support/open-url.js';
 
 let ns: string;
 let view: LiveView;
@@ -30,11 +31,8 @@ it('50 launches in a row: every URL answers on the first fetch, and says it was 
     const up = await launcher.up({ name, image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' });
     expect(up.urlCheck).toEqual({ checked: 'public', verified: true });
     // One fetch, no retry: this is what a person clicking the link does.
-    const answer = await fetch(up.url!).then(
-      (r) => `${r.status}`,
-      (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message,
-    );
-    if (answer !== '200') failures.push(`${name}: ${answer}`);
+    const answer = await openUrl(up.url!);
+    if (!('status' in answer) || answer.status !== 200) failures.push(`${name}: ${'status' in answer ? answer.status : answer.refused}`);
     // Torn down without waiting, so the namespace does not fill up; the view follows it.
     void launcher.down(name).catch(() => undefined);
   }

@@ -47,5 +47,7 @@ export default async function globalSetup(_global: Config, project: ProjectConfi
   process.env.TYCHO_TEST_K8S_CA_FILE = cluster.caFile;
   process.env.TYCHO_TEST_K8S_STATE_DIR = cluster.stateDir;
   process.env.TYCHO_TEST_SIMULATED = '1';
+  // The simulated ingress controller: what TYCHO_INGRESS_ADDRESS is in tests that use Ingresses.
+  process.env.TYCHO_TEST_INGRESS_ADDRESS = cluster.ingressAddress;
   process.stderr.write(`\n[tycho-test] local Kubernetes up in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${cluster.server} (state ${stateDir})\n`);
 }

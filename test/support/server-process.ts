@@ -1,8 +1,8 @@
 /**
- * A real Tycho server process (`node dist/server/main.js`, what `npm start` runs after its
- * build), for tests that need what only a process has: a `kill -9`, a SIGTERM and its exit
- * status, or two replicas side by side. Its JSON log lines (stderr) are kept, so a test can
- * wait for one ("listening", "leading: …", "draining") instead of sleeping.
+ * A real Tycho server process (`node dist/server/main.js`, what the container image runs),
+ * for tests that need what only a process has: a `kill -9`, a SIGTERM and its exit status, or
+ * two replicas side by side. Its JSON log lines (stdout) are kept, so a test can wait for one
+ * ("listening", "leading: …", "draining") instead of sleeping.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -43,14 +43,16 @@ export class ServerProcess {
         this.wake();
       }),
     );
-    createInterface({ input: child.stderr! }).on('line', (l) => {
+    const read = (l: string) => {
       try {
         this.lines.push(JSON.parse(l) as LogLine);
       } catch {
         this.other.push(l);
       }
       this.wake();
-    });
+    };
+    createInterface({ input: child.stdout! }).on('line', read);
+    createInterface({ input: child.stderr! }).on('line', read);
   }
 
   /**
@@ -62,7 +64,7 @@ export class ServerProcess {
     const child = spawn(process.execPath, [MAIN], {
       cwd: tmpdir(),
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), HOSTNAME: host, PORT: '0', HOST: '127.0.0.1', TYCHO_LOCAL_CLUSTER: 'never', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const p = new ServerProcess(child, host);
     p.url = String((await p.waitForLog((l) => l.msg === 'listening', 'listening')).url);

@@ -13,7 +13,7 @@ function problems(env: Record<string, string>): string[] {
 describe('loadConfig', () => {
   it('has working defaults with nothing set: Slack off, REST on, NodePort, 300 s', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, serviceType: 'NodePort', readyTimeoutSeconds: 300, onFailure: 'keep', logLevel: 'info', admins: [] });
+    expect(c).toMatchObject({ port: 3000, expose: 'nodeport', readyTimeoutSeconds: 300, onFailure: 'keep', logLevel: 'info', admins: [] });
     expect(c.slack).toEqual({ mode: 'off', why: 'SLACK_BOT_TOKEN is not set' });
   });
 
@@ -91,13 +91,13 @@ describe('loadConfig', () => {
   });
 
   it('limits launches by default: only the configured service type, 4 cpu, 16Gi, 1 GPU; the REST token is limited too', () => {
-    expect(loadConfig({})).toMatchObject({ policy: { serviceTypes: ['NodePort'], maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 }, apiTokenUnlimited: false });
-    expect(loadConfig({ TYCHO_SERVICE_TYPE: 'ClusterIP' }).policy.serviceTypes).toEqual(['ClusterIP']);
+    expect(loadConfig({})).toMatchObject({ expose: 'nodeport', policy: { exposeModes: ['nodeport'], maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 }, apiTokenUnlimited: false });
+    expect(loadConfig({ TYCHO_SERVICE_TYPE: 'ClusterIP' }).policy.exposeModes).toEqual(['cluster']);
   });
 
   it('reads the operator\'s launch policy, always allowing the configured service type', () => {
     const c = loadLauncherConfig({ TYCHO_USER_SERVICE_TYPES: 'clusterip, LoadBalancer', TYCHO_MAX_CPU: '8', TYCHO_MAX_MEMORY: '64Gi', TYCHO_MAX_GPU: '0' });
-    expect(c.policy).toEqual({ serviceTypes: ['NodePort', 'ClusterIP', 'LoadBalancer'], maxCpu: '8', maxMemory: '64Gi', maxGpu: 0 });
+    expect(c.policy).toEqual({ exposeModes: ['nodeport', 'cluster', 'loadbalancer'], maxCpu: '8', maxMemory: '64Gi', maxGpu: 0 });
     expect(loadConfig({ TYCHO_API_TOKEN: 'x'.repeat(24), TYCHO_API_TOKEN_UNLIMITED: 'true' }).apiTokenUnlimited).toBe(true);
   });
 
@@ -111,5 +111,54 @@ describe('loadConfig', () => {
       'TYCHO_MAX_GPU must be the most GPUs one system may have, a whole number from 0 to 16.',
       'TYCHO_API_TOKEN_UNLIMITED=true needs TYCHO_API_TOKEN: without a token, Tycho only knows a caller is on its machine, and so is any port-forward or web page.',
     ]);
+  });
+
+  it('an ingress domain makes ingress the default, with a host template, class, TLS Secret, annotations and address', () => {
+    const c = loadConfig({
+      TYCHO_INGRESS_DOMAIN: 'apps.example.org',
+      TYCHO_INGRESS_HOST_TEMPLATE: '{name}-{namespace}.{domain}',
+      TYCHO_INGRESS_CLASS: 'nginx',
+      TYCHO_INGRESS_TLS_SECRET: 'wildcard-apps-tls',
+      TYCHO_INGRESS_ANNOTATIONS: '{"nginx.ingress.kubernetes.io/auth-url":"https://auth.example.org/oauth2/auth","cert-manager.io/cluster-issuer":"letsencrypt"}',
+      TYCHO_INGRESS_ADDRESS: '10.0.0.7:8443',
+      TYCHO_VOLUME_CLAIM_PREFIX: 'shared-',
+    });
+    expect(c.expose).toBe('ingress');
+    expect(c.ingress).toEqual({
+      domain: 'apps.example.org',
+      hostTemplate: '{name}-{namespace}.{domain}',
+      className: 'nginx',
+      tlsSecret: 'wildcard-apps-tls',
+      annotations: { 'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.org/oauth2/auth', 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+      address: '10.0.0.7:8443',
+    });
+    expect(c.volumeClaimPrefix).toBe('shared-');
+    // Non-admins may choose anything but a cloud load balancer, unless the operator says otherwise.
+    expect(c.policy.exposeModes).toEqual(['ingress', 'nodeport', 'cluster']);
+    expect(loadConfig({ TYCHO_INGRESS_DOMAIN: 'apps.example.org', TYCHO_USER_EXPOSE_MODES: 'loadbalancer' }).policy.exposeModes).toEqual(['ingress', 'loadbalancer']);
+    expect(loadConfig({ TYCHO_INGRESS_DOMAIN: 'apps.example.org', TYCHO_DEFAULT_EXPOSE: 'nodeport' })).toMatchObject({ expose: 'nodeport', ingress: { hostTemplate: '{name}.{domain}', annotations: {} } });
+  });
+
+  it('names the variable of each bad ingress, exposure or volume setting', () => {
+    expect(problems({ TYCHO_INGRESS_DOMAIN: 'apps.example.org', TYCHO_INGRESS_ANNOTATIONS: '{"a": 1' })).toEqual([
+      'TYCHO_INGRESS_ANNOTATIONS is not valid JSON; it must be a JSON object of annotation names to string values, e.g. {"nginx.ingress.kubernetes.io/auth-url":"https://auth.example.org/oauth2/auth"}.',
+    ]);
+    expect(problems({ TYCHO_INGRESS_DOMAIN: 'apps.example.org', TYCHO_INGRESS_ANNOTATIONS: '["x"]' })).toEqual([
+      'TYCHO_INGRESS_ANNOTATIONS must be a JSON object of annotation names to string values, e.g. {"nginx.ingress.kubernetes.io/auth-url":"https://auth.example.org/oauth2/auth"}.',
+    ]);
+    expect(problems({ TYCHO_INGRESS_DOMAIN: 'apps.example.org', TYCHO_INGRESS_ANNOTATIONS: '{"bad key":"x","ok/x":true}' })).toEqual([
+      'TYCHO_INGRESS_ANNOTATIONS has "bad key", which is not an annotation name (an optional DNS prefix and "/", then letters, digits, "-", "_" and ".").',
+      'TYCHO_INGRESS_ANNOTATIONS gives "ok/x" a value that is not a string; annotation values are strings (quote numbers and booleans).',
+    ]);
+    expect(problems({ TYCHO_INGRESS_DOMAIN: 'Apps.Example.org', TYCHO_INGRESS_CLASS: 'nginx' })).toEqual([
+      'TYCHO_INGRESS_DOMAIN must be a DNS domain in lower case, e.g. apps.example.org (apps get NAME.apps.example.org).',
+      'TYCHO_INGRESS_CLASS has no effect without TYCHO_INGRESS_DOMAIN; set it too.',
+    ]);
+    expect(problems({ TYCHO_INGRESS_DOMAIN: 'apps.example.org', TYCHO_INGRESS_HOST_TEMPLATE: 'app.{domain}' })[0]).toMatch(/^TYCHO_INGRESS_HOST_TEMPLATE must be a host name containing \{name\}/);
+    expect(problems({ TYCHO_DEFAULT_EXPOSE: 'ingress' })).toEqual(["TYCHO_DEFAULT_EXPOSE=ingress needs TYCHO_INGRESS_DOMAIN, the domain the apps' host names are made in."]);
+    expect(problems({ TYCHO_DEFAULT_EXPOSE: 'cluster', TYCHO_SERVICE_TYPE: 'NodePort' })).toEqual(['Set TYCHO_DEFAULT_EXPOSE or TYCHO_SERVICE_TYPE (its older spelling), not both.']);
+    expect(problems({ TYCHO_USER_EXPOSE_MODES: 'nodeport,public' })).toEqual(['TYCHO_USER_EXPOSE_MODES must be a comma-separated list of ingress, nodeport, loadbalancer, cluster.']);
+    expect(problems({ TYCHO_USER_EXPOSE_MODES: 'ingress' })).toEqual(['TYCHO_USER_EXPOSE_MODES names ingress, which needs TYCHO_INGRESS_DOMAIN.']);
+    expect(problems({ TYCHO_VOLUME_CLAIM_PREFIX: 'Shared_' })[0]).toMatch(/^TYCHO_VOLUME_CLAIM_PREFIX must be the start of a PersistentVolumeClaim name/);
   });
 });

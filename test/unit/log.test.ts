@@ -1,6 +1,6 @@
 /** Log masking: no credential reaches a log line, whatever shape it arrives in. */
 import { describe, expect, test } from '@jest/globals';
-import { createLogger, redact, redactFields } from '../../src/server/log.js';
+import { createLogger, redact, redactFields } from '../../src/log.js';
 
 describe('redact: credentials in free text', () => {
   test.each([
@@ -95,5 +95,39 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(2);
     for (const secret of ['dXNlcjpodW50ZXIy', 'abc123', 'xoxb-1-2', 'hunter2']) expect(lines.join('\n')).not.toContain(secret);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'debug', command: '/tycho up -n a -c b -p 1 -e API_KEY=[redacted]', token: '[redacted]' });
+  });
+});
+
+describe('pino underneath: redact paths and the masking hook', () => {
+  const capture = () => {
+    const lines: string[] = [];
+    return { lines, log: createLogger({ level: 'debug', write: (l) => lines.push(l) }) };
+  };
+
+  test("a request's credentials, as pino-http logs them, and the configuration's tokens are censored", () => {
+    const { lines, log } = capture();
+    log.pino.info({ req: { method: 'POST', url: '/system/start?token=abc123', headers: { authorization: 'Negotiate YIIabc123', cookie: 'sid=abc123', 'x-slack-signature': 'v0=abc123', accept: '*/*' } } }, 'request completed');
+    log.info('configuration', { slack: { mode: 'http', botToken: 'not-shaped-like-a-token-abc123', signingSecret: 'abc123' }, apiToken: 'abc123', namespace: 'apps' });
+    expect(lines.join('\n')).not.toContain('abc123');
+    const [request, config] = lines.map((l) => JSON.parse(l));
+    expect(request.req).toEqual({ method: 'POST', url: '/system/start?token=[redacted]', headers: { authorization: '[redacted]', cookie: '[redacted]', 'x-slack-signature': '[redacted]', accept: '*/*' } });
+    expect(config).toMatchObject({ msg: 'configuration', slack: { mode: 'http', botToken: '[redacted]', signingSecret: '[redacted]' }, apiToken: '[redacted]', namespace: 'apps' });
+  });
+
+  test("a child's fields, and an error logged on its own, are masked like any line", () => {
+    const { lines, log } = capture();
+    log.child({ launchId: 'a1b2c3', token: 'xoxb-1-2-3' }).warn('child line');
+    log.pino.error(new Error('Slack refused xoxb-4-5-6'));
+    expect(lines.join('\n')).not.toMatch(/xoxb-\d/);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', launchId: 'a1b2c3', token: '[redacted]', msg: 'child line' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 'error', msg: 'Slack refused [redacted]', err: { message: 'Slack refused [redacted]' } });
+  });
+
+  test('below the level nothing is written, and an unknown level means info', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'nonsense' as 'info', write: (l) => lines.push(l) });
+    log.debug('payload');
+    log.info('kept');
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['kept']);
   });
 });

@@ -1,10 +1,10 @@
 /** The operator's launch policy: what a person who is not an admin may ask for, compared exactly. */
 import { checkLaunchPolicy, enforceLaunchPolicy, type LaunchPolicy } from '../../src/commands/policy.js';
-import type { UpArgs } from '../../src/commands/parser.js';
+import type { LaunchRequest } from '../../src/commands/up.js';
 import { UsageError } from '../../src/k8s/errors.js';
 
-const policy: LaunchPolicy = { serviceTypes: ['NodePort'], maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 };
-const up = (extra: Partial<UpArgs> = {}): UpArgs => ({ name: 'web', image: 'nginx', ports: [80], env: [], ...extra });
+const policy: LaunchPolicy = { exposeModes: ['nodeport'], maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 };
+const up = (extra: Partial<LaunchRequest> = {}): LaunchRequest => ({ name: 'web', image: 'nginx', ports: [80], env: [], ...extra });
 
 describe('the launch policy', () => {
   it.each([
@@ -16,7 +16,7 @@ describe('the launch policy', () => {
     [{ memory: '16384Mi' }],
     [{ memory: '17G' }], // 17,000,000,000 bytes is less than 16Gi (17,179,869,184)
     [{ gpu: 1 }],
-    [{ serviceType: 'NodePort' as const }],
+    [{ expose: 'nodeport' as const }],
   ])('allows what is within the limits: %j', (extra) => {
     expect(checkLaunchPolicy(up(extra), policy)).toBeNull();
   });
@@ -30,7 +30,7 @@ describe('the launch policy', () => {
     [{ memory: '18G' }, /TYCHO_MAX_MEMORY/],
     [{ memory: '99999999999999999999Ei' }, /TYCHO_MAX_MEMORY/],
     [{ gpu: 2 }, /^The GPU count 2 is more than the 1 GPU a system may have here \(the operator's setting TYCHO_MAX_GPU\)/],
-    [{ serviceType: 'LoadBalancer' as const }, /^The service type LoadBalancer is not allowed here: people may choose only NodePort \(the operator's setting TYCHO_USER_SERVICE_TYPES\)/],
+    [{ expose: 'loadbalancer' as const }, /^Exposing a system as loadbalancer is not allowed here: people may choose only nodeport \(the operator's setting TYCHO_USER_EXPOSE_MODES\)/],
   ])('refuses what is beyond them, in one sentence naming the rule and the setting: %j', (extra, why) => {
     const refusal = checkLaunchPolicy(up(extra), policy);
     expect(refusal).toMatch(why);
@@ -42,7 +42,7 @@ describe('the launch policy', () => {
   });
 
   it('applies nothing to an admin (no policy)', () => {
-    expect(checkLaunchPolicy(up({ cpu: '60', memory: '200Gi', gpu: 4, serviceType: 'LoadBalancer' }), null)).toBeNull();
+    expect(checkLaunchPolicy(up({ cpu: '60', memory: '200Gi', gpu: 4, expose: 'loadbalancer' }), null)).toBeNull();
   });
 
   it('refuses as bad input, with the up usage line of the front end', () => {

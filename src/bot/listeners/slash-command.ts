@@ -3,12 +3,13 @@
  * bad input and help are answered in the ack itself, since they need no cluster.
  */
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { runCommand } from '../../commands/handlers.js';
-import { parseCommand, type Command } from '../../commands/parser.js';
+import type { Caller, RunContext } from '../../commands/command.js';
+import { parseCommand } from '../../commands/parser.js';
+import { enforceLaunchPolicy } from '../../commands/policy.js';
+import { commandModule, runCommand, type Command, type CommandName, type InputOf } from '../../commands/registry.js';
 import { UsageError } from '../../k8s/errors.js';
 import { helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
-import { commandPrefix, slackCaller, slackPolicy, type BotContext } from '../context.js';
-import { enforceLaunchPolicy } from '../../commands/policy.js';
+import { commandPrefix, forRequest, slackCaller, slackPolicy, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { md } from '../slack-text.js';
 import { launch } from '../launch.js';
@@ -16,6 +17,56 @@ import { SlackIO, slackError } from '../slack-io.js';
 import { teardown } from '../teardown.js';
 
 export type SlashCommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
+
+/** One slash command being answered. */
+interface SlashRequest {
+  userId: string;
+  channelId: string;
+  /** "/tycho " (or whatever the command is called in this workspace). */
+  prefix: string;
+  /** The text as typed, env values masked. */
+  recorded: string;
+  caller: Caller;
+  /** For runCommand: this caller's launcher, policy and prefix. */
+  run: RunContext;
+  io: SlackIO;
+  /** Tells only the person who typed the command. */
+  tell: (m: Message) => Promise<void>;
+}
+
+/**
+ * How Slack answers each command: a message for the person (ephemeral; in the ack itself for
+ * commands answered at once), or undefined when the command answers in its own thread.
+ */
+type SlackAnswer<K extends CommandName> = (input: InputOf<K>, req: SlashRequest, ctx: BotContext) => Promise<Message | undefined>;
+
+async function systemsAnswer(input: InputOf<'status'> | InputOf<'list'>, req: SlashRequest, ctx: BotContext): Promise<Message> {
+  try {
+    const result = await runCommand(input, req.run);
+    return statusMessage(result.systems, req.prefix);
+  } catch (e) {
+    return plainMessage(md`:x: ${errorText(e, ctx.log, 'read the systems')}`);
+  }
+}
+
+const ANSWERS: { [K in CommandName]: SlackAnswer<K> } = {
+  up: async (input, req, ctx) => {
+    await launch({ command: input, userId: req.userId, channelId: req.channelId, typed: req.recorded, prefix: req.prefix, io: req.io, tell: req.tell }, ctx);
+    return undefined;
+  },
+  down: async (input, req, ctx) => {
+    await teardown({ name: input.name, userId: req.userId, io: req.io, tell: req.tell, confirm: true }, ctx);
+    return undefined;
+  },
+  status: systemsAnswer,
+  list: systemsAnswer,
+  help: async (input, req) => helpMessage((await runCommand(input, req.run)).text),
+};
+
+function answerOf<C extends Command>(cmd: C): SlackAnswer<C['kind']> {
+  // ANSWERS[kind] takes exactly that kind's input; TypeScript cannot follow it through the union.
+  return ANSWERS[cmd.kind] as unknown as SlackAnswer<C['kind']>;
+}
 
 export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext): Promise<void> {
   const { command, ack, respond, client, context } = args;
@@ -41,39 +92,31 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
     await ack({ response_type: 'ephemeral', ...usageMessage(e.message, e.usage) });
     return;
   }
-  if (cmd.kind === 'help') {
-    const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix, policy });
-    await ack({ response_type: 'ephemeral', ...helpMessage(out.kind === 'help' ? out.text : '') });
+
+  const req: SlashRequest = {
+    userId: command.user_id,
+    channelId: command.channel_id,
+    prefix,
+    recorded,
+    caller,
+    run: { launcher: ctx.launcher, caller, prefix, policy },
+    io: new SlackIO(client, ctx.log),
+    tell: async (m: Message) => {
+      try {
+        await respond({ response_type: 'ephemeral', ...m });
+      } catch (e) {
+        ctx.log.warn('could not answer through response_url', { error: slackError(e) });
+      }
+    },
+  };
+  if (commandModule(cmd.kind).answeredAtOnce) {
+    const answer = await answerOf(cmd)(cmd, req, ctx);
+    await ack(answer ? { response_type: 'ephemeral', ...answer } : undefined);
     return;
   }
-
   await ack(); // Slack's clock stops here; everything below may wait on Kubernetes.
-
-  const io = new SlackIO(client, ctx.log);
-  const tell = async (m: Message) => {
-    try {
-      await respond({ response_type: 'ephemeral', ...m });
-    } catch (e) {
-      ctx.log.warn('could not answer through response_url', { error: slackError(e) });
-    }
-  };
-  switch (cmd.kind) {
-    case 'up':
-      await launch({ command: cmd, userId: command.user_id, channelId: command.channel_id, typed: recorded, prefix, io, tell }, ctx);
-      return;
-    case 'down':
-      await teardown({ name: cmd.name, userId: command.user_id, io, tell, confirm: true }, ctx);
-      return;
-    case 'status':
-    case 'list':
-      try {
-        const out = await runCommand(cmd, { backend: ctx.backend, caller, prefix, policy });
-        if (out.kind === 'status') await tell(statusMessage(out.systems, prefix));
-      } catch (e) {
-        await tell(plainMessage(md`:x: ${errorText(e, ctx.log, 'read the systems')}`));
-      }
-      return;
-  }
+  const answer = await answerOf(cmd)(cmd, req, ctx);
+  if (answer) await req.tell(answer);
 }
 
 /**
@@ -81,5 +124,5 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
  * a workspace that calls it /tycho-dev needs no code change.
  */
 export function register(app: App, ctx: BotContext): void {
-  app.command(/^\//, (args) => handleSlashCommand(args, ctx));
+  app.command(/^\//, (args) => handleSlashCommand(args, forRequest(ctx)));
 }

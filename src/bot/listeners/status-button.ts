@@ -2,7 +2,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { checkName } from '../../k8s/validate.js';
 import { ACTION_STATUS, plainMessage, statusMessage } from '../blocks.js';
-import { commandPrefix, type BotContext } from '../context.js';
+import { commandPrefix, forRequest, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { code, md } from '../slack-text.js';
 import { ephemeral, type ButtonArgs } from './teardown-button.js';
@@ -17,7 +17,7 @@ export async function handleStatusButton(args: ButtonArgs, ctx: BotContext): Pro
   const tell = ephemeral(respond, ctx);
   try {
     // A block_actions payload does not say what the slash command is called in this workspace.
-    await tell(statusMessage([await ctx.backend.status(name)], commandPrefix()));
+    await tell(statusMessage([await ctx.launcher.status(name)], commandPrefix()));
   } catch (e) {
     if (isTychoError(e) && e.code === 'not_found') await tell(plainMessage(md`${code(name)} is gone: it has been torn down.`));
     else await tell(plainMessage(md`:x: ${errorText(e, ctx.log, `read the status of "${name}"`)}`));
@@ -26,6 +26,6 @@ export async function handleStatusButton(args: ButtonArgs, ctx: BotContext): Pro
 
 export function register(app: App, ctx: BotContext): void {
   app.action<BlockButtonAction>(ACTION_STATUS, async (args) => {
-    await handleStatusButton(args, ctx);
+    await handleStatusButton(args, forRequest(ctx));
   });
 }

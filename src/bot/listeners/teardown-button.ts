@@ -2,7 +2,7 @@
 import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { checkName } from '../../k8s/validate.js';
 import { ACTION_TEARDOWN, type Message } from '../blocks.js';
-import type { BotContext } from '../context.js';
+import { forRequest, type BotContext } from '../context.js';
 import { SlackIO, slackError } from '../slack-io.js';
 import { teardown, type TeardownResult } from '../teardown.js';
 
@@ -42,6 +42,6 @@ export async function handleTeardownButton(args: ButtonArgs, ctx: BotContext): P
 
 export function register(app: App, ctx: BotContext): void {
   app.action<BlockButtonAction>(ACTION_TEARDOWN, async (args) => {
-    await handleTeardownButton(args, ctx);
+    await handleTeardownButton(args, forRequest(ctx));
   });
 }

@@ -1,7 +1,8 @@
 /**
- * The live view of one namespace: informers over Tycho's own Deployments, Pods, Services and
- * Endpoints, and the systems they make up. Every wait reads this cache (KubeSpawner's shared
- * reflector), so a server holds four watches however many launches are in flight, and
+ * The live view of one namespace: informers over Tycho's own Deployments, Pods, Services,
+ * Endpoints (or EndpointSlices, endpoints-source.ts) and, with an ingress domain, Ingresses, and
+ * the systems they make up. Every wait reads this cache (KubeSpawner's shared reflector), so a
+ * server holds four or five watches however many launches are in flight, and
  * `status`/`list` cost no API call once it has synced.
  *
  * It emits one `transition` per real change of a system's stage, keyed by the Deployment's UID,
@@ -13,13 +14,15 @@ import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
+  NetworkingV1Api,
   type KubeConfig,
   type KubernetesObject,
   type V1Deployment,
+  type V1Ingress,
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-import * as L from '../labels.js';
+import * as labels from '../labels.js';
 import { toTychoError } from '../kube.js';
 import { reuseConnections } from '../connections.js';
 import { ClusterUnreachable, Forbidden } from '../errors.js';
@@ -42,6 +45,8 @@ export interface Transition {
 export interface LiveViewOptions {
   /** Defaults to every system Tycho manages; the CLI narrows it to the one system it follows. */
   labelSelector?: string;
+  /** Also follow Tycho's Ingresses (when an ingress domain is configured): their hosts and published addresses. */
+  ingresses?: boolean;
   watchTimeoutSeconds?: number;
   backoffMaxMs?: number;
   onRestart?: (kind: string, why: string, delayMs: number) => void;
@@ -61,6 +66,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   private source: EndpointsSource | undefined;
   /** Ready IPs per Service, rebuilt from the endpoints cache after it changed. */
   private readyIpsByService: Map<string, Set<string>> | undefined;
+  private readonly ingresses: SupervisedInformer<V1Ingress> | undefined;
   private readonly all: SupervisedInformer<KubernetesObject>[];
   private readonly makeInformer: <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) => SupervisedInformer<T>;
   private readonly labelSelector: string;
@@ -85,7 +91,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     reuseConnections(kc);
     const apps = kc.makeApiClient(AppsV1Api);
     const core = kc.makeApiClient(CoreV1Api);
-    const labelSelector = (this.labelSelector = opts.labelSelector ?? L.MANAGED_SELECTOR);
+    const labelSelector = (this.labelSelector = opts.labelSelector ?? labels.MANAGED_SELECTOR);
     this.endpointsApi = opts.endpointsApi;
     const ns = namespace;
     const common = (this.makeInformer = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) =>
@@ -111,8 +117,12 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     this.deployments = common('deployments', `/apis/apps/v1/namespaces/${ns}/deployments`, () => apps.listNamespacedDeployment({ namespace: ns, labelSelector }));
     this.pods = common('pods', `/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns, labelSelector }));
     this.services = common('services', `/api/v1/namespaces/${ns}/services`, () => core.listNamespacedService({ namespace: ns, labelSelector }));
-    // The fourth (Endpoints or EndpointSlices) is made in start(), once the cluster has said which it serves.
-    this.all = [this.deployments, this.pods, this.services] as SupervisedInformer<KubernetesObject>[];
+    if (opts.ingresses) {
+      const networking = kc.makeApiClient(NetworkingV1Api);
+      this.ingresses = common('ingresses', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, () => networking.listNamespacedIngress({ namespace: ns, labelSelector }));
+    }
+    // Endpoints or EndpointSlices are made in start(), once the cluster has said which it serves.
+    this.all = [this.deployments, this.pods, this.services, ...(this.ingresses ? [this.ingresses] : [])] as SupervisedInformer<KubernetesObject>[];
     this.kc = kc;
   }
 
@@ -121,7 +131,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     return this.endpointsApi;
   }
 
-  /** Starts the informers and resolves once all four have listed; rejects if one is refused. */
+  /** Starts the informers and resolves once all have listed; rejects if one is refused. */
   async start(): Promise<void> {
     if (!this.started) {
       this.started = true;
@@ -143,7 +153,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   private readonly endpointsStarted = new Promise<SupervisedInformer<KubernetesObject>>((r) => (this.resolveEndpointsStarted = r));
 
   /**
-   * Asks the cluster whether it serves EndpointSlices (unless told), then starts the fourth
+   * Asks the cluster whether it serves EndpointSlices (unless told), then starts the endpoints
    * informer. A failed discovery is retried with the informers' backoff: it says nothing about
    * the cluster's version. A refusal (401/403) is fatal, as for a watch.
    */
@@ -267,7 +277,9 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     // The Service is the Deployment's child: one left over from an earlier system is not its.
     const service = svc?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? svc : undefined;
     const readyIps = service ? this.readyIpsOf(name) : undefined;
-    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.pods.list()), ...(readyIps ? { readyIps } : {}) });
+    const ing = this.ingresses?.get(name, ns);
+    const ingress = ing?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? ing : undefined;
+    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.pods.list()), ...(readyIps ? { readyIps } : {}), ...(ingress ? { ingress } : {}) });
   }
 
   /** From an index rebuilt only after the endpoints cache changed: a Service may have several slices. */
@@ -337,7 +349,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     const refusal =
       err instanceof ApiException
         ? err
-        : new ApiException(status, 'watch refused', { message: `${kind} is forbidden: cannot watch resource "${kind}" in API group "${path.startsWith('/apis/apps') ? 'apps' : ''}" in the namespace "${this.namespace}"` }, {});
+        : new ApiException(status, 'watch refused', { message: `${kind} is forbidden: cannot watch resource "${kind}" in API group "${/^\/apis\/([^/]+)\//.exec(path)?.[1] ?? ''}" in the namespace "${this.namespace}"` }, {});
     this.problem = toTychoError(refusal, 'follow its systems').message;
     this.emit('fatal', this.problem);
     for (const set of this.waiters.values()) for (const w of [...set]) w();
@@ -346,5 +358,5 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
 
 /** Every object Tycho makes carries the system label; Endpoints and EndpointSlices inherit it from the Service. */
 function systemNameOf(obj: KubernetesObject): string | undefined {
-  return obj.metadata?.labels?.[L.LABEL_SYSTEM] ?? obj.metadata?.name;
+  return obj.metadata?.labels?.[labels.LABEL_SYSTEM] ?? obj.metadata?.name;
 }

@@ -3,8 +3,8 @@
  * Endpoints, plus Tycho's annotations. No clock, no history: every replica that holds the same
  * objects computes the same stage, and a restarted process picks up where the last one stopped.
  */
-import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
-import * as L from '../labels.js';
+import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node';
+import * as labels from '../labels.js';
 import { bestVerdict, type PodVerdict } from '../pod-verdict.js';
 import type { Stage } from '../spec.js';
 
@@ -14,6 +14,8 @@ export interface SystemObjects {
   pods: V1Pod[];
   /** The IPs the Service routes to (its Endpoints' or EndpointSlices' ready addresses, see endpoints-source.ts). */
   readyIps?: ReadonlySet<string>;
+  /** The system's Ingress, when it is exposed through one and the view follows Ingresses. */
+  ingress?: V1Ingress;
 }
 
 export interface SystemState extends SystemObjects {
@@ -39,7 +41,7 @@ export function podsOf(deployment: V1Deployment, candidates: readonly V1Pod[]): 
   const name = deployment.metadata?.name;
   const born = deployment.metadata?.creationTimestamp ? new Date(deployment.metadata.creationTimestamp).getTime() : 0;
   return candidates.filter((p) => {
-    if (p.metadata?.labels?.[L.LABEL_SYSTEM] !== name) return false;
+    if (p.metadata?.labels?.[labels.LABEL_SYSTEM] !== name) return false;
     const t = p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;
     return t >= born;
   });
@@ -53,7 +55,7 @@ export function systemState(o: SystemObjects): SystemState {
   if (d.metadata?.deletionTimestamp) return { ...base, stage: 'terminating', describe: 'being torn down', servingPods };
   const v = bestVerdict(o.pods);
   if (servingPods.length > 0) return { ...base, stage: 'ready', describe: 'ready', servingPods };
-  const everServed = !!d.metadata?.annotations?.[L.ANN_URL_CHECK];
+  const everServed = !!d.metadata?.annotations?.[labels.ANN_URL_CHECK];
   if (v.failure) return { ...base, stage: 'failed', describe: v.describe, failure: v.failure, servingPods };
   if (v.stage === 'ready') {
     // Pod Ready comes before the endpoints controller (and kube-proxy, and any ingress) routes to it.

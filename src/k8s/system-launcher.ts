@@ -1,6 +1,7 @@
 /**
- * What the command handlers need from a launcher. The in-process Launcher implements it
- * against Kubernetes; the CLI's remote mode implements it against a Tycho REST server.
+ * What the commands need from a launcher: up, down, status and list of systems. The
+ * in-process Launcher (launcher.ts) runs them against Kubernetes; the CLI's remote mode
+ * (cli/remote-launcher.ts) runs them against a Tycho REST server.
  */
 import type { LaunchSpec, Stage, SystemInfo } from './spec.js';
 
@@ -8,9 +9,11 @@ export interface UpOptions {
   wait?: boolean;
   onProgress?: (stage: Stage, info: { describe: string }) => void;
   timeoutSeconds?: number;
+  /** Ties the launch's log lines together, from the front end to the reconciler; kept on the Deployment. */
+  launchId?: string;
 }
 
-export interface Backend {
+export interface SystemLauncher {
   up(spec: LaunchSpec, opts?: UpOptions): Promise<SystemInfo>;
   /** `by`: the owner id of who asked ("slack:U…", "cli:alice"), recorded on the system before it is deleted. */
   down(name: string, by?: string): Promise<SystemInfo>;

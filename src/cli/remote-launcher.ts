@@ -1,16 +1,17 @@
 /**
- * The CLI's remote mode (`-s URL` or TYCHO_URL): the Backend interface over a Tycho server's
+ * The CLI's remote mode (`-s URL` or TYCHO_URL): the SystemLauncher interface over a Tycho server's
  * REST API, so the command layer and the terminal output are exactly those of direct mode.
  * Failures come back as the same TychoError codes (the envelope carries `result.code`), so
  * the exit statuses match too.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Backend, UpOptions } from '../k8s/backend.js';
+import type { SystemLauncher, UpOptions } from '../k8s/system-launcher.js';
 import { ClusterUnreachable, TychoError, UsageError, type TychoErrorCode } from '../k8s/errors.js';
 import type { LaunchSpec, Stage, SystemInfo } from '../k8s/spec.js';
 import { usageLine } from '../commands/usage.js';
-import { OWNER_HEADER, type Envelope, type ErrorResult, type StartRequest, type StartResult, type StatusItem, type WireLimits } from '../api/wire.js';
+import { OWNER_HEADER, type Envelope, type ErrorResult, type StartResult, type StatusItem } from '../api/wire.js';
+import { startBodyFor, systemFromStatusItem } from '../api/wire-conversions.js';
 import { EXIT_CODES } from './exit-codes.js';
 
 /** A failure the server reported, with the server's own code and sentence. */
@@ -25,7 +26,7 @@ export class RemoteError extends TychoError {
 }
 
 /** When the answer carries no code (a proxy's error page, an older server): guess from the status. */
-const CODE_BY_STATUS: Record<number, TychoErrorCode> = { 400: 'usage', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'name_in_use', 413: 'usage', 422: 'invalid_spec', 503: 'cluster_unreachable', 504: 'timeout' };
+const CODE_BY_STATUS: Record<number, TychoErrorCode> = { 400: 'usage', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'name_in_use', 410: 'torn_down', 413: 'usage', 422: 'invalid_spec', 503: 'cluster_unreachable', 504: 'timeout' };
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const PROGRESS_POLL_MS = 1000;
@@ -35,64 +36,21 @@ interface HttpAnswer {
   text: string;
 }
 
-export function toStartRequest(spec: LaunchSpec): StartRequest {
-  const r = spec.resources ?? {};
-  const limits: WireLimits = {
-    ...(r.cpu !== undefined ? { cpus: r.cpu } : {}),
-    ...(r.memory !== undefined ? { memory: r.memory } : {}),
-    ...(r.gpu !== undefined ? { gpus: r.gpu } : {}),
-  };
-  return {
-    name: spec.name,
-    containers: [
-      {
-        name: spec.name,
-        image: spec.image,
-        command: spec.command ?? [],
-        env: (spec.env ?? []).map((e) => `${e.name}=${e.value}`),
-        // Only when used, so a server that predates the field still accepts every other start.
-        ...(spec.secretEnv?.length ? { secret_env: spec.secretEnv.map((e) => `${e.name}=${e.value}`) } : {}),
-        limits: Object.keys(limits).length ? [limits] : [],
-        ports: spec.ports.map((containerPort) => ({ containerPort })),
-      },
-    ],
-  };
-}
-
-export function fromStatusItem(s: StatusItem): SystemInfo {
-  return {
-    name: s.name,
-    namespace: s.namespace,
-    image: s.image,
-    ports: s.ports,
-    url: s.url,
-    ready: s.ready,
-    stage: s.stage as Stage,
-    ...(s.reason !== null ? { reason: s.reason } : {}),
-    owner: s.owner,
-    ownerId: '',
-    origin: s.origin,
-    created: s.created,
-    expires: s.expires,
-    annotations: {},
-  };
-}
-
 /** Owner names travel in a header the server checks; keep what it accepts. */
 function ownerHeaderValue(display: string): string {
   const v = display.replace(/[^\w.@+-]/g, '-').slice(0, 64);
   return v || 'cli';
 }
 
-export class RemoteBackend implements Backend {
+export class RemoteLauncher implements SystemLauncher {
   constructor(
     readonly baseUrl: string,
     readonly token?: string,
   ) {}
 
   async up(spec: LaunchSpec, o: UpOptions = {}): Promise<SystemInfo> {
-    if (spec.serviceType) {
-      throw new UsageError('--service-type cannot be chosen with -s URL: the Tycho server\'s TYCHO_SERVICE_TYPE decides it.', usageLine('up', 'tycho '));
+    if (spec.expose) {
+      throw new UsageError('--expose (or --service-type) cannot be chosen with -s URL: the Tycho server\'s TYCHO_DEFAULT_EXPOSE decides it.', usageLine('up', 'tycho '));
     }
     const query: Record<string, string> = {};
     if (o.wait === false) query.wait = 'false';
@@ -100,7 +58,7 @@ export class RemoteBackend implements Backend {
     const progress = o.onProgress ? this.followProgress(spec.name, o.onProgress) : undefined;
     let started: StartResult;
     try {
-      started = await this.call<StartResult>('system/start', toStartRequest(spec), query, { [OWNER_HEADER]: ownerHeaderValue(spec.owner.display) });
+      started = await this.call<StartResult>('system/start', startBodyFor(spec), query, { [OWNER_HEADER]: ownerHeaderValue(spec.owner.display) });
     } finally {
       progress?.stop();
     }
@@ -139,11 +97,11 @@ export class RemoteBackend implements Backend {
     const items = await this.call<StatusItem[]>('system/status', { name });
     const first = items[0];
     if (!first) throw new RemoteError('not_found', `There is no system named "${name}".`, 404);
-    return fromStatusItem(first);
+    return systemFromStatusItem(first);
   }
 
   async list(): Promise<SystemInfo[]> {
-    return (await this.call<StatusItem[]>('system/status', {})).map(fromStatusItem);
+    return (await this.call<StatusItem[]>('system/status', {})).map(systemFromStatusItem);
   }
 
   /**
@@ -165,7 +123,7 @@ export class RemoteBackend implements Backend {
     const tick = async () => {
       try {
         const [s] = await this.call<StatusItem[]>('system/status', { name });
-        if (s && !stopped) report(s.stage as Stage, s.reason ?? s.stage);
+        if (s && !stopped) report(s.stage, s.reason ?? s.stage);
       } catch {
         // Not there yet, or a hiccup: the next tick tries again.
       }

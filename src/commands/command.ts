@@ -1,0 +1,96 @@
+/**
+ * What one command is: its flags (with aliases and help), how its typed input is read from
+ * them, its handler and its typed result. Each command lives in its own module (up.ts,
+ * down.ts, …); the parser, the usage text and every front end are driven by them
+ * (registry.ts lists them).
+ */
+import type { Origin, Owner } from '../k8s/spec.js';
+import type { SystemLauncher, UpOptions } from '../k8s/system-launcher.js';
+import type { PolicyFor } from './policy.js';
+
+export interface FlagSpec {
+  /** The long name, as in --name. */
+  name: string;
+  /** Other spellings; the one-letter one is what messages show (-n). */
+  aliases?: readonly string[];
+  /**
+   * `value`: given once; `repeated`: collected every time it is given (-e A=1 -e B=2);
+   * `switch`: on or off.
+   */
+  takes: 'value' | 'repeated' | 'switch';
+  /** Its values are masked in the command Tycho records (-e KEY=***). */
+  secret?: boolean;
+  /** Its line in `help COMMAND`: the flag as shown, and what it does. */
+  help?: { label: string; text: string };
+}
+
+/** The flag every command that names one system shares. */
+export const NAME_FLAG: FlagSpec = {
+  name: 'name',
+  aliases: ['n'],
+  takes: 'value',
+  help: { label: '-n, --name NAME', text: 'lower-case letters, digits and "-", starting with a letter (max 63)' },
+};
+
+/** The parsed words of one command, for its module's `read`. */
+export interface FlagReader {
+  /** A flag given at most once; undefined when absent. An empty value is refused. */
+  single(flag: string): string | undefined;
+  /** How messages name the flag: its one-letter form when it has one (-e), else --secret-env. */
+  shown(flag: string): string;
+  /** A repeatable flag's values, in order. */
+  many(flag: string): string[];
+  /** The words after the command that belong to no flag (consumed by taking them). */
+  words: string[];
+  /** Refuses the command with this sentence and the command's usage line. */
+  refuse(why: string): never;
+  /** refuse(why) when a check found something wrong. */
+  check(why: string | null): void;
+}
+
+export interface Caller {
+  owner: Owner;
+  origin: Origin;
+  /** Admins may tear down anyone's system; everyone else only their own. */
+  isAdmin: boolean;
+}
+
+export interface RunContext extends UpOptions {
+  launcher: SystemLauncher;
+  caller: Caller;
+  /** Prefix for help text: "/tycho " or "tycho ". */
+  prefix: string;
+  /** The operator's launch limits for this caller; null when none apply (see policy.ts). */
+  policy: PolicyFor;
+  /** The command as typed, env values masked (Parsed.recorded), kept on the objects for later inspection. */
+  originalText?: string;
+  /** Extra annotations for `up` (e.g. the Slack thread). */
+  annotations?: Record<string, string>;
+}
+
+export interface CommandModule<Name extends string, Input extends { kind: Name }, Result extends { kind: Name }> {
+  name: Name;
+  /** The usage after the prefix, e.g. "down -n NAME". */
+  usage: string;
+  /** One sentence for `help`. */
+  summary: string;
+  flags: readonly FlagSpec[];
+  /** Needs no cluster: Slack answers it in the ack itself. */
+  answeredAtOnce?: boolean;
+  /** The typed input from the parsed words; bad input is refused through the reader. */
+  read(flags: FlagReader): Input;
+  run(input: Input, ctx: RunContext): Promise<Result>;
+}
+
+/** Words left after the flags are a mistake for every command that takes none. */
+export function refuseStrayWords(r: FlagReader): void {
+  if (r.words.length) r.refuse(`Unexpected "${r.words.join(' ')}"; values go after their flag, e.g. -n NAME.`);
+}
+
+/** `down jupyter-ds` as well as `down -n jupyter-ds`: the name as a plain word too. */
+export function nameFlagOrWord(r: FlagReader): string | undefined {
+  let name = r.single('name');
+  if (name === undefined && r.words.length === 1) name = r.words.shift();
+  refuseStrayWords(r);
+  return name;
+}

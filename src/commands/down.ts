@@ -1,0 +1,41 @@
+/** `down`: tear a system down. Only its owner or an admin may. */
+import { NotOwner } from '../k8s/errors.js';
+import type { SystemInfo } from '../k8s/spec.js';
+import type { SystemLauncher } from '../k8s/system-launcher.js';
+import { NAME_FLAG, nameFlagOrWord, type Caller, type CommandModule, type FlagReader } from './command.js';
+import { checkName } from '../k8s/validate.js';
+
+export interface DownInput {
+  kind: 'down';
+  name: string;
+}
+
+export interface DownResult {
+  kind: 'down';
+  /** The system as it was when the teardown began. */
+  system: SystemInfo;
+}
+
+/** Checks that the caller may tear the system down; returns the system as it is now. */
+export async function authorizeTeardown(launcher: SystemLauncher, caller: Caller, name: string): Promise<SystemInfo> {
+  const system = await launcher.status(name);
+  if (!caller.isAdmin && system.ownerId !== caller.owner.id) throw new NotOwner(name, system.owner, system.ownerId);
+  return system;
+}
+
+export const downCommand: CommandModule<'down', DownInput, DownResult> = {
+  name: 'down',
+  usage: 'down -n NAME',
+  summary: 'Tear down NAME: its Deployment, Pods and Service.',
+  flags: [NAME_FLAG],
+  read(r: FlagReader) {
+    const name = nameFlagOrWord(r);
+    if (name === undefined) r.refuse('Say which system to tear down with -n NAME.');
+    r.check(checkName(name));
+    return { kind: 'down', name };
+  },
+  async run(input, ctx) {
+    if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.launcher, ctx.caller, input.name);
+    return { kind: 'down', system: await ctx.launcher.down(input.name, ctx.caller.owner.id) };
+  },
+};
