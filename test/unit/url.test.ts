@@ -1,5 +1,6 @@
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { resolveUrl } from '../../src/k8s/url.js';
+import { ingressProbeAddress } from '../../src/k8s/ingress.js';
 
 const svc = (type: string, extra: Partial<V1Service> = {}): V1Service => ({
   metadata: { name: 'web', namespace: 'team' },
@@ -29,5 +30,23 @@ describe('resolveUrl', () => {
   });
   it('brackets IPv6 hosts', () => {
     expect(resolveUrl(svc('NodePort'), [{ status: { hostIP: 'fd00::1', conditions: [{ type: 'Ready', status: 'True' }] } }])).toBe('http://[fd00::1]:31234');
+  });
+});
+
+describe('ingressProbeAddress: where Tycho opens an ingress URL before handing it out', () => {
+  const settings = { domain: 'apps.example.org', hostTemplate: '{name}.{domain}', annotations: {} };
+  const withStatus = (entry: { ip?: string; hostname?: string }) => ({ status: { loadBalancer: { ingress: [entry] } } });
+  it('the configured address wins, port 443 unless given (IPv6 in brackets)', () => {
+    expect(ingressProbeAddress({ ...settings, address: '10.0.0.9' }, withStatus({ ip: '203.0.113.7' }))).toEqual({ host: '10.0.0.9', port: 443 });
+    expect(ingressProbeAddress({ ...settings, address: 'ingress.internal:8443' }, undefined)).toEqual({ host: 'ingress.internal', port: 8443 });
+    expect(ingressProbeAddress({ ...settings, address: '[fd00::1]:443' }, undefined)).toEqual({ host: 'fd00::1', port: 443 });
+  });
+  it("else the Ingress's own status.loadBalancer address, an IP or a host name", () => {
+    expect(ingressProbeAddress(settings, withStatus({ ip: '203.0.113.7' }))).toEqual({ host: '203.0.113.7', port: 443 });
+    expect(ingressProbeAddress(settings, withStatus({ hostname: 'lb.example.org' }))).toEqual({ host: 'lb.example.org', port: 443 });
+  });
+  it('else none: the Service is checked in the cluster instead', () => {
+    expect(ingressProbeAddress(settings, { status: {} })).toBeUndefined();
+    expect(ingressProbeAddress(undefined, undefined)).toBeUndefined();
   });
 });
