@@ -5,7 +5,7 @@
  *   shared express app, so Slack, the REST API and the health routes share one port. The
  *   server listens itself, so app.start() is not called in this mode.
  */
-import { limiter } from '../k8s/limiter.js';
+import { limiter } from '../concurrency.js';
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';

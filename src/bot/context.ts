@@ -6,7 +6,7 @@ import type { webApi } from '@slack/bolt';
 import type { Caller } from '../commands/command.js';
 import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
-import type { Limiter } from '../k8s/limiter.js';
+import type { Limiter } from '../concurrency.js';
 import { newLogId, type Logger } from '../log.js';
 
 /** The launcher, plus the one extra write the bot makes: where the "Ready" message lives. */

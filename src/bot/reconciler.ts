@@ -13,6 +13,7 @@
  *   claim); the claims still fence, since a Lease alone cannot guarantee a single leader. A
  *   reply once claimed is posted by its claimant, whose claim no one else can take.
  */
+import { KeyedQueue } from '../concurrency.js';
 import type { LiveView, Transition } from '../k8s/view/live-view.js';
 import type { SystemState } from '../k8s/view/system-model.js';
 import type { SystemInfo } from '../k8s/spec.js';
@@ -66,7 +67,8 @@ const NOT_POSTED = 'not-posted';
 const LAPSE_RETRY_MS = 500;
 
 export class SlackReconciler {
-  private readonly chains = new Map<string, Promise<void>>();
+  /** One system's work at a time; systems proceed side by side. */
+  private readonly chains = new KeyedQueue<string>();
   /** The last root message this process wrote per UID: repeats are skipped (they are harmless, not free). */
   private readonly lastRoot = new Map<string, string>();
   /** The last state of systems seen going, for their closing words. */
@@ -97,7 +99,7 @@ export class SlackReconciler {
     this.stopped = true;
     this.deps.view.off('transition', this.onTransition);
     for (const t of [...this.timers.values(), ...this.retries.values()]) clearTimeout(t);
-    await Promise.all([...this.chains.values()]);
+    await this.chains.settled();
   }
 
   /**
@@ -142,14 +144,9 @@ export class SlackReconciler {
 
   private chain(uid: string, work: () => Promise<void>): void {
     if (this.stopped) return;
-    const prev = this.chains.get(uid) ?? Promise.resolve();
-    const next = prev
-      .then(work)
+    void this.chains
+      .run(uid, work)
       .catch((e: unknown) => this.deps.log.warn('could not bring a Slack thread up to date', { uid, error: e instanceof Error ? e.message : String(e) }));
-    this.chains.set(uid, next);
-    void next.then(() => {
-      if (this.chains.get(uid) === next) this.chains.delete(uid);
-    });
   }
 
   /** Whether this process may write to Slack now; if its Lease renewal is only late, `again` runs shortly. */

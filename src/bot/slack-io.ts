@@ -16,6 +16,7 @@ import type { Message, Notice, RootFacts } from './blocks.js';
 import { noticeMessage } from './blocks.js';
 import type { BotContext, ThreadRef, WebClient } from './context.js';
 import type { Logger } from '../log.js';
+import { KeyedQueue } from '../concurrency.js';
 
 /** Slack's error code ("not_in_channel") or the failure's message; never a token. */
 export function slackError(e: unknown): string {
@@ -46,24 +47,17 @@ async function honouringRetryAfter<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The tail of each channel's posts, per bot token: Bolt hands each request a WebClient of its
- * own, so the clients of one token (one bot, one set of Slack limits) must share them. A post
- * cannot hang its channel for ever: the client has a timeout (app.ts).
+ * Each channel's posts, per bot token: Bolt hands each request a WebClient of its own, so the
+ * clients of one token (one bot, one set of Slack limits) must share them. A post cannot hang its
+ * channel for ever: the client has a timeout (app.ts).
  */
-const lanes = new Map<string, Map<string, Promise<unknown>>>();
+const lanes = new Map<string, KeyedQueue<string>>();
 
 function inChannelLane<T>(client: WebClient, channel: string, work: () => Promise<T>): Promise<T> {
   const bot = client.token ?? '';
   let byChannel = lanes.get(bot);
-  if (!byChannel) lanes.set(bot, (byChannel = new Map()));
-  const previous = byChannel.get(channel) ?? Promise.resolve();
-  const result = previous.then(work);
-  const tail = result.catch(() => undefined);
-  byChannel.set(channel, tail);
-  void tail.then(() => {
-    if (byChannel.get(channel) === tail) byChannel.delete(channel);
-  });
-  return result;
+  if (!byChannel) lanes.set(bot, (byChannel = new KeyedQueue()));
+  return byChannel.run(channel, work);
 }
 
 export class SlackIO {

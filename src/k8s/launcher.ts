@@ -2,7 +2,7 @@
  * The one launcher. Slack, REST and the CLI all call this. Kubernetes holds all state:
  * labels and annotations on the Deployment are the only record of a system.
  */
-import { limiter, type Limiter } from './limiter.js';
+import { limiter, type Limiter } from '../concurrency.js';
 import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Ingress, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as labels from './labels.js';
 import { buildDeployment, buildIngress, buildService } from './manifests.js';

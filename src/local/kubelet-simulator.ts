@@ -20,7 +20,7 @@
  * whose Endpoints list a ready pod (as kube-proxy routes), so the URLs the product hands out
  * can really be opened.
  */
-import { limiter } from '../k8s/limiter.js';
+import { limiter } from '../concurrency.js';
 import {
   CoreV1Api,
   ListWatch,

@@ -1,0 +1,52 @@
+/**
+ * Two small tools for work that must not all run at once. Used by the launcher, the Slack front
+ * end and the node simulator alike, so they live above all three.
+ */
+
+/**
+ * At most `max` of these at once; the rest wait their turn, in order. For work that is cheap one
+ * at a time and expensive all at once: a burst of launches (each one's writes, and the view
+ * events and Slack calls they cause, compete with the Slack ack on one event loop), or the node
+ * simulator's status patches.
+ */
+export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function limiter(max: number): Limiter {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active < max) active++;
+    else await new Promise<void>((r) => queue.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/**
+ * Work queued per key: each key's work runs one at a time, in order; different keys run side by
+ * side. For one system's Slack reconciles, and one channel's posts (Slack allows about one per
+ * second per channel). A failed piece of work fails its own promise only: the next still runs.
+ */
+export class KeyedQueue<K> {
+  private readonly tails = new Map<K, Promise<unknown>>();
+
+  run<T>(key: K, work: () => Promise<T>): Promise<T> {
+    const result = (this.tails.get(key) ?? Promise.resolve()).then(work);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+
+  /** Resolves once the work queued so far has ended. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.tails.values()]);
+  }
+}
