@@ -1,7 +1,6 @@
 /** The shape of bench/results.json: what every measurement returns. */
 import type { ActorCounts } from './counting-proxy.js';
 import type { Dist, Ratio } from './stats.js';
-import type { Verb } from './verbs.js';
 
 export interface AckLevel {
   concurrency: number;
@@ -49,21 +48,18 @@ export interface RequestPart {
   watches: number;
 }
 
-export interface OpCount {
+/** What the counting proxy saw of one operation (its verbs, calls, bytes and connections), and what they add up to. */
+export interface OpCount extends Pick<ActorCounts, 'verbs' | 'calls' | 'bytesRead' | 'connections'> {
   actor: 'cli' | 'server';
   op: 'up' | 'down' | 'status' | 'list';
   /** How the server was asked: Slack or REST. */
   via: 'cli' | 'slack' | 'rest';
   /** Systems in the namespace when the operation ran. */
   systems: number;
-  verbs: Record<Verb, number>;
-  calls: Record<string, number>;
   total: number;
   writes: number;
   /** Watches this operation opened. */
   watches: number;
-  bytesRead: number;
-  connections: number;
   /**
    * The server's requests by who in it made them: the front end that took the command, the Slack
    * reconciler (claims, records, the ledger of threads), and leader election (Lease renewals,
