@@ -293,7 +293,8 @@ export class Launcher implements SystemLauncher {
   describeChecked(s: SystemState, verdict: UrlVerdict): SystemInfo {
     const d = s.deployment;
     const recorded = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } } };
-    return this.toSystemInfo(recorded, s.service, s.pods, s.readyIps, s.ingress);
+    // Only an annotation differs, which no stage depends on: the view's state still holds.
+    return this.toSystemInfo(recorded, s.service, s.pods, s.readyIps, s.ingress, s);
   }
 
   /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */
@@ -527,14 +528,15 @@ export class Launcher implements SystemLauncher {
 
   /** What front ends show for a system the live view holds (no API call). */
   describeState(s: SystemState): SystemInfo {
-    return this.toSystemInfo(s.deployment, s.service, s.pods, s.readyIps, s.ingress);
+    return this.toSystemInfo(s.deployment, s.service, s.pods, s.readyIps, s.ingress, s);
   }
 
-  private toSystemInfo(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], readyIps?: ReadonlySet<string>, ingress?: V1Ingress): SystemInfo {
+  /** `known`: the state the view already computed from these same objects, so it is not worked out again. */
+  private toSystemInfo(d: V1Deployment | undefined, svc: V1Service | undefined, pods: V1Pod[], readyIps?: ReadonlySet<string>, ingress?: V1Ingress, known?: SystemState): SystemInfo {
     const meta = d?.metadata ?? svc?.metadata ?? ingress?.metadata ?? {};
     const a = meta.annotations ?? {};
     const container = d?.spec?.template.spec?.containers[0];
-    const state: SystemState | undefined = d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(readyIps ? { readyIps } : {}) }) : undefined;
+    const state: SystemState | undefined = known ?? (d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(readyIps ? { readyIps } : {}) }) : undefined);
     const ready = state?.stage === 'ready';
     const urlCheck = parseUrlCheck(a[labels.ANN_URL_CHECK]);
     // Known from the Deployment's record even before the view holds the Ingress.
