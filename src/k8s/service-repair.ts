@@ -11,6 +11,12 @@
  * period keeps it from racing a launch that is only slow between its two creates; if it races
  * one anyway, the launcher takes the Service it finds when that Service is owned by its
  * Deployment (launcher.ts).
+ *
+ * The repair finishes what the cut-short launch would have done: once the view says the
+ * system serves, its URL is opened and the verdict recorded (`confirm`, the launcher's
+ * confirmServing), so `status` says whether the URL answers, not only that the pod is routed.
+ * A kube-proxy (or ingress) programs its rules after the Endpoints change, so "routed" alone
+ * can come a moment before the URL answers.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { apiCode } from './kube.js';
@@ -18,6 +24,7 @@ import * as labels from './labels.js';
 import { serviceForDeployment } from './manifests.js';
 import type { ServiceType } from './spec.js';
 import type { LiveView, Transition } from './view/live-view.js';
+import type { SystemState } from './view/system-model.js';
 import type { Logger } from '../log.js';
 
 export interface ServiceRepairOptions {
@@ -25,6 +32,10 @@ export interface ServiceRepairOptions {
   graceMs?: number;
   /** The type for Deployments launched before the type was recorded on them. */
   defaultServiceType: ServiceType;
+  /** Opens the URL of a repaired system once it serves, and records the verdict on it. */
+  confirm?: (serving: SystemState, signal: AbortSignal) => Promise<unknown>;
+  /** How long to follow a repaired system to serving before leaving it to `status`. */
+  followSeconds?: number;
   log: Logger;
 }
 
@@ -33,6 +44,8 @@ export class ServiceRepair {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly graceMs: number;
   private readonly onTransition = (t: Transition) => this.consider(t);
+  /** Aborts the follow-ups of repaired systems when the server stops. */
+  private readonly stopping = new AbortController();
 
   constructor(
     kc: KubeConfig,
@@ -50,6 +63,7 @@ export class ServiceRepair {
 
   stop(): void {
     this.view.off('transition', this.onTransition);
+    this.stopping.abort();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
@@ -75,10 +89,22 @@ export class ServiceRepair {
       await this.core.createNamespacedService({ namespace: this.view.namespace, body });
       log.warn('made the missing Service of a system again (its launch was cut short between its two creates)', { type: body.spec?.type });
     } catch (e) {
-      // 409: another replica (or the launch itself) made it meanwhile.
+      // 409: another replica (or the launch itself) made it meanwhile, and follows it.
       if (apiCode(e) === 409) return;
       log.warn('could not make the missing Service of a system again', { error: e instanceof Error ? e.message : String(e) });
+      return;
     }
+    await this.confirmWhenServing(uid, name).catch((e: unknown) => {
+      if (!this.stopping.signal.aborted) log.info('did not confirm the URL of a repaired system', { error: e instanceof Error ? e.message : String(e) });
+    });
+  }
+
+  /** Waits on the shared view (no watch of its own) for the repaired system to serve, then confirms its URL. */
+  private async confirmWhenServing(uid: string, name: string): Promise<void> {
+    if (!this.o.confirm) return;
+    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout((this.o.followSeconds ?? 300) * 1000)]);
+    const serving = await this.view.waitFor(name, (s) => (!s || s.uid !== uid || s.stage === 'terminating' ? null : s.stage === 'ready' ? s : undefined), signal);
+    if (serving) await this.o.confirm(serving, signal);
   }
 }
 

@@ -92,7 +92,12 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);
   const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view, log: log.child({ component: 'launcher' }) });
   // A launch cut short between its two creates gets its Service back (service-repair.ts).
-  const repair = new ServiceRepair(cluster.kc, view, { defaultServiceType: serviceTypeOf(config.expose), log: log.child({ component: 'service-repair' }) });
+  const repair = new ServiceRepair(cluster.kc, view, {
+    defaultServiceType: serviceTypeOf(config.expose),
+    confirm: (serving, signal) => launcher.confirmServing(serving, signal),
+    followSeconds: config.readyTimeoutSeconds,
+    log: log.child({ component: 'service-repair' }),
+  });
   repair.start();
 
   let draining = false;

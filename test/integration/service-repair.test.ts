@@ -51,7 +51,7 @@ it('the Deployment records the Service type of the mode it was exposed with', ()
   expect(buildDeployment(spec('typed', 'loadbalancer'), ns).metadata!.annotations![ANN_SERVICE_TYPE]).toBe('LoadBalancer');
 });
 
-it('a Deployment left without its Service gets it back as launched (type, ports, owner), becomes ready, and its URL answers', async () => {
+it('a Deployment left without its Service gets it back as launched (type, ports, owner), becomes ready, and its URL is checked as a launch checks it and answers', async () => {
   const uid = await deploymentOnly(spec('cut-short', 'nodeport'));
   const svc = await waitFor(() => core.readNamespacedService({ namespace: ns, name: 'cut-short' }).catch(() => undefined), { what: 'the Service to be made again' });
   expect(svc.spec!.type).toBe('NodePort');
@@ -62,10 +62,12 @@ it('a Deployment left without its Service gets it back as launched (type, ports,
   const status = await waitFor(
     async () => {
       const info = await server.launcher.status('cut-short');
-      return info.ready ? info : undefined;
+      // Ready, and the URL check the repair makes once it serves, as a launch would have made it.
+      return info.ready && info.urlCheck ? info : undefined;
     },
-    { what: 'the system to be ready' },
+    { what: 'the system to be ready with its URL checked' },
   );
+  expect(status.urlCheck).toEqual({ checked: 'public', verified: true });
   const url = String(status.url);
   expect(url).toMatch(/^http:\/\/[^:]+:\d+$/);
   expect(await openUrl(url)).toMatchObject({ status: expect.any(Number) });
