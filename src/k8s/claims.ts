@@ -8,6 +8,7 @@
  */
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { apiCode, isConflict, isNotFound, toTychoError } from './kube.js';
+import { patchDeploymentAnnotations } from './deployment-annotations.js';
 
 export const CLAIMED = 'claimed';
 /** A message nobody has claimed yet, written when the system is created. */
@@ -94,9 +95,6 @@ export class DeploymentClaims {
   }
 
   private async patch(name: string, annotations: Record<string, string>, resourceVersion?: string): Promise<void> {
-    await this.apps.patchNamespacedDeployment(
-      { namespace: this.namespace, name, body: { metadata: { annotations, ...(resourceVersion ? { resourceVersion } : {}) } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchDeploymentAnnotations(this.apps, { namespace: this.namespace, name, annotations, resourceVersion });
   }
 }

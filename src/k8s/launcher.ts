@@ -3,7 +3,7 @@
  * labels and annotations on the Deployment are the only record of a system.
  */
 import { limiter, type Limiter } from '../concurrency.js';
-import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Ingress, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { type V1Deployment, type V1Ingress, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as labels from './labels.js';
 import { buildDeployment, buildIngress, buildService } from './manifests.js';
 import { hostFor, ingressHost, ingressProbeAddress, ingressUrl, isDnsName, type IngressSettings } from './ingress.js';
@@ -14,6 +14,7 @@ import { ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, to
 import { LiveView } from './view/live-view.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
 import { podsOf, systemState, type SystemState } from './view/system-model.js';
+import { patchDeploymentAnnotations } from './deployment-annotations.js';
 import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
 import { createSecretAndStart } from './secret-env.js';
 import { checkLaunchSpec } from './validate.js';
@@ -446,10 +447,7 @@ export class Launcher implements SystemLauncher {
   /** A merge patch of Tycho annotations; other annotations are kept. Returns the Deployment. */
   private async patchAnnotations(name: string, annotations: Record<string, string>): Promise<V1Deployment> {
     try {
-      return await this.clients.apps.patchNamespacedDeployment(
-        { namespace: this.namespace, name, body: { metadata: { annotations } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      return await patchDeploymentAnnotations(this.clients.apps, { namespace: this.namespace, name, annotations });
     } catch (e) {
       if (isNotFound(e)) throw new NotFound(name);
       throw toTychoError(e, 'annotate the Deployment');
