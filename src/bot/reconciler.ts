@@ -17,7 +17,7 @@ import { KeyedQueue } from '../concurrency.js';
 import type { LiveView, Transition } from '../k8s/view/live-view.js';
 import type { SystemState } from '../k8s/view/system-model.js';
 import type { SystemInfo } from '../k8s/spec.js';
-import { urlCheckAnnotation } from '../k8s/launcher.js';
+import { currentUrlCheck, urlCheckAnnotation } from '../k8s/url-check-record.js';
 import type { UrlVerdict } from '../k8s/url-probe.js';
 import * as labels from '../k8s/labels.js';
 import { podFailureError, Timeout } from '../k8s/errors.js';
@@ -195,7 +195,9 @@ export class SlackReconciler {
     // it did not: it is opened once per system, and the verdict is recorded with the Ready claim.
     let info = this.deps.systemInfo(s);
     let verdict: UrlVerdict | undefined;
-    if (s.stage === 'ready' && !a[labels.ANN_URL_CHECK]) {
+    // A Ready reply already claimed was announced with the check made then; only a reply still to
+    // come needs one (a Service made again since voids the old one: url-check-record.ts).
+    if (s.stage === 'ready' && !a[labels.ANN_SLACK_READY_TS] && !currentUrlCheck(a[labels.ANN_URL_CHECK], s)) {
       verdict = await this.deps.checkServing(s);
       info = this.deps.describeChecked(s, verdict);
     }
@@ -206,7 +208,7 @@ export class SlackReconciler {
       // The claim is the fence: whoever holds it is the only one who may post this reply, so it
       // posts even if its Lease lapsed meanwhile. Giving up here would lose the reply for good,
       // since every later leader finds it claimed. One write: the claim, and the URL check with it.
-      const alongside: Record<string, string> = verdict ? { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } : {};
+      const alongside: Record<string, string> = verdict ? { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict, s) } : {};
       if (this.mayWrite(uid, again) && (await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment }))) {
         // The reply and the root's update go out together: neither waits for the other.
         const reply = async () => {

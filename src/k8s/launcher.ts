@@ -15,7 +15,8 @@ import { LiveView } from './view/live-view.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
 import { podsOf, systemState, type SystemState } from './view/system-model.js';
 import { patchDeploymentAnnotations } from './deployment-annotations.js';
-import { probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
+import { currentUrlCheck, urlCheckAnnotation } from './url-check-record.js';
+import { probeUntilGone, probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
 import { createSecretAndStart } from './secret-env.js';
 import { checkLaunchSpec } from './validate.js';
 import {
@@ -175,7 +176,7 @@ export class Launcher implements SystemLauncher {
     let created: V1Deployment;
     try {
       // The mode is recorded on the Deployment (as its Service type), so a Service lost to a crash
-      // is made again as it was meant (service-repair.ts).
+      // is made again as it was meant (system-repair.ts).
       const recorded: LaunchSpec = { ...spec, expose: mode, ...(host ? { annotations: { ...spec.annotations, [labels.ANN_INGRESS_HOST]: host } } : {}) };
       created = await this.clients.apps.createNamespacedDeployment({ namespace, body: buildDeployment(recorded, namespace) });
     } catch (e) {
@@ -201,7 +202,7 @@ export class Launcher implements SystemLauncher {
       });
     } catch (e) {
       // A launch slow between its two creates may find its Service already made by a server's
-      // repair (service-repair.ts): the same Service, owned by this very Deployment.
+      // repair (system-repair.ts): the same Service, owned by this very Deployment.
       const repaired = isConflict(e) ? await this.serviceOwnedBy(spec.name, created.metadata!.uid!) : undefined;
       if (!repaired) {
         // Never leave a Deployment without its Service: undo, then report the real cause.
@@ -217,11 +218,16 @@ export class Launcher implements SystemLauncher {
       try {
         ingress = await this.clients.networking.createNamespacedIngress({ namespace, body: buildIngress(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, this.opts.ingress!, host) });
       } catch (e) {
-        // Like the Service: no Deployment or Service without the Ingress that makes its URL.
-        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
-        await ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name: spec.name })).catch(() => undefined);
-        if (isConflict(e)) throw new NameInUse(spec.name);
-        throw toTychoError(e, 'create the Ingress');
+        // Made meanwhile by a server's repair, like the Service above: take it.
+        const repaired = isConflict(e) ? await this.ingressOwnedBy(spec.name, created.metadata!.uid!) : undefined;
+        if (!repaired) {
+          // Like the Service: no Deployment or Service without the Ingress that makes its URL.
+          await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
+          await ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name: spec.name })).catch(() => undefined);
+          if (isConflict(e)) throw new NameInUse(spec.name);
+          throw toTychoError(e, 'create the Ingress');
+        }
+        ingress = repaired;
       }
       log.info('created the Ingress', { host });
     }
@@ -275,9 +281,9 @@ export class Launcher implements SystemLauncher {
    * describe it. The waiting caller and the Slack reconciler both come through here.
    */
   async confirmServing(serving: SystemState, signal?: AbortSignal): Promise<SystemInfo> {
-    if (serving.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK]) return this.describeState(serving);
+    if (currentUrlCheck(serving.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK], serving)) return this.describeState(serving);
     const verdict = await this.checkUrl(serving, signal ?? new AbortController().signal);
-    const dep = await this.patchAnnotations(serving.name, { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) }).catch(() => undefined);
+    const dep = await this.patchAnnotations(serving.name, { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict, serving) }).catch(() => undefined);
     // Recorded or not (gone meanwhile), the caller hears what was found.
     return dep ? this.toSystemInfo(dep, serving.service, serving.pods, serving.readyIps, serving.ingress) : this.describeChecked(serving, verdict);
   }
@@ -293,39 +299,49 @@ export class Launcher implements SystemLauncher {
   /** A system as it will read once `verdict` is recorded on it. */
   describeChecked(s: SystemState, verdict: UrlVerdict): SystemInfo {
     const d = s.deployment;
-    const recorded = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict) } } };
+    const recorded = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict, s) } } };
     // Only an annotation differs, which no stage depends on: the view's state still holds.
     return this.toSystemInfo(recorded, s.service, s.pods, s.readyIps, s.ingress, s);
   }
 
   /** Opens the URL about to be handed out (or the in-cluster address), as a user would. */
   private async checkUrl(s: SystemState, signal: AbortSignal): Promise<UrlVerdict> {
-    const host = ingressHost(s.ingress) ?? s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
-    if (host) return this.checkIngressUrl(s, host, signal);
-    const publicUrl = s.service ? resolveUrl(s.service, s.servingPods, this.opts.publicHost) : null;
-    const clusterUrl = s.service ? clusterAddress(s.service) : null;
-    const { checked, url } = urlToCheck(this.opts.urlCheck ?? 'auto', publicUrl, clusterUrl, this.opts.inCluster ?? false);
-    if (checked === 'none') return { checked, verified: false, reason: 'URL checks are turned off (TYCHO_URL_CHECK=off)' };
-    if (!url) return { checked, verified: false, reason: 'no address is known for it yet' };
-    const r = await probeUrl(url, { totalSeconds: this.opts.urlCheckSeconds ?? 20, signal });
-    return r.ok ? { checked, verified: true } : { checked, verified: false, reason: r.reason ?? 'it did not answer' };
+    const target = this.urlTarget(s);
+    if (target.url === null) return { checked: target.checked, verified: false, reason: target.reason };
+    const r = await probeUrl(target.url, { totalSeconds: this.opts.urlCheckSeconds ?? 20, signal, ...(target.via ? { via: target.via } : {}) });
+    return r.ok ? { checked: target.checked, verified: true } : { checked: target.checked, verified: false, reason: r.reason ?? 'it did not answer' };
   }
 
   /**
-   * https://HOST/ through the ingress controller, where Tycho can reach it (the configured
-   * address, else the one the controller published on the Ingress), with the host as Host and
-   * SNI. Otherwise the Service inside the cluster, and the verdict says the public URL was not
-   * the one checked.
+   * Which address a check opens. Exposed through an Ingress: https://HOST/ through the ingress
+   * controller where Tycho can reach it (the configured address, else the one the controller
+   * published on the Ingress), with the host as Host and SNI; otherwise the Service inside the
+   * cluster, and the verdict says the public URL was not the one checked. Else the URL handed
+   * out, or the in-cluster address (url-probe.ts urlToCheck).
    */
-  private async checkIngressUrl(s: SystemState, host: string, signal: AbortSignal): Promise<UrlVerdict> {
+  private urlTarget(s: SystemState): { checked: UrlChecked; url: string; via?: { host: string; port: number } } | { checked: UrlChecked; url: null; reason: string } {
     const mode = this.opts.urlCheck ?? 'auto';
-    if (mode === 'off') return { checked: 'none', verified: false, reason: 'URL checks are turned off (TYCHO_URL_CHECK=off)' };
-    const via = mode === 'cluster' ? undefined : ingressProbeAddress(this.opts.ingress, s.ingress);
-    const checked: UrlChecked = via ? 'public' : 'cluster';
-    const url = via ? ingressUrl(host) : s.service ? clusterAddress(s.service) : null;
-    if (!url) return { checked, verified: false, reason: 'no address is known for it yet' };
-    const r = await probeUrl(url, { totalSeconds: this.opts.urlCheckSeconds ?? 20, signal, ...(via ? { via } : {}) });
-    return r.ok ? { checked, verified: true } : { checked, verified: false, reason: r.reason ?? 'it did not answer' };
+    if (mode === 'off') return { checked: 'none', url: null, reason: 'URL checks are turned off (TYCHO_URL_CHECK=off)' };
+    const unknown = 'no address is known for it yet';
+    const host = ingressHost(s.ingress) ?? s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
+    if (host) {
+      const via = mode === 'cluster' ? undefined : ingressProbeAddress(this.opts.ingress, s.ingress);
+      if (via) return { checked: 'public', url: ingressUrl(host), via };
+      const clusterUrl = s.service ? clusterAddress(s.service) : null;
+      return clusterUrl ? { checked: 'cluster', url: clusterUrl } : { checked: 'cluster', url: null, reason: unknown };
+    }
+    const publicUrl = s.service ? resolveUrl(s.service, s.servingPods, this.opts.publicHost) : null;
+    const clusterUrl = s.service ? clusterAddress(s.service) : null;
+    const { checked, url } = urlToCheck(mode, publicUrl, clusterUrl, this.opts.inCluster ?? false);
+    return url ? { checked, url } : { checked, url: null, reason: unknown };
+  }
+
+  /** After a teardown: waits (bounded) until the address a check would open no longer answers. */
+  private async waitUntilUrlGone(s: SystemState): Promise<void> {
+    const target = this.urlTarget(s);
+    if (target.url === null) return;
+    const r = await probeUntilGone(target.url, { totalSeconds: this.opts.urlCheckSeconds ?? 20, ...(target.via ? { via: target.via } : {}) });
+    if (!r.gone) this.log.warn('torn down, but its URL still answers', { system: s.name, url: target.url, reason: r.reason });
   }
 
   /**
@@ -347,8 +363,11 @@ export class Launcher implements SystemLauncher {
   }
 
   private async serviceOwnedBy(name: string, uid: string): Promise<V1Service | undefined> {
-    const svc = await this.clients.core.readNamespacedService({ namespace: this.namespace, name }).catch(() => undefined);
-    return svc?.metadata?.ownerReferences?.some((r) => r.uid === uid) ? svc : undefined;
+    return ownedBy(uid, await this.clients.core.readNamespacedService({ namespace: this.namespace, name }).catch(() => undefined));
+  }
+
+  private async ingressOwnedBy(name: string, uid: string): Promise<V1Ingress | undefined> {
+    return ownedBy(uid, await this.clients.networking.readNamespacedIngress({ namespace: this.namespace, name }).catch(() => undefined));
   }
 
   private async nameInUse(name: string): Promise<NameInUse> {
@@ -390,6 +409,8 @@ export class Launcher implements SystemLauncher {
     const uid = dep!.metadata!.uid!;
     this.log.info('tearing down', { system: name, by, ...labels.launchFields(dep!.metadata?.annotations) });
     await this.withView(name, async (view) => {
+      // What its URL was served through, to know when it stops answering.
+      const served = view.system(name);
       const marked = await this.patchAnnotations(name, { [labels.ANN_DELETED_BY]: by }).catch((e: unknown) => {
         if (e instanceof NotFound) return undefined;
         throw e;
@@ -411,6 +432,8 @@ export class Launcher implements SystemLauncher {
         await callKubernetes('delete the Ingress', () => ignoreNotFound(this.clients.networking.deleteNamespacedIngress({ namespace, name })));
       }
       await this.waitUntilGone(view, name, uid);
+      // Torn down means the URL no longer answers: the mirror of "ready means it answers".
+      if (served?.uid === uid && served.stage === 'ready') await this.waitUntilUrlGone(served);
     });
     return info;
   }
@@ -536,7 +559,7 @@ export class Launcher implements SystemLauncher {
     const container = d?.spec?.template.spec?.containers[0];
     const state: SystemState | undefined = known ?? (d ? systemState({ deployment: d, ...(svc ? { service: svc } : {}), pods, ...(readyIps ? { readyIps } : {}) }) : undefined);
     const ready = state?.stage === 'ready';
-    const urlCheck = parseUrlCheck(a[labels.ANN_URL_CHECK]);
+    const urlCheck = currentUrlCheck(a[labels.ANN_URL_CHECK], { service: svc, ingress });
     // Known from the Deployment's record even before the view holds the Ingress.
     const host = ingressHost(ingress) ?? a[labels.ANN_INGRESS_HOST];
     return {
@@ -561,20 +584,7 @@ export class Launcher implements SystemLauncher {
   }
 }
 
-/** The URL check as recorded on the Deployment (the one place its shape is written). */
-export function urlCheckAnnotation(verdict: UrlVerdict): string {
-  return JSON.stringify(verdict);
-}
-
-function parseUrlCheck(text: string | undefined): UrlVerdict | undefined {
-  if (!text) return undefined;
-  try {
-    const v = JSON.parse(text) as Partial<UrlVerdict>;
-    if ((v.checked === 'public' || v.checked === 'cluster' || v.checked === 'none') && typeof v.verified === 'boolean') {
-      return { checked: v.checked, verified: v.verified, ...(typeof v.reason === 'string' ? { reason: v.reason } : {}) };
-    }
-  } catch {
-    // someone else's edit of our annotation: report nothing rather than fail
-  }
-  return undefined;
+/** The object when the Deployment with this uid owns it (a child made by a repair), else undefined. */
+function ownedBy<T extends { metadata?: { ownerReferences?: { uid: string }[] } }>(uid: string, o: T | undefined): T | undefined {
+  return o?.metadata?.ownerReferences?.some((r) => r.uid === uid) ? o : undefined;
 }

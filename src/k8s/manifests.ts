@@ -148,7 +148,7 @@ export function buildService(
  * TLS always: the operator's TLS Secret, else one cert-manager fills in when its annotation is
  * configured, else none named (the controller's default certificate, e.g. a wildcard one).
  */
-export function buildIngress(spec: LaunchSpec, namespace: string, owner: { name: string; uid: string }, settings: IngressSettings, host: string): V1Ingress {
+export function buildIngress(spec: Pick<LaunchSpec, 'name' | 'ports'>, namespace: string, owner: { name: string; uid: string }, settings: IngressSettings, host: string): V1Ingress {
   const certManager = Object.keys(settings.annotations).some((k) => k.startsWith('cert-manager.io/'));
   const secretName = settings.tlsSecret ?? (certManager ? `${spec.name}-tls` : undefined);
   return {
@@ -177,14 +177,30 @@ export function buildIngress(spec: LaunchSpec, namespace: string, owner: { name:
 /**
  * The Service a Deployment of Tycho's should have, from what the Deployment records: its name,
  * its container's ports, the Service type in its annotations (older ones: `fallbackType`).
- * For a Service lost between the launch's two creates (service-repair.ts).
+ * For a Service lost between the launch's creates (system-repair.ts).
  */
 export function serviceForDeployment(d: V1Deployment, namespace: string, fallbackType: ServiceType): V1Service | undefined {
+  const recorded = launchRecordedOn(d);
+  if (!recorded) return undefined;
+  const type = SERVICE_TYPES.find((t) => t === d.metadata?.annotations?.[labels.ANN_SERVICE_TYPE]) ?? fallbackType;
+  return buildService(recorded, namespace, recorded, type);
+}
+
+/**
+ * The Ingress a Deployment of Tycho's exposed as ingress should have: its recorded host, to its
+ * first port, with the operator's current settings. For an Ingress lost the same way.
+ */
+export function ingressForDeployment(d: V1Deployment, namespace: string, settings: IngressSettings): V1Ingress | undefined {
+  const recorded = launchRecordedOn(d);
+  const host = d.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
+  if (!recorded || !host) return undefined;
+  return buildIngress(recorded, namespace, recorded, settings, host);
+}
+
+/** What a Deployment records of its launch that its children are made from: name, uid, ports. */
+function launchRecordedOn(d: V1Deployment): { name: string; uid: string; ports: number[] } | undefined {
   const name = d.metadata?.name;
   const uid = d.metadata?.uid;
   const ports = (d.spec?.template.spec?.containers[0]?.ports ?? []).map((p) => p.containerPort);
-  if (!name || !uid || ports.length === 0) return undefined;
-  const recorded = d.metadata?.annotations?.[labels.ANN_SERVICE_TYPE];
-  const type = SERVICE_TYPES.find((t) => t === recorded) ?? fallbackType;
-  return buildService({ name, ports }, namespace, { name, uid }, type);
+  return name && uid && ports.length > 0 ? { name, uid, ports } : undefined;
 }

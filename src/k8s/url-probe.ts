@@ -80,6 +80,30 @@ export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: bool
 }
 
 /**
+ * The mirror of probeUrl, for a teardown: tries until the URL no longer answers (the connection
+ * is refused, reset or times out; through an ingress controller, it answers "not routed") or
+ * the time is up. A kube-proxy or ingress controller drops its route a moment after the objects
+ * go, so "torn down" is only said once the URL stopped answering.
+ */
+export async function probeUntilGone(url: string, o: ProbeOptions): Promise<{ gone: boolean; reason?: string }> {
+  const deadline = Date.now() + o.totalSeconds * 1000;
+  let delay = 25;
+  let last = 0;
+  for (;;) {
+    if (o.signal?.aborted) return { gone: false, reason: 'the check was cancelled' };
+    try {
+      last = await probeOnce(url, Math.min(o.attemptTimeoutMs ?? 1000, Math.max(100, deadline - Date.now())), o.via);
+      if (o.via && NOT_ROUTED_YET.has(last)) return { gone: true };
+    } catch {
+      return { gone: true };
+    }
+    if (Date.now() + delay > deadline) return { gone: false, reason: `it still answered ${last} after ${o.totalSeconds} s` };
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 1000);
+  }
+}
+
+/**
  * Which address to check. `auto`: the URL handed out, unless Tycho runs inside the cluster and
  * that URL is a node or load-balancer address it may not reach from its pod (hairpin, private
  * node IPs); then the Service's in-cluster address.

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { LiveView } from '../k8s/view/live-view.js';
-import { ServiceRepair } from '../k8s/service-repair.js';
+import { SystemRepair } from '../k8s/system-repair.js';
 import { serviceTypeOf } from '../k8s/spec.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
 import { mountApi } from '../api/routes.js';
@@ -91,12 +91,13 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   );
   await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);
   const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view, log: log.child({ component: 'launcher' }) });
-  // A launch cut short between its two creates gets its Service back (service-repair.ts).
-  const repair = new ServiceRepair(cluster.kc, view, {
+  // A launch cut short between its creates gets its Service and Ingress back (system-repair.ts).
+  const repair = new SystemRepair(cluster.kc, view, {
     defaultServiceType: serviceTypeOf(config.expose),
+    ...(config.ingress ? { ingress: config.ingress } : {}),
     confirm: (serving, signal) => launcher.confirmServing(serving, signal),
     followSeconds: config.readyTimeoutSeconds,
-    log: log.child({ component: 'service-repair' }),
+    log: log.child({ component: 'system-repair' }),
   });
   repair.start();
 

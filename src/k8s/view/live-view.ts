@@ -127,6 +127,11 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   }
 
   /** Which API the view reads a Service's addresses from; undefined until start() has asked. */
+  /** Whether this view follows Tycho's Ingresses (so a system's lack of one means something). */
+  get followsIngresses(): boolean {
+    return !!this.ingresses;
+  }
+
   get endpointsKind(): EndpointsApi | undefined {
     return this.endpointsApi;
   }

@@ -1,0 +1,137 @@
+/**
+ * A launch is up to three creates: the Deployment, then the Service and (exposed as ingress) the
+ * Ingress it owns. A process killed between them (kill -9, an OOM, a node lost) leaves a
+ * Deployment whose pod runs but that nothing routes to, and whose launch no one is waiting on
+ * any more. The Deployment is the intent, and it records everything its children need (its
+ * ports, the Service type in `tycho.renci.org/service-type`, the host in
+ * `tycho.renci.org/ingress-host`), so the server makes the missing ones again rather than failing
+ * the system. The same holds for a Service or Ingress deleted by hand (kubectl) while its
+ * Deployment lives.
+ *
+ * Every replica does this, not only the leader: a create is safe to repeat (the second gets
+ * 409 AlreadyExists), and a REST-only server, which elects no leader, must repair too. A grace
+ * period keeps it from racing a launch that is only slow between its creates; if it races one
+ * anyway, the launcher takes the child it finds when it is owned by its Deployment (launcher.ts).
+ *
+ * The repair finishes what the cut-short launch would have done: once the view says the system
+ * serves, its URL is opened and the verdict recorded (`confirm`, the launcher's
+ * confirmServing), so `status` says whether the URL answers, not only that the pod is routed. A
+ * kube-proxy (or ingress controller) programs its rules after the Endpoints change, so "routed"
+ * alone can come a moment before the URL answers.
+ */
+import { CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { IngressSettings } from './ingress.js';
+import { apiCode } from './kube.js';
+import * as labels from './labels.js';
+import { ingressForDeployment, serviceForDeployment } from './manifests.js';
+import type { ServiceType } from './spec.js';
+import type { LiveView, Transition } from './view/live-view.js';
+import type { SystemState } from './view/system-model.js';
+import type { Logger } from '../log.js';
+
+export interface SystemRepairOptions {
+  /** How long a Deployment must have been seen without a child before it is repaired. */
+  graceMs?: number;
+  /** The type for Deployments launched before the type was recorded on them. */
+  defaultServiceType: ServiceType;
+  /** The operator's ingress settings; without them (and without the view following Ingresses) no Ingress is repaired. */
+  ingress?: IngressSettings;
+  /** Opens the URL of a repaired system once it serves, and records the verdict on it (one made through the lost object no longer counts: url-check-record.ts). */
+  confirm?: (serving: SystemState, signal: AbortSignal) => Promise<unknown>;
+  /** How long to follow a repaired system to serving before leaving it to `status`. */
+  followSeconds?: number;
+  log: Logger;
+}
+
+type Child = 'Service' | 'Ingress';
+
+export class SystemRepair {
+  private readonly core: CoreV1Api;
+  private readonly networking: NetworkingV1Api;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly graceMs: number;
+  private readonly onTransition = (t: Transition) => this.consider(t);
+  /** Aborts the follow-ups of repaired systems when the server stops. */
+  private readonly stopping = new AbortController();
+
+  constructor(
+    kc: KubeConfig,
+    private readonly view: LiveView,
+    private readonly o: SystemRepairOptions,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
+    this.graceMs = o.graceMs ?? 10_000;
+  }
+
+  /** The view's first sync announces every system, so one found broken at startup is repaired too. */
+  start(): void {
+    this.view.on('transition', this.onTransition);
+  }
+
+  stop(): void {
+    this.view.off('transition', this.onTransition);
+    this.stopping.abort();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private consider(t: Transition): void {
+    if (this.timers.has(t.uid) || t.to === 'gone' || t.to === 'terminating' || this.missing(t.state).length === 0) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(t.uid);
+      void this.repair(t.uid, t.name);
+    }, this.graceMs);
+    timer.unref();
+    this.timers.set(t.uid, timer);
+  }
+
+  /** The children the Deployment records that the view does not hold. */
+  private missing(s: SystemState): Child[] {
+    const wantsIngress = !!this.o.ingress && this.view.followsIngresses && !!s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
+    return [...(s.service ? [] : ['Service' as const]), ...(wantsIngress && !s.ingress ? ['Ingress' as const] : [])];
+  }
+
+  private async repair(uid: string, name: string): Promise<void> {
+    // Still the same system, still missing a child, after the grace period?
+    const s = this.view.system(name);
+    if (!s || s.uid !== uid || s.stage === 'terminating' || s.deployment.metadata?.deletionTimestamp) return;
+    const log = this.o.log.child({ system: name, uid, ...labels.launchFields(s.deployment.metadata?.annotations) });
+    let made = 0;
+    for (const child of this.missing(s)) {
+      try {
+        if (!(await this.make(child, s))) continue;
+        made++;
+        log.warn(`made the missing ${child} of a system again (its launch was cut short, or it was deleted by hand)`);
+      } catch (e) {
+        // 409: another replica (or the launch itself) made it meanwhile, and follows it.
+        if (apiCode(e) !== 409) log.warn(`could not make the missing ${child} of a system again`, { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    if (made === 0) return;
+    await this.confirmWhenServing(uid, name).catch((e: unknown) => {
+      if (!this.stopping.signal.aborted) log.info('did not confirm the URL of a repaired system', { error: e instanceof Error ? e.message : String(e) });
+    });
+  }
+
+  /** Creates one child from what the Deployment records; false when it records too little to. */
+  private async make(child: Child, s: SystemState): Promise<boolean> {
+    const namespace = this.view.namespace;
+    if (child === 'Service') {
+      const body = serviceForDeployment(s.deployment, namespace, this.o.defaultServiceType);
+      if (body) await this.core.createNamespacedService({ namespace, body });
+      return !!body;
+    }
+    const body = ingressForDeployment(s.deployment, namespace, this.o.ingress!);
+    if (body) await this.networking.createNamespacedIngress({ namespace, body });
+    return !!body;
+  }
+
+  /** Waits on the shared view (no watch of its own) for the repaired system to serve, then confirms its URL. */
+  private async confirmWhenServing(uid: string, name: string): Promise<void> {
+    if (!this.o.confirm) return;
+    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout((this.o.followSeconds ?? 300) * 1000)]);
+    const serving = await this.view.waitFor(name, (s) => (!s || s.uid !== uid || s.stage === 'terminating' ? null : s.stage === 'ready' ? s : undefined), signal);
+    if (serving) await this.o.confirm(serving, signal);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * A server killed between a launch's creates leaves a Deployment of Tycho's with no Service (or,
+ * exposed as ingress, no Ingress): its pod runs, nothing routes to it, and no one waits on it.
+ * What such a kill leaves is made here directly (the objects exactly as the launcher builds
+ * them, less the missing one), and then a Tycho server runs on the namespace: it makes the
+ * missing child again from what the Deployment records, and the system becomes ready with its
+ * URL checked, and the URL answers. A launch that is only slow between its creates, and finds
+ * its child made meanwhile, goes on with it.
+ */
+import { AppsV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { buildDeployment, buildService } from '../../src/k8s/manifests.js';
+import { ANN_INGRESS_HOST, ANN_SERVICE_TYPE, ANN_URL_CHECK } from '../../src/k8s/labels.js';
+import type { ExposeMode, LaunchSpec } from '../../src/k8s/spec.js';
+import type { RunningTycho } from '../../src/server/tycho.js';
+import { Launcher } from '../../src/k8s/launcher.js';
+import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
+import { HttpFaultProxy } from '../support/fault-proxy.js';
+import { startServer } from '../api/helpers.js';
+import { openUrl } from '../support/open-url.js';
+import { wildcardCertificate } from '../support/test-ca.js';
+
+const apps = kubeConfig().makeApiClient(AppsV1Api);
+const core = kubeConfig().makeApiClient(CoreV1Api);
+const networking = kubeConfig().makeApiClient(NetworkingV1Api);
+let ns: string;
+let server: RunningTycho;
+
+const spec = (name: string, expose?: ExposeMode): LaunchSpec => ({
+  name,
+  image: 'nginx',
+  ports: [80, 8080],
+  owner: { id: 'cli:alice', display: 'alice' },
+  origin: 'cli',
+  ...(expose ? { expose } : {}),
+});
+
+/** What a launch killed after its first create leaves: the Deployment alone. */
+async function deploymentOnly(s: LaunchSpec): Promise<string> {
+  const d = await apps.createNamespacedDeployment({ namespace: ns, body: buildDeployment(s, ns) });
+  return d.metadata!.uid!;
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace('system-repair');
+  // The server's default type is ClusterIP: a repaired Service of a NodePort launch must still be a NodePort.
+  server = await startServer({ namespace: ns, env: { TYCHO_SERVICE_TYPE: 'ClusterIP' } });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+it('the Deployment records the Service type of the mode it was exposed with', () => {
+  expect(buildDeployment(spec('typed', 'loadbalancer'), ns).metadata!.annotations![ANN_SERVICE_TYPE]).toBe('LoadBalancer');
+});
+
+it('a Deployment left without its Service gets it back as launched (type, ports, owner), becomes ready, and its URL is checked as a launch checks it and answers', async () => {
+  const uid = await deploymentOnly(spec('cut-short', 'nodeport'));
+  const svc = await waitFor(() => core.readNamespacedService({ namespace: ns, name: 'cut-short' }).catch(() => undefined), { what: 'the Service to be made again' });
+  expect(svc.spec!.type).toBe('NodePort');
+  expect(svc.spec!.ports!.map((p) => p.port)).toEqual([80, 8080]);
+  expect(svc.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'Deployment', name: 'cut-short', uid, controller: true })]);
+  expect(svc.metadata!.labels!['app.kubernetes.io/managed-by']).toBe('tycho');
+
+  const status = await waitFor(
+    async () => {
+      const info = await server.launcher.status('cut-short');
+      // Ready, and the URL check the repair makes once it serves, as a launch would have made it.
+      return info.ready && info.urlCheck ? info : undefined;
+    },
+    { what: 'the system to be ready with its URL checked' },
+  );
+  expect(status.urlCheck).toEqual({ checked: 'public', verified: true });
+  const url = String(status.url);
+  expect(url).toMatch(/^http:\/\/[^:]+:\d+$/);
+  expect(await openUrl(url)).toMatchObject({ status: expect.any(Number) });
+});
+
+it('a Deployment from before the type was recorded gets the server\'s configured type', async () => {
+  const body = buildDeployment(spec('unrecorded'), ns);
+  delete body.metadata!.annotations![ANN_SERVICE_TYPE];
+  await apps.createNamespacedDeployment({ namespace: ns, body });
+  const svc = await waitFor(() => core.readNamespacedService({ namespace: ns, name: 'unrecorded' }).catch(() => undefined), { what: 'the Service to be made again' });
+  expect(svc.spec!.type).toBe('ClusterIP');
+});
+
+it('a launch held between its two creates finds its Service made by the repair, and goes on to ready with it', async () => {
+  const proxy = await HttpFaultProxy.start(kubeConfig());
+  try {
+    // The launch's Service create waits at the proxy: the launch is slow exactly between its creates.
+    proxy.holdWhen = (method, path) => method === 'POST' && /\/services(\?|$)/.test(path);
+    const slow = new Launcher(proxy.kubeConfigThrough(kubeConfig()), { namespace: ns, readyTimeoutSeconds: 60 });
+    const launching = slow.up(spec('slow-between', 'nodeport'));
+    await waitFor(() => proxy.held === 1, { what: 'the Service create to be held' });
+    const made = await waitFor(() => core.readNamespacedService({ namespace: ns, name: 'slow-between' }).catch(() => undefined), { what: 'the server to make the Service' });
+    proxy.release();
+    const up = await launching;
+    expect(up.ready).toBe(true);
+    // The one Service, the repair's: the launch took it rather than undoing itself.
+    const svc = await core.readNamespacedService({ namespace: ns, name: 'slow-between' });
+    expect(svc.metadata!.uid).toBe(made.metadata!.uid);
+    expect((await apps.readNamespacedDeployment({ namespace: ns, name: 'slow-between' })).metadata!.uid).toBe(svc.metadata!.ownerReferences![0]!.uid);
+  } finally {
+    proxy.release();
+    await proxy.stop();
+  }
+});
+
+describe('exposed as ingress', () => {
+  const DOMAIN = 'repair.test';
+  let ingressNs: string;
+  let ingressServer: RunningTycho;
+  let ca: Buffer;
+
+  beforeAll(async () => {
+    ingressNs = await createTestNamespace('ingress-repair');
+    const certs = await wildcardCertificate(DOMAIN);
+    ca = certs.ca;
+    await core.createNamespacedSecret({
+      namespace: ingressNs,
+      body: { metadata: { name: 'wildcard' }, type: 'kubernetes.io/tls', data: { 'tls.crt': certs.cert.toString('base64'), 'tls.key': certs.key.toString('base64') } },
+    });
+    ingressServer = await startServer({
+      namespace: ingressNs,
+      env: {
+        TYCHO_INGRESS_DOMAIN: DOMAIN,
+        TYCHO_INGRESS_CLASS: 'nginx',
+        TYCHO_INGRESS_TLS_SECRET: 'wildcard',
+        TYCHO_INGRESS_ADDRESS: process.env.TYCHO_TEST_INGRESS_ADDRESS ?? '',
+        TYCHO_DEFAULT_EXPOSE: 'ingress',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await ingressServer?.stop();
+  });
+
+  it('a launch cut short after its Service gets its Ingress back (host, class, TLS, owner), and its https URL is checked and answers', async () => {
+    const body = buildDeployment({ ...spec('no-ingress', 'ingress'), annotations: { [ANN_INGRESS_HOST]: `no-ingress.${DOMAIN}` } }, ingressNs);
+    const d = await apps.createNamespacedDeployment({ namespace: ingressNs, body });
+    await core.createNamespacedService({ namespace: ingressNs, body: buildService(spec('no-ingress'), ingressNs, { name: 'no-ingress', uid: d.metadata!.uid! }, 'ClusterIP') });
+
+    const ing = await waitFor(() => networking.readNamespacedIngress({ namespace: ingressNs, name: 'no-ingress' }).catch(() => undefined), { what: 'the Ingress to be made again' });
+    expect(ing.spec!.rules![0]!.host).toBe(`no-ingress.${DOMAIN}`);
+    expect(ing.spec!.ingressClassName).toBe('nginx');
+    expect(ing.spec!.tls).toEqual([{ hosts: [`no-ingress.${DOMAIN}`], secretName: 'wildcard' }]);
+    expect(ing.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'Deployment', name: 'no-ingress', uid: d.metadata!.uid, controller: true })]);
+
+    const status = await waitFor(
+      async () => {
+        const info = await ingressServer.launcher.status('no-ingress');
+        return info.ready && info.urlCheck ? info : undefined;
+      },
+      { what: 'the system to be ready with its URL checked' },
+    );
+    expect(status.url).toBe(`https://no-ingress.${DOMAIN}/`);
+    expect(status.urlCheck).toEqual({ checked: 'public', verified: true });
+    expect(await openUrl(String(status.url), { ca })).toEqual({ status: 200, body: expect.stringContaining('Hello from no-ingress') });
+  });
+
+  it('an Ingress deleted by hand from a running system is made again, and the URL answers again', async () => {
+    const up = await ingressServer.launcher.up(spec('lost-ingress', 'ingress'));
+    expect(up.urlCheck).toEqual({ checked: 'public', verified: true });
+    const before = await networking.readNamespacedIngress({ namespace: ingressNs, name: 'lost-ingress' });
+    // The launch's record is made to say the check failed, so the check the repair makes is seen;
+    // it still names the Ingress it went through, which the repair replaces.
+    const launched = await apps.readNamespacedDeployment({ namespace: ingressNs, name: 'lost-ingress' });
+    const record = JSON.parse(launched.metadata!.annotations![ANN_URL_CHECK]!) as Record<string, unknown>;
+    expect(record.ingress).toBe(before.metadata!.uid);
+    const stale = JSON.stringify({ ...record, verified: false, reason: 'recorded before the Ingress was lost' });
+    await apps.patchNamespacedDeployment(
+      { namespace: ingressNs, name: 'lost-ingress', body: { metadata: { annotations: { [ANN_URL_CHECK]: stale } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await networking.deleteNamespacedIngress({ namespace: ingressNs, name: 'lost-ingress' });
+
+    const again = await waitFor(
+      () => networking.readNamespacedIngress({ namespace: ingressNs, name: 'lost-ingress' }).then((i) => (i.metadata!.uid !== before.metadata!.uid ? i : undefined), () => undefined),
+      { what: 'the Ingress to be made again' },
+    );
+    expect(again.spec!.rules![0]!.host).toBe(`lost-ingress.${DOMAIN}`);
+    // The repair checks the URL again through the new Ingress, replacing the verdict made at launch.
+    const checkedAfter = await waitFor(
+      async () => {
+        const info = await ingressServer.launcher.status('lost-ingress');
+        return info.ready && info.urlCheck?.verified ? info : undefined;
+      },
+      { what: 'the URL to be checked again' },
+    );
+    expect(checkedAfter.urlCheck).toEqual({ checked: 'public', verified: true });
+    expect(await openUrl(String(checkedAfter.url), { ca })).toEqual({ status: 200, body: expect.stringContaining('Hello from lost-ingress') });
+  });
+});
