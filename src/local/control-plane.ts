@@ -12,6 +12,7 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { claimNodePortRange } from './node-port-range.js';
 import { defaultBinDir } from './paths.js';
 
 export interface StaticTokenUser {
@@ -252,8 +253,11 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   await writeFile(kubeconfigPath, kubeconfigYaml(server, caFile, adminToken), { mode: 0o600 });
 
   const procs: Proc[] = [];
+  // NodePorts of its own, so another local cluster on this machine never serves this one's URLs.
+  const nodePorts = claimNodePortRange(log);
   const onExit = (): void => {
     for (const p of procs) if (!p.done) p.child.kill('SIGKILL');
+    nodePorts.release();
   };
   process.on('exit', onExit);
   let stopped = false;
@@ -262,6 +266,7 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
     stopped = true;
     // Reverse order: clients first, etcd last, so nothing logs storms of connection errors.
     for (const p of [...procs].reverse()) await stopProcess(p);
+    nodePorts.release();
     process.off('exit', onExit);
   };
 
@@ -295,6 +300,7 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
       `--token-auth-file=${tokensCsv}`,
       // A /16 so scale tests can create thousands of Services.
       '--service-cluster-ip-range=10.96.0.0/16',
+      `--service-node-port-range=${nodePorts.range}`,
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       '--profiling=false',
