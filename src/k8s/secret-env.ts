@@ -7,7 +7,7 @@
  * can name it as owner, and a pod started before the Secret would fail with
  * CreateContainerConfigError. Once the Secret exists, the Deployment is unpaused.
  */
-import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { Forbidden, NameInUse } from './errors.js';
 import { isConflict, isPermissionDenied, callKubernetes, toTychoError, type KubeClients } from './kube.js';
 import { buildSecret } from './manifests.js';
@@ -28,7 +28,10 @@ export async function createSecretAndStart(c: KubeClients, namespace: string, sp
     }
     throw toTychoError(e, 'create the Secret for --secret-env');
   }
-  await callKubernetes('start the Deployment', () =>
-    c.apps.patchNamespacedDeployment({ namespace, name: owner.name, body: { spec: { paused: false } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-  );
+  await callKubernetes('start the Deployment', () => startPausedDeployment(c.apps, namespace, owner.name));
+}
+
+/** Unpauses a Deployment created paused: here once its Secret exists, or by the repair (system-repair.ts). */
+export function startPausedDeployment(apps: AppsV1Api, namespace: string, name: string): Promise<V1Deployment> {
+  return apps.patchNamespacedDeployment({ namespace, name, body: { spec: { paused: false } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 }

@@ -6,7 +6,10 @@
  * ports, the Service type in `tycho.renci.org/service-type`, the host in
  * `tycho.renci.org/ingress-host`), so the server makes the missing ones again rather than failing
  * the system. The same holds for a Service or Ingress deleted by hand (kubectl) while its
- * Deployment lives.
+ * Deployment lives. A launch with --secret-env creates its Deployment paused and unpauses it once
+ * the Secret exists (secret-env.ts); one cut short in between is unpaused here. If the Secret was
+ * never made (the values died with the process), its pod then fails with the kubelet's own
+ * `secret "NAME-env" not found`, which the system reports, rather than waiting for ever.
  *
  * Every replica does this, not only the leader: a create is safe to repeat (the second gets
  * 409 AlreadyExists), and a REST-only server, which elects no leader, must repair too. A grace
@@ -19,11 +22,12 @@
  * kube-proxy (or ingress controller) programs its rules after the Endpoints change, so "routed"
  * alone can come a moment before the URL answers.
  */
-import { CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { IngressSettings } from './ingress.js';
 import { apiCode } from './kube.js';
 import * as labels from './labels.js';
 import { ingressForDeployment, serviceForDeployment } from './manifests.js';
+import { startPausedDeployment } from './secret-env.js';
 import type { ServiceType } from './spec.js';
 import type { LiveView, Transition } from './view/live-view.js';
 import type { SystemState } from './view/system-model.js';
@@ -43,9 +47,11 @@ export interface SystemRepairOptions {
   log: Logger;
 }
 
-type Child = 'Service' | 'Ingress';
+/** What a cut-short launch may have left undone. */
+type Missing = 'Service' | 'Ingress' | 'unpause';
 
 export class SystemRepair {
+  private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private readonly networking: NetworkingV1Api;
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -59,6 +65,7 @@ export class SystemRepair {
     private readonly view: LiveView,
     private readonly o: SystemRepairOptions,
   ) {
+    this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
     this.graceMs = o.graceMs ?? 10_000;
@@ -86,10 +93,14 @@ export class SystemRepair {
     this.timers.set(t.uid, timer);
   }
 
-  /** The children the Deployment records that the view does not hold. */
-  private missing(s: SystemState): Child[] {
+  /** The children the Deployment records that the view does not hold, and a start never made. */
+  private missing(s: SystemState): Missing[] {
     const wantsIngress = !!this.o.ingress && this.view.followsIngresses && !!s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
-    return [...(s.service ? [] : ['Service' as const]), ...(wantsIngress && !s.ingress ? ['Ingress' as const] : [])];
+    return [
+      ...(s.service ? [] : ['Service' as const]),
+      ...(wantsIngress && !s.ingress ? ['Ingress' as const] : []),
+      ...(s.deployment.spec?.paused ? ['unpause' as const] : []),
+    ];
   }
 
   private async repair(uid: string, name: string): Promise<void> {
@@ -98,14 +109,14 @@ export class SystemRepair {
     if (!s || s.uid !== uid || s.stage === 'terminating' || s.deployment.metadata?.deletionTimestamp) return;
     const log = this.o.log.child({ system: name, uid, ...labels.launchFields(s.deployment.metadata?.annotations) });
     let made = 0;
-    for (const child of this.missing(s)) {
+    for (const what of this.missing(s)) {
       try {
-        if (!(await this.make(child, s))) continue;
+        if (!(await this.make(what, s))) continue;
         made++;
-        log.warn(`made the missing ${child} of a system again (its launch was cut short, or it was deleted by hand)`);
+        log.warn('repaired a system: its launch was cut short, or a part of it was deleted by hand', { repaired: what });
       } catch (e) {
         // 409: another replica (or the launch itself) made it meanwhile, and follows it.
-        if (apiCode(e) !== 409) log.warn(`could not make the missing ${child} of a system again`, { error: e instanceof Error ? e.message : String(e) });
+        if (apiCode(e) !== 409) log.warn('could not repair a system', { repairing: what, error: e instanceof Error ? e.message : String(e) });
       }
     }
     if (made === 0) return;
@@ -114,10 +125,14 @@ export class SystemRepair {
     });
   }
 
-  /** Creates one child from what the Deployment records; false when it records too little to. */
-  private async make(child: Child, s: SystemState): Promise<boolean> {
+  /** Creates one child from what the Deployment records (false when it records too little to), or unpauses it. */
+  private async make(what: Missing, s: SystemState): Promise<boolean> {
     const namespace = this.view.namespace;
-    if (child === 'Service') {
+    if (what === 'unpause') {
+      await startPausedDeployment(this.apps, namespace, s.name);
+      return true;
+    }
+    if (what === 'Service') {
       const body = serviceForDeployment(s.deployment, namespace, this.o.defaultServiceType);
       if (body) await this.core.createNamespacedService({ namespace, body });
       return !!body;

@@ -515,29 +515,68 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     });
   }
 
+  /**
+   * As a kubelet does before it creates a container: every Secret and ConfigMap its environment
+   * names (not marked optional) must exist. The first one missing, in the kubelet's words.
+   */
+  async function missingConfigRef(sim: PodSim, c: ContainerSim): Promise<string | undefined> {
+    const namespace = sim.namespace;
+    const refs = [
+      ...(c.spec.env ?? []).flatMap((e) => [
+        ...(e.valueFrom?.secretKeyRef && !e.valueFrom.secretKeyRef.optional ? [{ kind: 'secret', name: e.valueFrom.secretKeyRef.name }] : []),
+        ...(e.valueFrom?.configMapKeyRef && !e.valueFrom.configMapKeyRef.optional ? [{ kind: 'configmap', name: e.valueFrom.configMapKeyRef.name }] : []),
+      ]),
+      ...(c.spec.envFrom ?? []).flatMap((e) => [
+        ...(e.secretRef && !e.secretRef.optional ? [{ kind: 'secret', name: e.secretRef.name }] : []),
+        ...(e.configMapRef && !e.configMapRef.optional ? [{ kind: 'configmap', name: e.configMapRef.name }] : []),
+      ]),
+    ];
+    for (const ref of refs) {
+      const name = ref.name ?? '';
+      const read = ref.kind === 'secret' ? () => core.readNamespacedSecret({ namespace, name }) : () => core.readNamespacedConfigMap({ namespace, name });
+      const found = await read().then(() => true, (err: unknown) => httpCode(err) !== 404);
+      if (!found) return `${ref.kind} "${name}" not found`;
+    }
+    return undefined;
+  }
+
   function startContainer(sim: PodSim, c: ContainerSim): void {
-    later(sim, c.behaviour === 'slow-start' ? SLOW_START_MS : CREATING_MS, () => {
-      switch (c.behaviour) {
-        case 'run':
-        case 'slow-start':
-          return run(sim, c, true);
-        case 'never-ready':
-        case 'crashloop':
-          return run(sim, c, false);
-        case 'pull-error':
-          return pullError(sim, c);
-        case 'invalid-image': {
-          const msg = `Failed to apply default image tag "${c.image}": couldn't parse image reference "${c.image}": invalid reference format`;
-          wait(sim, c, 'InvalidImageName', msg);
-          return event(sim, c, 'Warning', 'InspectFailed', msg);
-        }
-        case 'config-error': {
-          const msg = configRefMessage(c.spec);
-          wait(sim, c, 'CreateContainerConfigError', msg);
-          return event(sim, c, 'Warning', 'Failed', `Error: ${msg}`);
-        }
+    later(sim, c.behaviour === 'slow-start' ? SLOW_START_MS : CREATING_MS, () => void createContainer(sim, c));
+  }
+
+  async function createContainer(sim: PodSim, c: ContainerSim): Promise<void> {
+    if (c.behaviour !== 'config-error' && c.behaviour !== 'pull-error' && c.behaviour !== 'invalid-image') {
+      const missing = await missingConfigRef(sim, c);
+      if (sim.gone || sim.deleting || stopped) return;
+      if (missing) {
+        // The kubelet keeps trying: the container starts once what it names exists.
+        wait(sim, c, 'CreateContainerConfigError', missing);
+        event(sim, c, 'Warning', 'Failed', `Error: ${missing}`);
+        later(sim, c.backoffMs, () => void createContainer(sim, c));
+        c.backoffMs = Math.min(c.backoffMs * 2, MAX_BACKOFF_MS);
+        return;
       }
-    });
+    }
+    switch (c.behaviour) {
+      case 'run':
+      case 'slow-start':
+        return run(sim, c, true);
+      case 'never-ready':
+      case 'crashloop':
+        return run(sim, c, false);
+      case 'pull-error':
+        return pullError(sim, c);
+      case 'invalid-image': {
+        const msg = `Failed to apply default image tag "${c.image}": couldn't parse image reference "${c.image}": invalid reference format`;
+        wait(sim, c, 'InvalidImageName', msg);
+        return event(sim, c, 'Warning', 'InspectFailed', msg);
+      }
+      case 'config-error': {
+        const msg = configRefMessage(c.spec);
+        wait(sim, c, 'CreateContainerConfigError', msg);
+        return event(sim, c, 'Warning', 'Failed', `Error: ${msg}`);
+      }
+    }
   }
 
   function newSim(pod: V1Pod): PodSim {

@@ -8,7 +8,7 @@
  * its child made meanwhile, goes on with it.
  */
 import { AppsV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { buildDeployment, buildService } from '../../src/k8s/manifests.js';
+import { buildDeployment, buildSecret, buildService } from '../../src/k8s/manifests.js';
 import { ANN_INGRESS_HOST, ANN_SERVICE_TYPE, ANN_URL_CHECK } from '../../src/k8s/labels.js';
 import type { ExposeMode, LaunchSpec } from '../../src/k8s/spec.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
@@ -104,6 +104,39 @@ it('a launch held between its two creates finds its Service made by the repair, 
     proxy.release();
     await proxy.stop();
   }
+});
+
+describe('a --secret-env launch, whose Deployment is created paused until its Secret exists', () => {
+  const withSecret = (name: string): LaunchSpec => ({ ...spec(name, 'nodeport'), secretEnv: [{ name: 'API_TOKEN', value: 'not-in-any-log' }] });
+
+  it('cut short after its Secret: it is started, becomes ready with its URL checked, and answers', async () => {
+    const d = await apps.createNamespacedDeployment({ namespace: ns, body: buildDeployment(withSecret('paused-ok'), ns) });
+    expect(d.spec!.paused).toBe(true);
+    await core.createNamespacedSecret({ namespace: ns, body: buildSecret(withSecret('paused-ok'), ns, { name: 'paused-ok', uid: d.metadata!.uid! }) });
+
+    const status = await waitFor(
+      async () => {
+        const info = await server.launcher.status('paused-ok');
+        return info.ready && info.urlCheck ? info : undefined;
+      },
+      { what: 'the system to be ready with its URL checked' },
+    );
+    expect((await apps.readNamespacedDeployment({ namespace: ns, name: 'paused-ok' })).spec!.paused).toBeFalsy();
+    expect(status.urlCheck).toEqual({ checked: 'public', verified: true });
+    expect(await openUrl(String(status.url))).toMatchObject({ status: 200, body: expect.stringContaining('Hello from paused-ok') });
+  });
+
+  it('cut short before its Secret (the values died with the process): it fails with the kubelet\'s reason instead of waiting for ever', async () => {
+    await apps.createNamespacedDeployment({ namespace: ns, body: buildDeployment(withSecret('paused-lost'), ns) });
+    const status = await waitFor(
+      async () => {
+        const info = await server.launcher.status('paused-lost');
+        return info.stage === 'failed' ? info : undefined;
+      },
+      { what: 'the system to fail' },
+    );
+    expect(status.reason).toBe('CreateContainerConfigError: secret "paused-lost" not found');
+  });
 });
 
 describe('exposed as ingress', () => {
