@@ -66,6 +66,8 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   private source: EndpointsSource | undefined;
   /** Ready IPs per Service, rebuilt from the endpoints cache after it changed. */
   private readyIpsByService: Map<string, Set<string>> | undefined;
+  /** Pods by their system, rebuilt only after the pods cache changed: a burst's reconciles share one. */
+  private podsBySystem: Map<string, V1Pod[]> | undefined;
   private readonly ingresses: SupervisedInformer<V1Ingress> | undefined;
   private readonly all: SupervisedInformer<KubernetesObject>[];
   private readonly makeInformer: <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) => SupervisedInformer<T>;
@@ -102,11 +104,11 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
         list: list as never,
         onChange: (obj, verb) => {
           if (verb === 'delete' && kind === 'deployments') this.rememberGone(obj.metadata?.uid);
-          if (kind === 'endpoints') this.readyIpsByService = undefined;
+          this.invalidate(kind);
           this.enqueue(systemNameOf(obj));
         },
         onResync: () => {
-          if (kind === 'endpoints') this.readyIpsByService = undefined;
+          this.invalidate(kind);
           this.enqueueEverything();
         },
         onFatal: (err, status) => this.fail(err, status, path, kind),
@@ -284,7 +286,28 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
     const readyIps = service ? this.readyIpsOf(name) : undefined;
     const ing = this.ingresses?.get(name, ns);
     const ingress = ing?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? ing : undefined;
-    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.pods.list()), ...(readyIps ? { readyIps } : {}), ...(ingress ? { ingress } : {}) });
+    return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.podsNamed(name)), ...(readyIps ? { readyIps } : {}), ...(ingress ? { ingress } : {}) });
+  }
+
+  /** The indexes built from a cache are rebuilt on their next use after it changes. */
+  private invalidate(kind: string): void {
+    if (kind === 'endpoints') this.readyIpsByService = undefined;
+    if (kind === 'pods') this.podsBySystem = undefined;
+  }
+
+  /** The pods labelled as this system's (podsOf then drops any of an earlier system of the name). */
+  private podsNamed(name: string): V1Pod[] {
+    if (!this.podsBySystem) {
+      this.podsBySystem = new Map();
+      for (const p of this.pods.list()) {
+        const system = p.metadata?.labels?.[labels.LABEL_SYSTEM];
+        if (system === undefined) continue;
+        const list = this.podsBySystem.get(system);
+        if (list) list.push(p);
+        else this.podsBySystem.set(system, [p]);
+      }
+    }
+    return this.podsBySystem.get(name) ?? [];
   }
 
   /** From an index rebuilt only after the endpoints cache changed: a Service may have several slices. */
