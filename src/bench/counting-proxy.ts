@@ -30,12 +30,24 @@ export interface ActorCounts {
   proxyErrors: number;
 }
 
+/** What reset() zeroes: everything counted since, but not the watches open now. */
+type Counters = Omit<ActorCounts, 'watchesOpen'>;
+
 interface Actor {
   name: string;
   server: Server;
   port: number;
   delayMs: number;
-  counts: ActorCounts;
+  /**
+   * Replaced by reset(), so a request adds to whichever object is current when it counts
+   * something: a watch opened before a reset reads the bytes after it into the new counters.
+   */
+  counts: Counters;
+  /**
+   * Watches held open now: a gauge, not a counter, so it lives outside `counts`. A watch opened
+   * before a reset and ended after it must close against the same number it opened on.
+   */
+  watchesOpen: number;
   /** Non-watch requests in flight, and when a request last started or ended. */
   busy: number;
   lastActivity: number;
@@ -49,10 +61,9 @@ export interface UpstreamTls {
   headers: Record<string, string>;
 }
 
-const zero = (): ActorCounts => ({
+const zero = (): Counters => ({
   verbs: Object.fromEntries(VERBS.map((v) => [v, 0])) as Record<Verb, number>,
   calls: {},
-  watchesOpen: 0,
   watchesPeak: 0,
   connections: 0,
   bytesRead: 0,
@@ -95,7 +106,7 @@ export class CountingProxy {
     server.keepAliveTimeout = 120_000;
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
-    const actor: Actor = { name, server, port: 0, delayMs: 0, counts: zero(), busy: 0, lastActivity: Date.now() };
+    const actor: Actor = { name, server, port: 0, delayMs: 0, counts: zero(), watchesOpen: 0, busy: 0, lastActivity: Date.now() };
     // One upstream connection per client connection: the API server sees the client's own pattern.
     const upstreamAgents = new WeakMap<Socket, Agent>();
     server.on('secureConnection', (socket: Socket) => {
@@ -123,6 +134,8 @@ export class CountingProxy {
 
   private forward(actor: Actor, agent: Agent, req: IncomingMessage, res: ServerResponse): void {
     const { verb, resource } = classify(req.method ?? 'GET', req.url ?? '/');
+    // Only for what is counted now: a callback later reads actor.counts again, as reset()
+    // replaces it while a watch is open.
     const c = actor.counts;
     c.verbs[verb] += 1;
     const key = `${verb} ${resource}`.trim();
@@ -133,17 +146,17 @@ export class CountingProxy {
     const background = resource.startsWith('leases');
     if (!background) actor.lastActivity = Date.now();
     if (isWatch) {
-      c.watchesOpen += 1;
-      c.watchesPeak = Math.max(c.watchesPeak, c.watchesOpen);
+      actor.watchesOpen += 1;
+      c.watchesPeak = Math.max(c.watchesPeak, actor.watchesOpen);
     } else if (!background) actor.busy += 1;
     let ended = false;
     const end = () => {
       if (ended) return;
       ended = true;
+      if (isWatch) actor.watchesOpen -= 1;
       if (background) return;
       actor.lastActivity = Date.now();
-      if (isWatch) c.watchesOpen -= 1;
-      else actor.busy -= 1;
+      if (!isWatch) actor.busy -= 1;
     };
     res.on('close', end);
 
@@ -155,14 +168,14 @@ export class CountingProxy {
         // A watch may send nothing for minutes: its headers must not wait for the first event.
         res.flushHeaders();
         upRes.on('data', (chunk: Buffer) => {
-          c.bytesRead += chunk.length;
+          actor.counts.bytesRead += chunk.length;
           res.write(chunk);
         });
         upRes.on('end', () => res.end());
         upRes.on('error', () => res.destroy());
       });
       up.on('error', () => {
-        c.proxyErrors += 1;
+        actor.counts.proxyErrors += 1;
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('the benchmark proxy could not reach the API server');
         else res.destroy();
       });
@@ -179,14 +192,14 @@ export class CountingProxy {
   }
 
   counts(name: string): ActorCounts {
-    return structuredClone(this.actor(name).counts);
+    const a = this.actor(name);
+    return { ...structuredClone(a.counts), watchesOpen: a.watchesOpen };
   }
 
-  /** Zeroes the counters; the peak starts again from the watches open now. */
+  /** Zeroes the counters; the watches open now stay counted, and the peak starts again from them. */
   reset(name: string): void {
     const a = this.actor(name);
-    const open = a.counts.watchesOpen;
-    a.counts = { ...zero(), watchesOpen: open, watchesPeak: open };
+    a.counts = { ...zero(), watchesPeak: a.watchesOpen };
   }
 
   /** True when nothing but watches is in flight and nothing started or ended for `ms`. */

@@ -9,7 +9,10 @@
  * - tracks "synced" itself: true once a list has really succeeded;
  * - builds a fresh ListWatch on every restart and ignores errors from the old one, so the error
  *   its own `stop()` raises is never mistaken for a new failure. Reads keep going to the last
- *   synced instance until the new one has listed, so the cache never looks empty in between.
+ *   synced instance until the new one has listed, so the cache never looks empty in between;
+ * - ends the watch a stopped instance was still opening: ListWatch's `stop()` aborts only the
+ *   request it already holds, so one still waiting for its response would stay open on the API
+ *   server until its timeout (a view stopped right after it synced left all its watches behind).
  */
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 
@@ -36,17 +39,57 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
 const BACKOFF_START_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
 
-/** A Watch whose every request carries a server-side timeout, and asks for bookmarks. */
+/**
+ * A Watch whose every request carries a server-side timeout, and asks for bookmarks. Once
+ * retired it opens nothing more, and aborts a request that was still opening as soon as it opens.
+ */
 class BoundedWatch extends Watch {
+  private retired = false;
+
   constructor(
     kc: KubeConfig,
     private readonly timeoutSeconds: number,
   ) {
     super(kc);
   }
-  override watch(path: string, queryParams: Record<string, unknown>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
-    return super.watch(path, { ...queryParams, timeoutSeconds: this.timeoutSeconds, allowWatchBookmarks: true }, callback, done);
+
+  override async watch(path: string, queryParams: Record<string, unknown>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
+    if (this.retired) return abortedController();
+    const request = await super.watch(path, { ...queryParams, timeoutSeconds: this.timeoutSeconds, allowWatchBookmarks: true }, callback, done);
+    // Its ListWatch was stopped while this waited for the response, so nothing else will end it.
+    if (this.retired) request.abort();
+    return request;
   }
+
+  retire(): void {
+    this.retired = true;
+  }
+}
+
+/**
+ * A ListWatch whose stop() also ends the watch it was still opening (see BoundedWatch). The
+ * supervisor never starts an instance again once stopped: it builds a new one.
+ */
+class SupervisedListWatch<T extends KubernetesObject> extends ListWatch<T> {
+  constructor(
+    path: string,
+    private readonly bounded: BoundedWatch,
+    list: () => Promise<KubernetesListObject<T>>,
+    labelSelector: string,
+  ) {
+    super(path, bounded, list, false, labelSelector);
+  }
+
+  override async stop(): Promise<void> {
+    this.bounded.retire();
+    await super.stop();
+  }
+}
+
+function abortedController(): AbortController {
+  const c = new AbortController();
+  c.abort();
+  return c;
 }
 
 export function statusOf(err: unknown): number | undefined {
@@ -126,7 +169,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
       }
       return l;
     };
-    const lw = new ListWatch<T>(this.o.path, new BoundedWatch(this.o.kc, this.timeoutSeconds), list, false, this.o.labelSelector);
+    const lw = new SupervisedListWatch<T>(this.o.path, new BoundedWatch(this.o.kc, this.timeoutSeconds), list, this.o.labelSelector);
     this.current = lw;
     const safe = (verb: 'add' | 'update' | 'delete') => (obj: T) => {
       // Before its first list completes, an instance's events are replayed by onResync.
