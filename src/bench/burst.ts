@@ -83,14 +83,22 @@ export async function measureBurst(env: BenchEnv, launches: number, nodeArgs: st
       perLaunch.push((t.urlAt ?? t.failedAt!) - sentAt.get(n)!);
     }
 
-    env.log(`burst: baseline, the bare script's ${launches} launches at once ...`);
+    env.log(`burst: baseline, the bare script's ${launches} launches at once, and as many commands to a bare Bolt app ...`);
     const bare = await env.bare(ns);
+    const bolt = await env.startBareBolt();
     let baseline: { launches: BareLaunch[]; doneAt: number };
+    let baselineAcks: { ms: number }[];
     const b0 = epochMs();
     try {
-      baseline = await bare.call('launch', names.map((n) => `bare-${n}`));
+      // The acks' baseline: the same machine taking the same burst of commands while a cluster as
+      // busy makes the same launches, but with a receiver that only acks.
+      [baseline, baselineAcks] = await Promise.all([
+        bare.call<{ launches: BareLaunch[]; doneAt: number }>('launch', names.map((n) => `bare-${n}`)),
+        Promise.all(names.map((n) => env.slash(bolt, `up -n ${n} -c ${IMAGE} -p 80`))),
+      ]);
     } finally {
       await bare.stop();
+      await env.stopApp(bolt);
     }
     const baseOk = baseline.launches.filter((l) => l.readyAt !== undefined);
     const baselineWallMs = Math.max(...baseOk.map((l) => l.readyAt!)) - b0;
@@ -114,6 +122,8 @@ export async function measureBurst(env: BenchEnv, launches: number, nodeArgs: st
         perLaunch: dist(perLaunch),
         baselinePerLaunch: dist(baselinePerLaunch),
         acks: dist(acks.map((a) => a.ms)),
+        baselineAcks: dist(baselineAcks.map((a) => a.ms)),
+        ackRatio: Math.round((dist(acks.map((a) => a.ms)).p99 / dist(baselineAcks.map((a) => a.ms)).p99) * 100) / 100,
         watchesPeak: counts.watchesPeak,
         counts,
         samples: { perLaunch: perLaunch.map(Math.round), baselinePerLaunch: baselinePerLaunch.map(Math.round) },

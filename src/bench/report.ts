@@ -104,7 +104,7 @@ ${table(
 
 ${b.launches} \`/tycho up\` sent at once: ${b.ready} Ready, ${b.failed} failed, ${b.lost.length} lost, ${b.doubled.length} doubled, ${b.untruthful.length} untruthful.
 Wall time ${(b.wallMs / 1000).toFixed(1)} s against ${(b.baselineWallMs / 1000).toFixed(1)} s for the same ${b.launches} launches by the bare client-node script (ratio ${b.wallRatio}${b.baselineFailed ? `; ${b.baselineFailed} baseline launches failed` : ''}).
-Per launch, command → URL: ${d(b.perLaunch)} (bare: ${d(b.baselinePerLaunch)}). Acks during the burst (Kubernetes at normal speed): ${d(b.acks)}.
+Per launch, command → URL: ${d(b.perLaunch)} (bare: ${d(b.baselinePerLaunch)}). Acks during the burst (Kubernetes at normal speed): ${d(b.acks)}${b.baselineAcks ? `; a bare Bolt app's acks of as many commands at once, while the bare script's launches keep the cluster as busy: ${d(b.baselineAcks)} (p99 ratio ${b.ackRatio})` : ''}.
 ${b.failureTexts.length ? `\nFailures as Slack saw them:\n${b.failureTexts.map((t) => `- ${t}`).join('\n')}\n` : ''}${[...b.lost, ...b.doubled, ...b.untruthful].length ? `\nLost: ${b.lost.join(', ') || 'none'}. Doubled: ${b.doubled.join(', ') || 'none'}. Untruthful: ${b.untruthful.join('; ') || 'none'}.\n` : ''}`;
 }
 

@@ -96,6 +96,13 @@ export interface BurstResult {
   baselinePerLaunch: Dist;
   /** Acks of the burst's commands (Kubernetes at its normal speed). */
   acks: Dist;
+  /**
+   * Baseline in the same run: the bare Bolt app acking the same number of commands sent at once
+   * while the bare script's launches keep the cluster as busy; and Tycho's p99 over it. Absent
+   * in results from before it was measured (`--report` redraws those).
+   */
+  baselineAcks?: Dist;
+  ackRatio?: number;
   watchesPeak: number;
   counts: ActorCounts;
   samples: { perLaunch: number[]; baselinePerLaunch: number[] };

@@ -16,7 +16,7 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
   }
   // The issue: the ack must stay within Slack's 3 s while the launches of a burst are in flight.
   const burstAcks = r.burst.acks;
-  out.push({ what: `acks of the ${r.burst.launches} burst commands (Kubernetes at normal speed)`, target: 'none over 3 s', value: `p99 ${ms(burstAcks.p99)}, slowest ${ms(burstAcks.max)}`, met: burstAcks.max <= 3000 });
+  out.push({ what: `acks of the ${r.burst.launches} burst commands (Kubernetes at normal speed)`, target: 'none over 3 s', value: `p99 ${ms(burstAcks.p99)}, slowest ${ms(burstAcks.max)}${r.burst.baselineAcks ? ` (bare Bolt app in the same conditions: p99 ${ms(r.burst.baselineAcks.p99)})` : ''}`, met: burstAcks.max <= 3000 });
   const lo = r.launchOverhead;
   out.push({ what: 'launch overhead p50', target: '≤ 150 ms', value: ms(lo.tycho.p50), met: lo.tycho.p50 <= 150 });
   out.push({ what: 'launch overhead p99', target: '≤ 500 ms', value: ms(lo.tycho.p99), met: lo.tycho.p99 <= 500 });
