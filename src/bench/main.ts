@@ -106,6 +106,9 @@ async function run(args: Args): Promise<void> {
     const ns = await env.namespace('counts');
     let tycho = await env.startTycho(ns);
     const requests: OpCount[] = await countUpDown(env, ns, tycho);
+    // Stopped until the reads: a second server left running would add its watches and its CPU to
+    // the later measurements, which count and time one server.
+    await env.stopApp(tycho);
 
     log(`launch overhead: ${plan.overheadLaunches} launches, one at a time ...`);
     const launchOverhead = await measureLaunchOverhead(env, plan.overheadLaunches);
@@ -121,6 +124,7 @@ async function run(args: Args): Promise<void> {
     let listAtScale;
     for (const n of plan.systems) {
       log(`request counts: list and status with ${n} systems (creating them through the REST API) ...`);
+      tycho = await env.startTycho(ns);
       await populate(env, tycho, ns, have, n);
       have = n;
       // A fresh server for the reads, so its memory afterwards is what knowing N systems costs.
@@ -132,8 +136,8 @@ async function run(args: Args): Promise<void> {
         listAtScale = await measureListAtScale(env, ns, tycho, n, plan.listRuns);
         known = await tycho.memory();
       }
+      await env.stopApp(tycho);
     }
-    await env.stopApp(tycho);
 
     const memory: MemoryResult = {
       idleMiB: burst.idleMiB,
