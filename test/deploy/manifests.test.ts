@@ -469,6 +469,11 @@ describe('on the real API server', () => {
         );
       if (exists) throw new Error(`The test cluster already has a namespace "${name}"; test/deploy/manifests.test.ts applies kubernetes/ into it and will not touch an existing one.`);
     }
+    // The README's step 3, as an operator runs it before applying: the namespace and the Secret
+    // the Deployment reads (a REST-only Tycho: the API token, no Slack keys). Without it the pods
+    // stay in CreateContainerConfigError, as on any kubelet.
+    await kubectl(['create', 'namespace', NS]);
+    await kubectl(['-n', NS, 'create', 'secret', 'generic', SECRET_NAME, `--from-literal=TYCHO_API_TOKEN=${'ab'.repeat(24)}`]);
   });
 
   afterAll(async () => {
@@ -479,7 +484,8 @@ describe('on the real API server', () => {
     const first = await kubectl(['apply', '-k', KUBERNETES_DIR]);
     expect(first.stdout.trim().split('\n').sort()).toEqual(
       [
-        'namespace/tycho created',
+        // Made in step 3 with the Secret; apply takes it over.
+        'namespace/tycho configured',
         'namespace/tycho-apps created',
         'serviceaccount/tycho created',
         'deployment.apps/tycho created',
