@@ -13,7 +13,7 @@ import { clusterAddress, resolveUrl } from './url.js';
 import { ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { LiveView } from './view/live-view.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
-import { podsOf, systemState, type SystemState } from './view/system-model.js';
+import { ownedChild, podsOf, systemState, type SystemState } from './view/system-model.js';
 import { patchDeploymentAnnotations } from './deployment-annotations.js';
 import { currentUrlCheck, urlCheckAnnotation } from './url-check-record.js';
 import { probeUntilGone, probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
@@ -363,11 +363,11 @@ export class Launcher implements SystemLauncher {
   }
 
   private async serviceOwnedBy(name: string, uid: string): Promise<V1Service | undefined> {
-    return ownedBy(uid, await this.clients.core.readNamespacedService({ namespace: this.namespace, name }).catch(() => undefined));
+    return ownedChild(uid, await this.clients.core.readNamespacedService({ namespace: this.namespace, name }).catch(() => undefined));
   }
 
   private async ingressOwnedBy(name: string, uid: string): Promise<V1Ingress | undefined> {
-    return ownedBy(uid, await this.clients.networking.readNamespacedIngress({ namespace: this.namespace, name }).catch(() => undefined));
+    return ownedChild(uid, await this.clients.networking.readNamespacedIngress({ namespace: this.namespace, name }).catch(() => undefined));
   }
 
   private async nameInUse(name: string): Promise<NameInUse> {
@@ -525,8 +525,7 @@ export class Launcher implements SystemLauncher {
     return deps.items
       .map((d) => {
         const name = d.metadata?.name ?? '';
-        const ing = ingByName.get(name);
-        return this.toSystemInfo(d, svcByName.get(name), podsOf(d, pods.items), ipsByService.get(name), ing?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? ing : undefined);
+        return this.toSystemInfo(d, svcByName.get(name), podsOf(d, pods.items), ipsByService.get(name), ownedChild(d.metadata?.uid, ingByName.get(name)));
       })
       .sort((a, b) => a.created.localeCompare(b.created));
   }
@@ -582,9 +581,4 @@ export class Launcher implements SystemLauncher {
       annotations: Object.fromEntries(Object.entries(a).filter(([k]) => k.startsWith(`${labels.PREFIX}/`))),
     };
   }
-}
-
-/** The object when the Deployment with this uid owns it (a child made by a repair), else undefined. */
-function ownedBy<T extends { metadata?: { ownerReferences?: { uid: string }[] } }>(uid: string, o: T | undefined): T | undefined {
-  return o?.metadata?.ownerReferences?.some((r) => r.uid === uid) ? o : undefined;
 }

@@ -28,7 +28,7 @@ import { reuseConnections } from '../connections.js';
 import { ClusterUnreachable, Forbidden } from '../errors.js';
 import { statusOf, SupervisedInformer } from './supervised-informer.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi, type EndpointsSource } from './endpoints-source.js';
-import { podsOf, systemState, type SystemState } from './system-model.js';
+import { ownedChild, podsOf, systemState, type SystemState } from './system-model.js';
 import type { Stage } from '../spec.js';
 
 export type LiveStage = Stage | 'gone';
@@ -280,12 +280,9 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
   private stateOf(d: V1Deployment): SystemState {
     const name = d.metadata?.name ?? '';
     const ns = this.namespace;
-    const svc = this.services.get(name, ns);
-    // The Service is the Deployment's child: one left over from an earlier system is not its.
-    const service = svc?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? svc : undefined;
+    const service = ownedChild(d.metadata?.uid, this.services.get(name, ns));
     const readyIps = service ? this.readyIpsOf(name) : undefined;
-    const ing = this.ingresses?.get(name, ns);
-    const ingress = ing?.metadata?.ownerReferences?.some((r) => r.uid === d.metadata?.uid) ? ing : undefined;
+    const ingress = ownedChild(d.metadata?.uid, this.ingresses?.get(name, ns));
     return systemState({ deployment: d, ...(service ? { service } : {}), pods: podsOf(d, this.podsNamed(name)), ...(readyIps ? { readyIps } : {}), ...(ingress ? { ingress } : {}) });
   }
 

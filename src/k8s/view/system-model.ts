@@ -34,6 +34,14 @@ function isReady(p: V1Pod): boolean {
 }
 
 /**
+ * The object when the Deployment with this uid owns it, else undefined: a Service or Ingress of
+ * the same name left over from an earlier system is not this one's.
+ */
+export function ownedChild<T extends { metadata?: { ownerReferences?: { uid: string }[] } }>(ownerUid: string | undefined, o: T | undefined): T | undefined {
+  return ownerUid && o?.metadata?.ownerReferences?.some((r) => r.uid === ownerUid) ? o : undefined;
+}
+
+/**
  * Pods of this Deployment rather than of an earlier one with the same name: a re-created
  * system's new pods are never older than its Deployment (old ones are terminating anyway).
  */
