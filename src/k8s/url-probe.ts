@@ -59,24 +59,41 @@ export function probeOnce(url: string, timeoutMs: number, via?: ProbeOptions['vi
   });
 }
 
+/** One attempt's outcome: the HTTP status, or why there was none. */
+type Attempt = { status: number } | { error: string };
+
+/**
+ * Opens the URL with backoff (first wait `delays.firstMs`, doubling up to `delays.maxMs`) until an
+ * attempt `settles` it, the time is up, or the signal aborts. `last` is the final attempt.
+ */
+async function probeUntil(url: string, o: ProbeOptions, delays: { firstMs: number; maxMs: number }, settles: (a: Attempt) => boolean): Promise<{ cancelled: true } | { settled: boolean; last: Attempt }> {
+  const deadline = Date.now() + o.totalSeconds * 1000;
+  let delay = delays.firstMs;
+  for (;;) {
+    if (o.signal?.aborted) return { cancelled: true };
+    let last: Attempt;
+    try {
+      last = { status: await probeOnce(url, Math.min(o.attemptTimeoutMs ?? 1000, Math.max(100, deadline - Date.now())), o.via) };
+    } catch (e) {
+      last = { error: e instanceof Error ? e.message : String(e) };
+    }
+    if (settles(last)) return { settled: true, last };
+    if (Date.now() + delay > deadline) return { settled: false, last };
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, delays.maxMs);
+  }
+}
+
+/** Through an ingress controller, whether an answer is its own "no route yet" rather than the app's. */
+const notRouted = (o: ProbeOptions, a: Attempt) => !!o.via && 'status' in a && NOT_ROUTED_YET.has(a.status);
+
 /** Tries with backoff until an answer or the time is up. */
 export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: boolean; reason?: string }> {
-  const deadline = Date.now() + o.totalSeconds * 1000;
-  let delay = 50;
-  let last = '';
-  for (;;) {
-    if (o.signal?.aborted) return { ok: false, reason: 'the check was cancelled' };
-    try {
-      const status = await probeOnce(url, Math.min(o.attemptTimeoutMs ?? 1000, Math.max(100, deadline - Date.now())), o.via);
-      if (!o.via || !NOT_ROUTED_YET.has(status)) return { ok: true };
-      last = `the ingress answered ${status}`;
-    } catch (e) {
-      last = e instanceof Error ? e.message : String(e);
-    }
-    if (Date.now() + delay > deadline) return { ok: false, reason: `it did not answer within ${o.totalSeconds} s (${last})` };
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 2000);
-  }
+  const r = await probeUntil(url, o, { firstMs: 50, maxMs: 2000 }, (a) => 'status' in a && !notRouted(o, a));
+  if ('cancelled' in r) return { ok: false, reason: 'the check was cancelled' };
+  if (r.settled) return { ok: true };
+  const last = 'error' in r.last ? r.last.error : `the ingress answered ${r.last.status}`;
+  return { ok: false, reason: `it did not answer within ${o.totalSeconds} s (${last})` };
 }
 
 /**
@@ -86,21 +103,10 @@ export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: bool
  * go, so "torn down" is only said once the URL stopped answering.
  */
 export async function probeUntilGone(url: string, o: ProbeOptions): Promise<{ gone: boolean; reason?: string }> {
-  const deadline = Date.now() + o.totalSeconds * 1000;
-  let delay = 25;
-  let last = 0;
-  for (;;) {
-    if (o.signal?.aborted) return { gone: false, reason: 'the check was cancelled' };
-    try {
-      last = await probeOnce(url, Math.min(o.attemptTimeoutMs ?? 1000, Math.max(100, deadline - Date.now())), o.via);
-      if (o.via && NOT_ROUTED_YET.has(last)) return { gone: true };
-    } catch {
-      return { gone: true };
-    }
-    if (Date.now() + delay > deadline) return { gone: false, reason: `it still answered ${last} after ${o.totalSeconds} s` };
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 1000);
-  }
+  const r = await probeUntil(url, o, { firstMs: 25, maxMs: 1000 }, (a) => 'error' in a || notRouted(o, a));
+  if ('cancelled' in r) return { gone: false, reason: 'the check was cancelled' };
+  if (r.settled) return { gone: true };
+  return { gone: false, reason: `it still answered ${'status' in r.last ? r.last.status : 0} after ${o.totalSeconds} s` };
 }
 
 /**
