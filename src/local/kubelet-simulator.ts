@@ -158,16 +158,19 @@ function imageID(image: string): string {
   return `${fullImageRef(image).replace(/:[^:/@]+$/, '')}@sha256:${createHash('sha256').update(image).digest('hex')}`;
 }
 
+/** The Secrets and ConfigMaps a container's environment names, in the order a kubelet reads them. */
+function configRefs(c: V1Container): { kind: 'secret' | 'configmap'; name: string; optional: boolean }[] {
+  const ref = (kind: 'secret' | 'configmap', r: { name?: string; optional?: boolean } | undefined) => (r?.name ? [{ kind, name: r.name, optional: !!r.optional }] : []);
+  return [
+    ...(c.env ?? []).flatMap((e) => [...ref('secret', e.valueFrom?.secretKeyRef), ...ref('configmap', e.valueFrom?.configMapKeyRef)]),
+    ...(c.envFrom ?? []).flatMap((e) => [...ref('secret', e.secretRef), ...ref('configmap', e.configMapRef)]),
+  ];
+}
+
+/** The `config-error` image's message: the first object its environment names, as if missing. */
 function configRefMessage(c: V1Container): string {
-  for (const e of c.env ?? []) {
-    if (e.valueFrom?.secretKeyRef?.name) return `secret "${e.valueFrom.secretKeyRef.name}" not found`;
-    if (e.valueFrom?.configMapKeyRef?.name) return `configmap "${e.valueFrom.configMapKeyRef.name}" not found`;
-  }
-  for (const e of c.envFrom ?? []) {
-    if (e.secretRef?.name) return `secret "${e.secretRef.name}" not found`;
-    if (e.configMapRef?.name) return `configmap "${e.configMapRef.name}" not found`;
-  }
-  return 'secret "app-config" not found';
+  const first = configRefs(c)[0];
+  return first ? `${first.kind} "${first.name}" not found` : 'secret "app-config" not found';
 }
 
 function escapeHtml(s: string): string {
@@ -521,21 +524,13 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
    */
   async function missingConfigRef(sim: PodSim, c: ContainerSim): Promise<string | undefined> {
     const namespace = sim.namespace;
-    const refs = [
-      ...(c.spec.env ?? []).flatMap((e) => [
-        ...(e.valueFrom?.secretKeyRef && !e.valueFrom.secretKeyRef.optional ? [{ kind: 'secret', name: e.valueFrom.secretKeyRef.name }] : []),
-        ...(e.valueFrom?.configMapKeyRef && !e.valueFrom.configMapKeyRef.optional ? [{ kind: 'configmap', name: e.valueFrom.configMapKeyRef.name }] : []),
-      ]),
-      ...(c.spec.envFrom ?? []).flatMap((e) => [
-        ...(e.secretRef && !e.secretRef.optional ? [{ kind: 'secret', name: e.secretRef.name }] : []),
-        ...(e.configMapRef && !e.configMapRef.optional ? [{ kind: 'configmap', name: e.configMapRef.name }] : []),
-      ]),
-    ];
-    for (const ref of refs) {
-      const name = ref.name ?? '';
-      const read = ref.kind === 'secret' ? () => core.readNamespacedSecret({ namespace, name }) : () => core.readNamespacedConfigMap({ namespace, name });
-      const found = await read().then(() => true, (err: unknown) => httpCode(err) !== 404);
-      if (!found) return `${ref.kind} "${name}" not found`;
+    for (const { kind, name } of configRefs(c.spec).filter((r) => !r.optional)) {
+      const read = kind === 'secret' ? () => core.readNamespacedSecret({ namespace, name }) : () => core.readNamespacedConfigMap({ namespace, name });
+      const found = await api(read).then(
+        () => true,
+        (err: unknown) => httpCode(err) !== 404,
+      );
+      if (!found) return `${kind} "${name}" not found`;
     }
     return undefined;
   }
