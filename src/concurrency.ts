@@ -11,6 +11,9 @@
  */
 export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
 
+/** Launches at work at once unless TYCHO_LAUNCH_CONCURRENCY says otherwise (config.ts). */
+export const DEFAULT_LAUNCH_CONCURRENCY = 8;
+
 export function limiter(max: number): Limiter {
   let active = 0;
   const queue: (() => void)[] = [];

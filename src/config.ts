@@ -5,6 +5,7 @@
  */
 import { DEFAULT_RESOURCES, EXPOSE_MODES, SERVICE_TYPES, exposeOfServiceType, type ExposeMode } from './k8s/spec.js';
 import { isDnsName, type IngressSettings } from './k8s/ingress.js';
+import { DEFAULT_LAUNCH_CONCURRENCY } from './concurrency.js';
 import type { OnFailure } from './k8s/launcher.js';
 import type { UrlCheckMode } from './k8s/url-probe.js';
 import { compareQuantity, parseCpu, parseMemory } from './k8s/quantity.js';
@@ -227,7 +228,7 @@ function readLauncher(r: Reader): LauncherConfig {
     localCluster: r.oneOf('TYCHO_LOCAL_CLUSTER', ['auto', 'never'] as const, 'auto'),
     urlCheck: r.oneOf('TYCHO_URL_CHECK', ['auto', 'public', 'cluster', 'off'] as const, 'auto'),
     urlCheckSeconds: r.int('TYCHO_URL_CHECK_SECONDS', 1, 600, 20, 'how long to keep trying a new URL before reporting it unverified'),
-    launchConcurrency: r.int('TYCHO_LAUNCH_CONCURRENCY', 1, 1000, 8, 'how many launches create their objects at once (the rest queue)'),
+    launchConcurrency: r.int('TYCHO_LAUNCH_CONCURRENCY', 1, 1000, DEFAULT_LAUNCH_CONCURRENCY, 'how many launches create their objects at once (the rest queue)'),
   };
   const ns = r.check('TYCHO_NAMESPACE', (s) => NAMESPACE_RE.test(s) && s.length <= 63, 'must be a Kubernetes namespace name (lower-case letters, digits and "-")');
   if (ns) c.namespace = ns;

@@ -5,7 +5,7 @@
  *   shared express app, so Slack, the REST API and the health routes share one port. The
  *   server listens itself, so app.start() is not called in this mode.
  */
-import { limiter } from '../concurrency.js';
+import { DEFAULT_LAUNCH_CONCURRENCY, limiter } from '../concurrency.js';
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
@@ -113,7 +113,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
     log,
     tearingDown: new Map(),
-    launches: limiter(deps.launchConcurrency ?? 8),
+    launches: limiter(deps.launchConcurrency ?? DEFAULT_LAUNCH_CONCURRENCY),
   };
   app.use(installedOnly(installationSource(deps, clientOptions, installation), log));
   registerListeners(app, ctx);

@@ -2,7 +2,7 @@
  * The one launcher. Slack, REST and the CLI all call this. Kubernetes holds all state:
  * labels and annotations on the Deployment are the only record of a system.
  */
-import { limiter, type Limiter } from '../concurrency.js';
+import { DEFAULT_LAUNCH_CONCURRENCY, limiter, type Limiter } from '../concurrency.js';
 import { type V1Deployment, type V1Ingress, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import * as labels from './labels.js';
 import { buildDeployment, buildIngress, buildService } from './manifests.js';
@@ -109,7 +109,7 @@ export class Launcher implements SystemLauncher {
     this.onFailure = opts.onFailure ?? 'keep';
     this.view = opts.view;
     this.log = opts.log ?? silentLogger;
-    this.launchWrites = limiter(opts.launchConcurrency ?? 8);
+    this.launchWrites = limiter(opts.launchConcurrency ?? DEFAULT_LAUNCH_CONCURRENCY);
   }
 
   /** Used by /readyz: any cheap authorised call in our namespace proves the cluster is reachable. */
