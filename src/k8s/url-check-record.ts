@@ -22,7 +22,9 @@ interface Recorded extends UrlVerdict {
 }
 
 export function urlCheckAnnotation(verdict: UrlVerdict, routes: UrlRoutes): string {
-  const recorded: Recorded = { ...verdict, ...uidOf('service', routes.service), ...uidOf('ingress', routes.ingress) };
+  const service = routes.service?.metadata?.uid;
+  const ingress = routes.ingress?.metadata?.uid;
+  const recorded: Recorded = { ...verdict, ...(service ? { service } : {}), ...(ingress ? { ingress } : {}) };
   return JSON.stringify(recorded);
 }
 
@@ -37,11 +39,6 @@ export function currentUrlCheck(annotation: string | undefined, routes: UrlRoute
   if (r.service !== undefined && r.service !== routes.service?.metadata?.uid) return undefined;
   if (r.ingress !== undefined && routes.ingress && r.ingress !== routes.ingress.metadata?.uid) return undefined;
   return { checked: r.checked, verified: r.verified, ...(r.reason !== undefined ? { reason: r.reason } : {}) };
-}
-
-function uidOf<K extends 'service' | 'ingress'>(key: K, o: { metadata?: { uid?: string } } | undefined): Partial<Record<K, string>> {
-  const uid = o?.metadata?.uid;
-  return (uid ? { [key]: uid } : {}) as Partial<Record<K, string>>;
 }
 
 function parse(text: string | undefined): Recorded | undefined {
