@@ -3,11 +3,12 @@
  * control plane: the exact bodies of the issue in, the exact shapes out, and the objects
  * and URL that really exist (and then really do not).
  */
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { kubeConfig, waitFor } from '../support/cluster.js';
 import { openUrl } from '../support/open-url.js';
 import { call, objectsIn, originalBody, schemaErrors, serverInFreshNamespace, startServer } from './helpers.js';
+import { kubeConfigAt } from '../support/kubeconfig-at.js';
 
 
 const live = serverInFreshNamespace('api-contract');
@@ -177,14 +178,7 @@ describe('Kubernetes out of reach', () => {
   let down: RunningTycho;
   beforeAll(async () => {
     // A cluster address where nothing listens: every call fails to connect.
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'gone', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-      users: [{ name: 'u', token: 'x' }],
-      contexts: [{ name: 'c', cluster: 'gone', user: 'u' }],
-      currentContext: 'c',
-    });
-    down = await startServer({ namespace: live.ns, kc });
+    down = await startServer({ namespace: live.ns, kc: kubeConfigAt('https://127.0.0.1:1') });
   });
   afterAll(async () => {
     await down?.stop();

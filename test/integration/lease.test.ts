@@ -9,6 +9,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { LeaderElector, type LeaderElectionOptions } from '../../src/k8s/lease.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { FaultProxy } from '../support/fault-proxy.js';
+import { kubeConfigAt } from '../support/kubeconfig-at.js';
 
 /** Short, but with room for a loaded 2-core machine: a slow call only delays, it never breaks safety. */
 const TIMINGS = { leaseDurationMs: 5_000, renewDeadlineMs: 4_000, retryPeriodMs: 500, callTimeoutMs: 2_000 };
@@ -134,13 +135,7 @@ it('a call to an API server that never answers is aborted at its timeout, and th
   });
   blackHole.listen(0, '127.0.0.1');
   await once(blackHole, 'listening');
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'hole', server: `https://127.0.0.1:${(blackHole.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'x' }],
-    contexts: [{ name: 'c', cluster: 'hole', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kc = kubeConfigAt(`https://127.0.0.1:${(blackHole.address() as AddressInfo).port}`);
   const e = elector(kc, 'hole', 'stranded', { callTimeoutMs: 1_000 });
   try {
     await e.start(); // the first attempt ends at the timeout instead of hanging

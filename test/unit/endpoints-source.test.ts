@@ -4,7 +4,7 @@
  * serves discovery.k8s.io/v1 gets EndpointSlices. Either way the rest of Tycho sees the same
  * "ready IPs per Service", and a system is ready only when its pod's IP is among them.
  */
-import { KubeConfig, type V1Deployment, type V1EndpointSlice, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { type KubeConfig, type V1Deployment, type V1EndpointSlice, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { discoverEndpointsApi, endpointsSource, LABEL_SERVICE_NAME } from '../..
 import { systemState } from '../../src/k8s/view/system-model.js';
 import { LiveView } from '../../src/k8s/view/live-view.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
+import { kubeConfigAt } from '../support/kubeconfig-at.js';
 
 const labels = { 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': 'web' };
 
@@ -85,13 +86,7 @@ describe('API discovery', () => {
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 'not-a-real-token' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = kubeConfigAt(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     return { kc, server, paths };
   }
   const servers: Server[] = [];
