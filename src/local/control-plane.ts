@@ -41,6 +41,8 @@ export interface ControlPlane {
   caFile: string;
   adminToken: string;
   stateDir: string;
+  /** The NodePort range this cluster claimed (node-port-range.ts), as `min-max`. */
+  nodePortRange: string;
   stop(): Promise<void>;
 }
 
@@ -347,7 +349,7 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
     await stop();
     throw err;
   }
-  return { kubeconfigPath, server, caFile, adminToken, stateDir, stop };
+  return { kubeconfigPath, server, caFile, adminToken, stateDir, nodePortRange: nodePorts.range, stop };
 }
 
 /** Polls check() until true; fails fast, with the log's tail, if any process died meanwhile. */

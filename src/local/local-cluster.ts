@@ -49,6 +49,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     caFile: cp.caFile,
     adminToken: cp.adminToken,
     stateDir: cp.stateDir,
+    nodePortRange: cp.nodePortRange,
     async stop() {
       await ingress.stop();
       await node.stop();

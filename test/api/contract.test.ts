@@ -5,7 +5,7 @@
  */
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { RunningTycho } from '../../src/server/tycho.js';
-import { kubeConfig, waitFor } from '../support/cluster.js';
+import { kubeConfig, nodePortRange, waitFor } from '../support/cluster.js';
 import { openUrl } from '../support/open-url.js';
 import { call, objectsIn, originalBody, schemaErrors, serverInFreshNamespace, startServer } from './helpers.js';
 import { kubeConfigAt } from '../support/kubeconfig-at.js';
@@ -37,9 +37,8 @@ describe('POST /system/start, /system/status, /system/delete with the original b
       },
       message: `Started system ${name}`,
     });
-    // In one of the ranges local clusters claim (src/local/node-port-range.ts).
-    expect(nodePort).toBeGreaterThanOrEqual(10000);
-    expect(nodePort).toBeLessThanOrEqual(32767);
+    expect(nodePort).toBeGreaterThanOrEqual(nodePortRange().min);
+    expect(nodePort).toBeLessThanOrEqual(nodePortRange().max);
   });
 
   it('created a Deployment and Service that carry the body: command, env, limits, port', async () => {
@@ -144,7 +143,8 @@ describe('the minimal body, the owner header and the query options', () => {
   it('with wait=false answers once the objects exist', async () => {
     const r = await call(live.server.url, '/system/start?wait=false', { name: 'no-wait', containers: [{ image: 'nginx', ports: [{ containerPort: 80 }] }] });
     expect(r.status).toBe(201);
-    expect(r.json.result.containers['no-wait'].port).toBeGreaterThanOrEqual(30000);
+    expect(r.json.result.containers['no-wait'].port).toBeGreaterThanOrEqual(nodePortRange().min);
+    expect(r.json.result.containers['no-wait'].port).toBeLessThanOrEqual(nodePortRange().max);
     expect(await objectsIn(live.ns)).toEqual(expect.arrayContaining(['Deployment/no-wait', 'Service/no-wait']));
     await waitFor(async () => (await call(live.server.url, '/system/status', { name: 'no-wait' })).json.result[0].ready, { what: 'no-wait to become ready' });
     expect((await call(live.server.url, '/system/delete', { name: 'no-wait' })).status).toBe(200);

@@ -17,7 +17,7 @@ import {
   Unschedulable,
 } from '../../src/k8s/errors.js';
 import type { LaunchSpec, Stage } from '../../src/k8s/spec.js';
-import { createTestNamespace, kubeConfig, systemObjects, launcherKubeConfig } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig, nodePortRange, systemObjects, launcherKubeConfig } from '../support/cluster.js';
 import { failureOf } from '../support/failures.js';
 import { openUrl } from '../support/open-url.js';
 
@@ -59,7 +59,10 @@ describe('up, status, list, down', () => {
     expect(info).toMatchObject({ name: 'hello', namespace: ns, image: 'nginx', ready: true, stage: 'ready', owner: 'alice', origin: 'cli' });
     expect(stages).toContain('created');
     expect(stages[stages.length - 1]).toBe('ready');
-    expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:3\d{4}$/);
+    expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const port = Number(new URL(info.url!).port);
+    expect(port).toBeGreaterThanOrEqual(nodePortRange().min);
+    expect(port).toBeLessThanOrEqual(nodePortRange().max);
 
     expect(await openUrl(info.url!)).toEqual({ status: 200, body: expect.stringContaining('hello') });
 

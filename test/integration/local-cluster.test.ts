@@ -4,7 +4,7 @@
  */
 import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { get } from 'node:http';
-import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig, nodePortRange, waitFor } from '../support/cluster.js';
 
 /** A one-shot GET without connection pooling, so a closed listener shows as a refused connection. */
 function httpGet(url: string): Promise<{ status: number; body: string }> {
@@ -49,9 +49,8 @@ describe('local cluster', () => {
       body: { metadata: { name }, spec: { type: 'NodePort', selector: labels, ports: [{ port: 80, targetPort: 80 }] } },
     });
     const nodePort = svc.spec?.ports?.[0]?.nodePort;
-    // In one of the ranges local clusters claim (src/local/node-port-range.ts).
-    expect(nodePort).toBeGreaterThanOrEqual(10000);
-    expect(nodePort).toBeLessThanOrEqual(32767);
+    expect(nodePort).toBeGreaterThanOrEqual(nodePortRange().min);
+    expect(nodePort).toBeLessThanOrEqual(nodePortRange().max);
 
     await waitFor(
       async () => {

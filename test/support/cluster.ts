@@ -9,6 +9,15 @@ import { PREFIX } from '../../src/k8s/labels.js';
 /** True when the tests run against the local simulated node (image conventions, 127.0.0.1 URLs). */
 export const simulated = process.env.TYCHO_TEST_SIMULATED === '1';
 
+/**
+ * The NodePorts the test cluster hands out: the range the local cluster claimed (another local
+ * cluster on the machine has another, src/local/node-port-range.ts), else Kubernetes' default.
+ */
+export function nodePortRange(): { min: number; max: number } {
+  const [min, max] = (process.env.TYCHO_TEST_NODEPORT_RANGE ?? '30000-32767').split('-').map(Number) as [number, number];
+  return { min, max };
+}
+
 export function kubeConfig(): KubeConfig {
   const path = process.env.TYCHO_TEST_KUBECONFIG ?? process.env.KUBECONFIG;
   if (!path) throw new Error('No test cluster: KUBECONFIG is unset (is jest globalSetup configured?)');

@@ -49,5 +49,7 @@ export default async function globalSetup(_global: Config, project: ProjectConfi
   process.env.TYCHO_TEST_SIMULATED = '1';
   // The simulated ingress controller: what TYCHO_INGRESS_ADDRESS is in tests that use Ingresses.
   process.env.TYCHO_TEST_INGRESS_ADDRESS = cluster.ingressAddress;
+  // The NodePorts this cluster hands out (another local cluster on the machine has others).
+  process.env.TYCHO_TEST_NODEPORT_RANGE = cluster.nodePortRange;
   process.stderr.write(`\n[tycho-test] local Kubernetes up in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${cluster.server} (state ${stateDir})\n`);
 }
