@@ -142,11 +142,20 @@ export class SystemRepair {
     return !!body;
   }
 
-  /** Waits on the shared view (no watch of its own) for the repaired system to serve, then confirms its URL. */
+  /**
+   * Waits on the shared view (no watch of its own) for the repaired system to serve through the
+   * children just made, then confirms its URL. "Serving" alone is not enough: the pods may have
+   * been routed all along (only the Ingress was lost), and a view that has not yet seen the new
+   * Ingress would judge a verdict recorded through the lost one as still current, and open nothing.
+   */
   private async confirmWhenServing(uid: string, name: string): Promise<void> {
     if (!this.o.confirm) return;
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout((this.o.followSeconds ?? 300) * 1000)]);
-    const serving = await this.view.waitFor(name, (s) => (!s || s.uid !== uid || s.stage === 'terminating' ? null : s.stage === 'ready' ? s : undefined), signal);
+    const serving = await this.view.waitFor(
+      name,
+      (s) => (!s || s.uid !== uid || s.stage === 'terminating' ? null : s.stage === 'ready' && this.missing(s).length === 0 ? s : undefined),
+      signal,
+    );
     if (serving) await this.o.confirm(serving, signal);
   }
 }

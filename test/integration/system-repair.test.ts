@@ -144,6 +144,8 @@ describe('exposed as ingress', () => {
   let ingressNs: string;
   let ingressServer: RunningTycho;
   let ca: Buffer;
+  // The server reaches the API server through it, so a test can make its view lag behind.
+  let proxy: HttpFaultProxy;
 
   beforeAll(async () => {
     ingressNs = await createTestNamespace('ingress-repair');
@@ -153,8 +155,10 @@ describe('exposed as ingress', () => {
       namespace: ingressNs,
       body: { metadata: { name: 'wildcard' }, type: 'kubernetes.io/tls', data: { 'tls.crt': certs.cert.toString('base64'), 'tls.key': certs.key.toString('base64') } },
     });
+    proxy = await HttpFaultProxy.start(kubeConfig());
     ingressServer = await startServer({
       namespace: ingressNs,
+      kc: proxy.kubeConfigThrough(kubeConfig()),
       env: {
         TYCHO_INGRESS_DOMAIN: DOMAIN,
         TYCHO_INGRESS_CLASS: 'nginx',
@@ -167,6 +171,7 @@ describe('exposed as ingress', () => {
 
   afterAll(async () => {
     await ingressServer?.stop();
+    await proxy?.stop();
   });
 
   it('a launch cut short after its Service gets its Ingress back (host, class, TLS, owner), and its https URL is checked and answers', async () => {
@@ -206,6 +211,10 @@ describe('exposed as ingress', () => {
       { namespace: ingressNs, name: 'lost-ingress', body: { metadata: { annotations: { [ANN_URL_CHECK]: stale } } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
+    // The server's view hears of the Ingress the repair makes only after the repair has made it
+    // (the event waits at the proxy), as a lagging watch may: the repair must not confirm the URL
+    // from a view without it, where the verdict recorded through the lost Ingress looks current.
+    proxy.holdEventsWhen = (path, e) => path.includes('/ingresses') && e.type === 'ADDED';
     await networking.deleteNamespacedIngress({ namespace: ingressNs, name: 'lost-ingress' });
 
     const again = await waitFor(
@@ -213,6 +222,8 @@ describe('exposed as ingress', () => {
       { what: 'the Ingress to be made again' },
     );
     expect(again.spec!.rules![0]!.host).toBe(`lost-ingress.${DOMAIN}`);
+    await waitFor(() => proxy.eventsHeld > 0, { what: 'the new Ingress\'s event to be held' });
+    proxy.releaseEvents();
     // The repair checks the URL again through the new Ingress, replacing the verdict made at launch.
     const checkedAfter = await waitFor(
       async () => {

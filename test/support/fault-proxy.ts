@@ -123,7 +123,9 @@ export function kubeConfigThroughPort(kc: KubeConfig, port: number): KubeConfig 
  *   resourceVersion it resumes from is too old (410 Expired), and ends, as it does;
  * - answerNextWatchesGone(n): the next n watch requests are answered 410 Gone outright;
  * - holdWhen / release(): matching requests wait at the proxy until released, which opens a
- *   window between two calls of a client exactly where a test wants one, without timers.
+ *   window between two calls of a client exactly where a test wants one, without timers;
+ * - holdEventsWhen / releaseEvents(): from the first matching event on, a watch's events wait at
+ *   the proxy (in order) until released: a cache that lags the API server, as any watcher's may.
  * It counts the lists and watches it forwards, so a test can see the re-list that must follow.
  */
 export class HttpFaultProxy {
@@ -133,6 +135,9 @@ export class HttpFaultProxy {
   /** Requests that match are held (not sent on) until release(): a window between two of a client's calls. */
   holdWhen: ((method: string, path: string) => boolean) | undefined;
   private readonly holding: (() => void)[] = [];
+  /** Watch events that match are held, with every later event of the same watch, until releaseEvents(). */
+  holdEventsWhen: ((path: string, event: { type: string; object: { kind?: string } }) => boolean) | undefined;
+  private readonly heldEvents = new Map<ServerResponse, string[]>();
 
   private constructor(
     private readonly server: HttpsServer,
@@ -174,6 +179,20 @@ export class HttpFaultProxy {
     return this.holding.length;
   }
 
+  /** How many watch events are being held now. */
+  get eventsHeld(): number {
+    let n = 0;
+    for (const lines of this.heldEvents.values()) n += lines.length;
+    return n;
+  }
+
+  /** Delivers the held watch events, in order, and holds no more. */
+  releaseEvents(): void {
+    this.holdEventsWhen = undefined;
+    for (const [res, lines] of this.heldEvents) if (!res.destroyed) res.write(lines.map((l) => `${l}\n`).join(''));
+    this.heldEvents.clear();
+  }
+
   /** Sends the held requests on, and holds no more. */
   release(): void {
     this.holdWhen = undefined;
@@ -185,7 +204,8 @@ export class HttpFaultProxy {
     const up = httpsRequest({ host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       res.flushHeaders();
-      upRes.pipe(res);
+      if (verb === 'watch') this.forwardEvents(req.url ?? '/', upRes, res);
+      else upRes.pipe(res);
     });
     up.on('error', () => res.destroy());
     if (verb === 'watch') {
@@ -197,6 +217,26 @@ export class HttpFaultProxy {
       });
     }
     req.pipe(up);
+  }
+
+  /** A watch's stream, one JSON event per line, each passed on unless holdEventsWhen holds it. */
+  private forwardEvents(path: string, upRes: IncomingMessage, res: ServerResponse): void {
+    let partial = '';
+    upRes.setEncoding('utf8');
+    upRes.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line) continue;
+        const held = this.heldEvents.get(res);
+        if (held || this.holdEventsWhen?.(path, JSON.parse(line) as { type: string; object: { kind?: string } })) {
+          if (held) held.push(line);
+          else this.heldEvents.set(res, [line]);
+        } else res.write(`${line}\n`);
+      }
+    });
+    upRes.on('end', () => res.end());
+    upRes.on('error', () => res.destroy());
   }
 
   /** The watches open now end the way an API server ends one that has fallen too far behind. */
