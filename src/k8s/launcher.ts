@@ -13,7 +13,7 @@ import { clusterAddress, resolveUrl } from './url.js';
 import { ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { LiveView } from './view/live-view.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
-import { ownedChild, podsOf, systemState, type SystemState } from './view/system-model.js';
+import { missingParts, ownedChild, podsOf, systemState, type SystemState } from './view/system-model.js';
 import { patchDeploymentAnnotations } from './deployment-annotations.js';
 import { currentUrlCheck, urlCheckAnnotation } from './url-check-record.js';
 import { probeUntilGone, probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
@@ -259,7 +259,9 @@ export class Launcher implements SystemLauncher {
             reported = stage;
             o.onProgress?.(stage, { describe: s.describe });
           }
-          return s.stage === 'ready' ? s : undefined;
+          // Ready, and the cache holds the Service and Ingress this launch made: the URL check
+          // is recorded as made through them (url-check-record.ts).
+          return s.stage === 'ready' && missingParts(s, !!this.opts.ingress && view.followsIngresses).length === 0 ? s : undefined;
         },
         ac.signal,
       );

@@ -29,8 +29,8 @@ import * as labels from './labels.js';
 import { ingressForDeployment, serviceForDeployment } from './manifests.js';
 import { startPausedDeployment } from './secret-env.js';
 import type { ServiceType } from './spec.js';
-import type { LiveView, Transition } from './view/live-view.js';
-import type { SystemState } from './view/system-model.js';
+import type { LiveView } from './view/live-view.js';
+import { missingParts, type MissingPart, type SystemState } from './view/system-model.js';
 import type { Logger } from '../log.js';
 
 export interface SystemRepairOptions {
@@ -47,16 +47,13 @@ export interface SystemRepairOptions {
   log: Logger;
 }
 
-/** What a cut-short launch may have left undone. */
-type Missing = 'Service' | 'Ingress' | 'unpause';
-
 export class SystemRepair {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private readonly networking: NetworkingV1Api;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly graceMs: number;
-  private readonly onTransition = (t: Transition) => this.consider(t);
+  private readonly onChanged = (s: SystemState) => this.consider(s);
   /** Aborts the follow-ups of repaired systems when the server stops. */
   private readonly stopping = new AbortController();
 
@@ -71,36 +68,36 @@ export class SystemRepair {
     this.graceMs = o.graceMs ?? 10_000;
   }
 
-  /** The view's first sync announces every system, so one found broken at startup is repaired too. */
+  /**
+   * Follows every change the view sees (not only stage transitions: an Ingress deleted by hand
+   * moves no stage), and looks at every system it already holds, so one found broken at
+   * startup, whose view synced before this started, is repaired too.
+   */
   start(): void {
-    this.view.on('transition', this.onTransition);
+    this.view.on('changed', this.onChanged);
+    for (const s of this.view.systems()) this.consider(s);
   }
 
   stop(): void {
-    this.view.off('transition', this.onTransition);
+    this.view.off('changed', this.onChanged);
     this.stopping.abort();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
 
-  private consider(t: Transition): void {
-    if (this.timers.has(t.uid) || t.to === 'gone' || t.to === 'terminating' || this.missing(t.state).length === 0) return;
+  private consider(s: SystemState): void {
+    if (this.timers.has(s.uid) || s.stage === 'terminating' || this.missing(s).length === 0) return;
     const timer = setTimeout(() => {
-      this.timers.delete(t.uid);
-      void this.repair(t.uid, t.name);
+      this.timers.delete(s.uid);
+      void this.repair(s.uid, s.name);
     }, this.graceMs);
     timer.unref();
-    this.timers.set(t.uid, timer);
+    this.timers.set(s.uid, timer);
   }
 
   /** The children the Deployment records that the view does not hold, and a start never made. */
-  private missing(s: SystemState): Missing[] {
-    const wantsIngress = !!this.o.ingress && this.view.followsIngresses && !!s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
-    return [
-      ...(s.service ? [] : ['Service' as const]),
-      ...(wantsIngress && !s.ingress ? ['Ingress' as const] : []),
-      ...(s.deployment.spec?.paused ? ['unpause' as const] : []),
-    ];
+  private missing(s: SystemState): MissingPart[] {
+    return missingParts(s, !!this.o.ingress && this.view.followsIngresses);
   }
 
   private async repair(uid: string, name: string): Promise<void> {
@@ -126,7 +123,7 @@ export class SystemRepair {
   }
 
   /** Creates one child from what the Deployment records (false when it records too little to), or unpauses it. */
-  private async make(what: Missing, s: SystemState): Promise<boolean> {
+  private async make(what: MissingPart, s: SystemState): Promise<boolean> {
     const namespace = this.view.namespace;
     if (what === 'unpause') {
       await startPausedDeployment(this.apps, namespace, s.name);

@@ -156,7 +156,11 @@ describe('exposed as ingress', () => {
       body: { metadata: { name: 'wildcard' }, type: 'kubernetes.io/tls', data: { 'tls.crt': certs.cert.toString('base64'), 'tls.key': certs.key.toString('base64') } },
     });
     proxy = await HttpFaultProxy.start(kubeConfig());
-    ingressServer = await startServer({
+    ingressServer = await startIngressServer();
+  });
+
+  const startIngressServer = () =>
+    startServer({
       namespace: ingressNs,
       kc: proxy.kubeConfigThrough(kubeConfig()),
       env: {
@@ -167,7 +171,6 @@ describe('exposed as ingress', () => {
         TYCHO_DEFAULT_EXPOSE: 'ingress',
       },
     });
-  });
 
   afterAll(async () => {
     await ingressServer?.stop();
@@ -197,9 +200,19 @@ describe('exposed as ingress', () => {
     expect(await openUrl(String(status.url), { ca })).toEqual({ status: 200, body: expect.stringContaining('Hello from no-ingress') });
   });
 
-  it('an Ingress deleted by hand from a running system is made again, and the URL answers again', async () => {
+  it('a server started after its systems were launched makes the Ingress one lacked at its start, and again one deleted by hand later (which moves no stage); the URL answers again', async () => {
     const up = await ingressServer.launcher.up(spec('lost-ingress', 'ingress'));
     expect(up.urlCheck).toEqual({ checked: 'public', verified: true });
+    // A restart: the new server's view syncs before its repair listens, and it has seen no
+    // transition of these systems, so it must look at what it holds, and at every later change.
+    await ingressServer.stop();
+    const body = buildDeployment({ ...spec('broken-at-start', 'ingress'), annotations: { [ANN_INGRESS_HOST]: `broken-at-start.${DOMAIN}` } }, ingressNs);
+    const d = await apps.createNamespacedDeployment({ namespace: ingressNs, body });
+    await core.createNamespacedService({ namespace: ingressNs, body: buildService(spec('broken-at-start'), ingressNs, { name: 'broken-at-start', uid: d.metadata!.uid! }, 'ClusterIP') });
+    ingressServer = await startIngressServer();
+    const made = await waitFor(() => networking.readNamespacedIngress({ namespace: ingressNs, name: 'broken-at-start' }).catch(() => undefined), { what: 'the Ingress lacking at start to be made' });
+    expect(made.spec!.rules![0]!.host).toBe(`broken-at-start.${DOMAIN}`);
+
     const before = await networking.readNamespacedIngress({ namespace: ingressNs, name: 'lost-ingress' });
     // The launch's record is made to say the check failed, so the check the repair makes is seen;
     // it still names the Ingress it went through, which the repair replaces.

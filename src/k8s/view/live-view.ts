@@ -56,7 +56,13 @@ export interface LiveViewOptions {
 
 type Waiter = () => boolean;
 
-export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [string] }> {
+/**
+ * - `transition`: a system's stage moved (the Slack reconciler renders these);
+ * - `changed`: anything about a system that exists may have changed, its stage or not (a child
+ *   deleted by hand, say, which moves no stage: an Ingress): the system repair watches these;
+ * - `fatal`: the view cannot follow the namespace (a refused list or watch), in words.
+ */
+export class LiveView extends EventEmitter<{ transition: [Transition]; changed: [SystemState]; fatal: [string] }> {
   private readonly deployments: SupervisedInformer<V1Deployment>;
   private readonly pods: SupervisedInformer<V1Pod>;
   private readonly services: SupervisedInformer<V1Service>;
@@ -347,21 +353,22 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; fatal: [s
       if (last.name !== name || uid === current?.uid) continue;
       this.known.delete(uid);
       this.rememberGone(uid);
-      this.announce({ uid, name, from: last.stage, to: 'gone', state: last });
+      this.announce('transition', { uid, name, from: last.stage, to: 'gone', state: last });
     }
     if (current) {
       const last = this.known.get(current.uid);
       this.known.set(current.uid, current);
-      if (last?.stage !== current.stage) this.announce({ uid: current.uid, name, from: last?.stage, to: current.stage, state: current });
+      if (last?.stage !== current.stage) this.announce('transition', { uid: current.uid, name, from: last?.stage, to: current.stage, state: current });
+      this.announce('changed', current);
     }
     for (const w of [...(this.waiters.get(name) ?? [])]) w();
   }
 
   /** A subscriber that throws must not stop the view, nor the other subscribers and waits. */
-  private announce(t: Transition): void {
-    for (const listener of this.listeners('transition') as ((t: Transition) => void)[]) {
+  private announce<E extends 'transition' | 'changed'>(event: E, what: E extends 'transition' ? Transition : SystemState): void {
+    for (const listener of this.listeners(event) as ((w: typeof what) => void)[]) {
       try {
-        listener(t);
+        listener(what);
       } catch {
         // its own problem; the view goes on
       }

@@ -72,3 +72,22 @@ export function systemState(o: SystemObjects): SystemState {
   if (everServed) return { ...base, stage: 'unready', describe: v.describe === 'waiting for a pod' ? 'no pod is running' : v.describe, servingPods };
   return { ...base, stage: v.stage, describe: v.describe, servingPods };
 }
+
+/** A part of a launch the cluster does not hold: a child the Deployment records, or its start. */
+export type MissingPart = 'Service' | 'Ingress' | 'unpause';
+
+/**
+ * What this system's Deployment says it should have and the cached objects lack: its Service,
+ * its Ingress (when it records a host, and the reader follows Ingresses), its start (a paused
+ * --secret-env launch). A launch or repair that made a child waits for the cache to hold it
+ * before it judges the URL: a verdict recorded through a lost child looks current to a cache
+ * that has not yet seen its replacement.
+ */
+export function missingParts(s: SystemObjects, followsIngresses: boolean): MissingPart[] {
+  const wantsIngress = followsIngresses && !!s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
+  return [
+    ...(s.service ? [] : ['Service' as const]),
+    ...(wantsIngress && !s.ingress ? ['Ingress' as const] : []),
+    ...(s.deployment.spec?.paused ? ['unpause' as const] : []),
+  ];
+}
