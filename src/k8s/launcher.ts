@@ -194,40 +194,35 @@ export class Launcher implements SystemLauncher {
       }
     }
     o.onProgress?.('created', { describe: 'Deployment and Service created' });
+    const owner = { name: spec.name, uid: created.metadata!.uid! };
     let service: V1Service;
     try {
-      service = await this.clients.core.createNamespacedService({
-        namespace,
-        body: buildService(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, serviceTypeOf(mode)),
+      service = await this.createChild(owner, {
+        create: () => this.clients.core.createNamespacedService({ namespace, body: buildService(spec, namespace, owner, serviceTypeOf(mode)) }),
+        read: () => this.clients.core.readNamespacedService({ namespace, name: spec.name }),
+        remove: (uid) => this.clients.core.deleteNamespacedService({ namespace, name: spec.name, body: { preconditions: { uid } } }),
       });
     } catch (e) {
-      // A launch slow between its two creates may find its Service already made by a server's
-      // repair (system-repair.ts): the same Service, owned by this very Deployment.
-      const repaired = isConflict(e) ? await this.serviceOwnedBy(spec.name, created.metadata!.uid!) : undefined;
-      if (!repaired) {
-        // Never leave a Deployment without its Service: undo, then report the real cause.
-        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
-        if (isConflict(e)) throw new NameInUse(spec.name);
-        throw toTychoError(e, 'create the Service');
-      }
-      service = repaired;
+      // Never leave a Deployment without its Service: undo, then report the real cause.
+      await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
+      if (isConflict(e)) throw new NameInUse(spec.name);
+      throw toTychoError(e, 'create the Service');
     }
     log.info('created the Service', { type: service.spec?.type });
     let ingress: V1Ingress | undefined;
     if (host) {
       try {
-        ingress = await this.clients.networking.createNamespacedIngress({ namespace, body: buildIngress(spec, namespace, { name: spec.name, uid: created.metadata!.uid! }, this.opts.ingress!, host) });
+        ingress = await this.createChild(owner, {
+          create: () => this.clients.networking.createNamespacedIngress({ namespace, body: buildIngress(spec, namespace, owner, this.opts.ingress!, host) }),
+          read: () => this.clients.networking.readNamespacedIngress({ namespace, name: spec.name }),
+          remove: (uid) => this.clients.networking.deleteNamespacedIngress({ namespace, name: spec.name, body: { preconditions: { uid } } }),
+        });
       } catch (e) {
-        // Made meanwhile by a server's repair, like the Service above: take it.
-        const repaired = isConflict(e) ? await this.ingressOwnedBy(spec.name, created.metadata!.uid!) : undefined;
-        if (!repaired) {
-          // Like the Service: no Deployment or Service without the Ingress that makes its URL.
-          await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
-          await ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name: spec.name })).catch(() => undefined);
-          if (isConflict(e)) throw new NameInUse(spec.name);
-          throw toTychoError(e, 'create the Ingress');
-        }
-        ingress = repaired;
+        // Like the Service: no Deployment or Service without the Ingress that makes its URL.
+        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
+        await ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name: spec.name })).catch(() => undefined);
+        if (isConflict(e)) throw new NameInUse(spec.name);
+        throw toTychoError(e, 'create the Ingress');
       }
       log.info('created the Ingress', { host });
     }
@@ -364,12 +359,36 @@ export class Launcher implements SystemLauncher {
     }
   }
 
-  private async serviceOwnedBy(name: string, uid: string): Promise<V1Service | undefined> {
-    return ownedChild(uid, await this.clients.core.readNamespacedService({ namespace: this.namespace, name }).catch(() => undefined));
-  }
-
-  private async ingressOwnedBy(name: string, uid: string): Promise<V1Ingress | undefined> {
-    return ownedChild(uid, await this.clients.networking.readNamespacedIngress({ namespace: this.namespace, name }).catch(() => undefined));
+  /**
+   * Creates a child (Service, Ingress) of the launch's Deployment. When its name is taken (409),
+   * what holds it decides:
+   * - one this very Deployment owns was made meanwhile by a server's repair (system-repair.ts),
+   *   for a launch slow between its creates: it is taken;
+   * - one of Tycho's owned by an earlier Deployment of this name is that system's leftover: its
+   *   Deployment was deleted (`kubectl delete deployment NAME`) and the garbage collector has not
+   *   reached it yet, so an `up` of the same name right after would fail for nothing. It is
+   *   cleared (only that very object: a uid precondition) and the child made again, once;
+   * - anything else is someone else's object: the 409 is thrown, and the name is in use.
+   */
+  private async createChild<T extends V1Service | V1Ingress>(
+    owner: { name: string; uid: string },
+    child: { create: () => Promise<T>; read: () => Promise<T>; remove: (uid: string) => Promise<unknown> },
+  ): Promise<T> {
+    try {
+      return await child.create();
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      const there = await child.read().catch(() => undefined);
+      const repaired = ownedChild(owner.uid, there);
+      if (repaired) return repaired;
+      const leftover =
+        there?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE &&
+        !!there.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.name === owner.name && r.uid !== owner.uid);
+      if (!leftover) throw e;
+      this.log.info('cleared what an earlier system of this name left for the garbage collector', { system: owner.name, kind: there.kind ?? 'child' });
+      await ignoreNotFound(child.remove(there.metadata!.uid!)).catch(() => undefined);
+      return child.create();
+    }
   }
 
   private async nameInUse(name: string): Promise<NameInUse> {

@@ -61,7 +61,9 @@ export function buildDeployment(spec: LaunchSpec, namespace: string, now = new D
       ...(hasSecret ? { paused: true } : {}),
       selector: { matchLabels: selectorLabels(spec.name) },
       template: {
-        metadata: { labels: systemLabels(spec.name) },
+        // The launch id marks this launch's pods, so a pod of an earlier system of the same name
+        // (still being collected) is never taken for one of this one's (system-model.ts podsOf).
+        metadata: { labels: systemLabels(spec.name), ...(spec.annotations?.[labels.ANN_LAUNCH_ID] ? { annotations: { [labels.ANN_LAUNCH_ID]: spec.annotations[labels.ANN_LAUNCH_ID] } } : {}) },
         spec: {
           automountServiceAccountToken: false,
           // Service links leak every other Service's address into the environment; apps don't need them.

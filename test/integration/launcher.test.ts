@@ -16,8 +16,8 @@ import {
   TornDownWhileLaunching,
   Unschedulable,
 } from '../../src/k8s/errors.js';
-import type { LaunchSpec, Stage } from '../../src/k8s/spec.js';
-import { createTestNamespace, kubeConfig, nodePortRange, systemObjects, launcherKubeConfig } from '../support/cluster.js';
+import type { LaunchSpec, Stage, SystemInfo } from '../../src/k8s/spec.js';
+import { createTestNamespace, kubeConfig, nodePortRange, pauseControllerManager, simulated, systemObjects, launcherKubeConfig, waitFor } from '../support/cluster.js';
 import { failureOf } from '../support/failures.js';
 import { openUrl } from '../support/open-url.js';
 
@@ -115,6 +115,38 @@ describe('up, status, list, down', () => {
     expect(after.metadata!.annotations).toEqual(before.metadata!.annotations);
     expect(after.spec!.template.spec!.containers[0]!.image).toBe('nginx');
     await launcher.down('taken');
+  });
+
+  (simulated ? it : it.skip)('launches again under a name whose Deployment was just deleted with kubectl, before the garbage collector took its Service', async () => {
+    await launcher.up(spec('relaunched'));
+    const firstUid = (await apps.readNamespacedDeployment({ namespace: ns, name: 'relaunched' })).metadata!.uid;
+    // `kubectl delete deployment relaunched` on a cluster whose garbage collector is behind: the
+    // Deployment goes at once, its Service only once the collector gets to it.
+    const resume = pauseControllerManager();
+    let again: Promise<SystemInfo>;
+    let refused: unknown;
+    try {
+      await apps.deleteNamespacedDeployment({ namespace: ns, name: 'relaunched' });
+      again = launcher.up(spec('relaunched', 'httpd'));
+      again.catch((e: unknown) => (refused = e));
+      // The launch clears the leftover and makes its own Service while the collector still
+      // sleeps (or is refused, which ends the wait at once: the collector must not sleep long).
+      await waitFor(
+        async () => {
+          if (refused) return true;
+          const dep = await apps.readNamespacedDeployment({ namespace: ns, name: 'relaunched' });
+          const svc = await core.readNamespacedService({ namespace: ns, name: 'relaunched' });
+          return dep.metadata!.uid !== firstUid && svc.metadata!.ownerReferences?.[0]?.uid === dep.metadata!.uid;
+        },
+        { what: 'the new launch to own a Service of that name' },
+      );
+    } finally {
+      resume();
+    }
+    expect(refused).toBeUndefined();
+    expect(await again).toMatchObject({ ready: true, image: 'httpd' });
+    expect(await openUrl(String((await again).url))).toMatchObject({ status: 200, body: expect.stringContaining('Hello from relaunched') });
+    await launcher.down('relaunched');
   });
 
   it('lists many systems', async () => {

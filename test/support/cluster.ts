@@ -4,6 +4,7 @@
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PREFIX } from '../../src/k8s/labels.js';
 
 /** True when the tests run against the local simulated node (image conventions, 127.0.0.1 URLs). */
@@ -16,6 +17,31 @@ export const simulated = process.env.TYCHO_TEST_SIMULATED === '1';
 export function nodePortRange(): { min: number; max: number } {
   const [min, max] = (process.env.TYCHO_TEST_NODEPORT_RANGE ?? '30000-32767').split('-').map(Number) as [number, number];
   return { min, max };
+}
+
+/**
+ * Stops the local control plane's kube-controller-manager (SIGSTOP) until the returned function
+ * resumes it: the garbage collector, like every controller, falls behind for exactly that long,
+ * as it does on a busy cluster. Only the local cluster's: found by its kubeconfig in the state dir.
+ */
+export function pauseControllerManager(): () => void {
+  const stateDir = process.env.TYCHO_TEST_K8S_STATE_DIR;
+  if (!stateDir) throw new Error('pauseControllerManager needs the local control plane (TYCHO_TEST_K8S_STATE_DIR)');
+  const pid = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .find((d) => {
+      const argv = (() => {
+        try {
+          return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        } catch {
+          return [];
+        }
+      })();
+      return argv[0]?.endsWith('/kube-controller-manager') && argv.includes(`--kubeconfig=${stateDir}/admin.kubeconfig`);
+    });
+  if (!pid) throw new Error(`no kube-controller-manager of the cluster in ${stateDir} is running`);
+  process.kill(Number(pid), 'SIGSTOP');
+  return () => process.kill(Number(pid), 'SIGCONT');
 }
 
 export function kubeConfig(): KubeConfig {

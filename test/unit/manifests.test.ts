@@ -1,5 +1,8 @@
 import { buildDeployment, buildSecret, buildService } from '../../src/k8s/manifests.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { ANN_LAUNCH_ID, LABEL_SYSTEM } from '../../src/k8s/labels.js';
+import { podsOf } from '../../src/k8s/view/system-model.js';
 
 const spec: LaunchSpec = {
   name: 'jupyter-ds',
@@ -101,5 +104,28 @@ describe('secret environment variables', () => {
     expect(s.metadata).toMatchObject({ name: 'jupyter-ds', namespace: 'team', labels: { 'app.kubernetes.io/managed-by': 'tycho', 'tycho.renci.org/system': 'jupyter-ds' } });
     expect(s.metadata!.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'jupyter-ds', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
     expect(s.stringData).toEqual({ DB_PASSWORD: 'hunter2' });
+  });
+});
+
+describe("a system's pods, told apart from an earlier system's of the same name", () => {
+  const pod = (name: string, launchId: string | undefined, created: string): V1Pod => ({
+    metadata: { name, labels: { [LABEL_SYSTEM]: 'nb' }, creationTimestamp: created as unknown as Date, ...(launchId ? { annotations: { [ANN_LAUNCH_ID]: launchId } } : {}) },
+  });
+
+  it('by the launch id its pod template carries, even within the second timestamps are kept to', () => {
+    const spec = { name: 'nb', image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' as const, annotations: { [ANN_LAUNCH_ID]: 'new-launch' } };
+    const d = buildDeployment(spec, 'ns');
+    expect(d.spec!.template.metadata!.annotations).toEqual({ [ANN_LAUNCH_ID]: 'new-launch' });
+    d.metadata!.creationTimestamp = '2026-11-26T01:00:00Z' as unknown as Date;
+    const old = pod('nb-old', 'old-launch', '2026-11-26T01:00:00Z');
+    const fresh = pod('nb-new', 'new-launch', '2026-11-26T01:00:00Z');
+    expect(podsOf(d, [old, fresh]).map((p) => p.metadata!.name)).toEqual(['nb-new']);
+  });
+
+  it('by age for a Deployment without a launch id (made by hand)', () => {
+    const d = buildDeployment({ name: 'nb', image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' }, 'ns');
+    expect(d.spec!.template.metadata!.annotations).toBeUndefined();
+    d.metadata!.creationTimestamp = '2026-11-26T01:00:05Z' as unknown as Date;
+    expect(podsOf(d, [pod('nb-old', undefined, '2026-11-26T01:00:01Z'), pod('nb-new', undefined, '2026-11-26T01:00:06Z')]).map((p) => p.metadata!.name)).toEqual(['nb-new']);
   });
 });

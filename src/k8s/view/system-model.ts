@@ -42,14 +42,20 @@ export function ownedChild<T extends { metadata?: { ownerReferences?: { uid: str
 }
 
 /**
- * Pods of this Deployment rather than of an earlier one with the same name: a re-created
- * system's new pods are never older than its Deployment (old ones are terminating anyway).
+ * Pods of this Deployment rather than of an earlier one with the same name, whose pods may still
+ * run (and be routed) while the garbage collector gets to them. A launch marks its pod template
+ * with its launch id, which tells them apart exactly. A Deployment without one (made by hand, or
+ * before the mark) falls back to age: its pods are not older than it. Only a fallback: creation
+ * timestamps are whole seconds, so a pod of a system deleted and launched again within the
+ * second would pass for the new one's.
  */
 export function podsOf(deployment: V1Deployment, candidates: readonly V1Pod[]): V1Pod[] {
   const name = deployment.metadata?.name;
+  const launch = deployment.metadata?.annotations?.[labels.ANN_LAUNCH_ID];
   const born = deployment.metadata?.creationTimestamp ? new Date(deployment.metadata.creationTimestamp).getTime() : 0;
   return candidates.filter((p) => {
     if (p.metadata?.labels?.[labels.LABEL_SYSTEM] !== name) return false;
+    if (launch) return p.metadata?.annotations?.[labels.ANN_LAUNCH_ID] === launch;
     const t = p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;
     return t >= born;
   });
