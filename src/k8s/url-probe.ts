@@ -34,7 +34,8 @@ export interface ProbeOptions {
  * Through an ingress controller these mean "no route yet" (an unknown host, or a host with no
  * ready endpoint behind it), not the app answering, so the check keeps trying.
  */
-const NOT_ROUTED_YET = new Set([404, 502, 503, 504]);
+const HOST_NOT_ROUTED = 404;
+const NOT_ROUTED_YET = new Set([HOST_NOT_ROUTED, 502, 503, 504]);
 
 /** One attempt: resolves with the HTTP status, or rejects with why there was none. */
 export function probeOnce(url: string, timeoutMs: number, via?: ProbeOptions['via']): Promise<number> {
@@ -98,12 +99,14 @@ export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: bool
 
 /**
  * The mirror of probeUrl, for a teardown: tries until the URL no longer answers (the connection
- * is refused, reset or times out; through an ingress controller, it answers "not routed") or
+ * is refused, reset or times out; through an ingress controller, it answers 404) or
  * the time is up. A kube-proxy or ingress controller drops its route a moment after the objects
  * go, so "torn down" is only said once the URL stopped answering.
  */
 export async function probeUntilGone(url: string, o: ProbeOptions): Promise<{ gone: boolean; reason?: string }> {
-  const r = await probeUntil(url, o, { firstMs: 25, maxMs: 1000 }, (a) => 'error' in a || notRouted(o, a));
+  // Through an ingress controller only its 404 (no Ingress names the host) means gone: a 502–504
+  // still routes the host, to a Service whose endpoints went first.
+  const r = await probeUntil(url, o, { firstMs: 25, maxMs: 1000 }, (a) => 'error' in a || (!!o.via && 'status' in a && a.status === HOST_NOT_ROUTED));
   if ('cancelled' in r) return { gone: false, reason: 'the check was cancelled' };
   if (r.settled) return { gone: true };
   return { gone: false, reason: `it still answered ${'status' in r.last ? r.last.status : 0} after ${o.totalSeconds} s` };

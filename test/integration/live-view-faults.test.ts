@@ -39,7 +39,9 @@ describe('a forced 410', () => {
     ns = await createTestNamespace('view-410');
     proxy = await HttpFaultProxy.start(admin);
     const through = proxy.kubeConfigThrough(admin);
-    view = new LiveView(through, ns, { watchTimeoutSeconds: 3, backoffMaxMs: 1000 });
+    // The default watch timeout: the first test counts the four watches open at one moment, which
+    // a view whose watches end every few seconds would not always have.
+    view = new LiveView(through, ns, { backoffMaxMs: 1000 });
     await view.start();
     launcher = new Launcher(through, { namespace: ns, view, readyTimeoutSeconds: 90 });
     direct = new Launcher(admin, { namespace: ns });
@@ -71,15 +73,25 @@ describe('a forced 410', () => {
   });
 
   it('watches refused 410 Gone outright: the view re-lists and catches up', async () => {
-    const listsBefore = proxy.counts.lists;
-    const expiredBefore = proxy.counts.expired;
-    proxy.answerNextWatchesGone(4);
-    await direct.up(spec('after-gone'), { wait: false });
-    // The watches end on their own (3 s timeout here) and their next four requests are refused.
-    await sees(view, 'after-gone', (s) => s === 'ready');
-    await waitFor(() => proxy.counts.expired - expiredBefore === 4, { what: 'four watch requests to be refused 410' });
-    await waitFor(() => proxy.counts.lists - listsBefore >= 4, { what: 'the four informers to list again' });
-    expect((await launcher.status('after-gone')).ready).toBe(true);
+    // Watches that end on their own every 3 s; the first view's stay open, so every refused
+    // watch request below is this view's.
+    const quick = new LiveView(proxy.kubeConfigThrough(admin), ns, { watchTimeoutSeconds: 3, backoffMaxMs: 1000 });
+    try {
+      await quick.start();
+      // Both views' four watches open: the refusals below are of resumed watches.
+      await waitFor(() => proxy.watchesOpen === 8, { what: 'both views to hold their four watches' });
+      const listsBefore = proxy.counts.lists;
+      const expiredBefore = proxy.counts.expired;
+      proxy.answerNextWatchesGone(4);
+      await direct.up(spec('after-gone'), { wait: false });
+      // The watches end on their own and their next four requests are refused.
+      await sees(quick, 'after-gone', (s) => s === 'ready');
+      await waitFor(() => proxy.counts.expired - expiredBefore === 4, { what: 'four watch requests to be refused 410' });
+      await waitFor(() => proxy.counts.lists - listsBefore >= 4, { what: 'the four informers to list again' });
+      expect(quick.system('after-gone')?.stage).toBe('ready');
+    } finally {
+      await quick.stop();
+    }
   });
 });
 
