@@ -182,9 +182,11 @@ describe('fast failure with the pod\'s own reason', () => {
   });
 
   it('times out an app that never becomes ready, naming the last state', async () => {
-    const e = await failureOf(launcher.up(spec('sleepy', 'example.org/never-ready'), { timeoutSeconds: 3 }));
+    // Long enough for the controllers, the scheduler and the node to get the pod running on a
+    // busy machine, so the last state seen is the app's own.
+    const e = await failureOf(launcher.up(spec('sleepy', 'example.org/never-ready'), { timeoutSeconds: 10 }));
     expect(e).toBeInstanceOf(Timeout);
-    expect(e.message).toMatch(/not ready after 3 s \(last seen: started, not ready yet\)/);
+    expect(e.message).toMatch(/not ready after 10 s \(last seen: started, not ready yet\)/);
     await launcher.down('sleepy');
   });
 
