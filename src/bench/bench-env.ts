@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { PREFIX } from '../k8s/labels.js';
 import { CREATING_MS } from '../local/kubelet-simulator.js';
 import { distPath, startApp, type AppProcess } from './app-process.js';
+import { imageNodeFlags } from './image-command.js';
 import type { BareArg } from './bare-launch.js';
 import type { ClusterArg, ClusterReady } from './cluster-process.js';
 import { until } from './clock.js';
@@ -128,8 +129,8 @@ export class BenchEnv {
   // ---- the actors ----
 
   /**
-   * Tycho's server as the image runs it, in Slack HTTP mode, in `namespace`. `nodeArgs`
-   * (e.g. --cpu-prof) is for profiling it.
+   * Tycho's server as the image runs it (its entry, with the Node flags of the Dockerfile's CMD),
+   * in Slack HTTP mode, in `namespace`. `nodeArgs` (e.g. --cpu-prof) is for profiling it.
    */
   async startTycho(namespace: string, nodeArgs: string[] = []): Promise<AppProcess> {
     const app = await startApp(
@@ -145,7 +146,7 @@ export class BenchEnv {
         SLACK_API_URL: this.sink.apiUrl,
       },
       this.workDir,
-      nodeArgs,
+      [...imageNodeFlags(), ...nodeArgs],
     );
     this.apps.add(app);
     try {

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_LAUNCH_CONCURRENCY, limiter } from '../concurrency.js';
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
+import { AcksFirst, acksFirstLimiter } from './acks-first.js';
 import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -95,13 +96,15 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const ids = { ...(self?.bot_id ? { botId: self.bot_id } : {}), ...(self?.user_id ? { botUserId: self.user_id } : {}) };
   const common = { token: slack.botToken, ...ids, tokenVerificationEnabled: false, logger, clientOptions };
 
+  const acksFirst = new AcksFirst();
   let app: App;
   if (slack.mode === 'socket') {
     // The Socket Mode client has its own Web API client (apps.connections.open); same base URL.
     app = new App({ ...common, socketMode: true, appToken: slack.appToken, installerOptions: { clientOptions } });
   } else {
-    // Registered before the receiver, so these run first (see request-guard.ts).
-    deps.http.post(SLACK_EVENTS_PATH, ...slackRequestGuard(log));
+    // Registered before the receiver, so these run first (see request-guard.ts); the count of
+    // requests being answered lets launches wait for the acks (acks-first.ts).
+    deps.http.post(SLACK_EVENTS_PATH, acksFirst.counter, ...slackRequestGuard(log));
     const receiver = new ExpressReceiver({ signingSecret: slack.signingSecret, endpoints: SLACK_EVENTS_PATH, app: deps.http, logger });
     app = new App({ ...common, receiver });
   }
@@ -113,7 +116,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
     log,
     tearingDown: new Map(),
-    launches: limiter(deps.launchConcurrency ?? DEFAULT_LAUNCH_CONCURRENCY),
+    launches: acksFirstLimiter(limiter(deps.launchConcurrency ?? DEFAULT_LAUNCH_CONCURRENCY), acksFirst),
   };
   app.use(installedOnly(installationSource(deps, clientOptions, installation), log));
   registerListeners(app, ctx);
