@@ -256,7 +256,7 @@ export class Launcher implements SystemLauncher {
           }
           // Ready, and the cache holds the Service and Ingress this launch made: the URL check
           // is recorded as made through them (url-check-record.ts).
-          return s.stage === 'ready' && missingParts(s, !!this.opts.ingress && view.followsIngresses).length === 0 ? s : undefined;
+          return s.stage === 'ready' && missingParts(s, view.followsIngresses).length === 0 ? s : undefined;
         },
         ac.signal,
       );
@@ -381,9 +381,15 @@ export class Launcher implements SystemLauncher {
       const there = await child.read().catch(() => undefined);
       const repaired = ownedChild(owner.uid, there);
       if (repaired) return repaired;
+      // Owned only by an earlier Deployment of this name: one that cannot exist any more, since
+      // the name is this launch's Deployment's; checked, since a launch torn down underneath
+      // itself and made again by someone else must not take the newer system's child.
+      const owners = there?.metadata?.ownerReferences ?? [];
       const leftover =
         there?.metadata?.labels?.[labels.LABEL_MANAGED_BY] === labels.MANAGED_BY_VALUE &&
-        !!there.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.name === owner.name && r.uid !== owner.uid);
+        owners.length > 0 &&
+        owners.every((r) => r.kind === 'Deployment' && r.name === owner.name && r.uid !== owner.uid) &&
+        (await this.clients.apps.readNamespacedDeployment({ namespace: this.namespace, name: owner.name }).then((d) => d.metadata?.uid === owner.uid, () => false));
       if (!leftover) throw e;
       this.log.info('cleared what an earlier system of this name left for the garbage collector', { system: owner.name, kind: there.kind ?? 'child' });
       await ignoreNotFound(child.remove(there.metadata!.uid!)).catch(() => undefined);

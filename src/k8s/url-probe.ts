@@ -86,7 +86,9 @@ async function probeUntil(url: string, o: ProbeOptions, delays: { firstMs: numbe
 }
 
 /** Through an ingress controller, whether an answer is its own "no route yet" rather than the app's. */
-const notRouted = (o: ProbeOptions, a: Attempt) => !!o.via && 'status' in a && NOT_ROUTED_YET.has(a.status);
+/** Whether an attempt through the ingress controller got one of the controller's own answers. */
+const answeredBy = (o: ProbeOptions, a: Attempt, statuses: Iterable<number>) => !!o.via && 'status' in a && new Set(statuses).has(a.status);
+const notRouted = (o: ProbeOptions, a: Attempt) => answeredBy(o, a, NOT_ROUTED_YET);
 
 /** Tries with backoff until an answer or the time is up. */
 export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: boolean; reason?: string }> {
@@ -106,7 +108,7 @@ export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: bool
 export async function probeUntilGone(url: string, o: ProbeOptions): Promise<{ gone: boolean; reason?: string }> {
   // Through an ingress controller only its 404 (no Ingress names the host) means gone: a 502–504
   // still routes the host, to a Service whose endpoints went first.
-  const r = await probeUntil(url, o, { firstMs: 25, maxMs: 1000 }, (a) => 'error' in a || (!!o.via && 'status' in a && a.status === HOST_NOT_ROUTED));
+  const r = await probeUntil(url, o, { firstMs: 25, maxMs: 1000 }, (a) => 'error' in a || answeredBy(o, a, [HOST_NOT_ROUTED]));
   if ('cancelled' in r) return { gone: false, reason: 'the check was cancelled' };
   if (r.settled) return { gone: true };
   return { gone: false, reason: `it still answered ${'status' in r.last ? r.last.status : 0} after ${o.totalSeconds} s` };

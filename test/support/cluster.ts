@@ -40,8 +40,18 @@ export function pauseControllerManager(): () => void {
       return argv[0]?.endsWith('/kube-controller-manager') && argv.includes(`--kubeconfig=${stateDir}/admin.kubeconfig`);
     });
   if (!pid) throw new Error(`no kube-controller-manager of the cluster in ${stateDir} is running`);
+  // Resumed however this worker ends: a controller-manager left stopped would stall every test after it.
+  const resume = () => {
+    process.off('exit', resume);
+    try {
+      process.kill(Number(pid), 'SIGCONT');
+    } catch {
+      // the cluster has gone already
+    }
+  };
+  process.once('exit', resume);
   process.kill(Number(pid), 'SIGSTOP');
-  return () => process.kill(Number(pid), 'SIGCONT');
+  return resume;
 }
 
 export function kubeConfig(): KubeConfig {

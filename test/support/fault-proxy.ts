@@ -235,7 +235,7 @@ export class HttpFaultProxy {
         } else res.write(`${line}\n`);
       }
     });
-    upRes.on('end', () => res.end());
+    upRes.on('end', () => res.end(partial));
     upRes.on('error', () => res.destroy());
   }
 

@@ -1,8 +1,8 @@
 import { buildDeployment, buildSecret, buildService } from '../../src/k8s/manifests.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import type { V1Pod } from '@kubernetes/client-node';
-import { ANN_LAUNCH_ID, LABEL_SYSTEM } from '../../src/k8s/labels.js';
-import { podsOf } from '../../src/k8s/view/system-model.js';
+import { ANN_LAUNCH_ID, ANN_URL_CHECK, LABEL_SYSTEM } from '../../src/k8s/labels.js';
+import { missingParts, podsOf, systemState } from '../../src/k8s/view/system-model.js';
 
 const spec: LaunchSpec = {
   name: 'jupyter-ds',
@@ -122,10 +122,53 @@ describe("a system's pods, told apart from an earlier system's of the same name"
     expect(podsOf(d, [old, fresh]).map((p) => p.metadata!.name)).toEqual(['nb-new']);
   });
 
+  it('by age for a Deployment launched before its pod template carried the id (the id on the Deployment only)', () => {
+    const d = buildDeployment({ name: 'nb', image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' }, 'ns');
+    d.metadata!.annotations![ANN_LAUNCH_ID] = 'old-style';
+    d.metadata!.creationTimestamp = '2026-11-26T01:00:05Z' as unknown as Date;
+    expect(podsOf(d, [pod('nb-running', undefined, '2026-11-26T01:00:06Z')]).map((p) => p.metadata!.name)).toEqual(['nb-running']);
+  });
+
   it('by age for a Deployment without a launch id (made by hand)', () => {
     const d = buildDeployment({ name: 'nb', image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' }, 'ns');
     expect(d.spec!.template.metadata!.annotations).toBeUndefined();
     d.metadata!.creationTimestamp = '2026-11-26T01:00:05Z' as unknown as Date;
     expect(podsOf(d, [pod('nb-old', undefined, '2026-11-26T01:00:01Z'), pod('nb-new', undefined, '2026-11-26T01:00:06Z')]).map((p) => p.metadata!.name)).toEqual(['nb-new']);
+  });
+});
+
+describe('what the repair makes or starts again (missingParts)', () => {
+  const spec = { name: 'nb', image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' as const, secretEnv: [{ name: 'TOKEN', value: 'x' }] };
+  const service = buildService(spec, 'ns', { name: 'nb', uid: 'u1' }, 'NodePort');
+
+  it('starts a --secret-env Deployment left paused before it ever served', () => {
+    const d = buildDeployment(spec, 'ns');
+    expect(missingParts({ deployment: d, service, pods: [] }, false)).toEqual(['unpause']);
+  });
+
+  it('leaves paused one that served and was paused by hand (kubectl rollout pause)', () => {
+    const d = buildDeployment({ ...spec, annotations: { [ANN_URL_CHECK]: '{"checked":"public","verified":true}' } }, 'ns');
+    expect(missingParts({ deployment: d, service, pods: [] }, false)).toEqual([]);
+  });
+});
+
+describe('a first Ready', () => {
+  const spec = { name: 'nb', image: 'nginx', ports: [80], owner: { id: 'cli:alice', display: 'alice' }, origin: 'cli' as const, annotations: { [ANN_LAUNCH_ID]: 'new-launch' } };
+  const service = buildService(spec, 'ns', { name: 'nb', uid: 'u1' }, 'NodePort');
+  const readyPod = (ip: string): V1Pod => ({
+    metadata: { name: `nb-${ip}`, labels: { [LABEL_SYSTEM]: 'nb' }, annotations: { [ANN_LAUNCH_ID]: 'new-launch' } },
+    status: { podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+
+  it("waits while the Service still routes to an earlier system's pod of the same name", () => {
+    const deployment = buildDeployment(spec, 'ns');
+    const pods = [readyPod('10.0.0.2')];
+    expect(systemState({ deployment, service, pods, readyIps: new Set(['10.0.0.1', '10.0.0.2']) }).stage).toBe('started');
+    expect(systemState({ deployment, service, pods, readyIps: new Set(['10.0.0.2']) }).stage).toBe('ready');
+  });
+
+  it('is not taken back from a system that served, while a replaced pod is still listed', () => {
+    const deployment = buildDeployment({ ...spec, annotations: { ...spec.annotations, [ANN_URL_CHECK]: '{"checked":"public","verified":true}' } }, 'ns');
+    expect(systemState({ deployment, service, pods: [readyPod('10.0.0.3')], readyIps: new Set(['10.0.0.2', '10.0.0.3']) }).stage).toBe('ready');
   });
 });

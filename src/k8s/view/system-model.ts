@@ -51,7 +51,9 @@ export function ownedChild<T extends { metadata?: { ownerReferences?: { uid: str
  */
 export function podsOf(deployment: V1Deployment, candidates: readonly V1Pod[]): V1Pod[] {
   const name = deployment.metadata?.name;
-  const launch = deployment.metadata?.annotations?.[labels.ANN_LAUNCH_ID];
+  // Read from the pod template, not the Deployment's own annotations: Deployments launched before
+  // the template carried it have the id on themselves only, and their pods have none.
+  const launch = deployment.spec?.template?.metadata?.annotations?.[labels.ANN_LAUNCH_ID];
   const born = deployment.metadata?.creationTimestamp ? new Date(deployment.metadata.creationTimestamp).getTime() : 0;
   return candidates.filter((p) => {
     if (p.metadata?.labels?.[labels.LABEL_SYSTEM] !== name) return false;
@@ -68,8 +70,14 @@ export function systemState(o: SystemObjects): SystemState {
   const servingPods = o.pods.filter((p) => isReady(p) && !!p.status?.podIP && !!ips?.has(p.status.podIP));
   if (d.metadata?.deletionTimestamp) return { ...base, stage: 'terminating', describe: 'being torn down', servingPods };
   const v = bestVerdict(o.pods);
-  if (servingPods.length > 0) return { ...base, stage: 'ready', describe: 'ready', servingPods };
   const everServed = !!d.metadata?.annotations?.[labels.ANN_URL_CHECK];
+  // A first Ready waits until the Service routes to this system's pods only: an earlier system
+  // of the same name (deleted, its pods not yet collected) may still be among the addresses, and
+  // a user given the URL then would reach the old app. Once it served, a pod being replaced
+  // (its old address still listed a moment) must not read as a change of stage.
+  const own = new Set(o.pods.map((p) => p.status?.podIP));
+  const routesElsewhere = !everServed && [...(ips ?? [])].some((ip) => !own.has(ip));
+  if (servingPods.length > 0 && !routesElsewhere) return { ...base, stage: 'ready', describe: 'ready', servingPods };
   if (v.failure) return { ...base, stage: 'failed', describe: v.describe, failure: v.failure, servingPods };
   if (v.stage === 'ready') {
     // Pod Ready comes before the endpoints controller (and kube-proxy, and any ingress) routes to it.
@@ -90,10 +98,14 @@ export type MissingPart = 'Service' | 'Ingress' | 'unpause';
  * that has not yet seen its replacement.
  */
 export function missingParts(s: SystemObjects, followsIngresses: boolean): MissingPart[] {
-  const wantsIngress = followsIngresses && !!s.deployment.metadata?.annotations?.[labels.ANN_INGRESS_HOST];
+  const annotations = s.deployment.metadata?.annotations;
+  const wantsIngress = followsIngresses && !!annotations?.[labels.ANN_INGRESS_HOST];
+  // Paused and never served: a --secret-env launch cut short before its start. One paused by
+  // hand (`kubectl rollout pause`) after it served is someone's choice, and stays paused.
+  const neverStarted = !!s.deployment.spec?.paused && !annotations?.[labels.ANN_URL_CHECK];
   return [
     ...(s.service ? [] : ['Service' as const]),
     ...(wantsIngress && !s.ingress ? ['Ingress' as const] : []),
-    ...(s.deployment.spec?.paused ? ['unpause' as const] : []),
+    ...(neverStarted ? ['unpause' as const] : []),
   ];
 }
