@@ -34,8 +34,9 @@ export interface ProbeOptions {
  * Through an ingress controller these mean "no route yet" (an unknown host, or a host with no
  * ready endpoint behind it), not the app answering, so the check keeps trying.
  */
-const HOST_NOT_ROUTED = 404;
-const NOT_ROUTED_YET = new Set([HOST_NOT_ROUTED, 502, 503, 504]);
+/** The controller's own 404: no Ingress names the host (any more). */
+const HOST_NOT_ROUTED: ReadonlySet<number> = new Set([404]);
+const NOT_ROUTED_YET: ReadonlySet<number> = new Set([...HOST_NOT_ROUTED, 502, 503, 504]);
 
 /** One attempt: resolves with the HTTP status, or rejects with why there was none. */
 export function probeOnce(url: string, timeoutMs: number, via?: ProbeOptions['via']): Promise<number> {
@@ -85,14 +86,12 @@ async function probeUntil(url: string, o: ProbeOptions, delays: { firstMs: numbe
   }
 }
 
-/** Through an ingress controller, whether an answer is its own "no route yet" rather than the app's. */
-/** Whether an attempt through the ingress controller got one of the controller's own answers. */
-const answeredBy = (o: ProbeOptions, a: Attempt, statuses: Iterable<number>) => !!o.via && 'status' in a && new Set(statuses).has(a.status);
-const notRouted = (o: ProbeOptions, a: Attempt) => answeredBy(o, a, NOT_ROUTED_YET);
+/** Whether an attempt through the ingress controller got one of these answers of the controller's own, rather than the app's. */
+const answeredBy = (o: ProbeOptions, a: Attempt, statuses: ReadonlySet<number>) => !!o.via && 'status' in a && statuses.has(a.status);
 
 /** Tries with backoff until an answer or the time is up. */
 export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: boolean; reason?: string }> {
-  const r = await probeUntil(url, o, { firstMs: 50, maxMs: 2000 }, (a) => 'status' in a && !notRouted(o, a));
+  const r = await probeUntil(url, o, { firstMs: 50, maxMs: 2000 }, (a) => 'status' in a && !answeredBy(o, a, NOT_ROUTED_YET));
   if ('cancelled' in r) return { ok: false, reason: 'the check was cancelled' };
   if (r.settled) return { ok: true };
   const last = 'error' in r.last ? r.last.error : `the ingress answered ${r.last.status}`;
@@ -108,7 +107,7 @@ export async function probeUrl(url: string, o: ProbeOptions): Promise<{ ok: bool
 export async function probeUntilGone(url: string, o: ProbeOptions): Promise<{ gone: boolean; reason?: string }> {
   // Through an ingress controller only its 404 (no Ingress names the host) means gone: a 502–504
   // still routes the host, to a Service whose endpoints went first.
-  const r = await probeUntil(url, o, { firstMs: 25, maxMs: 1000 }, (a) => 'error' in a || answeredBy(o, a, [HOST_NOT_ROUTED]));
+  const r = await probeUntil(url, o, { firstMs: 25, maxMs: 1000 }, (a) => 'error' in a || answeredBy(o, a, HOST_NOT_ROUTED));
   if ('cancelled' in r) return { gone: false, reason: 'the check was cancelled' };
   if (r.settled) return { gone: true };
   return { gone: false, reason: `it still answered ${'status' in r.last ? r.last.status : 0} after ${o.totalSeconds} s` };
