@@ -63,6 +63,12 @@ export function podsOf(deployment: V1Deployment, candidates: readonly V1Pod[]): 
   });
 }
 
+/** Whether the Service's addresses include one that is none of these pods'. */
+function routesElsewhere(pods: readonly V1Pod[], ips: ReadonlySet<string> | undefined): boolean {
+  const own = new Set(pods.map((p) => p.status?.podIP));
+  return [...(ips ?? [])].some((ip) => !own.has(ip));
+}
+
 export function systemState(o: SystemObjects): SystemState {
   const d = o.deployment;
   const base = { ...o, uid: d.metadata?.uid ?? '', name: d.metadata?.name ?? '' };
@@ -75,9 +81,7 @@ export function systemState(o: SystemObjects): SystemState {
   // of the same name (deleted, its pods not yet collected) may still be among the addresses, and
   // a user given the URL then would reach the old app. Once it served, a pod being replaced
   // (its old address still listed a moment) must not read as a change of stage.
-  const own = new Set(o.pods.map((p) => p.status?.podIP));
-  const routesElsewhere = !everServed && [...(ips ?? [])].some((ip) => !own.has(ip));
-  if (servingPods.length > 0 && !routesElsewhere) return { ...base, stage: 'ready', describe: 'ready', servingPods };
+  if (servingPods.length > 0 && (everServed || !routesElsewhere(o.pods, ips))) return { ...base, stage: 'ready', describe: 'ready', servingPods };
   if (v.failure) return { ...base, stage: 'failed', describe: v.describe, failure: v.failure, servingPods };
   if (v.stage === 'ready') {
     // Pod Ready comes before the endpoints controller (and kube-proxy, and any ingress) routes to it.
