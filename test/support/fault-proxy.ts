@@ -126,12 +126,16 @@ export function kubeConfigThroughPort(kc: KubeConfig, port: number): KubeConfig 
  *   window between two calls of a client exactly where a test wants one, without timers;
  * - holdEventsWhen / releaseEvents(): from the first matching event on, a watch's events wait at
  *   the proxy (in order) until released: a cache that lags the API server, as any watcher's may.
+ * - answerWhen: a request it matches is answered by the proxy with the status it returns, in the
+ *   API server's Status form (a 403 of RBAC, a 503 of an overloaded server), and never sent on.
  * It counts the lists and watches it forwards, so a test can see the re-list that must follow.
  */
 export class HttpFaultProxy {
   private readonly open = new Set<{ res: ServerResponse; up: ClientRequest }>();
   private goneNext = 0;
-  readonly counts = { lists: 0, watches: 0, expired: 0 };
+  readonly counts = { lists: 0, watches: 0, expired: 0, answered: 0 };
+  /** Requests that match are answered here with this status (and never reach the API server). */
+  answerWhen: ((method: string, path: string) => number | undefined) | undefined;
   /** Requests that match are held (not sent on) until release(): a window between two of a client's calls. */
   holdWhen: ((method: string, path: string) => boolean) | undefined;
   private readonly holding: (() => void)[] = [];
@@ -155,6 +159,13 @@ export class HttpFaultProxy {
     const proxy = new HttpFaultProxy(server, cert.toString(), (server.address() as AddressInfo).port);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const { verb } = classify(req.method ?? 'GET', req.url ?? '/');
+      const status = proxy.answerWhen?.(req.method ?? 'GET', req.url ?? '/');
+      if (status !== undefined) {
+        proxy.counts.answered++;
+        req.resume();
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(failureStatus(status, req.method ?? 'GET', req.url ?? '/')));
+        return;
+      }
       if (verb === 'list') proxy.counts.lists++;
       if (verb === 'watch') {
         proxy.counts.watches++;
@@ -269,6 +280,13 @@ export class HttpFaultProxy {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+/** A refusal in the API server's words: RBAC's for 403, an overloaded server's otherwise. */
+function failureStatus(code: number, method: string, path: string) {
+  const reason = code === 403 ? 'Forbidden' : code === 503 ? 'ServiceUnavailable' : code === 429 ? 'TooManyRequests' : 'InternalError';
+  const message = code === 403 ? `forbidden: the test's fault proxy refuses ${method} ${path.split('?')[0]}` : `the test's fault proxy answers ${code} to ${method} ${path.split('?')[0]}`;
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
 /** What an API server sends when a watch's resourceVersion is older than it keeps history for. */
