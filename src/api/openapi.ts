@@ -206,8 +206,9 @@ export const openApiDocument: OpenApiDocument = {
         operationId: 'deleteSystem',
         tags: ['system'],
         summary: 'Delete a system',
-        description: 'Removes the system\'s Deployment, Pods and Service, and answers once they are gone.',
+        description: 'Removes the system\'s Deployment, Pods and Service, and answers once they are gone. X-Tycho-Owner names who asked: Slack\'s closing reply in the system\'s thread says so.',
         security: SECURITY,
+        parameters: [ownerHeader],
         requestBody: { required: true, content: json('NameRequest', { byName: { summary: 'By name', value: { name: EXAMPLE_NAME } } }) },
         responses: {
           '200': { description: 'Deleted.', content: json('DeleteResponse', { deleted: { summary: 'Deleted', value: { status: 'success', result: null, message: `Deleted system ${EXAMPLE_NAME}` } } }) },

@@ -213,7 +213,7 @@ export type StartQuery = Static<typeof StartQuery>;
 export const OwnerHeader = Type.String({
   format: 'owner',
   example: 'alice',
-  description: 'Who the system belongs to, as shown by `status` and in Slack. Defaults to "api". The CLI\'s remote mode sends the local user name.',
+  description: 'Who asks: on a start, who the system belongs to, as shown by `status` and in Slack; on a delete, who tore it down, as Slack\'s closing reply says. Defaults to "api". The CLI\'s remote mode sends its user (TYCHO_OWNER, else the login name).',
 });
 
 /** Every named schema, in the order the document lists them. */

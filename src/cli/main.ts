@@ -10,6 +10,7 @@ import dotenv from 'dotenv';
 import { parseCommand } from '../commands/parser.js';
 import type { Caller } from '../commands/command.js';
 import { runCommand } from '../commands/registry.js';
+import { FORMATS } from '../api/formats.js';
 import { STAGE_WORDS } from '../commands/format.js';
 import { ConfigError, loadLauncherConfig, type LauncherConfig } from '../config.js';
 import { isTychoError, ClusterUnreachable, UsageError } from '../k8s/errors.js';
@@ -22,6 +23,21 @@ import { EXIT_CODES } from './exit-codes.js';
 import { resultJson, resultText, resultWarning } from './render.js';
 
 const PREFIX = 'tycho ';
+
+/**
+ * Who runs this CLI: TYCHO_OWNER, else the login name. It is recorded as the owner of what `up`
+ * launches and as who tore a system down, so it is checked like any owner (the REST API's
+ * X-Tycho-Owner): a name the server would refuse is refused here, before the cluster is asked.
+ */
+function cliUser(): string {
+  const given = process.env.TYCHO_OWNER;
+  const user = given || userInfo().username;
+  const why = FORMATS.owner!.why(user);
+  if (!why) return user;
+  const sentence = given ? `TYCHO_OWNER ${why}` : `Your login name ${why.replace(/; use /, '; set TYCHO_OWNER to a name of ')}`;
+  // Not the command's usage line: the command was fine, the name is not.
+  throw new UsageError(sentence, '');
+}
 
 function pickLauncher(server: string | undefined, namespace: string | undefined, cfg: LauncherConfig): SystemLauncher {
   if (server) return new RemoteLauncher(server, cfg.apiToken);
@@ -40,7 +56,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   try {
     const { command, cli, recorded } = parseCommand(argv, { frontEnd: 'cli', prefix: PREFIX });
     json = cli.json;
-    const user = process.env.TYCHO_OWNER || userInfo().username;
+    // `help` needs no owner, as it needs no cluster.
+    const user = command.kind === 'help' ? '' : cliUser();
     const caller: Caller = { owner: { id: `cli:${user}`, display: user }, origin: 'cli', isAdmin: true };
     // Chosen (and configured) on first use, so `tycho help` works without any cluster or config.
     let cfg: LauncherConfig | undefined;
@@ -75,7 +92,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     if (json) out.write(`${JSON.stringify({ error: { code: te?.code ?? 'internal', message } }, null, 2)}\n`);
     else {
       err.write(`tycho: ${message}\n`);
-      if (e instanceof UsageError) err.write(`${e.usage}\n`);
+      if (e instanceof UsageError && e.usage) err.write(`${e.usage}\n`);
       if (te?.leftInPlace) err.write(`It is left in place for inspection; remove it with: tycho down ${te.leftInPlace}\n`);
     }
     return code;
@@ -87,7 +104,8 @@ function lazyLauncher(make: () => SystemLauncher): SystemLauncher {
   const get = () => (b ??= make());
   return {
     up: (spec, opts) => get().up(spec, opts),
-    down: (name) => get().down(name),
+    // `by`: who asked, recorded on the system before it goes (the closing Slack reply names them).
+    down: (name, by) => get().down(name, by),
     status: (name) => get().status(name),
     list: () => get().list(),
   };

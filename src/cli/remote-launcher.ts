@@ -36,10 +36,12 @@ interface HttpAnswer {
   text: string;
 }
 
-/** Owner names travel in a header the server checks; keep what it accepts. */
-function ownerHeaderValue(display: string): string {
-  const v = display.replace(/[^\w.@+-]/g, '-').slice(0, 64);
-  return v || 'cli';
+/**
+ * Who asks travels in X-Tycho-Owner: the server records it as the owner of a launch and as who
+ * tore a system down. The CLI has checked the name as the server will (cli/main.ts).
+ */
+function asOwner(display: string): Record<string, string> {
+  return display ? { [OWNER_HEADER]: display } : {};
 }
 
 export class RemoteLauncher implements SystemLauncher {
@@ -58,7 +60,7 @@ export class RemoteLauncher implements SystemLauncher {
     const progress = o.onProgress ? this.followProgress(spec.name, o.onProgress) : undefined;
     let started: StartResult;
     try {
-      started = await this.call<StartResult>('system/start', startBodyFor(spec), query, { [OWNER_HEADER]: ownerHeaderValue(spec.owner.display) });
+      started = await this.call<StartResult>('system/start', startBodyFor(spec), query, asOwner(spec.owner.display));
     } finally {
       progress?.stop();
     }
@@ -88,8 +90,9 @@ export class RemoteLauncher implements SystemLauncher {
     );
   }
 
-  async down(name: string): Promise<SystemInfo> {
-    await this.call<null>('system/delete', { name });
+  /** `by` is an owner id ("cli:alice"); the server is told the name, and records it as its caller's. */
+  async down(name: string, by?: string): Promise<SystemInfo> {
+    await this.call<null>('system/delete', { name }, {}, asOwner(by?.replace(/^[a-z]+:/, '') ?? ''));
     return { name, namespace: '', image: '', ports: [], url: null, ready: false, stage: 'terminating', owner: '', ownerId: '', origin: '', created: '', expires: null, annotations: {} };
   }
 
