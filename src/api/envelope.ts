@@ -32,6 +32,9 @@ export const HTTP_STATUS: Record<TychoErrorCode, number> = {
   unschedulable: 422,
   internal: 500,
   cluster_unreachable: 503,
+  // The launch failed and what it made could not all be removed (left_in_place names it): the
+  // cluster stopped answering, so like cluster_unreachable.
+  rollback_incomplete: 503,
   timeout: 504,
 };
 

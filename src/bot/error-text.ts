@@ -27,6 +27,7 @@ const TITLES: Record<TychoErrorCode, string> = {
   cluster_unreachable: 'Kubernetes could not be reached',
   invalid_spec: 'Kubernetes rejected the request',
   claim_unavailable: 'the volume cannot be mounted',
+  rollback_incomplete: 'it failed, and part of it is still in the cluster',
   internal: 'something went wrong inside Tycho',
 };
 

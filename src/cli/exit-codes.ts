@@ -18,4 +18,6 @@ export const EXIT_CODES: Record<TychoErrorCode, number> = {
   invalid_spec: 6,
   timeout: 7,
   cluster_unreachable: 8,
+  // Failed, and part of it is still in the cluster: a script must tear it down.
+  rollback_incomplete: 10,
 };

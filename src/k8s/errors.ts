@@ -19,6 +19,7 @@ export const TYCHO_ERROR_CODES = [
   'cluster_unreachable',
   'invalid_spec',
   'claim_unavailable',
+  'rollback_incomplete',
   'internal',
 ] as const;
 
@@ -156,6 +157,30 @@ export class InvalidSpec extends TychoError {
 /** A --volume claim that does not exist, or that the operator does not allow to be mounted. Nothing was created. */
 export class ClaimUnavailable extends TychoError {
   readonly code = 'claim_unavailable' as const;
+}
+
+/**
+ * A launch failed half-way, and Tycho could not remove what it had made within the time it
+ * waits for that: the message says why the launch failed, exactly what is still in the cluster,
+ * and how to remove it. `failure` is why the launch failed.
+ */
+export class RollbackIncomplete extends TychoError {
+  readonly code = 'rollback_incomplete' as const;
+  constructor(
+    readonly systemName: string,
+    readonly failure: TychoError,
+    /** What is still in the cluster, e.g. 'the Deployment "x" (with its pods)'. */
+    readonly left: string,
+    seconds: number,
+    /** A server goes on undoing it in the background; a CLI process that exits does not. */
+    keepsTrying: boolean,
+  ) {
+    super(
+      `${failure.message} Tycho could not remove what it had made within ${seconds} s: ${left} is still in the cluster. ` +
+        `${keepsTrying ? 'Tycho keeps trying to remove it; to' : 'To'} remove it yourself once Kubernetes answers, tear "${systemName}" down (down ${systemName}).`,
+    );
+    this.leftInPlace = systemName;
+  }
 }
 
 export class InternalError extends TychoError {

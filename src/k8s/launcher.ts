@@ -10,7 +10,8 @@ import { hostFor, ingressHost, ingressProbeAddress, ingressUrl, isDnsName, type 
 import { checkClaims } from './volumes.js';
 import { STAGE_ORDER } from './pod-verdict.js';
 import { clusterAddress, resolveUrl } from './url.js';
-import { ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, toTychoError, type KubeClients } from './kube.js';
+import { apiCode, ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, toTychoError, type KubeClients } from './kube.js';
+import { rollBack, type HalfMade } from './rollback.js';
 import { LiveView } from './view/live-view.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
 import { missingParts, ownedChild, podsOf, systemState, type SystemState } from './view/system-model.js';
@@ -59,6 +60,12 @@ export interface LauncherOptions {
   onFailure?: OnFailure;
   /** How long `down` waits for pods to finish terminating before it reports success anyway. */
   deleteWaitSeconds?: number;
+  /**
+   * How long a launch that failed half-way keeps trying to remove what it made before its caller
+   * hears what was left (default 30 s; rollback.ts). A launcher with the server's shared view
+   * goes on trying in the background for ten minutes more.
+   */
+  rollbackSeconds?: number;
   /** The server's shared live view of the namespace; without one, each operation follows its system with a short-lived view. */
   view?: LiveView;
   /** Which address to open before calling a system ready (see url-probe.ts). */
@@ -139,7 +146,7 @@ export class Launcher implements SystemLauncher {
         try {
           return await this.followLaunch(view, created.uid, spec, o);
         } catch (e) {
-          if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.down(spec.name).catch(() => undefined);
+          if (this.onFailure === 'delete' && !(e instanceof TornDownWhileLaunching)) await this.removeFailedLaunch(created.uid, spec.name, e, log);
           if (this.onFailure === 'keep' && e instanceof TychoError && !(e instanceof TornDownWhileLaunching)) e.leftInPlace = spec.name;
           throw e;
         }
@@ -189,8 +196,7 @@ export class Launcher implements SystemLauncher {
         await createSecretAndStart(this.clients, namespace, spec, created);
       } catch (e) {
         // Nothing half-made: the Deployment goes, and its Secret (if any) with it.
-        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
-        throw e;
+        throw await this.rollBack({ name: spec.name, uid: created.metadata!.uid!, left: `the Deployment "${spec.name}" (and its Secret, if it was made)` }, toTychoError(e, 'create the Secret for --secret-env'), log);
       }
     }
     o.onProgress?.('created', { describe: 'Deployment and Service created' });
@@ -204,9 +210,9 @@ export class Launcher implements SystemLauncher {
       });
     } catch (e) {
       // Never leave a Deployment without its Service: undo, then report the real cause.
-      await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
-      if (isConflict(e)) throw new NameInUse(spec.name);
-      throw toTychoError(e, 'create the Service');
+      // Unanswered (the connection was lost), the create may have been made all the same.
+      const left = `the Deployment "${spec.name}" (with its pods${apiCode(e) === undefined ? ', and its Service if Kubernetes made it before the connection was lost' : ''})`;
+      throw await this.rollBack({ name: spec.name, uid: owner.uid, left }, isConflict(e) ? new NameInUse(spec.name) : toTychoError(e, 'create the Service'), log);
     }
     log.info('created the Service', { type: service.spec?.type });
     let ingress: V1Ingress | undefined;
@@ -218,11 +224,10 @@ export class Launcher implements SystemLauncher {
           remove: (uid) => this.clients.networking.deleteNamespacedIngress({ namespace, name: spec.name, body: { preconditions: { uid } } }),
         });
       } catch (e) {
-        // Like the Service: no Deployment or Service without the Ingress that makes its URL.
-        await this.deleteDeployment(spec.name, 'Background').catch(() => undefined);
-        await ignoreNotFound(this.clients.core.deleteNamespacedService({ namespace, name: spec.name })).catch(() => undefined);
-        if (isConflict(e)) throw new NameInUse(spec.name);
-        throw toTychoError(e, 'create the Ingress');
+        // Like the Service: no Deployment or Service without the Ingress that makes its URL. The
+        // Service (and an Ingress made unanswered) are the Deployment's, and go with it.
+        const left = `the Deployment "${spec.name}" (with its pods and its Service${apiCode(e) === undefined ? ', and its Ingress if Kubernetes made it before the connection was lost' : ''})`;
+        throw await this.rollBack({ name: spec.name, uid: owner.uid, left }, isConflict(e) ? new NameInUse(spec.name) : toTychoError(e, 'create the Ingress'), log);
       }
       log.info('created the Ingress', { host });
     }
@@ -404,8 +409,27 @@ export class Launcher implements SystemLauncher {
     return new NameInUse(name, a[labels.ANN_OWNER] ?? 'someone', a[labels.ANN_CREATED], a[labels.ANN_OWNER_ID]);
   }
 
-  private async deleteDeployment(name: string, propagationPolicy: 'Foreground' | 'Background'): Promise<void> {
-    await this.clients.apps.deleteNamespacedDeployment({ namespace: this.namespace, name, propagationPolicy });
+  /**
+   * Undoes a launch that failed half-way (rollback.ts): the error its caller must see, the
+   * launch's own once everything is removed, else one that says what is left. Only a server
+   * (the shared view: a process that lives on) keeps trying after it has answered.
+   */
+  private rollBack(made: HalfMade, failure: TychoError, log: Logger): Promise<TychoError> {
+    return rollBack(this.clients.apps, this.namespace, made, failure, { seconds: this.opts.rollbackSeconds ?? 30, backgroundSeconds: this.view ? 600 : 0, log });
+  }
+
+  /**
+   * TYCHO_ON_FAILURE=delete: a launch that failed once made is torn down (waiting for its pods,
+   * so nothing is left when the caller hears of it). A teardown that fails is retried as an undo,
+   * and a caller told what is left if that fails too.
+   */
+  private async removeFailedLaunch(uid: string, name: string, e: unknown, log: Logger): Promise<void> {
+    const failure = e instanceof TychoError ? e : toTychoError(e, 'follow the launch');
+    const removed = await this.down(name).then(
+      () => true,
+      (d: unknown) => d instanceof NotFound,
+    );
+    if (!removed) throw await this.rollBack({ name, uid, left: `the Deployment "${name}" (with its pods and its Service)` }, failure, log);
   }
 
   /**

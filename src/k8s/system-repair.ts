@@ -33,6 +33,14 @@ import type { LiveView } from './view/live-view.js';
 import { missingParts, type MissingPart, type SystemState } from './view/system-model.js';
 import type { Logger } from '../log.js';
 
+/**
+ * `tycho.renci.org/repair: "off"` on a Deployment stops the repair for that one system (an
+ * operator's choice: `kubectl annotate deployment NAME tycho.renci.org/repair=off`). A launch
+ * whose undo was refused leaves it too (rollback.ts). Any other value, or none, means on.
+ */
+export const ANN_REPAIR = `${labels.PREFIX}/repair`;
+export const REPAIR_OFF = 'off';
+
 export interface SystemRepairOptions {
   /** How long a Deployment must have been seen without a child before it is repaired. */
   graceMs?: number;
