@@ -76,6 +76,8 @@ export interface Config extends LauncherConfig {
   lease: { name: string; namespace?: string; seconds: number };
   /** After SIGTERM: how long to keep serving with /readyz at 503 while Endpoints catch up. */
   drainSeconds: number;
+  /** A served system may stop serving this long (a pod replaced, a rollout) before it is an incident in its thread. */
+  incidentGraceSeconds: number;
 }
 
 class Reader {
@@ -288,6 +290,7 @@ export function loadConfig(env: Env = process.env): Config {
       seconds: r.int('TYCHO_LEASE_SECONDS', 3, 300, 15, 'the leader Lease duration in seconds'),
     },
     drainSeconds: r.int('TYCHO_DRAIN_SECONDS', 0, 120, 5, 'the seconds to keep serving after SIGTERM'),
+    incidentGraceSeconds: r.int('TYCHO_INCIDENT_GRACE_SECONDS', 1, 3600, 30, 'the seconds a served system may stop serving before its thread is told'),
     allowedHosts: [],
   };
   if (c.apiTokenUnlimited && !c.apiToken) {

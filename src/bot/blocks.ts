@@ -166,6 +166,19 @@ export function failedReply(name: string, reason: Mrkdwn, exists: boolean, prefi
   ]);
 }
 
+/** A served system stopped serving for longer than the grace period: one reply per incident. */
+export function outageReply(name: string, reason: Mrkdwn, owner: Owner, prefix: string): Message {
+  return message(md`${code(name)} stopped serving: ${reason}`, [
+    section(md`:red_circle: ${mention(owner)} ${code(name)} stopped serving. ${reason}`),
+    context(md`Tycho will say here when it serves again. Tear it down with the button above or ${code(`${prefix}down -n ${name}`)}.`),
+  ]);
+}
+
+/** The incident is over: the system serves again. */
+export function recoveredReply(name: string, url: string | null): Message {
+  return message(md`${code(name)} is serving again: ${address(url)}`, [section(md`:large_green_circle: ${code(name)} is serving again: ${address(url)}`)]);
+}
+
 export function tornDownReply(by: Owner, at: Date): Message {
   return message(md`Torn down by ${mention(by)}.`, [section(md`:white_circle: Torn down by ${mention(by)} on ${slackDate(at)}. The URL no longer answers.`)]);
 }

@@ -6,8 +6,12 @@
  * - What changes is a chat.update of the root message: safe to repeat, so after a restart or a
  *   failover the root simply shows the truth again.
  * - The few new posts (the Ready or Failed reply, the torn-down reply, notices) go through
- *   claim → post → record (src/k8s/claims.ts, src/k8s/thread-ledger.ts), so each appears at
+ *   claim → post → record (src/k8s/claims.ts, src/k8s/thread-records.ts), so each appears at
  *   most once across restarts and replicas.
+ * - A served system that stops serving for less than the grace period is no incident; a longer
+ *   outage is one reply, and its end one more ("serving again"), for every incident.
+ * - What it keeps per system lives in one map entry, dropped when the system is gone and its
+ *   closing words are said (or left to the leader): nothing grows with systems that came and went.
  * - Work for one system is serialised; systems proceed independently.
  * - Only the leader writes (isLeader is checked before every root update and before every
  *   claim); the claims still fence, since a Lease alone cannot guarantee a single leader. A
@@ -22,9 +26,10 @@ import type { UrlVerdict } from '../k8s/url-probe.js';
 import * as labels from '../k8s/labels.js';
 import { podFailureError, Timeout } from '../k8s/errors.js';
 import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
-import type { ThreadEntry, ThreadLedger } from '../k8s/thread-ledger.js';
+import { performance } from 'node:perf_hooks';
+import type { ThreadEntry, ThreadRecord, ThreadRecords } from '../k8s/thread-records.js';
 import { urlWarning } from '../commands/format.js';
-import { failedReply, readyReply, rootMessage, tornDownReply, type RootFacts, type RootState } from './blocks.js';
+import { failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, type RootFacts, type RootState } from './blocks.js';
 import { md, plain } from './slack-text.js';
 import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
@@ -36,8 +41,8 @@ export interface ReconcilerDeps {
   view: LiveView;
   io: SlackIO;
   claims: DeploymentClaims;
-  /** Absent when there is no Lease to keep it in (then deletions while stopped go unreported). */
-  ledger?: ThreadLedger;
+  /** Absent when there is nowhere to keep them (then deletions while stopped go unreported). */
+  records?: ThreadRecords;
   /** Checked before every Slack write. */
   isLeader: () => boolean;
   /**
@@ -55,8 +60,12 @@ export interface ReconcilerDeps {
   ctx: Pick<BotContext, 'notifyChannel'>;
   log: Logger;
   readyTimeoutSeconds: number;
+  /** How long a served system may stop serving before it is an incident (TYCHO_INCIDENT_GRACE_SECONDS). */
+  incidentGraceSeconds: number;
   /** "/tycho " for the hints in failure replies. */
   prefix: string;
+  /** This process's monotonic clock, in ms (tests drive it). Never compared with the API server's timestamps. */
+  now?: () => number;
 }
 
 /** Slack message metadata: which system and which message, for whoever reads the channel later. */
@@ -65,29 +74,54 @@ const EVENT_TYPE = 'tycho_system_message';
 const NOT_POSTED = 'not-posted';
 /** How soon work held back by a late Lease renewal is tried again (a renewal is tried every retry period). */
 const LAPSE_RETRY_MS = 500;
+/** A closing claim the API could not answer is tried again with this backoff (it never posts unclaimed). */
+const CLOSE_RETRY_FIRST_MS = 500;
+const CLOSE_RETRY_MAX_MS = 30_000;
+
+/**
+ * What this process keeps about one system with a Slack thread, in one place, so that one delete
+ * forgets it: it lives while the system does (or while its closing words are still to be said).
+ */
+interface Tracked {
+  /** When this process first saw the system, on its own clock: the ready timeout counts from here. */
+  firstSeenMs: number;
+  /** Since when (own clock) a served system has not served; undefined while it serves. */
+  unservingSinceMs?: number;
+  /** The last root message this process wrote: repeats are skipped (they are harmless, not free). */
+  lastRoot?: string;
+  /** The Ready reply this process posted, for closing words even before its record landed. */
+  postedReady?: string;
+  /** Its thread is recorded (src/k8s/thread-records.ts). */
+  recorded?: boolean;
+  /** The last state seen before it went, for its closing words. */
+  gone?: SystemState;
+  /** One wake-up: the ready timeout or the end of an outage's grace period. */
+  wake?: { timer: NodeJS.Timeout; dueMs: number };
+  /** Work tried again later: after a late Lease renewal, or a closing claim the API could not answer. */
+  retry?: NodeJS.Timeout;
+  closeAttempts?: number;
+}
 
 export class SlackReconciler {
   /** One system's work at a time; systems proceed side by side. */
   private readonly chains = new KeyedQueue<string>();
-  /** The last root message this process wrote per UID: repeats are skipped (they are harmless, not free). */
-  private readonly lastRoot = new Map<string, string>();
-  /** The last state of systems seen going, for their closing words. */
-  private readonly goneStates = new Map<string, SystemState>();
-  private readonly ledgered = new Set<string>();
-  private readonly closed = new Set<string>();
-  /** Ready replies this process posted, for closing words even before their record landed. */
-  private readonly postedReady = new Map<string, string>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private readonly tracked = new Map<string, Tracked>();
   /** Systems with a reconcile waiting to start. */
   private readonly queued = new Set<string>();
   private readonly onTransition = (t: Transition) => {
-    if (t.to === 'gone') this.goneStates.set(t.uid, t.state);
+    if (t.to === 'gone') {
+      // Only systems with a thread are worth remembering; the rest are forgotten at once.
+      if (threadOf(t.state.deployment.metadata?.annotations ?? {})) this.track(t.uid).gone = t.state;
+      else this.forget(t.uid);
+    }
     this.enqueue(t.uid, t.name);
   };
   private stopped = false;
+  private readonly now: () => number;
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? (() => performance.now());
+  }
 
   start(): void {
     this.stopped = false;
@@ -98,34 +132,72 @@ export class SlackReconciler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.deps.view.off('transition', this.onTransition);
-    for (const t of [...this.timers.values(), ...this.retries.values()]) clearTimeout(t);
     await this.chains.settled();
+    for (const uid of [...this.tracked.keys()]) this.forget(uid);
+    this.queued.clear();
+  }
+
+  /** Systems this process keeps anything about (for the memory tests: 0 once every system is gone). */
+  get trackedCount(): number {
+    return this.tracked.size + this.queued.size;
   }
 
   /**
-   * Level-triggered catch-up: every system with a thread, and every ledger entry whose system is
+   * Level-triggered catch-up: every system with a thread, and every open record whose system is
    * gone (deleted while no Tycho was running, or during a watch gap). Run once the view has
-   * synced, and whenever this process becomes the leader.
+   * synced, and whenever this process becomes the leader. Never against a view that has not
+   * synced: an empty cache (a refused list) says nothing about what exists.
    */
   async resync(): Promise<void> {
+    if (!this.deps.view.synced) {
+      this.deps.log.warn('not catching up on Slack threads: the live view has not synced', { problem: this.deps.view.problem });
+      return;
+    }
+    let records: ThreadRecord[] | undefined;
+    try {
+      records = await this.deps.records?.all();
+    } catch (e) {
+      this.deps.log.warn('could not read the records of Slack threads', { error: (e as Error).message });
+    }
+    const recorded = new Set(records?.map((r) => r.uid));
     const live = new Set<string>();
     for (const s of this.deps.view.systems()) {
       live.add(s.uid);
-      this.lastRoot.delete(s.uid);
+      if (!threadOf(s.deployment.metadata?.annotations ?? {})) continue;
+      const t = this.track(s.uid);
+      delete t.lastRoot;
+      // A new leader writes only the records that are missing, not one per open thread.
+      if (records) t.recorded = recorded.has(s.uid);
       this.enqueue(s.uid, s.name);
     }
-    if (!this.deps.ledger) return;
-    let entries: Map<string, ThreadEntry>;
-    try {
-      entries = await this.deps.ledger.entries();
-    } catch (e) {
-      this.deps.log.warn('could not read the ledger of Slack threads', { error: (e as Error).message });
-      return;
+    let closing = 0;
+    if (records && this.deps.records) {
+      for (const r of records) {
+        if (!r.open || live.has(r.uid) || this.deps.view.system(r.entry.name)?.uid === r.uid) continue;
+        closing++;
+        live.add(r.uid);
+        this.chain(r.uid, () => this.closeThread(r.uid, r.entry, undefined, 'while Tycho was not running'));
+      }
+      void this.deps.records.sweep(records).catch((e: unknown) => this.deps.log.warn('could not remove old records of Slack threads', { error: (e as Error).message }));
     }
-    for (const [uid, entry] of entries) {
-      if (live.has(uid)) continue;
-      this.chain(uid, () => this.closeThread(uid, entry, undefined, 'while Tycho was not running'));
-    }
+    // Said once the catch-up's work has run (tests and operators wait for it).
+    await Promise.all([...live].map((uid) => this.chains.run(uid, async () => undefined)));
+    this.deps.log.info('caught up on Slack threads', { systems: live.size - closing, records: records?.length, closing });
+  }
+
+  private track(uid: string): Tracked {
+    let t = this.tracked.get(uid);
+    if (!t) this.tracked.set(uid, (t = { firstSeenMs: this.now() }));
+    return t;
+  }
+
+  /** Everything about a system, in one go: its timers too. */
+  private forget(uid: string): void {
+    const t = this.tracked.get(uid);
+    if (!t) return;
+    if (t.wake) clearTimeout(t.wake.timer);
+    if (t.retry) clearTimeout(t.retry);
+    this.tracked.delete(uid);
   }
 
   /**
@@ -134,7 +206,7 @@ export class SlackReconciler {
    * would otherwise cost a render and maybe a chat.update of its own).
    */
   private enqueue(uid: string, name: string): void {
-    if (this.queued.has(uid)) return;
+    if (this.queued.has(uid) || this.stopped) return;
     this.queued.add(uid);
     this.chain(uid, () => {
       this.queued.delete(uid);
@@ -149,47 +221,62 @@ export class SlackReconciler {
       .catch((e: unknown) => this.deps.log.warn('could not bring a Slack thread up to date', { uid, error: e instanceof Error ? e.message : String(e) }));
   }
 
-  /** Whether this process may write to Slack now; if its Lease renewal is only late, `again` runs shortly. */
-  private mayWrite(uid: string, again: () => Promise<void>): boolean {
-    if (this.deps.isLeader()) return true;
-    if (this.deps.lapsed?.() && !this.retries.has(uid) && !this.stopped) {
-      const t = setTimeout(() => {
-        this.retries.delete(uid);
+  /**
+   * Whether this process may write to Slack now. If its Lease renewal is only late, `again` runs
+   * shortly and the answer is 'later'; a follower's answer is 'no'.
+   */
+  private mayWrite(uid: string, again: () => Promise<void>): 'yes' | 'later' | 'no' {
+    if (this.deps.isLeader()) return 'yes';
+    if (!this.deps.lapsed?.() || this.stopped) return 'no';
+    const t = this.track(uid);
+    if (!t.retry) {
+      t.retry = setTimeout(() => {
+        delete t.retry;
         this.chain(uid, again);
       }, LAPSE_RETRY_MS);
-      t.unref();
-      this.retries.set(uid, t);
+      t.retry.unref();
     }
-    return false;
+    return 'later';
+  }
+
+  /** Wakes the system's reconcile at `dueMs` (own clock), unless an earlier wake-up is set. */
+  private wakeAt(uid: string, name: string, dueMs: number): void {
+    const t = this.track(uid);
+    if (t.wake && t.wake.dueMs <= dueMs) return;
+    if (t.wake) clearTimeout(t.wake.timer);
+    const timer = setTimeout(() => {
+      delete t.wake;
+      this.enqueue(uid, name);
+    }, Math.max(0, dueMs - this.now()) + 50);
+    timer.unref();
+    t.wake = { timer, dueMs };
   }
 
   private async reconcile(uid: string, name: string): Promise<void> {
     const again = () => this.reconcile(uid, name);
-    this.deps.log.debug('reconciling', { system: name, uid, leader: this.deps.isLeader(), stage: this.deps.view.system(name)?.stage ?? 'gone' });
-    if (!this.mayWrite(uid, again)) return;
     const current = this.deps.view.system(name);
     const s = current?.uid === uid ? current : undefined;
-    const last = s ?? this.goneStates.get(uid);
-    if (!last) return;
-    const a = last.deployment.metadata?.annotations ?? {};
+    const last = s ?? this.tracked.get(uid)?.gone;
+    const a = last?.deployment.metadata?.annotations ?? {};
     const thread = threadOf(a);
-    if (!thread) return; // not launched from Slack
+    if (!last || !thread) return this.forget(uid); // gone long ago, or not launched from Slack
+    this.deps.log.debug('reconciling', { system: name, uid, leader: this.deps.isLeader(), stage: s?.stage ?? 'gone' });
+    const t = this.track(uid);
     const facts = factsOf(last);
     // The launch id recorded on the Deployment: these lines join the launch's others.
     const log = this.deps.log.child({ system: name, uid, ...labels.launchFields(a) });
     if (!s) {
-      this.goneStates.delete(uid);
-      await this.closeThread(uid, { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(a[labels.ANN_SLACK_READY_TS] ? { readyTs: a[labels.ANN_SLACK_READY_TS] } : {}) }, a[labels.ANN_DELETED_BY], undefined, log);
-      return;
+      const entry = ledgerEntry(name, thread, facts, recordedTs(a[labels.ANN_SLACK_READY_TS]));
+      return this.closeThread(uid, entry, a[labels.ANN_DELETED_BY], undefined, log);
     }
-    if (!this.ledgered.has(uid) && this.deps.ledger) {
-      // Best effort: without the entry only a deletion while Tycho is stopped goes unreported.
-      // The Ready reply already recorded goes in too: a new leader's put must not drop it, or
-      // closing words after a later deletion could not take that reply's buttons away.
-      await this.deps.ledger
-        .put(uid, ledgerEntry(name, thread, facts, recordedTs(a[labels.ANN_SLACK_READY_TS])))
-        .then(() => this.ledgered.add(uid))
-        .catch((e: unknown) => log.warn('could not record the Slack thread in the ledger', { error: (e as Error).message }));
+    // Followers keep only when they first saw it (for the ready timeout, should they lead).
+    if (this.mayWrite(uid, again) !== 'yes') return;
+    if (!t.recorded && this.deps.records) {
+      // Best effort: without the record only a deletion while Tycho is stopped goes unreported.
+      await this.deps.records
+        .open(uid, ledgerEntry(name, thread, facts, recordedTs(a[labels.ANN_SLACK_READY_TS])))
+        .then(() => (t.recorded = true))
+        .catch((e: unknown) => log.warn('could not record the Slack thread', { error: (e as Error).message }));
     }
     // The URL is announced (root and Ready reply) only once it answers, or with a warning that
     // it did not: it is opened once per system, and the verdict is recorded with the Ready claim.
@@ -201,23 +288,25 @@ export class SlackReconciler {
       verdict = await this.deps.checkServing(s);
       info = this.deps.describeChecked(s, verdict);
     }
-    const overdue = this.overdue(uid, name, s);
-    const root = this.rootState(s, info, overdue, log);
+    const outage = this.outage(uid, name, s, t);
+    if (outage.shortGapMs !== undefined) log.info('serving again within the grace period: no incident', { gapMs: Math.round(outage.shortGapMs) });
+    const overdue = this.overdue(uid, name, s, t);
+    const root = this.rootState(s, info, overdue, outage, log);
 
     if (s.stage === 'ready' && !a[labels.ANN_SLACK_READY_TS]) {
       // The claim is the fence: whoever holds it is the only one who may post this reply, so it
       // posts even if its Lease lapsed meanwhile. Giving up here would lose the reply for good,
       // since every later leader finds it claimed. One write: the claim, and the URL check with it.
       const alongside: Record<string, string> = verdict ? { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict, s) } : {};
-      if (this.mayWrite(uid, again) && (await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment }))) {
+      if (this.mayWrite(uid, again) === 'yes' && (await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment }))) {
         // The reply and the root's update go out together: neither waits for the other.
         const reply = async () => {
           const ts = await this.deps.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
-          if (ts) this.postedReady.set(uid, ts);
+          if (ts) t.postedReady = ts;
           log.info(ts ? 'posted the Ready reply' : 'Slack refused the Ready reply', { url: info.url });
           await Promise.all([
             this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED }),
-            ts && this.deps.ledger ? this.deps.ledger.put(uid, ledgerEntry(name, thread, facts, ts)).catch(() => undefined) : undefined,
+            ts && this.deps.records ? this.deps.records.setReadyTs(uid, ts).catch(() => undefined) : undefined,
             this.deps.io.notify(this.deps.ctx, facts, { kind: 'ready', url: info.url }, thread),
           ]);
         };
@@ -226,8 +315,9 @@ export class SlackReconciler {
       }
     }
     if (await this.updateRoot(uid, thread, facts, root)) log.debug('updated the root message', { state: root.kind });
-    if (root.kind === 'failed' && !a[labels.ANN_SLACK_FAILED_TS]) {
-      if (!this.mayWrite(uid, again) || !(await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
+    await this.tellIncident(uid, s, thread, facts, outage, info, again, log);
+    if (root.kind === 'failed' && !outage.served && !a[labels.ANN_SLACK_FAILED_TS]) {
+      if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
       const ts = await this.deps.io.post(thread.channel, failedReply(name, root.reason, true, this.deps.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
       await this.deps.claims.record(name, { [labels.ANN_SLACK_FAILED_TS]: ts ?? NOT_POSTED });
       log.info(ts ? 'posted the failure reply' : 'Slack refused the failure reply', { reason: root.title });
@@ -235,9 +325,51 @@ export class SlackReconciler {
     }
   }
 
-  /** The root message's state, from the system's state. */
-  private rootState(s: SystemState, info: SystemInfo, overdue: boolean, log: Logger): RootState {
+  /**
+   * Where a served system stands: a gap in serving shorter than the grace period (a pod replaced,
+   * an eviction, a rollout) is no incident, and the root keeps saying ready. A longer one is.
+   */
+  private outage(uid: string, name: string, s: SystemState, t: Tracked): Outage {
     const a = s.deployment.metadata?.annotations ?? {};
+    const served = !!a[labels.ANN_URL_CHECK];
+    const incident = parseIncident(a[labels.ANN_SLACK_INCIDENT]);
+    const serving = s.stage === 'ready';
+    if (!served || serving || s.stage === 'terminating') {
+      const gapMs = t.unservingSinceMs === undefined ? undefined : this.now() - t.unservingSinceMs;
+      delete t.unservingSinceMs;
+      return { served, serving, long: false, incident, ...(serving && gapMs !== undefined && !incident.open ? { shortGapMs: gapMs } : {}) };
+    }
+    t.unservingSinceMs ??= this.now();
+    const dueMs = t.unservingSinceMs + this.deps.incidentGraceSeconds * 1000;
+    const long = this.now() >= dueMs;
+    if (!long) this.wakeAt(uid, name, dueMs);
+    return { served, serving, long, incident };
+  }
+
+  /** One reply when an incident starts, one when it ends: each move is claimed on the Deployment. */
+  private async tellIncident(uid: string, s: SystemState, thread: ThreadRef, facts: RootFacts, o: Outage, info: SystemInfo, again: () => Promise<void>, log: Logger): Promise<void> {
+    const current = s.deployment.metadata?.annotations?.[labels.ANN_SLACK_INCIDENT];
+    if (o.long && !o.incident.open) {
+      const n = o.incident.n + 1;
+      if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_INCIDENT, current, `open ${n}`, s.deployment))) return;
+      await this.deps.io.post(thread.channel, outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: `outage-${n}` } });
+      log.info('posted an outage reply', { incident: n, reason: s.describe });
+    } else if (o.serving && o.incident.open) {
+      const n = o.incident.n;
+      if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_INCIDENT, current, `over ${n}`, s.deployment))) return;
+      await this.deps.io.post(thread.channel, recoveredReply(s.name, info.url), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: `recovered-${n}` } });
+      log.info('posted a serving-again reply', { incident: n });
+    }
+  }
+
+  /** The root message's state, from the system's state. */
+  private rootState(s: SystemState, info: SystemInfo, overdue: boolean, outage: Outage, log: Logger): RootState {
+    const a = s.deployment.metadata?.annotations ?? {};
+    if (outage.served && !outage.serving && s.stage !== 'terminating') {
+      // Within the grace period, and no incident open: the root does not flap.
+      if (!outage.long && !outage.incident.open) return { kind: 'ready', url: info.url };
+      return { kind: 'failed', title: 'it stopped serving', reason: md`It no longer answers: ${plain(s.describe)}.`, exists: true };
+    }
     switch (s.stage) {
       case 'ready':
         return { kind: 'ready', url: info.url };
@@ -245,8 +377,6 @@ export class SlackReconciler {
         const { title, text } = explain(podFailureError(s.name, info.image, s.failure!), log, `launch "${s.name}"`);
         return { kind: 'failed', title, reason: text, exists: true };
       }
-      case 'unready':
-        return { kind: 'failed', title: 'it stopped serving', reason: md`It no longer answers: ${plain(s.describe)}.`, exists: true };
       case 'terminating':
         return { kind: 'tearing-down', by: deleter(a[labels.ANN_DELETED_BY]) };
       default: {
@@ -259,20 +389,16 @@ export class SlackReconciler {
     }
   }
 
-  /** Past the ready timeout without being ready; otherwise a re-check is scheduled for then. */
-  private overdue(uid: string, name: string, s: SystemState): boolean {
-    if (s.stage === 'ready' || s.stage === 'failed') return false;
-    const created = Date.parse(s.deployment.metadata?.creationTimestamp as unknown as string) || Date.now();
-    const due = created + this.deps.readyTimeoutSeconds * 1000;
-    if (Date.now() >= due) return true;
-    if (!this.timers.has(uid)) {
-      const t = setTimeout(() => {
-        this.timers.delete(uid);
-        this.enqueue(uid, name);
-      }, due - Date.now() + 100);
-      t.unref();
-      this.timers.set(uid, t);
-    }
+  /**
+   * Past the ready timeout without ever being ready; otherwise a re-check is scheduled for then.
+   * Counted from when this process first saw the system, on its own clock: the API server's
+   * creationTimestamp is another machine's clock, and a fast local clock would fail every launch.
+   */
+  private overdue(uid: string, name: string, s: SystemState, t: Tracked): boolean {
+    if (s.stage === 'ready' || s.stage === 'failed' || s.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK]) return false;
+    const due = t.firstSeenMs + this.deps.readyTimeoutSeconds * 1000;
+    if (this.now() >= due) return true;
+    this.wakeAt(uid, name, due);
     return false;
   }
 
@@ -280,61 +406,89 @@ export class SlackReconciler {
   private async updateRoot(uid: string, thread: ThreadRef, facts: RootFacts, state: RootState): Promise<boolean> {
     const m = rootMessage(facts, state);
     const key = JSON.stringify(m);
-    if (this.lastRoot.get(uid) === key) return false;
-    if (!this.mayWrite(uid, () => this.reconcile(uid, facts.name))) return false;
+    const t = this.track(uid);
+    if (t.lastRoot === key) return false;
+    if (this.mayWrite(uid, () => this.reconcile(uid, facts.name)) !== 'yes') return false;
     if (!(await this.deps.io.update(thread, m))) return false;
-    this.lastRoot.set(uid, key);
+    t.lastRoot = key;
     return true;
   }
 
   /**
    * The system is gone: the root says so, the Ready reply loses its buttons, and the thread gets
-   * one closing reply. Removing the ledger entry is the claim (one writer wins): as with every
-   * claim, a crash right after it loses the closing words rather than ever doubling them.
+   * one closing reply. Closing its record is the claim (one writer wins): as with every claim, a
+   * crash right after it loses the closing words rather than ever doubling them. When the API
+   * cannot say who wins, nothing is posted: the claim is tried again with backoff, and the
+   * closing words (naming who tore it down) come once it answers.
    */
   private async closeThread(uid: string, entry: ThreadEntry, by: string | undefined, when?: string, log = this.deps.log.child({ system: entry.name, uid })): Promise<void> {
-    // Seen going by this process's view, rather than found in the ledger after the fact.
+    // Seen going by this process's view, rather than found in the records after the fact.
     const seen = when === undefined;
-    if (this.closed.has(uid) || !this.mayWrite(uid, () => this.closeThread(uid, entry, by, when, log))) return;
-    const clock = this.timers.get(uid);
-    if (clock) clearTimeout(clock);
-    if (this.deps.ledger) {
+    const again = () => this.closeThread(uid, entry, by, when, log);
+    const may = this.mayWrite(uid, again);
+    if (may !== 'yes') {
+      // A follower says nothing: the leader's view saw it go too, or its catch-up will find the record.
+      if (may === 'no') this.forget(uid);
+      return;
+    }
+    if (this.deps.records) {
       let won: boolean;
       try {
-        // Taking the entry out of the ledger is the claim. No entry at all, for a system this
-        // process saw go and never recorded: it went before any reconcile got to it, so no one
-        // else can be closing it.
-        won = (await this.deps.ledger.take(uid)) || (seen && !this.ledgered.has(uid));
+        won = await this.deps.records.take(uid, entry);
       } catch (e) {
-        // No ledger to claim in: this process saw it go, and it alone is leader.
-        log.warn('could not claim the Slack thread in the ledger', { error: (e as Error).message });
-        won = seen;
+        const t = this.track(uid);
+        const attempt = (t.closeAttempts = (t.closeAttempts ?? 0) + 1);
+        const delay = Math.min(CLOSE_RETRY_MAX_MS, CLOSE_RETRY_FIRST_MS * 2 ** Math.min(attempt - 1, 10));
+        log.warn('could not claim the closing of the Slack thread; trying again', { error: (e as Error).message, attempt, delayMs: delay });
+        if (t.retry) clearTimeout(t.retry);
+        t.retry = setTimeout(() => {
+          delete t.retry;
+          this.chain(uid, again);
+        }, delay);
+        t.retry.unref();
+        return;
       }
-      if (!won) return;
+      if (!won) return this.forget(uid);
+    } else if (!seen) {
+      return this.forget(uid);
     }
-    this.closed.add(uid);
     const facts: RootFacts = { name: entry.name, image: entry.image ?? '', owner: { id: entry.ownerId ?? '', display: entry.owner ?? '' } };
     const thread = { channel: entry.channel, ts: entry.ts };
     const who = by ? deleter(by) : { id: '', display: when ? `someone ${when}` : 'someone outside Tycho' };
     const at = new Date();
-    const readyTs = recordedTs(entry.readyTs) ?? this.postedReady.get(uid);
-    this.postedReady.delete(uid);
+    const readyTs = recordedTs(entry.readyTs) ?? this.tracked.get(uid)?.postedReady;
+    this.forget(uid);
     await this.deps.io.update(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
     if (readyTs) await this.deps.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
     await this.deps.io.post(thread.channel, tornDownReply(who, at), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'gone' } });
     await this.deps.io.notify(this.deps.ctx, facts, { kind: 'torn-down', by: who }, thread);
     log.info('closed the Slack thread', { by: who.id || who.display });
-    this.lastRoot.delete(uid);
-    this.ledgered.delete(uid);
   }
+}
+
+interface Outage {
+  /** It served once (its URL check is recorded). */
+  served: boolean;
+  serving: boolean;
+  /** Not serving for longer than the grace period: an incident. */
+  long: boolean;
+  incident: { n: number; open: boolean };
+  /** It serves again after a gap shorter than the grace period, which lasted this long. */
+  shortGapMs?: number;
+}
+
+/** "open 3" / "over 3" (labels.ANN_SLACK_INCIDENT); none yet is incident 0, over. */
+function parseIncident(v: string | undefined): { n: number; open: boolean } {
+  const m = /^(open|over) (\d+)$/.exec(v ?? '');
+  return m ? { n: Number(m[2]), open: m[1] === 'open' } : { n: 0, open: false };
 }
 
 /** A reply's ts as recorded, or undefined while it is only claimed or could not be posted. */
 function recordedTs(v: string | undefined): string | undefined {
-  return v && v !== CLAIMED && v !== NOT_POSTED ? v : undefined;
+  return v && !v.startsWith(CLAIMED) && v !== NOT_POSTED ? v : undefined;
 }
 
-/** The ledger's entry for a thread, built in one place so that every writer writes the same entry. */
+/** A thread's record, built in one place so that every writer writes the same one. */
 function ledgerEntry(name: string, thread: ThreadRef, facts: RootFacts, readyTs: string | undefined): ThreadEntry {
   return { name, channel: thread.channel, ts: thread.ts, image: facts.image, owner: facts.owner.display, ownerId: facts.owner.id, ...(readyTs ? { readyTs } : {}) };
 }

@@ -66,6 +66,36 @@ export class DeploymentClaims {
     return false;
   }
 
+  /**
+   * Moves one annotation from `expected` (undefined: not set) to `next` on the Deployment with this
+   * UID, guarded by the resourceVersion read: true for exactly one of several callers making the
+   * same move (an incident opened, or closed, is told once).
+   */
+  async swap(name: string, uid: string, key: string, expected: string | undefined, next: string, cached?: V1Deployment): Promise<boolean> {
+    let d = cached;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (!d) {
+        try {
+          d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name });
+        } catch (e) {
+          if (isNotFound(e)) return false;
+          throw toTychoError(e, 'read the Deployment');
+        }
+      }
+      if (d.metadata?.uid !== uid || d.metadata?.deletionTimestamp) return false;
+      if ((d.metadata?.annotations ?? {})[key] !== expected) return false;
+      try {
+        await this.patch(name, { [key]: next }, d.metadata?.resourceVersion);
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        if (!isConflict(e)) throw toTychoError(e, 'record an incident on the Deployment');
+        d = undefined;
+      }
+    }
+    return false;
+  }
+
   private async claimUnclaimed(name: string, uid: string, keys: string[], alongside: Record<string, string>): Promise<boolean> {
     const ops = [
       { op: 'test', path: '/metadata/uid', value: uid },

@@ -21,6 +21,13 @@ export const ANN_SLACK_READY_TS = `${PREFIX}/slack-ready-ts`;
 export const ANN_SLACK_FAILED_TS = `${PREFIX}/slack-failed-ts`;
 
 /**
+ * The served system's incidents, told in its thread: "open N" while the N-th outage (longer than
+ * the grace period) lasts, "over N" once it serves again. Each move is made by one writer, who
+ * posts its reply (src/bot/reconciler.ts).
+ */
+export const ANN_SLACK_INCIDENT = `${PREFIX}/slack-incident`;
+
+/**
  * What Tycho checked before it called the system ready: "public" (the URL it hands out),
  * "cluster" (the Service's in-cluster address) or "none", and whether it answered. Written once,
  * on the first serving, so every replica reports the same and a later loss reads as "unready".

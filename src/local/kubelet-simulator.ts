@@ -15,6 +15,10 @@
  *   anything else  ContainerCreating for ~200 ms, then Running and Ready
  * The node has cpu 64, memory 256Gi, pods 500 and no GPU, so GPU requests stay Unschedulable.
  *
+ * A pod annotated `sim.tycho.renci.org/readiness: fail` fails its readiness probe, as a real app's
+ * does when it stops answering: its running containers turn not Ready (so the Service stops
+ * routing to it) until the annotation is removed. Tests make an outage of a served system this way.
+ *
  * It also serves, on 127.0.0.1, pod logs for `kubectl logs` (through the API server, which
  * calls the node's kubelet port) and a small page on the nodePort of every NodePort Service
  * whose Endpoints list a ready pod (as kube-proxy routes), so the URLs the product hands out
@@ -112,6 +116,8 @@ interface ContainerSim {
   containerID?: string;
   startedAt?: Date;
   backoffMs: number;
+  /** Ready as its behaviour has it, before the readiness annotation is applied. */
+  probeReady?: boolean;
 }
 
 interface PodSim {
@@ -130,7 +136,12 @@ interface PodSim {
   dirty: boolean;
   gone: boolean;
   deleting: boolean;
+  /** Its readiness probe fails (the readiness annotation): running containers are not Ready. */
+  probeFails: boolean;
 }
+
+/** A pod annotation that makes the simulated readiness probe fail while it is set to "fail". */
+export const SIM_READINESS_ANNOTATION = 'sim.tycho.renci.org/readiness';
 
 /** What answers on a simulated address: a Service and the ready pod behind it. */
 export interface PortTarget {
@@ -476,7 +487,8 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     c.startedAt = new Date();
     c.containerID = `containerd://${randomBytes(32).toString('hex')}`;
     c.state = { running: { startedAt: c.startedAt } };
-    setReady(sim, c, ready);
+    c.probeReady = ready;
+    setReady(sim, c, ready && !sim.probeFails);
     schedulePatch(sim);
     if (c.behaviour === 'crashloop') later(sim, CRASH_AFTER_MS, () => crash(sim, c));
   }
@@ -589,6 +601,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
         state: { waiting: { reason: 'ContainerCreating' } }, ready: false, restartCount: 0, backoffMs: FIRST_BACKOFF_MS,
       })),
       timers: new Set(), events: new Set(), patching: false, dirty: false, gone: false, deleting: false,
+      probeFails: pod.metadata?.annotations?.[SIM_READINESS_ANNOTATION] === 'fail',
     };
     const ip = pod.status?.podIP;
     if (ip) {
@@ -608,6 +621,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
       const s = statuses.find((x) => x.name === c.name);
       c.state = s?.state ?? c.state;
       c.ready = !!s?.ready;
+      c.probeReady = c.behaviour === 'run' || c.behaviour === 'slow-start';
       c.restartCount = s?.restartCount ?? 0;
       c.containerID = s?.containerID;
       c.startedAt = s?.state?.running?.startedAt ? new Date(s.state.running.startedAt) : new Date();
@@ -641,6 +655,13 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
         schedulePatch(sim); // ContainerCreating first, as a kubelet reports it
         for (const c of sim.containers) startContainer(sim, c);
       }
+    }
+    // The readiness probe: a running container that would be Ready is not while the probe fails.
+    const probeFails = pod.metadata?.annotations?.[SIM_READINESS_ANNOTATION] === 'fail';
+    if (probeFails !== sim.probeFails && !sim.deleting) {
+      sim.probeFails = probeFails;
+      for (const c of sim.containers) if (c.state.running && c.probeReady) setReady(sim, c, !probeFails);
+      schedulePatch(sim);
     }
     if (pod.metadata?.deletionTimestamp && !sim.deleting) {
       sim.deleting = true;

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
-import { LiveView } from '../k8s/view/live-view.js';
+import { LiveView, type LiveViewOptions } from '../k8s/view/live-view.js';
 import { SystemRepair } from '../k8s/system-repair.js';
 import { serviceTypeOf } from '../k8s/spec.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
@@ -15,7 +15,7 @@ import { SlackReconciler } from '../bot/reconciler.js';
 import { SlackIO } from '../bot/slack-io.js';
 import { commandPrefix } from '../bot/context.js';
 import { DeploymentClaims } from '../k8s/claims.js';
-import { ThreadLedger } from '../k8s/thread-ledger.js';
+import { ThreadRecords } from '../k8s/thread-records.js';
 import { LeaderElector } from '../k8s/lease.js';
 import { readFileSync } from 'node:fs';
 import { createHttpApp } from './http-app.js';
@@ -43,6 +43,8 @@ export interface RunningTycho {
    */
   drain(): Promise<void>;
   stop(): Promise<void>;
+  /** Systems the Slack reconciler keeps anything about (0 once every system is gone and told). */
+  reconcilerTracked(): number;
 }
 
 /** Starts (or finds) a cluster when none is configured: `npm start`'s local one (src/local). */
@@ -61,6 +63,8 @@ export interface StartOptions {
    * fails with a sentence; `npm start` passes the local control plane's.
    */
   localCluster?: LocalClusterStarter;
+  /** The live view's watch tuning (tests shorten its backoff). */
+  viewOptions?: Pick<LiveViewOptions, 'backoffMaxMs' | 'watchTimeoutSeconds'>;
 }
 
 export async function startTycho(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningTycho> {
@@ -79,15 +83,21 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   log.info('using cluster', { source: cluster.source, server: cluster.kc.getCurrentCluster()?.server, namespace });
   // One live view of the namespace: every wait, status and list reads it (src/k8s/view).
   const view = new LiveView(cluster.kc, namespace, {
+    ...opts.viewOptions,
     ingresses: !!config.ingress,
     onRestart: (kind, why, delayMs) => log.warn('watch restarting', { kind, why, delayMs: Math.round(delayMs) }),
   });
   view.on('fatal', (problem) => log.error(problem));
   // A healthy cluster syncs in milliseconds; an unreachable one must not keep the server (and
   // /healthz) from starting: /readyz answers 503, saying why, until the view has synced.
+  // True only once every informer has really listed: a catch-up against a view whose list was
+  // refused would find an empty namespace and close every thread.
   const synced = view.start().then(
-    () => log.info('live view synced', { namespace, endpoints: view.endpointsKind }),
-    () => undefined,
+    () => {
+      log.info('live view synced', { namespace, endpoints: view.endpointsKind });
+      return true;
+    },
+    () => false,
   );
   await Promise.race([synced, new Promise((r) => setTimeout(r, VIEW_SYNC_WAIT_MS).unref())]);
   const launcher = new Launcher(cluster.kc, { ...launcherOptionsFrom(config, namespace), view, log: log.child({ component: 'launcher' }) });
@@ -143,7 +153,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       view,
       io: new SlackIO(bot.client, reconcilerLog),
       claims: new DeploymentClaims(cluster.kc, namespace),
-      ledger: new ThreadLedger(cluster.kc, leaseNamespace, config.lease.name),
+      records: new ThreadRecords(cluster.kc, namespace),
       isLeader: () => elector.isLeader(),
       lapsed: () => elector.lapsed,
       systemInfo: (s) => launcher.describeState(s),
@@ -152,6 +162,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       ctx: config.notifyChannel ? { notifyChannel: config.notifyChannel } : {},
       log: reconcilerLog,
       readyTimeoutSeconds: config.readyTimeoutSeconds,
+      incidentGraceSeconds: config.incidentGraceSeconds,
       prefix: commandPrefix(),
     });
     reconciler = rec;
@@ -160,7 +171,12 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     // joins once its bot has started (a refused token must not leave a Lease holder behind).
     await elector.start();
     // Whoever becomes leader catches up on every thread (restarts, failovers, deletions while down).
-    onLeading = () => void synced.then(() => rec.resync());
+    onLeading = () => void synced.then((ok) => (ok ? rec.resync() : undefined));
+    // A view whose lists were refused catches up once they are allowed (the RBAC was fixed).
+    view.on('recovered', () => {
+      log.info('live view synced after a refusal', { namespace });
+      if (elector.isLeader()) void rec.resync();
+    });
     if (elector.isLeader()) onLeading();
     log.info(`Slack front end is on (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode at POST /slack/events'})`);
   }
@@ -189,6 +205,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     url,
     port,
     launcher,
+    reconcilerTracked: () => reconciler?.trackedCount ?? 0,
     async drain() {
       draining = true;
       log.info('draining', { seconds: config.drainSeconds });

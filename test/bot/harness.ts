@@ -6,7 +6,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Env } from '../../src/config.js';
-import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
+import { startTycho, type RunningTycho, type StartOptions } from '../../src/server/tycho.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
@@ -34,6 +34,8 @@ export interface BotHarness {
   click(o: { user: string; message: SlackCall; action: 'tycho_teardown' | 'tycho_status'; value: string; tag?: string; send?: Partial<SendOptions>; from?: RequestSource }): Promise<SlackPostResult & { tag: string }>;
   /** Stops Tycho and starts a fresh one (same config, namespace and fake Slack): no state survives but Kubernetes'. */
   restart(): Promise<void>;
+  /** Starts another replica on the same config, namespace and fake Slack (the caller stops it). */
+  startReplica(): Promise<RunningTycho>;
   deploymentExists(name: string): Promise<boolean>;
   serviceExists(name: string): Promise<boolean>;
   stop(): Promise<void>;
@@ -58,6 +60,8 @@ export interface HarnessOptions {
   installation?: FakeSlack['installation'];
   /** More configuration (e.g. SLACK_APP_ID). */
   env?: Env;
+  /** The live view's watch tuning (e.g. a short backoff after a refusal). */
+  viewOptions?: StartOptions['viewOptions'];
 }
 
 export async function startBotHarness(prefix: string, o: HarnessOptions = {}): Promise<BotHarness> {
@@ -78,7 +82,7 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     ...o.env,
   });
   const kc = kubeConfig();
-  const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc });
+  const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc, ...(o.viewOptions ? { viewOptions: o.viewOptions } : {}) });
   const tycho = await start();
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -125,6 +129,7 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
       await h.tycho.stop();
       h.tycho = await start();
     },
+    startReplica: start,
     async stop() {
       await h.tycho.stop();
       await slack.stop();

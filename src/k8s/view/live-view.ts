@@ -60,9 +60,10 @@ type Waiter = () => boolean;
  * - `transition`: a system's stage moved (the Slack reconciler renders these);
  * - `changed`: anything about a system that exists may have changed, its stage or not (a child
  *   deleted by hand, say, which moves no stage: an Ingress): the system repair watches these;
- * - `fatal`: the view cannot follow the namespace (a refused list or watch), in words.
+ * - `fatal`: the view cannot follow the namespace (a refused list or watch), in words;
+ * - `recovered`: every refused informer has listed since (the RBAC was fixed): the view is whole.
  */
-export class LiveView extends EventEmitter<{ transition: [Transition]; changed: [SystemState]; fatal: [string] }> {
+export class LiveView extends EventEmitter<{ transition: [Transition]; changed: [SystemState]; fatal: [string]; recovered: [] }> {
   private readonly deployments: SupervisedInformer<V1Deployment>;
   private readonly pods: SupervisedInformer<V1Pod>;
   private readonly services: SupervisedInformer<V1Service>;
@@ -87,8 +88,10 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
   private readonly goneUids = new Set<string>();
   private flushScheduled = false;
   private started = false;
-  /** Set when Kubernetes refused a watch: retrying cannot help, /readyz says why. */
+  /** Set when Kubernetes refused a list or watch, until each refused one has listed again: /readyz says why. */
   problem: string | undefined;
+  /** The informers whose list or watch was refused, until they list again. */
+  private readonly refused = new Set<string>();
 
   constructor(
     kc: KubeConfig,
@@ -116,6 +119,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
         onResync: () => {
           this.invalidate(kind);
           this.enqueueEverything();
+          this.recovered(kind);
         },
         onFatal: (err, status) => this.fail(err, status, path, kind),
         ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
@@ -171,7 +175,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
    * the cluster's version. A refusal (401/403) is fatal, as for a watch.
    */
   private startEndpoints(attempt = 0): void {
-    if (!this.started || this.problem) return;
+    if (!this.started) return;
     if (this.endpoints) {
       this.endpoints.start();
       return;
@@ -190,7 +194,11 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
       },
       (e: unknown) => {
         const status = statusOf(e) ?? 0;
-        if (status === 401 || status === 403) return this.fail(e, status, '/apis/discovery.k8s.io/v1', 'endpointslices');
+        if (status === 401 || status === 403) {
+          this.fail(e, status, '/apis/discovery.k8s.io/v1', 'endpoints');
+          setTimeout(() => this.startEndpoints(attempt + 1), this.backoffMaxMs).unref();
+          return;
+        }
         const delay = Math.min(this.backoffMaxMs, 250 * 2 ** Math.min(attempt, 10));
         this.opts.onRestart?.('endpoints', `API discovery failed: ${e instanceof Error ? e.message : String(e)}`, delay);
         setTimeout(() => this.startEndpoints(attempt + 1), delay / 2 + Math.random() * (delay / 2)).unref();
@@ -375,7 +383,15 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
     }
   }
 
+  /** A refused informer has listed again: once none is refused, the view is whole again. */
+  private recovered(kind: string): void {
+    if (!this.refused.delete(kind) || this.refused.size > 0 || !this.problem) return;
+    this.problem = undefined;
+    if (this.synced) this.emit('recovered');
+  }
+
   private fail(err: unknown, status: number, path: string, kind: string): void {
+    this.refused.add(kind);
     // A refused list carries the API server's own words; a refused watch loses them in
     // client-node, so say what the server would have said.
     const refusal =

@@ -3,7 +3,8 @@
  * away and never retries, its `stop()` emits an `error` too, `start()` resolves even when the
  * list failed, and a watch that went half-open is never noticed. This wrapper:
  * - restarts a failed informer with exponential backoff and jitter;
- * - treats 401/403 as fatal (retrying cannot help) and reports the refusal;
+ * - treats 401/403 as fatal: it reports the refusal at once (retrying soon cannot help), and tries
+ *   again only after the longest backoff, since an operator may fix the RBAC while it runs;
  * - bounds every watch with `timeoutSeconds`, and restarts any stream older than that plus a
  *   margin (a half-open connection never ends on its own);
  * - tracks "synced" itself: true once a list has really succeeded;
@@ -196,6 +197,11 @@ export class SupervisedInformer<T extends KubernetesObject> {
         this.current = undefined;
         void lw.stop();
         this.o.onFatal(err, status);
+        clearTimeout(this.restartTimer);
+        this.restartTimer = setTimeout(() => {
+          this.fatal = false;
+          this.launch();
+        }, this.o.backoffMaxMs ?? BACKOFF_MAX_MS);
         return;
       }
       this.failures++;
