@@ -12,6 +12,7 @@ import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernet
 import { randomBytes } from 'node:crypto';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../../src/k8s/labels.js';
 import { CLAIMED } from '../../src/k8s/claims.js';
+import { ThreadRecords } from '../../src/k8s/thread-records.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
 import { ServerProcess } from '../support/server-process.js';
@@ -92,10 +93,10 @@ const exists = (read: Promise<unknown>): Promise<boolean> =>
 const deploymentExists = (ns: string, name: string) => exists(apps.readNamespacedDeployment({ namespace: ns, name }));
 const serviceExists = (ns: string, name: string) => exists(core.readNamespacedService({ namespace: ns, name }));
 const readLease = (ns: string): Promise<V1Lease> => leases.readNamespacedLease({ namespace: ns, name: LEASE });
-/** The ledger of open Slack threads, kept in its own ConfigMap next to the Lease: system UID → entry. */
+/** The open Slack threads, one record (a small ConfigMap) per thread in the apps namespace. */
 async function ledger(ns: string): Promise<Map<string, { name: string; readyTs?: string }>> {
-  const cm = await core.readNamespacedConfigMap({ namespace: ns, name: 'tycho-threads' }).catch(() => undefined);
-  return new Map(Object.entries(cm?.data ?? {}).map(([uid, v]) => [uid, JSON.parse(v) as { name: string; readyTs?: string }]));
+  const records = await new ThreadRecords(kc, ns).all();
+  return new Map(records.filter((r) => r.open).map((r) => [r.uid, r.entry]));
 }
 /** The process whose identity holds the Lease now (once somebody does). */
 async function holder(ns: string, among: ServerProcess[]): Promise<ServerProcess> {
@@ -158,11 +159,11 @@ describe('deleted while Tycho is stopped', () => {
     await slash(first, slack, 'up -n gone-meanwhile -c nginx -p 80');
     const root = await slack.waitFor('chat.postMessage', isRoot('gone-meanwhile'), 'the root message');
     const ready = await readyRecorded(slack, ns, 'gone-meanwhile', root);
-    // The thread is in the ledger, with its Ready reply: what lets a later Tycho close it.
+    // The thread is recorded, with its Ready reply: what lets a later Tycho close it.
     const inLedger = async () => [...(await ledger(ns)).values()].filter((e) => e.name === 'gone-meanwhile');
     await waitFor(async () => (await inLedger()).some((e) => e.readyTs === ready.result.ts), { what: 'the thread in the ledger' });
 
-    // A restart in between: the next process catches up on the thread (and keeps its ledger entry whole).
+    // A restart in between: the next process catches up on the thread (and keeps its record whole).
     await first.kill('SIGTERM');
     expect(await first.exited).toEqual({ code: 0, signal: null });
     const updates = updatesOf(slack, root).length;
@@ -182,7 +183,7 @@ describe('deleted while Tycho is stopped', () => {
     const second = await start('second');
     const reply = await slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'), 'the closing reply');
     expect(String(reply.args.text)).toBe('Torn down by someone while Tycho was not running.');
-    // Taking the entry out of the ledger was the claim on the closing words: then nothing more can come.
+    // Closing the record was the claim on the closing words: then nothing more can come.
     expect(await inLedger()).toEqual([]);
     await waitFor(() => notices(slack, 'gone-meanwhile', 'was torn down').length > 0, { what: 'the torn-down notice' });
     expect(slack.find('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'))).toEqual([reply]);

@@ -108,7 +108,6 @@ describe('kubernetes/ as rendered by kustomize', () => {
         'apps/v1 Deployment tycho/tycho',
         'v1 Service tycho/tycho',
         'coordination.k8s.io/v1 Lease tycho/tycho-leader',
-        'v1 ConfigMap tycho/tycho-threads',
         'rbac.authorization.k8s.io/v1 Role tycho/tycho-leader',
         'rbac.authorization.k8s.io/v1 RoleBinding tycho/tycho-leader',
         'networking.k8s.io/v1 NetworkPolicy tycho/default-deny-ingress',
@@ -123,8 +122,8 @@ describe('kubernetes/ as rendered by kustomize', () => {
         'networking.k8s.io/v1 NetworkPolicy tycho-apps/allow-nodeports',
       ].sort(),
     );
-    // The settings ConfigMap is local to kustomize, never applied: the one ConfigMap is the ledger of Slack threads.
-    expect(base.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata?.name)).toEqual(['tycho-threads']);
+    // The settings ConfigMap is local to kustomize, never applied (Tycho makes its thread records itself).
+    expect(base.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata?.name)).toEqual([]);
   });
 
   it('grants the launcher\'s calls only, in the apps namespace only: no wildcards, no Secrets, nothing cluster-wide', () => {
@@ -145,6 +144,7 @@ describe('kubernetes/ as rendered by kustomize', () => {
       [['discovery.k8s.io'], ['endpointslices'], ['list', 'watch']],
       [['networking.k8s.io'], ['ingresses'], ['get', 'list', 'watch', 'create', 'delete']],
       [[''], ['persistentvolumeclaims'], ['get']],
+      [[''], ['configmaps'], ['list', 'create', 'patch', 'delete']],
     ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', ROLE_NAME);
     expect(binding.metadata!.namespace).toBe(APPS_NS);
@@ -153,12 +153,11 @@ describe('kubernetes/ as rendered by kustomize', () => {
     expect(base.filter((o) => /^Cluster/.test(o.kind ?? ''))).toEqual([]);
   });
 
-  it('in its own namespace, Tycho may only read and renew the one Lease it elects its leader with, and read and patch the one ledger ConfigMap, both created for it', () => {
+  it('in its own namespace, Tycho may only read and renew the one Lease it elects its leader with, created for it', () => {
     const inOwn = base.filter((o): o is V1Role => o.kind === 'Role' && o.metadata!.namespace === NS);
     expect(inOwn.map((r) => r.metadata!.name)).toEqual([LEADER_ROLE_NAME]);
     expect(inOwn[0]!.rules).toEqual([
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [LEASE_NAME], verbs: ['get', 'update', 'patch'] },
-      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['tycho-threads'], verbs: ['get', 'patch'] },
     ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', LEADER_ROLE_NAME, NS);
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: LEADER_ROLE_NAME });
@@ -496,7 +495,6 @@ describe('on the real API server', () => {
         'deployment.apps/tycho created',
         'service/tycho created',
         'lease.coordination.k8s.io/tycho-leader created',
-        'configmap/tycho-threads created',
         'role.rbac.authorization.k8s.io/tycho-leader created',
         'rolebinding.rbac.authorization.k8s.io/tycho-leader created',
         'role.rbac.authorization.k8s.io/tycho-launcher created',
