@@ -13,6 +13,10 @@ import { ANN_INGRESS_HOST, ANN_SERVICE_TYPE, ANN_URL_CHECK } from '../../src/k8s
 import type { ExposeMode, LaunchSpec } from '../../src/k8s/spec.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { Launcher } from '../../src/k8s/launcher.js';
+import { ANN_REPAIR, SystemRepair } from '../../src/k8s/system-repair.js';
+import { ANN_URL_CHANGED } from '../../src/k8s/node-ports.js';
+import { LiveView } from '../../src/k8s/view/live-view.js';
+import { createLogger } from '../../src/log.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { HttpFaultProxy } from '../support/fault-proxy.js';
 import { startServer } from '../api/helpers.js';
@@ -249,3 +253,112 @@ describe('exposed as ingress', () => {
     expect(await openUrl(String(checkedAfter.url), { ca })).toEqual({ status: 200, body: expect.stringContaining('Hello from lost-ingress') });
   });
 });
+
+describe('a repair that does not fight people', () => {
+  let rns: string;
+  let view: LiveView;
+  let repair: SystemRepair;
+  let launcher: Launcher;
+  /** Whether this replica holds the Lease, and how often the repair asked. */
+  let leading = true;
+  let askedLeader = 0;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    rns = await createTestNamespace('repair-manners');
+    view = new LiveView(kubeConfig(), rns);
+    await view.start();
+    repair = new SystemRepair(kubeConfig(), view, {
+      graceMs: 300,
+      defaultServiceType: 'NodePort',
+      isLeader: () => {
+        askedLeader++;
+        return leading;
+      },
+      log: createLogger({ level: 'info', write: (line) => lines.push(line) }),
+    });
+    repair.start();
+    launcher = new Launcher(kubeConfig(), { namespace: rns, view, readyTimeoutSeconds: 60 });
+  });
+
+  afterAll(async () => {
+    repair?.stop();
+    await view?.stop();
+  });
+
+  beforeEach(() => {
+    leading = true;
+  });
+
+  const serviceOf = (name: string) => core.readNamespacedService({ namespace: rns, name });
+  /** The Service of `name` once it is another object than `before`. */
+  const madeAgain = (name: string, before: string) =>
+    waitFor(() => serviceOf(name).then((s) => (s.metadata!.uid !== before ? s : undefined), () => undefined), { what: `the Service of ${name} to be made again` });
+
+  it('a Service deleted by hand comes back with the NodePort it had, so the URL handed out stays right', async () => {
+    const up = await launcher.up(spec('keeps-port', 'nodeport'));
+    const before = await serviceOf('keeps-port');
+    const ports = before.spec!.ports!.map((p) => p.nodePort);
+    await core.deleteNamespacedService({ namespace: rns, name: 'keeps-port' });
+
+    const again = await madeAgain('keeps-port', before.metadata!.uid!);
+    expect(again.spec!.ports!.map((p) => p.nodePort)).toEqual(ports);
+    const status = await waitFor(async () => {
+      const info = await launcher.status('keeps-port');
+      return info.ready ? info : undefined;
+    }, { what: 'the system to serve again' });
+    expect(status.url).toBe(up.url);
+    // Nothing to tell the thread: the URL did not change.
+    expect((await apps.readNamespacedDeployment({ namespace: rns, name: 'keeps-port' })).metadata!.annotations![ANN_URL_CHANGED]).toBeUndefined();
+  });
+
+  it('a NodePort taken meanwhile: the Service gets a new one, and the Deployment records that its URL changed', async () => {
+    await launcher.up(spec('moved', 'nodeport'));
+    const before = await serviceOf('moved');
+    const was = before.spec!.ports!.map((p) => p.nodePort!);
+    // Not the leader while someone else's Service takes the first NodePort.
+    leading = false;
+    await core.deleteNamespacedService({ namespace: rns, name: 'moved' });
+    await core.createNamespacedService({ namespace: rns, body: { metadata: { name: 'squatter' }, spec: { type: 'NodePort', ports: [{ port: 80, nodePort: was[0]! }] } } });
+    leading = true;
+
+    const again = await madeAgain('moved', before.metadata!.uid!);
+    const now = again.spec!.ports!.map((p) => p.nodePort!);
+    expect(now[0]).not.toBe(was[0]);
+    const recorded = await waitFor(
+      async () => (await apps.readNamespacedDeployment({ namespace: rns, name: 'moved' })).metadata!.annotations![ANN_URL_CHANGED],
+      { what: 'the URL change to be recorded' },
+    );
+    expect(JSON.parse(recorded)).toEqual({ service: again.metadata!.uid, was, now });
+  });
+
+  it('only the leader repairs: a replica without the Lease leaves a lost Service missing until it leads', async () => {
+    leading = false;
+    await deploymentOnlyIn(rns, spec('led', 'nodeport'));
+    const asked = askedLeader;
+    // The repair has looked at it twice (its grace period passed twice), or has made it.
+    const exists = (name: string) => serviceOf(name).then(() => true, () => false);
+    await waitFor(async () => askedLeader >= asked + 2 || (await exists('led')), { what: 'the repair to look while not leading' });
+    expect(await serviceOf('led').catch(() => undefined)).toBeUndefined();
+    leading = true;
+    await waitFor(() => serviceOf('led').catch(() => undefined), { what: 'the leader to make the Service' });
+  });
+
+  it('tycho.renci.org/repair: off stops the repair of that one system; removed, the repair goes on', async () => {
+    const s = spec('hands-off', 'nodeport');
+    await deploymentOnlyIn(rns, { ...s, annotations: { [ANN_REPAIR]: 'off' } });
+    const said = () => lines.some((l) => l.includes('not repairing a system') && l.includes('"hands-off"'));
+    await waitFor(async () => said() || (await serviceOf('hands-off').then(() => true, () => false)), { what: 'the repair to look at hands-off' });
+    expect(await serviceOf('hands-off').catch(() => undefined)).toBeUndefined();
+    await apps.patchNamespacedDeployment(
+      { namespace: rns, name: 'hands-off', body: { metadata: { annotations: { [ANN_REPAIR]: null } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitFor(() => serviceOf('hands-off').catch(() => undefined), { what: 'the Service to be made once repair is on again' });
+  });
+});
+
+/** What a launch killed after its first create leaves, in namespace `namespace`. */
+async function deploymentOnlyIn(namespace: string, s: LaunchSpec): Promise<void> {
+  await apps.createNamespacedDeployment({ namespace, body: buildDeployment(s, namespace) });
+}
