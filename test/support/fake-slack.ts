@@ -3,9 +3,13 @@
  * every call (method + arguments) and answers as Slack does (`ok`, `ts`, `channel`, …).
  * It is also the target of `response_url` posts, recorded as method "response_url".
  * Point the bot at it with SLACK_API_URL=fake.apiUrl.
+ *
+ * It keeps the messages posted, so conversations.replies and conversations.history read them
+ * back (with their message metadata when include_all_metadata is set, as Slack does), and a
+ * test can make chosen calls fail as Slack and networks do (interject()).
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface SlackCall {
@@ -17,6 +21,35 @@ export interface SlackCall {
   result: Record<string, unknown>;
   /** For response_url posts: the tag given to responseUrl(). */
   tag?: string;
+}
+
+/** A message as the fake keeps it, and as conversations.replies and .history hand it out. */
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text?: string;
+  blocks?: unknown;
+  /** Slack message metadata as posted; handed out only when include_all_metadata is set. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+}
+
+/**
+ * An answer other than Slack's success, for the next calls of a method (interject()):
+ * - `ratelimited`: HTTP 429 with Retry-After; nothing is done (recorded as "<method>:ratelimited");
+ * - `held`: the call is done (recorded, the message exists) but the answer is held back until
+ *   releaseHeld(): a client that times out meanwhile does not know Slack took it;
+ * - `server-error`: an HTTP 5xx, after doing the call (`done`, recorded as the method) or not
+ *   (recorded as "<method>:failed").
+ */
+export type Interjection = { kind: 'ratelimited'; retryAfterSeconds: number } | { kind: 'held' } | { kind: 'server-error'; status: number; done: boolean };
+
+interface InterjectionRule {
+  method: string;
+  answer: Interjection;
+  when: (args: Record<string, any>) => boolean; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Calls left to answer so; Infinity for all. */
+  left: number;
 }
 
 export const TEAM_URL = 'https://tycho-test.slack.com/';
@@ -65,6 +98,15 @@ export class FakeSlack {
    * (the call is recorded as "chat.postMessage:ratelimited").
    */
   postRateLimit?: { perSecond: number; burst: number };
+  /** Every message posted (and not refused), in the order posted. */
+  readonly messages: FakeMessage[] = [];
+  /**
+   * Most messages one page of conversations.replies or .history holds, whatever `limit` asks
+   * (Slack may return fewer than asked): set low to make a reader follow next_cursor.
+   */
+  pageLimit = 1000;
+  private readonly rules: InterjectionRule[] = [];
+  private readonly held = new Set<() => void>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private counter = 0;
   private readonly waiters = new Set<() => void>();
@@ -80,31 +122,74 @@ export class FakeSlack {
     await once(server, 'listening');
     const fake = new FakeSlack(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     server.on('request', (req, res) => {
-      void readBody(req).then((body) => {
-        const url = new URL(req.url ?? '/', fake.origin);
-        const args = parseArgs(body, String(req.headers['content-type'] ?? ''));
-        let call: SlackCall;
-        if (url.pathname.startsWith('/response/')) {
-          call = { method: 'response_url', args, result: { ok: true }, tag: decodeURIComponent(url.pathname.slice('/response/'.length)) };
-        } else {
-          const method = url.pathname.replace(/^\/api\//, '');
-          const wait = method === 'chat.postMessage' ? fake.overLimit(String(args.channel ?? '')) : 0;
-          if (wait > 0) {
-            const result = { ok: false, error: 'ratelimited' };
-            fake.calls.push({ method: `${method}:ratelimited`, args, result });
-            res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': String(wait) });
-            res.end(JSON.stringify(result));
-            return;
-          }
-          call = { method, args, result: fake.answer(method, args) };
-        }
-        fake.calls.push(call);
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(call.result));
-        for (const w of [...fake.waiters]) w();
-      });
+      void readBody(req).then((body) => fake.handle(req, res, body));
     });
     return fake;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const url = new URL(req.url ?? '/', this.origin);
+    const args = parseArgs(body, String(req.headers['content-type'] ?? ''));
+    // Recorded first, then answered, then the waiters told: a test that sees a call can count on it.
+    const answer = (call: SlackCall, status = 200, headers: Record<string, string> = {}, body = call.result) => {
+      this.calls.push(call);
+      // A client that gave up (its timeout) has closed the socket: the answer goes nowhere.
+      if (!res.destroyed) {
+        res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+        res.end(JSON.stringify(body));
+      }
+      for (const w of [...this.waiters]) w();
+    };
+    if (url.pathname.startsWith('/response/')) {
+      answer({ method: 'response_url', args, result: { ok: true }, tag: decodeURIComponent(url.pathname.slice('/response/'.length)) });
+      return;
+    }
+    const method = url.pathname.replace(/^\/api\//, '');
+    const interjected = this.interjection(method, args);
+    const wait = interjected?.kind === 'ratelimited' ? interjected.retryAfterSeconds : method === 'chat.postMessage' ? this.overLimit(String(args.channel ?? '')) : 0;
+    if (wait > 0) {
+      answer({ method: `${method}:ratelimited`, args, result: { ok: false, error: 'ratelimited' } }, 429, { 'Retry-After': String(wait) });
+      return;
+    }
+    if (interjected?.kind === 'server-error') {
+      // Done or not, the client hears only that the server failed.
+      const failed = { ok: false, error: 'fatal_error' };
+      if (interjected.done) answer({ method, args, result: this.answer(method, args) }, interjected.status, {}, failed);
+      else answer({ method: `${method}:failed`, args, result: failed }, interjected.status);
+      return;
+    }
+    const call: SlackCall = { method, args, result: this.answer(method, args) };
+    if (interjected?.kind !== 'held') return answer(call);
+    // Done and recorded now; the answer waits for releaseHeld().
+    this.calls.push(call);
+    for (const w of [...this.waiters]) w();
+    const release = () => {
+      this.held.delete(release);
+      if (res.destroyed) return;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(call.result));
+    };
+    this.held.add(release);
+  }
+
+  /**
+   * The next `times` calls of `method` (all of them if unset) that `when` accepts are answered
+   * with `answer` instead of as Slack would.
+   */
+  interject(method: string, answer: Interjection, opts: { times?: number; when?: (args: Record<string, any>) => boolean } = {}): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+    this.rules.push({ method, answer, when: opts.when ?? (() => true), left: opts.times ?? Infinity });
+  }
+
+  private interjection(method: string, args: Record<string, unknown>): Interjection | undefined {
+    const rule = this.rules.find((r) => r.method === method && r.left > 0 && r.when(args));
+    if (!rule) return undefined;
+    rule.left -= 1;
+    return rule.answer;
+  }
+
+  /** Sends the answers held back so far (to whoever still listens). */
+  releaseHeld(): void {
+    for (const release of [...this.held]) release();
   }
 
   /** Base URL of the Web API, for SLACK_API_URL. */
@@ -147,10 +232,19 @@ export class FakeSlack {
       case 'chat.postMessage': {
         if (this.refuseChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
         const ts = this.nextTs();
+        const kept: FakeMessage = { channel, ts, text: args.text as string, ...(args.blocks ? { blocks: args.blocks } : {}), ...(args.thread_ts ? { thread_ts: String(args.thread_ts) } : {}), ...(args.metadata ? { metadata: args.metadata as FakeMessage['metadata'] } : {}) };
+        this.messages.push(kept);
         return { ok: true, channel, ts, message: { type: 'message', text: args.text, ts, bot_id: BOT_ID, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}) } };
       }
-      case 'chat.update':
+      case 'chat.update': {
+        const kept = this.messages.find((m) => m.channel === channel && m.ts === args.ts);
+        if (kept) Object.assign(kept, { text: args.text, ...(args.blocks ? { blocks: args.blocks } : {}) });
         return { ok: true, channel, ts: args.ts, text: args.text };
+      }
+      case 'conversations.replies':
+        return this.replies(channel, String(args.ts ?? ''), args);
+      case 'conversations.history':
+        return this.history(channel, args);
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.nextTs() };
       case 'chat.getPermalink':
@@ -160,6 +254,45 @@ export class FakeSlack {
       default:
         return { ok: true };
     }
+  }
+
+  /**
+   * A thread, oldest first: the parent and its replies. As Slack: `ts` may name any message of
+   * the thread; an unknown one is thread_not_found.
+   */
+  private replies(channel: string, ts: string, args: Record<string, unknown>): Record<string, unknown> {
+    const named = this.messages.find((m) => m.channel === channel && m.ts === ts);
+    if (!named) return { ok: false, error: 'thread_not_found' };
+    const parent = named.thread_ts ?? named.ts;
+    const thread = this.messages.filter((m) => m.channel === channel && (m.ts === parent || m.thread_ts === parent)).sort((a, b) => compareTs(a.ts, b.ts));
+    return this.page(thread, args);
+  }
+
+  /** A channel's messages outside threads (and threads' parents), newest first, within oldest/latest. */
+  private history(channel: string, args: Record<string, unknown>): Record<string, unknown> {
+    if (this.refuseChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
+    const inclusive = args.inclusive === 'true' || args.inclusive === true;
+    const after = (ts: string, bound: unknown) => bound === undefined || (inclusive ? compareTs(ts, String(bound)) >= 0 : compareTs(ts, String(bound)) > 0);
+    const before = (ts: string, bound: unknown) => bound === undefined || (inclusive ? compareTs(ts, String(bound)) <= 0 : compareTs(ts, String(bound)) < 0);
+    const top = this.messages.filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts) && after(m.ts, args.oldest) && before(m.ts, args.latest)).sort((a, b) => compareTs(b.ts, a.ts));
+    return this.page(top, args);
+  }
+
+  /** One page of messages, as Slack pages them: `limit`, a cursor, has_more and next_cursor. */
+  private page(all: FakeMessage[], args: Record<string, unknown>): Record<string, unknown> {
+    const start = args.cursor ? Number(Buffer.from(String(args.cursor), 'base64').toString('utf8').replace(/^offset:/, '')) : 0;
+    if (!Number.isInteger(start) || start < 0) return { ok: false, error: 'invalid_cursor' };
+    const size = Math.min(Number(args.limit ?? 1000) || 1000, this.pageLimit);
+    const withMetadata = args.include_all_metadata === 'true' || args.include_all_metadata === true || args.include_all_metadata === '1';
+    const messages = all.slice(start, start + size).map(({ channel: _channel, metadata, ...m }) => ({
+      type: 'message',
+      bot_id: BOT_ID,
+      app_id: APP_ID,
+      ...m,
+      ...(withMetadata && metadata ? { metadata } : {}),
+    }));
+    const more = start + size < all.length;
+    return { ok: true, messages, has_more: more, response_metadata: { next_cursor: more ? Buffer.from(`offset:${start + size}`).toString('base64') : '' } };
   }
 
   /** Calls of one method, optionally filtered. */
@@ -191,7 +324,15 @@ export class FakeSlack {
   }
 
   async stop(): Promise<void> {
+    this.held.clear();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+/** Slack's ts ("1700000000.000123") in time order. */
+function compareTs(a: string, b: string): number {
+  const [as = '0', af = ''] = a.split('.');
+  const [bs = '0', bf = ''] = b.split('.');
+  return Number(as) - Number(bs) || Number(af.padEnd(6, '0')) - Number(bf.padEnd(6, '0'));
 }
