@@ -17,7 +17,7 @@ import type { BotContext, SlackLauncher } from './context.js';
 import { installationFrom, installedOnly, type Installation } from './installation.js';
 import { registerListeners } from './listeners/index.js';
 import { slackRequestGuard } from './request-guard.js';
-import { slackError } from './slack-io.js';
+import { slackClientOptions, slackError } from './slack-io.js';
 
 export interface BotDeps {
   slack: Exclude<SlackConfig, { mode: 'off' }>;
@@ -83,11 +83,9 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   // Bolt's lines name its own part as their component (bolt-logger.ts); Tycho's Slack lines say `slack`.
   const logger = boltLogger(deps.log);
   const log = deps.log.child({ component: 'slack' });
-  // Rate-limited calls are waited out per channel by SlackIO (slack-io.ts says why), not by a
-  // pause of the client's whole queue.
-  // A call Slack never answers fails after 30 s (and is retried by the client) rather than hold
-  // its channel's posts for ever.
-  const clientOptions: webApi.WebClientOptions = { ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}), rejectRateLimitedCalls: true, timeout: 30_000 };
+  // The client neither waits out rate limits nor retries: SlackIO does both within a budget,
+  // per channel, and knows which posts are safe to send again (slack-io.ts says why).
+  const clientOptions = slackClientOptions(slack.apiUrl);
   const self = await identify(deps, clientOptions);
   const installation = installationFrom(slack, self);
   if (installation.teamId && !installation.appId) {
@@ -100,7 +98,9 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   let app: App;
   if (slack.mode === 'socket') {
     // The Socket Mode client has its own Web API client (apps.connections.open); same base URL.
-    app = new App({ ...common, socketMode: true, appToken: slack.appToken, installerOptions: { clientOptions } });
+    // It keeps its own retries (it sets them when none are given): reconnecting is its job.
+    const { retryConfig: _retries, ...connectionOptions } = clientOptions;
+    app = new App({ ...common, socketMode: true, appToken: slack.appToken, installerOptions: { clientOptions: connectionOptions } });
   } else {
     // Registered before the receiver, so these run first (see request-guard.ts); the count of
     // requests being answered lets launches wait for the acks (acks-first.ts).

@@ -1,17 +1,31 @@
 /**
  * Posting to Slack from the middle of a Kubernetes flow. A Slack hiccup must never abort a
- * launch or a teardown half-way, so these log a failed call and carry on. (The WebClient
- * itself retries transient errors.)
+ * launch or a teardown half-way, so these log a failed call and carry on.
+ *
+ * Every call is bounded: its tries, Retry-After waits and checks together take at most
+ * SLACK_POST_BUDGET_MS, well within the 30 s a pod gets between SIGTERM and the kill. A writer
+ * that is killed has therefore stopped talking to Slack MAX_POST_ATTEMPT_MS after it started, and
+ * whatever it claimed may be taken over after that. The Web API client does not retry on its own
+ * (slackClientOptions); this module does, knowing what is safe to send again:
+ * - a call Slack refused for rate limits, or that never reached Slack, is sent again;
+ * - a post that may have reached Slack (a timeout, a reset connection, a 5xx) is sent again only
+ *   once Slack has been asked whether it has it: each post carries message metadata (the
+ *   caller's, or an id of its own) and is looked for in its thread (conversations.replies) or
+ *   its channel (conversations.history). If Slack cannot be asked, it is not sent again: a reply
+ *   lost beats a reply doubled;
+ * - chat.update and chat.getPermalink are the same however often they are sent.
  *
  * Rate limits are handled here, not by the WebClient: on a 429 it would pause its whole queue,
- * so one busy channel would hold up every other channel and every chat.update, and under a
- * sustained burst a message could run out of retries and be lost. The client is built with
- * `rejectRateLimitedCalls` (app.ts), and here:
- * - posts to one channel go one at a time (Slack allows about one per second per channel), so
- *   a refusal stops that channel only, once, rather than every waiting post at once;
- * - a refused call waits the Retry-After Slack gave and is tried again, for as long as
- *   RATE_LIMIT_PATIENCE_MS: a message waits, it is not dropped.
+ * so one busy channel would hold up every other channel and every chat.update. The client is
+ * built with `rejectRateLimitedCalls`, and here:
+ * - posts to one channel go one at a time (Slack allows about one per second per channel), so a
+ *   refusal stops that channel only; posts to other channels, and updates, go on meanwhile;
+ * - a refused call waits the Retry-After Slack gave, if that leaves time for the call within the
+ *   budget; if not, it gives up at once rather than wait, and the channel's next posts do not
+ *   call Slack before the Retry-After is over.
  */
+import { randomUUID } from 'node:crypto';
+import type { webApi } from '@slack/bolt';
 import type { Message, Notice, RootFacts } from './blocks.js';
 import { noticeMessage } from './blocks.js';
 import type { BotContext, ThreadRef, WebClient } from './context.js';
@@ -24,76 +38,310 @@ export function slackError(e: unknown): string {
   return typeof data?.error === 'string' ? data.error : e instanceof Error ? e.message : String(e);
 }
 
-/** How long a call refused for rate limits keeps being tried again. */
-const RATE_LIMIT_PATIENCE_MS = 15 * 60_000;
+/** How long one Web API call may go unanswered before the client gives up on it. */
+export const SLACK_CALL_TIMEOUT_MS = 5_000;
+/**
+ * All the time one post (or update, or look-up) may take: its tries, the Retry-After waits and
+ * the look for an earlier try's message. Well within a pod's 30 s termination grace.
+ */
+export const SLACK_POST_BUDGET_MS = 20_000;
+/**
+ * The longest a post can still reach Slack after its turn came (after its `claim`, when it has
+ * one): no call starts unless it can end, answered or timed out, within the budget; one call's
+ * time more covers Slack finishing a call it received just before the caller stopped waiting.
+ * A claim older than this, taken at its post's turn, has no writer left that could post it.
+ */
+export const MAX_POST_ATTEMPT_MS = SLACK_POST_BUDGET_MS + SLACK_CALL_TIMEOUT_MS;
 
-/** Seconds Slack said to wait, when the call was refused for rate limits. */
-function retryAfterOf(e: unknown): number | undefined {
-  const r = e as { code?: unknown; retryAfter?: unknown } | null;
-  return r?.code === 'slack_webapi_rate_limited_error' && typeof r.retryAfter === 'number' ? r.retryAfter : undefined;
+/**
+ * The Web API client's options: no retries of its own (this module retries, knowing what is
+ * safe to send twice), a refusal for rate limits handed back at once, and a timeout.
+ */
+export function slackClientOptions(apiUrl?: string): webApi.WebClientOptions {
+  return { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: SLACK_CALL_TIMEOUT_MS };
 }
 
-async function honouringRetryAfter<T>(call: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + RATE_LIMIT_PATIENCE_MS;
-  for (;;) {
-    try {
-      return await call();
-    } catch (e) {
-      const seconds = retryAfterOf(e);
-      if (seconds === undefined || Date.now() + seconds * 1000 > deadline) throw e;
-      await new Promise((r) => setTimeout(r, seconds * 1000));
-    }
+/** Slack message metadata: says which message a message is, for whoever reads the channel later. */
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, string>;
+}
+
+/** The event type of a system's replies (Ready, Failed, torn down): `uid` and `key` say which. */
+export const SYSTEM_MESSAGE_EVENT = 'tycho_system_message';
+
+export function systemMessage(uid: string, key: string): MessageMetadata {
+  return { event_type: SYSTEM_MESSAGE_EVENT, event_payload: { uid, key } };
+}
+
+/** What a post without metadata of its own carries, so that an earlier try of it can be found. */
+const POST_EVENT = 'tycho_post';
+
+/** What became of a post. */
+export type PostOutcome =
+  /** In Slack: posted now, or `found` from an earlier try of this same post. */
+  | { kind: 'posted'; ts: string; found: boolean }
+  /** Slack answered no (not_in_channel, channel_not_found, …): nothing was posted, and trying again will not help. */
+  | { kind: 'refused'; error: string }
+  /** Given up within the budget (rate limited past it, Slack unreachable): certainly not posted; may be tried again later. */
+  | { kind: 'not-posted'; error: string }
+  /** Given up after a try that may have reached Slack, which could not be checked: look (findPosted) before posting it again. */
+  | { kind: 'unknown'; error: string }
+  /** The post's `claim` said no: nothing was sent. */
+  | { kind: 'not-claimed' };
+
+/** Whether a thread holds a message. */
+export type Lookup = { kind: 'posted'; ts: string } | { kind: 'absent' } | { kind: 'unknown'; error: string };
+
+export interface PostOptions {
+  /** The thread (its root message's ts) to reply in. */
+  threadTs?: string;
+  /** The message's metadata (systemMessage()); it is also how an earlier try of the post is recognised. */
+  metadata?: MessageMetadata;
+  /**
+   * Taken when this post's turn in its channel comes, before anything is sent; false: nothing is
+   * sent (outcome `not-claimed`). A claim taken here is at most MAX_POST_ATTEMPT_MS old when its
+   * post is over, however long the channel's earlier posts took. It throws: so does the post.
+   */
+  claim?: () => Promise<boolean>;
+}
+
+/** Time as SlackIO waits it: a test passes a clock of its own, so no test waits a real Retry-After. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
+export interface SlackIOOptions {
+  /** SLACK_POST_BUDGET_MS unless a test says otherwise. */
+  budgetMs?: number;
+  /** The client's timeout: SLACK_CALL_TIMEOUT_MS, as slackClientOptions gives it. */
+  callTimeoutMs?: number;
+  clock?: Clock;
+}
+
+/** The first pause before a call that failed is sent again; it doubles with each try. */
+const FIRST_BACKOFF_MS = 500;
+/** Posts are looked for from this long before their first try: Slack's clock and ours differ. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+/** Messages per page when looking for a post. */
+const PAGE_SIZE = 200;
+
+/** How a failed call failed, as far as sending it again goes. */
+type Failure =
+  | { kind: 'rate-limited'; retryAfterMs: number }
+  /** It never reached Slack: sending it again is safe. */
+  | { kind: 'not-sent' }
+  /** It may have reached Slack and been done. */
+  | { kind: 'maybe-sent' }
+  /** Slack's own answer: sending it again gets the same. */
+  | { kind: 'refused' };
+
+/** A connection that was never made carried no request. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Slack's errors that say it failed on its side, perhaps after doing part of the call. */
+const SLACK_SIDE_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable']);
+
+function failureOf(e: unknown): Failure {
+  const err = e as { code?: unknown; retryAfter?: unknown; statusCode?: unknown; original?: { code?: unknown }; data?: { error?: unknown } } | null;
+  switch (err?.code) {
+    case 'slack_webapi_rate_limited_error':
+      return { kind: 'rate-limited', retryAfterMs: Math.max(1, typeof err.retryAfter === 'number' ? err.retryAfter : 1) * 1000 };
+    case 'slack_webapi_request_error':
+      return NOT_SENT_CODES.has(String(err.original?.code)) ? { kind: 'not-sent' } : { kind: 'maybe-sent' };
+    case 'slack_webapi_http_error':
+      return typeof err.statusCode === 'number' && err.statusCode >= 500 ? { kind: 'maybe-sent' } : { kind: 'refused' };
+    case 'slack_webapi_platform_error':
+      return SLACK_SIDE_ERRORS.has(String(err.data?.error)) ? { kind: 'maybe-sent' } : { kind: 'refused' };
+    default:
+      return { kind: 'refused' };
   }
+}
+
+/** A message carries `wanted`: same event type, and the same value for each field of its payload. */
+function carries(found: { event_type?: string; event_payload?: object } | undefined, wanted: MessageMetadata): boolean {
+  if (found?.event_type !== wanted.event_type || !found.event_payload) return false;
+  const payload = found.event_payload as Record<string, unknown>;
+  return Object.entries(wanted.event_payload).every(([k, v]) => payload[k] === v);
 }
 
 /**
  * Each channel's posts, per bot token: Bolt hands each request a WebClient of its own, so the
- * clients of one token (one bot, one set of Slack limits) must share them. A post cannot hang its
- * channel for ever: the client has a timeout (app.ts).
+ * clients of one token (one bot, one set of Slack limits) must share them. `until` is when Slack
+ * said the channel may be posted to again.
  */
-const lanes = new Map<string, KeyedQueue<string>>();
+interface Lanes {
+  queue: KeyedQueue<string>;
+  until: Map<string, number>;
+}
+const lanesByBot = new Map<string, Lanes>();
 
-function inChannelLane<T>(client: WebClient, channel: string, work: () => Promise<T>): Promise<T> {
+function lanesOf(client: WebClient): Lanes {
   const bot = client.token ?? '';
-  let byChannel = lanes.get(bot);
-  if (!byChannel) lanes.set(bot, (byChannel = new KeyedQueue()));
-  return byChannel.run(channel, work);
+  let lanes = lanesByBot.get(bot);
+  if (!lanes) lanesByBot.set(bot, (lanes = { queue: new KeyedQueue(), until: new Map() }));
+  return lanes;
 }
 
 export class SlackIO {
+  private readonly budgetMs: number;
+  private readonly callTimeoutMs: number;
+  private readonly clock: Clock;
+
   constructor(
     readonly client: WebClient,
     private readonly log: Logger,
-  ) {}
+    options: SlackIOOptions = {},
+  ) {
+    this.callTimeoutMs = options.callTimeoutMs ?? SLACK_CALL_TIMEOUT_MS;
+    // The first try always starts; a budget shorter than one call would end every post with it.
+    this.budgetMs = Math.max(options.budgetMs ?? SLACK_POST_BUDGET_MS, this.callTimeoutMs);
+    this.clock = options.clock ?? realClock;
+  }
 
-  /** Returns the new message's ts, or undefined if Slack refused. */
-  /** `metadata`: Slack message metadata, so a message says which system and which key it is. */
-  async post(channel: string, m: Message, threadTs?: string, metadata?: { event_type: string; event_payload: Record<string, string> }): Promise<string | undefined> {
+  /**
+   * Returns the new message's ts, or undefined if it was not posted. `metadata`: Slack message
+   * metadata, so a message says which system and which key it is.
+   */
+  async post(channel: string, m: Message, threadTs?: string, metadata?: MessageMetadata): Promise<string | undefined> {
+    const outcome = await this.tryPost(channel, m, { ...(threadTs ? { threadTs } : {}), ...(metadata ? { metadata } : {}) });
+    return outcome.kind === 'posted' ? outcome.ts : undefined;
+  }
+
+  /** A post, and what became of it (PostOutcome). Rejects only if `claim` does. */
+  async tryPost(channel: string, m: Message, options: PostOptions = {}): Promise<PostOutcome> {
+    const lanes = lanesOf(this.client);
+    const outcome = await lanes.queue.run(channel, async (): Promise<PostOutcome> => {
+      if (options.claim && !(await options.claim())) return { kind: 'not-claimed' };
+      return this.postInTurn(lanes, channel, m, options);
+    });
+    if (outcome.kind === 'refused') this.log.warn('Slack refused chat.postMessage', { channel, error: outcome.error });
+    if (outcome.kind === 'not-posted') this.log.warn('gave up on chat.postMessage: not posted', { channel, error: outcome.error });
+    if (outcome.kind === 'unknown') this.log.warn('gave up on chat.postMessage: Slack may have it, and could not be asked', { channel, error: outcome.error });
+    if (outcome.kind === 'posted' && outcome.found) this.log.info('found the message of an earlier try in Slack; not posted again', { channel });
+    return outcome;
+  }
+
+  private async postInTurn(lanes: Lanes, channel: string, m: Message, options: PostOptions): Promise<PostOutcome> {
+    const deadline = this.clock.now() + this.budgetMs;
+    const metadata = options.metadata ?? { event_type: POST_EVENT, event_payload: { post: randomUUID() } };
+    // Slack's clock, not the budget's: messages from here on may be this post's.
+    const since = Date.now() - CLOCK_SKEW_MS;
+    let error = '';
+    /** A try may have reached Slack: it is looked for before the next. */
+    let unsure = false;
+    for (let tries = 0; ; tries++) {
+      if (unsure) {
+        const found = await this.lookFor(channel, options.threadTs, metadata, since, deadline);
+        if (found.kind === 'posted') return { kind: 'posted', ts: found.ts, found: true };
+        if (found.kind === 'unknown') return { kind: 'unknown', error };
+        unsure = false;
+      }
+      const waitMs = (lanes.until.get(channel) ?? 0) - this.clock.now();
+      if (waitMs > 0) {
+        if (!this.fits(waitMs, deadline)) return { kind: 'not-posted', error: error || 'ratelimited' };
+        await this.clock.sleep(waitMs);
+      } else if (tries > 0 && !this.fits(0, deadline)) {
+        return { kind: 'not-posted', error };
+      }
+      try {
+        const res = await this.client.chat.postMessage({
+          channel,
+          text: m.text,
+          blocks: m.blocks,
+          ...(options.threadTs ? { thread_ts: options.threadTs } : {}),
+          metadata,
+          // App URLs are often internal addresses; a preview would only say "can't reach".
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        if (res.ts) return { kind: 'posted', ts: res.ts, found: false };
+        return { kind: 'refused', error: 'no ts in the answer' };
+      } catch (e) {
+        error = slackError(e);
+        const failure = failureOf(e);
+        if (failure.kind === 'refused') return { kind: 'refused', error };
+        if (failure.kind === 'rate-limited') {
+          lanes.until.set(channel, this.clock.now() + failure.retryAfterMs);
+          continue;
+        }
+        unsure = failure.kind === 'maybe-sent';
+        // A look (unsure) or a new try comes next; either needs a call's time after the pause.
+        const pause = FIRST_BACKOFF_MS * 2 ** tries;
+        if (!this.fits(pause, deadline)) return unsure ? await this.lastLook(channel, options.threadTs, metadata, since, deadline, error) : { kind: 'not-posted', error };
+        await this.clock.sleep(pause);
+      }
+    }
+  }
+
+  /** Out of time for a pause: one look at once, if a call still fits, rather than none. */
+  private async lastLook(channel: string, threadTs: string | undefined, metadata: MessageMetadata, since: number, deadline: number, error: string): Promise<PostOutcome> {
+    if (!this.fits(0, deadline)) return { kind: 'unknown', error };
+    const found = await this.lookFor(channel, threadTs, metadata, since, deadline);
+    if (found.kind === 'posted') return { kind: 'posted', ts: found.ts, found: true };
+    return found.kind === 'absent' ? { kind: 'not-posted', error } : { kind: 'unknown', error };
+  }
+
+  /** Whether a call can still start after waiting `waitMs`, and end within the budget. */
+  private fits(waitMs: number, deadline: number): boolean {
+    return this.clock.now() + waitMs + this.callTimeoutMs <= deadline;
+  }
+
+  /**
+   * Whether the thread holds the system's message `key` (Ready, failed, gone): for a claim whose
+   * writer may have posted before it died. `unknown` when Slack could not be asked.
+   */
+  findPosted(channel: string, threadTs: string, uid: string, key: string): Promise<Lookup> {
+    return this.lookFor(channel, threadTs, systemMessage(uid, key), 0, this.clock.now() + this.budgetMs);
+  }
+
+  /**
+   * A message carrying `metadata`: in the thread (conversations.replies), or for a post outside
+   * any thread in the channel since `since` (conversations.history), page by page.
+   */
+  private async lookFor(channel: string, threadTs: string | undefined, metadata: MessageMetadata, since: number, deadline: number): Promise<Lookup> {
+    let cursor: string | undefined;
     try {
-      const res = await inChannelLane(this.client, channel, () =>
-        honouringRetryAfter(() =>
-          this.client.chat.postMessage({
-            channel,
-            text: m.text,
-            blocks: m.blocks,
-            ...(threadTs ? { thread_ts: threadTs } : {}),
-            ...(metadata ? { metadata } : {}),
-            // App URLs are often internal addresses; a preview would only say "can't reach".
-            unfurl_links: false,
-            unfurl_media: false,
-          }),
-        ),
-      );
-      return res.ts;
+      do {
+        if (cursor && !this.fits(0, deadline)) return { kind: 'unknown', error: 'out of time before the last page' };
+        const page = { channel, include_all_metadata: true, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) };
+        const res = await this.retrying(
+          () => (threadTs ? this.client.conversations.replies({ ...page, ts: threadTs }) : this.client.conversations.history({ ...page, oldest: (since / 1000).toFixed(6) })),
+          deadline,
+        );
+        const hit = res.messages?.find((msg) => carries(msg.metadata, metadata));
+        if (hit?.ts) return { kind: 'posted', ts: hit.ts };
+        cursor = res.response_metadata?.next_cursor || undefined;
+      } while (cursor);
+      return { kind: 'absent' };
     } catch (e) {
-      this.log.warn('Slack refused chat.postMessage', { channel, error: slackError(e) });
-      return undefined;
+      return { kind: 'unknown', error: slackError(e) };
+    }
+  }
+
+  /**
+   * A call that is the same however often Slack does it, tried until it is answered, refused, or
+   * out of budget (then the last failure is thrown).
+   */
+  private async retrying<T>(call: () => Promise<T>, deadline: number): Promise<T> {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await call();
+      } catch (e) {
+        const failure = failureOf(e);
+        if (failure.kind === 'refused') throw e;
+        const pause = failure.kind === 'rate-limited' ? failure.retryAfterMs : FIRST_BACKOFF_MS * 2 ** tries;
+        if (!this.fits(pause, deadline)) throw e;
+        await this.clock.sleep(pause);
+      }
     }
   }
 
   async update(ref: ThreadRef, m: Message): Promise<boolean> {
     try {
-      await honouringRetryAfter(() => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }));
+      await this.retrying(() => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }), this.clock.now() + this.budgetMs);
       return true;
     } catch (e) {
       this.log.warn('Slack refused chat.update', { channel: ref.channel, error: slackError(e) });
@@ -104,7 +352,7 @@ export class SlackIO {
   /** chat.getPermalink needs no scope and knows the workspace's own domain. */
   async permalink(ref: ThreadRef): Promise<string | undefined> {
     try {
-      return (await honouringRetryAfter(() => this.client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts }))).permalink;
+      return (await this.retrying(() => this.client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts }), this.clock.now() + this.budgetMs)).permalink;
     } catch (e) {
       this.log.warn('Slack refused chat.getPermalink', { channel: ref.channel, error: slackError(e) });
       return undefined;

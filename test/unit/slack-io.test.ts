@@ -1,0 +1,256 @@
+/**
+ * SlackIO (src/bot/slack-io.ts) against the fake Slack, through a real Web API client built with
+ * the options Tycho gives it (slackClientOptions), its timeout shortened. What must hold:
+ * - a post Slack may have taken (its answer lost to a timeout, a 5xx) appears once, and the
+ *   caller gets its ts;
+ * - every post ends within its budget: a Retry-After longer than the budget gives up at once;
+ * - one channel waiting out a Retry-After holds up neither other channels' posts nor updates.
+ * Retry-After waits pass on a clock of the test's own, so no test waits a real second for them.
+ */
+import { webApi } from '@slack/bolt';
+import { MAX_POST_ATTEMPT_MS, SLACK_CALL_TIMEOUT_MS, SLACK_POST_BUDGET_MS, slackClientOptions, SlackIO, systemMessage, type Clock, type SlackIOOptions } from '../../src/bot/slack-io.js';
+import { createLogger } from '../../src/log.js';
+import { FakeSlack, type FakeMessage } from '../support/fake-slack.js';
+
+/** The client's timeout here: a held answer costs this much real time. */
+const CALL_TIMEOUT_MS = 300;
+
+/** Sleeps pass at once; the time they would have taken is added to now(). */
+class InstantClock implements Clock {
+  slept = 0;
+  now = () => Date.now() + this.slept;
+  sleep = async (ms: number) => {
+    this.slept += ms;
+  };
+}
+
+/** Sleeps last until the test moves the clock on past them. */
+class ManualClock implements Clock {
+  private offset = 0;
+  private readonly sleepers: { at: number; wake: () => void }[] = [];
+  private onSleep?: () => void;
+  now = () => Date.now() + this.offset;
+  sleep = (ms: number) =>
+    new Promise<void>((wake) => {
+      this.sleepers.push({ at: this.now() + ms, wake });
+      this.onSleep?.();
+    });
+  /** Resolves once something sleeps on this clock. */
+  someoneSleeps(): Promise<void> {
+    if (this.sleepers.length) return Promise.resolve();
+    return new Promise((r) => (this.onSleep = r));
+  }
+  advance(ms: number): void {
+    this.offset += ms;
+    for (const s of this.sleepers.filter((s) => s.at <= this.now())) {
+      this.sleepers.splice(this.sleepers.indexOf(s), 1);
+      s.wake();
+    }
+  }
+}
+
+let fake: FakeSlack;
+/** Each test's own bot token: the channel lanes are per token, so tests do not share them. */
+let token = 0;
+
+beforeEach(async () => {
+  fake = await FakeSlack.start();
+  token += 1;
+});
+afterEach(async () => {
+  await fake.stop();
+});
+
+const lines: string[] = [];
+const log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+
+function io(options: SlackIOOptions = {}): SlackIO {
+  const client = new webApi.WebClient(`xoxb-test-${token}`, { ...slackClientOptions(fake.apiUrl), timeout: CALL_TIMEOUT_MS, logLevel: webApi.LogLevel.ERROR });
+  return new SlackIO(client, log, { callTimeoutMs: CALL_TIMEOUT_MS, clock: new InstantClock(), ...options });
+}
+
+const msg = (text: string) => ({ text, blocks: [] });
+const ready = systemMessage('uid-1', 'ready');
+const inThread = (root: string) => fake.messages.filter((m: FakeMessage) => m.thread_ts === root);
+
+async function root(s: SlackIO, channel = 'C1'): Promise<string> {
+  const ts = await s.post(channel, msg('root'));
+  if (!ts) throw new Error('the root message was not posted');
+  return ts;
+}
+
+describe('a post that may have reached Slack is not posted twice', () => {
+  test('its answer lost to the client timeout: one message in the thread, and the post returns its ts', async () => {
+    const s = io();
+    const thread = await root(s);
+    fake.interject('chat.postMessage', { kind: 'held' }, { times: 1 });
+    const outcome = await s.tryPost('C1', msg('Ready'), { threadTs: thread, metadata: ready });
+    expect(inThread(thread)).toHaveLength(1);
+    expect(outcome).toEqual({ kind: 'posted', ts: inThread(thread)[0]!.ts, found: true });
+    // Slack was asked for the thread with the metadata, which is how the message was known.
+    expect(fake.find('conversations.replies', (c) => c.args.ts === thread && c.args.include_all_metadata === 'true')).toHaveLength(1);
+    expect(fake.find('chat.postMessage')).toHaveLength(2); // the root and the one reply
+  });
+
+  test('a 5xx after Slack posted it: one message', async () => {
+    const s = io();
+    const thread = await root(s);
+    fake.interject('chat.postMessage', { kind: 'server-error', status: 503, done: true }, { times: 1 });
+    expect(await s.post('C1', msg('Ready'), thread, ready)).toBe(inThread(thread)[0]?.ts);
+    expect(inThread(thread)).toHaveLength(1);
+  });
+
+  test('a 5xx before Slack posted it: looked for, not found, posted once', async () => {
+    const s = io();
+    const thread = await root(s);
+    fake.interject('chat.postMessage', { kind: 'server-error', status: 500, done: false }, { times: 1 });
+    const outcome = await s.tryPost('C1', msg('Ready'), { threadTs: thread, metadata: ready });
+    expect(inThread(thread)).toHaveLength(1);
+    expect(outcome).toEqual({ kind: 'posted', ts: inThread(thread)[0]!.ts, found: false });
+    expect(fake.find('chat.postMessage:failed')).toHaveLength(1);
+  });
+
+  test('a message outside a thread (a root, a notice), its answer lost: found in the channel by an id of its own', async () => {
+    const s = io();
+    fake.interject('chat.postMessage', { kind: 'held' }, { times: 1 });
+    const ts = await s.post('C1', msg('root'));
+    expect(fake.messages).toHaveLength(1);
+    expect(ts).toBe(fake.messages[0]!.ts);
+    expect(fake.find('conversations.history', (c) => c.args.channel === 'C1' && c.args.include_all_metadata === 'true')).toHaveLength(1);
+  });
+
+  test('when Slack cannot be asked either, it is not sent again, and the caller hears so', async () => {
+    const s = io();
+    const thread = await root(s);
+    fake.interject('chat.postMessage', { kind: 'held' });
+    fake.interject('conversations.replies', { kind: 'held' });
+    const outcome = await s.tryPost('C1', msg('Ready'), { threadTs: thread, metadata: ready });
+    expect(outcome.kind).toBe('unknown');
+    expect(inThread(thread)).toHaveLength(1);
+    expect(fake.find('chat.postMessage', (c) => c.args.thread_ts === thread)).toHaveLength(1);
+  });
+});
+
+describe('findPosted', () => {
+  test('pages through the thread for the message of that system and key', async () => {
+    const s = io();
+    const thread = await root(s);
+    for (const key of ['a', 'b', 'c', 'd']) await s.post('C1', msg(key), thread, systemMessage('uid-1', key));
+    await s.post('C1', msg('other system'), thread, systemMessage('uid-2', 'ready'));
+    await s.post('C1', msg('Ready'), thread, ready);
+    fake.pageLimit = 2;
+    expect(await s.findPosted('C1', thread, 'uid-1', 'ready')).toEqual({ kind: 'posted', ts: inThread(thread).at(-1)!.ts });
+    expect(fake.find('conversations.replies').length).toBeGreaterThanOrEqual(4); // 7 messages, 2 a page
+    expect(await s.findPosted('C1', thread, 'uid-1', 'gone')).toEqual({ kind: 'absent' });
+    expect(await s.findPosted('C1', thread, 'uid-3', 'ready')).toEqual({ kind: 'absent' });
+  });
+
+  test('says unknown, in Slack words, when the thread cannot be read', async () => {
+    expect(await io().findPosted('C1', '1700000000.000001', 'uid-1', 'ready')).toEqual({ kind: 'unknown', error: 'thread_not_found' });
+  });
+});
+
+describe('every post ends within its budget', () => {
+  test('the budget is well within the 30 s a pod gets to stop, and the longest attempt covers it', () => {
+    expect(SLACK_POST_BUDGET_MS).toBeLessThanOrEqual(20_000);
+    expect(MAX_POST_ATTEMPT_MS).toBeGreaterThanOrEqual(SLACK_POST_BUDGET_MS + SLACK_CALL_TIMEOUT_MS);
+    expect(slackClientOptions()).toMatchObject({ retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: SLACK_CALL_TIMEOUT_MS });
+  });
+
+  test('a Retry-After that fits is waited out, then the message is posted', async () => {
+    const clock = new InstantClock();
+    const s = io({ clock });
+    fake.interject('chat.postMessage', { kind: 'ratelimited', retryAfterSeconds: 3 }, { times: 1 });
+    expect(await s.tryPost('C1', msg('root'))).toMatchObject({ kind: 'posted', found: false });
+    expect(clock.slept).toBe(3000);
+    expect(fake.messages).toHaveLength(1);
+  });
+
+  test('a Retry-After of 120 s gives up at once, and the channel is not asked again until it is over', async () => {
+    const clock = new InstantClock();
+    const s = io({ clock });
+    fake.interject('chat.postMessage', { kind: 'ratelimited', retryAfterSeconds: 120 }, { times: 1 });
+    expect(await s.tryPost('C1', msg('first'))).toEqual({ kind: 'not-posted', error: expect.stringContaining('rate') });
+    expect(clock.slept).toBe(0);
+    expect(await s.tryPost('C1', msg('second'))).toMatchObject({ kind: 'not-posted' });
+    expect(fake.find('chat.postMessage:ratelimited')).toHaveLength(1);
+    expect(fake.find('chat.postMessage')).toHaveLength(0);
+    // Another channel is not held up.
+    expect(await s.tryPost('C2', msg('elsewhere'))).toMatchObject({ kind: 'posted' });
+    clock.slept += 120_000;
+    expect(await s.tryPost('C1', msg('later'))).toMatchObject({ kind: 'posted' });
+    expect(clock.slept).toBe(120_000);
+  });
+
+  test('a chat.update refused for 120 s gives up at once', async () => {
+    const clock = new InstantClock();
+    const s = io({ clock });
+    const ts = await root(s);
+    fake.interject('chat.update', { kind: 'ratelimited', retryAfterSeconds: 120 }, { times: 1 });
+    expect(await s.update({ channel: 'C1', ts }, msg('changed'))).toBe(false);
+    expect(clock.slept).toBe(0);
+    expect(fake.find('chat.update')).toHaveLength(0);
+  });
+
+  test('Slack unreachable: the post gives up within the budget, certain it posted nothing', async () => {
+    const clock = new InstantClock();
+    const budgetMs = 5_000;
+    const client = new webApi.WebClient(`xoxb-test-${token}`, { ...slackClientOptions('http://127.0.0.1:1/api/'), timeout: CALL_TIMEOUT_MS, logLevel: webApi.LogLevel.ERROR });
+    const s = new SlackIO(client, log, { callTimeoutMs: CALL_TIMEOUT_MS, budgetMs, clock });
+    const started = clock.now();
+    expect(await s.tryPost('C1', msg('root'))).toMatchObject({ kind: 'not-posted' });
+    expect(clock.now() - started).toBeLessThanOrEqual(budgetMs);
+    expect(clock.slept).toBeGreaterThan(0); // it did try again meanwhile
+  });
+});
+
+describe('one channel waiting on a Retry-After holds up no other', () => {
+  test("another channel's post and update go through while it waits; it posts once its wait is over", async () => {
+    const clock = new ManualClock();
+    const s = io({ clock });
+    const thread = await root(s, 'C2');
+    fake.interject('chat.postMessage', { kind: 'ratelimited', retryAfterSeconds: 5 }, { times: 1, when: (a) => a.channel === 'C1' });
+    let waiting = true;
+    const slow = s.tryPost('C1', msg('slow')).finally(() => (waiting = false));
+    await clock.someoneSleeps();
+
+    expect(await s.post('C2', msg('reply'), thread)).toBeDefined();
+    expect(await s.update({ channel: 'C2', ts: thread }, msg('root, changed'))).toBe(true);
+    expect(waiting).toBe(true);
+
+    clock.advance(5000);
+    expect(await slow).toMatchObject({ kind: 'posted' });
+    expect(fake.messages.map((m) => m.text)).toEqual(['root, changed', 'reply', 'slow']);
+  });
+
+  test("a post's claim is taken when its turn in the channel comes, not while it waits behind another", async () => {
+    const clock = new ManualClock();
+    const s = io({ clock });
+    fake.interject('chat.postMessage', { kind: 'ratelimited', retryAfterSeconds: 5 }, { times: 1 });
+    const first = s.tryPost('C1', msg('first'));
+    await clock.someoneSleeps();
+    let claimed = false;
+    const second = s.tryPost('C1', msg('second'), {
+      claim: async () => {
+        claimed = true;
+        return true;
+      },
+    });
+    const refused = s.tryPost('C1', msg('unclaimed'), { claim: async () => false });
+    expect(claimed).toBe(false);
+    clock.advance(5000);
+    expect(await first).toMatchObject({ kind: 'posted' });
+    expect(await second).toMatchObject({ kind: 'posted' });
+    expect(claimed).toBe(true);
+    expect(await refused).toEqual({ kind: 'not-claimed' });
+    expect(fake.messages.map((m) => m.text)).toEqual(['first', 'second']);
+  });
+});
+
+test('a refusal is final and logged in Slack words', async () => {
+  fake.refuseChannels.add('C9');
+  const outcome = await io().tryPost('C9', msg('root'));
+  expect(outcome).toEqual({ kind: 'refused', error: 'not_in_channel' });
+  expect(fake.find('chat.postMessage')).toHaveLength(1);
+  expect(lines.some((l) => l.includes('not_in_channel') && l.includes('C9'))).toBe(true);
+});
