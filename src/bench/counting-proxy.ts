@@ -26,6 +26,11 @@ export interface ActorCounts {
   connections: number;
   /** Bytes of response bodies the actor read from the API server. */
   bytesRead: number;
+  /**
+   * Response bytes by "verb resource", e.g. "patch configmaps". A write's answer is the object as
+   * stored, so for writes this is what each change put in etcd.
+   */
+  bytesByCall: Record<string, number>;
   /** Requests that failed at the proxy (the API server could not be reached). */
   proxyErrors: number;
 }
@@ -67,6 +72,7 @@ const zero = (): Counters => ({
   watchesPeak: 0,
   connections: 0,
   bytesRead: 0,
+  bytesByCall: {},
   proxyErrors: 0,
 });
 
@@ -169,6 +175,7 @@ export class CountingProxy {
         res.flushHeaders();
         upRes.on('data', (chunk: Buffer) => {
           actor.counts.bytesRead += chunk.length;
+          actor.counts.bytesByCall[key] = (actor.counts.bytesByCall[key] ?? 0) + chunk.length;
           res.write(chunk);
         });
         upRes.on('end', () => res.end());

@@ -107,6 +107,9 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     ...(config.ingress ? { ingress: config.ingress } : {}),
     confirm: (serving, signal) => launcher.confirmServing(serving, signal),
     followSeconds: config.readyTimeoutSeconds,
+    // With Slack on, only the Lease holder repairs (the elector is made below, read only later).
+    // A REST-only server takes no part in the election and repairs on its own.
+    ...(config.slack.mode === 'off' ? {} : { isLeader: () => elector.isLeader() }),
     log: log.child({ component: 'system-repair' }),
   });
   repair.start();
