@@ -174,6 +174,14 @@ export function outageReply(name: string, reason: Mrkdwn, owner: Owner, prefix: 
   ]);
 }
 
+/** Its Service was made again with another port: the URL in the Ready reply no longer works. */
+export function urlChangedReply(name: string, url: string | null): Message {
+  return message(md`The URL of ${code(name)} changed: ${address(url)}`, [
+    section(md`:arrows_counterclockwise: The URL of ${code(name)} changed: ${address(url)}`),
+    context(md`Its Service was lost and made again, and its old port had been taken meanwhile.`),
+  ]);
+}
+
 /** The incident is over: the system serves again. */
 export function recoveredReply(name: string, url: string | null): Message {
   return message(md`${code(name)} is serving again: ${address(url)}`, [section(md`:large_green_circle: ${code(name)} is serving again: ${address(url)}`)]);

@@ -8,6 +8,7 @@ import { runCommand } from '../commands/registry.js';
 import type { UpInput } from '../commands/up.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_FAILED_TS, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
 import { UNCLAIMED } from '../k8s/claims.js';
+import { isTychoError } from '../k8s/errors.js';
 import { failedReply, plainMessage, rootMessage, type Message, type RootFacts } from './blocks.js';
 import { slackCaller, slackPolicy, type BotContext, type ThreadRef } from './context.js';
 import { explain } from './error-text.js';
@@ -68,11 +69,13 @@ async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<void> {
       wait: false,
     });
   } catch (e) {
-    // Refused before anything existed (name in use, quota, RBAC): no system, so no reconciler
-    // will ever tell this thread; say it here.
+    // Refused before anything existed (name in use, quota, RBAC), or undone: no system, so no
+    // reconciler will ever tell this thread; say it here. An undo that could not finish (the API
+    // server went away mid-launch) says what is still in the cluster, and the thread says so too.
     const { title, text } = explain(e, log, `launch "${args.name}"`);
-    await req.io.post(thread.channel, failedReply(args.name, text, false, req.prefix), thread.ts);
-    await req.io.update(thread, rootMessage(facts, { kind: 'failed', title, reason: text, exists: false }));
+    const left = isTychoError(e) && !!e.leftInPlace;
+    await req.io.post(thread.channel, failedReply(args.name, text, left, req.prefix), thread.ts);
+    await req.io.update(thread, rootMessage(facts, { kind: 'failed', title, reason: text, exists: left }));
     await req.io.notify(ctx, facts, { kind: 'failed', title }, thread);
   }
 }

@@ -29,7 +29,8 @@ import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
 import { performance } from 'node:perf_hooks';
 import type { ThreadEntry, ThreadRecord, ThreadRecords } from '../k8s/thread-records.js';
 import { urlWarning } from '../commands/format.js';
-import { failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, type RootFacts, type RootState } from './blocks.js';
+import { failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type RootFacts, type RootState } from './blocks.js';
+import { ANN_URL_CHANGED } from '../k8s/node-ports.js';
 import { md, plain } from './slack-text.js';
 import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
@@ -316,6 +317,7 @@ export class SlackReconciler {
     }
     if (await this.updateRoot(uid, thread, facts, root)) log.debug('updated the root message', { state: root.kind });
     await this.tellIncident(uid, s, thread, facts, outage, info, again, log);
+    await this.tellUrlChanged(uid, s, thread, info, again, log);
     if (root.kind === 'failed' && !outage.served && !a[labels.ANN_SLACK_FAILED_TS]) {
       if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
       const ts = await this.deps.io.post(thread.channel, failedReply(name, root.reason, true, this.deps.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
@@ -360,6 +362,19 @@ export class SlackReconciler {
       await this.deps.io.post(thread.channel, recoveredReply(s.name, info.url), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: `recovered-${n}` } });
       log.info('posted a serving-again reply', { incident: n });
     }
+  }
+
+  /**
+   * A Service the repair made again with other ports (its old one taken meanwhile): the URL in the
+   * Ready reply is wrong now, so the thread is told the new one, once per remade Service.
+   */
+  private async tellUrlChanged(uid: string, s: SystemState, thread: ThreadRef, info: SystemInfo, again: () => Promise<void>, log: Logger): Promise<void> {
+    const a = s.deployment.metadata?.annotations ?? {};
+    const service = urlChangedService(a[ANN_URL_CHANGED]);
+    if (!service || a[labels.ANN_SLACK_URL_TOLD] === service || s.service?.metadata?.uid !== service) return;
+    if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_URL_TOLD, a[labels.ANN_SLACK_URL_TOLD], service, s.deployment))) return;
+    await this.deps.io.post(thread.channel, urlChangedReply(s.name, info.url), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: `url-${service}` } });
+    log.info('told the thread its URL changed', { url: info.url });
   }
 
   /** The root message's state, from the system's state. */
@@ -475,6 +490,17 @@ interface Outage {
   incident: { n: number; open: boolean };
   /** It serves again after a gap shorter than the grace period, which lasted this long. */
   shortGapMs?: number;
+}
+
+/** The remade Service's uid in a url-changed record (node-ports.ts), if it reads as one. */
+function urlChangedService(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  try {
+    const service = (JSON.parse(v) as { service?: unknown }).service;
+    return typeof service === 'string' && service ? service : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** "open 3" / "over 3" (labels.ANN_SLACK_INCIDENT); none yet is incident 0, over. */

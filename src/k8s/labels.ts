@@ -26,6 +26,8 @@ export const ANN_SLACK_FAILED_TS = `${PREFIX}/slack-failed-ts`;
  * posts its reply (src/bot/reconciler.ts).
  */
 export const ANN_SLACK_INCIDENT = `${PREFIX}/slack-incident`;
+/** The uid of the last remade Service whose new URL the thread was told (see node-ports.ts, url-changed). */
+export const ANN_SLACK_URL_TOLD = `${PREFIX}/slack-url-told`;
 
 /**
  * What Tycho checked before it called the system ready: "public" (the URL it hands out),

@@ -184,3 +184,28 @@ describe('the ready timeout counts on this process\'s own clock', () => {
     expect(h.slack.find('chat.update', (c) => c.args.ts === root.result.ts && shownText(c).includes('failed'))).toHaveLength(0);
   }, 120_000);
 });
+
+describe('a Service made again on another port: the thread is told the new URL', () => {
+  test('the lost Service\'s NodePort taken meanwhile: one "URL changed" reply with the URL that answers, and the root shows it', async () => {
+    const proxy = await HttpFaultProxy.start(kubeConfig());
+    others.push(proxy);
+    h = await startBotHarness('url-changed', { kubeConfig: proxy.kubeConfigThrough(kubeConfig()) });
+    const hh = h;
+    const { root, ready } = await launchFromSlack(hh, 'moved');
+    const oldUrl = readyUrl(ready);
+    const oldPort = Number(new URL(oldUrl).port);
+    // The repair's create waits at the proxy while someone else's Service takes the port.
+    proxy.holdWhen = (method, path) => method === 'POST' && /\/services(\?|$)/.test(path);
+    await hh.core.deleteNamespacedService({ namespace: hh.namespace, name: 'moved' });
+    await waitFor(() => proxy.held > 0, { what: 'the repair to make the Service again' });
+    await hh.core.createNamespacedService({ namespace: hh.namespace, body: { metadata: { name: 'squatter' }, spec: { type: 'NodePort', selector: { app: 'none' }, ports: [{ port: 80, nodePort: oldPort }] } } });
+    proxy.release();
+    const told = await hh.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).includes('changed'), 'the URL-changed reply');
+    const newUrl = /<(http[^|>]+)>/.exec(String(told.args.text))?.[1];
+    expect(newUrl).toBeDefined();
+    expect(Number(new URL(newUrl!).port)).not.toBe(oldPort);
+    await waitFor(async () => 'status' in (await openUrl(newUrl!)), { what: `${newUrl} to answer` });
+    await hh.slack.waitFor('chat.update', (c) => c.args.ts === root.result.ts && shownText(c).includes(newUrl!), 'the root showing the new URL');
+    expect(hh.slack.find('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).includes('changed'))).toHaveLength(1);
+  }, 120_000);
+});
