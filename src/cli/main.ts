@@ -47,7 +47,8 @@ function pickLauncher(server: string | undefined, namespace: string | undefined,
       'No cluster is configured: set KUBECONFIG (or ~/.kube/config), start the local one with `npm start`, or use -s URL to talk to a Tycho server.',
     );
   }
-  return new Launcher(chosen.kc, launcherOptionsFrom(cfg, resolveNamespace(chosen.kc, namespace ?? cfg.namespace)));
+  // One process per command: it follows its one system with one watch, not a view (one-watch.ts).
+  return new Launcher(chosen.kc, { ...launcherOptionsFrom(cfg, resolveNamespace(chosen.kc, namespace ?? cfg.namespace)), oneWatch: true });
 }
 
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {

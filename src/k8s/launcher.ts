@@ -13,6 +13,7 @@ import { clusterAddress, resolveUrl } from './url.js';
 import { apiCode, ignoreNotFound, isConflict, isNotFound, callKubernetes, makeClients, toTychoError, type KubeClients } from './kube.js';
 import { rollBack, type HalfMade } from './rollback.js';
 import { LiveView } from './view/live-view.js';
+import { LaunchWatch, markForTeardown, waitUntilDeleted, type FollowedSystem } from './one-watch.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
 import { missingParts, ownedChild, podsOf, systemState, type SystemState } from './view/system-model.js';
 import { patchDeploymentAnnotations } from './deployment-annotations.js';
@@ -75,6 +76,11 @@ export interface LauncherOptions {
   inCluster?: boolean;
   /** What it did in the cluster, one line per write, each with its launch id (the server's; the CLI logs nothing). */
   log?: Logger;
+  /**
+   * Without a shared view, follow a launch or a teardown with one watch instead of a short-lived
+   * view (one-watch.ts): the CLI's one-shot process, whose `up` then makes 4 requests and `down` 3.
+   */
+  oneWatch?: boolean;
 }
 
 /** The launcher options an operator configures (the server and the CLI build launchers the same way). */
@@ -104,6 +110,8 @@ export class Launcher implements SystemLauncher {
   private readonly view: LiveView | undefined;
   private readonly log: Logger;
   private readonly launchWrites: Limiter;
+  /** The launches followed by one watch of their pods, by name, to be told what their creates made. */
+  private readonly launchWatches = new Map<string, LaunchWatch>();
 
   constructor(
     kc: KubeConfig,
@@ -141,7 +149,7 @@ export class Launcher implements SystemLauncher {
       if (o.wait === false) return await this.create(spec, host, o, log);
       // The view is started first (the CLI's own, or the server's shared one), so a refused watch
       // creates nothing.
-      const serving = await this.withView(spec.name, async (view) => {
+      const serving = await this.withLaunchFollower(spec, host, async (view) => {
         const created = await this.create(spec, host, o, log);
         try {
           return await this.followLaunch(view, created.uid, spec, o);
@@ -231,6 +239,7 @@ export class Launcher implements SystemLauncher {
       }
       log.info('created the Ingress', { host });
     }
+    this.launchWatches.get(spec.name)?.hold(created, service);
     return { ...this.toSystemInfo(created, service, [], undefined, ingress), uid: created.metadata!.uid! };
   }
 
@@ -238,7 +247,7 @@ export class Launcher implements SystemLauncher {
    * Follows one launch on the live view until its URL answers (or it fails, is torn down, or
    * times out). Reads the shared cache; opens no watch of its own.
    */
-  private async followLaunch(view: LiveView, uid: string, spec: LaunchSpec, o: UpOptions): Promise<SystemInfo> {
+  private async followLaunch(view: FollowedSystem, uid: string, spec: LaunchSpec, o: UpOptions): Promise<SystemInfo> {
     const seconds = o.timeoutSeconds ?? this.readyTimeout;
     const ac = new AbortController();
     let last = 'waiting for a pod';
@@ -266,11 +275,14 @@ export class Launcher implements SystemLauncher {
         ac.signal,
       );
       const info = await this.confirmServing(serving, ac.signal);
-      // Read-your-writes: return once the view holds the recorded verdict, so a `status` that
-      // follows (answered from the view) says what this answer says.
-      await view
-        .waitFor(spec.name, (s) => (!s || s.uid !== uid || s.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK] ? true : undefined), AbortSignal.timeout(5000))
-        .catch(() => undefined);
+      // Read-your-writes: return once the shared view holds the recorded verdict, so a `status`
+      // that follows (answered from the view) says what this answer says. A launch's own view or
+      // watch ends with it, and a later `status` reads afresh.
+      if (view === this.view) {
+        await view
+          .waitFor(spec.name, (s) => (!s || s.uid !== uid || s.deployment.metadata?.annotations?.[labels.ANN_URL_CHECK] ? true : undefined), AbortSignal.timeout(5000))
+          .catch(() => undefined);
+      }
       return info;
     } finally {
       clearTimeout(timer);
@@ -365,6 +377,25 @@ export class Launcher implements SystemLauncher {
   }
 
   /**
+   * What follows a launch. With `oneWatch` (the CLI), when the pods alone tell its URL (a NodePort
+   * or ClusterIP Service, no Ingress), one watch of its pods, told what the creates made
+   * (one-watch.ts); else a view, as withView.
+   */
+  private async withLaunchFollower<R>(spec: LaunchSpec, host: string | undefined, fn: (view: FollowedSystem) => Promise<R>): Promise<R> {
+    // A LoadBalancer's address is in its Service's status, which only a watch of it would show.
+    if (!this.opts.oneWatch || this.view || host || (spec.expose ?? this.expose) === 'loadbalancer') return this.withView(spec.name, fn);
+    const watch = new LaunchWatch(this.clients.kc, this.clients.apps, this.namespace, spec.name);
+    await watch.start();
+    this.launchWatches.set(spec.name, watch);
+    try {
+      return await fn(watch);
+    } finally {
+      this.launchWatches.delete(spec.name);
+      await watch.stop();
+    }
+  }
+
+  /**
    * Creates a child (Service, Ingress) of the launch's Deployment. When its name is taken (409),
    * what holds it decides:
    * - one this very Deployment owns was made meanwhile by a server's repair (system-repair.ts),
@@ -439,6 +470,11 @@ export class Launcher implements SystemLauncher {
    * tore it down.
    */
   async down(name: string, by = 'someone using Tycho'): Promise<SystemInfo> {
+    if (this.opts.oneWatch && !this.view) {
+      const removed = await this.downWithOneWatch(name, by);
+      if (removed) return removed;
+      // No Deployment of Tycho's by that name: what follows looks for a Service or Ingress left without one.
+    }
     const namespace = this.namespace;
     // The server's synced view holds every Tycho Deployment: no read needed. A miss (a launch on
     // another replica the view has not heard of yet, or no view) reads once.
@@ -487,6 +523,27 @@ export class Launcher implements SystemLauncher {
       if (served?.uid === uid && served.stage === 'ready') await this.waitUntilUrlGone(served);
     });
     return info;
+  }
+
+  /**
+   * `down` in three requests (one-watch.ts): the patch that proves the Deployment is Tycho's and
+   * records who asked, the delete, and one watch of it until it is gone. Foreground deletion keeps
+   * the Deployment until everything it owns with blockOwnerDeletion is gone (its Service, Ingress
+   * and Secret, its ReplicaSets and their pods; manifests.ts), which the garbage collector deletes
+   * at once: when it is gone, nothing of the system is left. Undefined when the name has no
+   * Deployment of Tycho's.
+   */
+  private async downWithOneWatch(name: string, by: string): Promise<SystemInfo | undefined> {
+    const namespace = this.namespace;
+    const marked = await markForTeardown(this.clients.apps, namespace, name, by);
+    if (!marked) return undefined;
+    const uid = marked.metadata!.uid!;
+    this.log.info('tearing down', { system: name, by, ...labels.launchFields(marked.metadata?.annotations) });
+    await callKubernetes('delete the Deployment', () =>
+      ignoreNotFound(this.clients.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Foreground', body: { propagationPolicy: 'Foreground', preconditions: { uid } } })),
+    );
+    await waitUntilDeleted(this.clients.kc, this.clients.apps, { namespace, name, uid, resourceVersion: marked.metadata?.resourceVersion, seconds: this.opts.deleteWaitSeconds ?? 60 });
+    return this.toSystemInfo(marked, undefined, []);
   }
 
   /** Foreground deletion keeps the Deployment until its ReplicaSets and Pods are gone. */
