@@ -232,6 +232,28 @@ describe('retries', () => {
   });
 });
 
+describe('a post Slack took, but answered with a server error', () => {
+  test('the root message and the Ready reply appear once each (looked for before being sent again), and the thread is recorded', async () => {
+    const rootOf = () => h.slack.find('chat.postMessage', isRoot('web-answer'))[0];
+    h.slack.interject('chat.postMessage', { kind: 'server-error', status: 503, done: true }, { times: 1, when: (a) => !a.thread_ts && String(a.text).includes('is launching `web-answer`') });
+    h.slack.interject('chat.postMessage', { kind: 'server-error', status: 503, done: true }, { times: 1, when: (a) => !!a.thread_ts && a.thread_ts === rootOf()?.result.ts });
+    const { root, ready } = await launchReady('web-answer');
+    const ann = await waitFor(async () => {
+      const a = (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name: 'web-answer' })).metadata?.annotations ?? {};
+      return a[ANN_SLACK_READY_TS] && a[ANN_SLACK_READY_TS] !== CLAIMED ? a : undefined;
+    }, { what: 'the Ready reply recorded on the Deployment' });
+    expect(ann[ANN_SLACK_TS]).toBe(root.result.ts);
+    expect(ann[ANN_SLACK_READY_TS]).toBe(ready.result.ts);
+    expect(h.slack.find('chat.postMessage', isRoot('web-answer'))).toHaveLength(1);
+    expect(h.slack.find('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Ready:'))).toHaveLength(1);
+    expect(h.slack.find('conversations.history', (c) => c.args.channel === TEAM_CHANNEL)).not.toHaveLength(0);
+    expect(h.slack.find('conversations.replies', (c) => c.args.ts === root.result.ts)).not.toHaveLength(0);
+
+    await h.slash('down -n web-answer', { tag: 'answer-cleanup' });
+    await h.slack.waitFor('response_url', (c) => c.tag === 'answer-cleanup', 'the teardown');
+  });
+});
+
 describe('bad input', () => {
   test.each([
     ['up -n Bad_Name -c nginx -p 80', 'Bad_Name', 'Usage: /tycho up'],
@@ -414,8 +436,16 @@ describe('the other front ends', () => {
 
 // Last in the file: every flow above has run, so the fake has seen every Web API method the bot uses.
 describe('manifest.yml', () => {
-  /** The bot scope each Web API method needs (from Slack's method pages); "" = none. */
-  const SCOPE_OF: Record<string, string> = { 'auth.test': '', 'chat.postMessage': 'chat:write', 'chat.update': 'chat:write', 'chat.getPermalink': '' };
+  /** The bot scopes each Web API method needs (from Slack's method pages), space-separated; "" = none. */
+  const SCOPE_OF: Record<string, string> = {
+    'auth.test': '',
+    'chat.postMessage': 'chat:write',
+    'chat.update': 'chat:write',
+    'chat.getPermalink': '',
+    // Public channels, private ones: Slack checks the scope of the channel's kind.
+    'conversations.replies': 'channels:history groups:history',
+    'conversations.history': 'channels:history groups:history',
+  };
 
   test('asks for exactly the bot scopes the app uses, with Socket Mode and interactivity on', () => {
     const manifest = readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8');
@@ -424,7 +454,7 @@ describe('manifest.yml', () => {
 
     const methods = [...new Set(h.slack.calls.map((c) => c.method).filter((m) => m !== 'response_url'))];
     for (const m of methods) expect(Object.keys(SCOPE_OF)).toContain(m);
-    const used = [...new Set(['commands', ...methods.map((m) => SCOPE_OF[m]!).filter(Boolean)])].sort();
+    const used = [...new Set(['commands', ...methods.flatMap((m) => SCOPE_OF[m]!.split(' ')).filter(Boolean)])].sort();
     expect(declared).toEqual(used);
 
     expect(manifest).toMatch(/^ {2}socket_mode_enabled: true$/m);
