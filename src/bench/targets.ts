@@ -35,7 +35,8 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
       const dfe = down?.parts?.frontEnd;
       if (dfe) out.push({ what: 'server down: the front end', target: '≤ 3 requests', value: `${dfe.total} requests`, met: dfe.total <= 3 });
     } else {
-      if (up) out.push({ what: `${actor} up`, target: '≤ 2 writes + 1 watch', value: `${up.writes} writes + ${up.watches} watches (${up.total} requests)`, met: up.writes <= 2 && up.watches <= 1 });
+      // The two creates, one watch of the system's pods, and the URL check's record (one-watch.ts).
+      if (up) out.push({ what: `${actor} up`, target: '≤ 4 requests (1 watch)', value: `${up.writes} writes + ${up.watches} watches (${up.total} requests)`, met: up.total <= 4 && up.watches <= 1 });
       if (down) out.push({ what: `${actor} down`, target: '≤ 3 requests', value: `${down.total} requests`, met: down.total <= 3 });
     }
     for (const op of ['list', 'status'] as const) {
