@@ -11,6 +11,7 @@
  */
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Endpoints } from '@kubernetes/client-node';
 import { apiCode } from '../kube.js';
+import { slimMetadata } from './slim.js';
 
 export type EndpointsApi = 'endpointslices' | 'endpoints';
 
@@ -36,7 +37,10 @@ export interface EndpointsSource {
   readonly api: EndpointsApi;
   /** The collection to watch in the namespace, e.g. /api/v1/namespaces/NS/endpoints. */
   path(namespace: string): string;
-  list(kc: KubeConfig, namespace: string, labelSelector: string): Promise<KubernetesListObject<KubernetesObject>>;
+  /** One page of the list (the live view lists in pages, supervised-informer.ts); without one, the whole list. */
+  list(kc: KubeConfig, namespace: string, labelSelector: string, page?: { limit: number; _continue?: string }): Promise<KubernetesListObject<KubernetesObject>>;
+  /** What the live view keeps of one (slim.ts): the metadata without managedFields, and the addresses readyIps reads. */
+  slim(obj: KubernetesObject): KubernetesObject;
   /** The Service an object describes: Endpoints share its name, slices name it in a label. */
   serviceOf(obj: KubernetesObject): string | undefined;
   /** Ready IPs per Service name, from every object of this kind. */
@@ -52,7 +56,12 @@ function add(out: Map<string, Set<string>>, service: string, ip: string): void {
 const endpoints: EndpointsSource = {
   api: 'endpoints',
   path: (ns) => `/api/v1/namespaces/${ns}/endpoints`,
-  list: (kc, namespace, labelSelector) => kc.makeApiClient(CoreV1Api).listNamespacedEndpoints({ namespace, labelSelector }),
+  list: (kc, namespace, labelSelector, page) => kc.makeApiClient(CoreV1Api).listNamespacedEndpoints({ namespace, labelSelector, ...page }),
+  slim(obj) {
+    const ep = obj as V1Endpoints;
+    const subsets = (ep.subsets ?? []).map((s) => ({ addresses: (s.addresses ?? []).map((a) => ({ ip: a.ip })) }));
+    return { apiVersion: ep.apiVersion, kind: ep.kind, metadata: slimMetadata(ep.metadata) ?? {}, subsets } as V1Endpoints;
+  },
   serviceOf: (obj) => obj.metadata?.name,
   readyIps(objects) {
     const out = new Map<string, Set<string>>();
@@ -69,7 +78,15 @@ const endpoints: EndpointsSource = {
 const endpointSlices: EndpointsSource = {
   api: 'endpointslices',
   path: (ns) => `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
-  list: (kc, namespace, labelSelector) => kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace, labelSelector }),
+  list: (kc, namespace, labelSelector, page) => kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace, labelSelector, ...page }),
+  slim(obj) {
+    const slice = obj as V1EndpointSlice;
+    const endpoints = (slice.endpoints ?? []).map((e) => ({
+      addresses: e.addresses,
+      ...(e.conditions ? { conditions: { ...(e.conditions.ready !== undefined ? { ready: e.conditions.ready } : {}), ...(e.conditions.terminating !== undefined ? { terminating: e.conditions.terminating } : {}) } } : {}),
+    }));
+    return { apiVersion: slice.apiVersion, kind: slice.kind, metadata: slimMetadata(slice.metadata) ?? {}, addressType: slice.addressType, endpoints } as V1EndpointSlice;
+  },
   serviceOf: (obj) => obj.metadata?.labels?.[LABEL_SERVICE_NAME],
   readyIps(objects) {
     const out = new Map<string, Set<string>>();

@@ -26,8 +26,9 @@ import * as labels from '../labels.js';
 import { toTychoError } from '../kube.js';
 import { reuseConnections } from '../connections.js';
 import { ClusterUnreachable, Forbidden } from '../errors.js';
-import { statusOf, SupervisedInformer } from './supervised-informer.js';
+import { statusOf, SupervisedInformer, type ListPage } from './supervised-informer.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi, type EndpointsSource } from './endpoints-source.js';
+import { slimPod, withoutManagedFields } from './slim.js';
 import { ownedChild, podsOf, systemState, type SystemState } from './system-model.js';
 import type { Stage } from '../spec.js';
 
@@ -77,11 +78,14 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
   private podsBySystem: Map<string, V1Pod[]> | undefined;
   private readonly ingresses: SupervisedInformer<V1Ingress> | undefined;
   private readonly all: SupervisedInformer<KubernetesObject>[];
-  private readonly makeInformer: <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) => SupervisedInformer<T>;
+  private readonly makeInformer: <T extends KubernetesObject>(kind: string, path: string, list: (page: ListPage) => Promise<{ items: T[] }>, slim: (obj: T) => T) => SupervisedInformer<T>;
   private readonly labelSelector: string;
   private readonly kc: KubeConfig;
-  /** Last stage seen per Deployment UID, and the state it was seen in (for `gone`). */
-  private readonly known = new Map<string, SystemState>();
+  /**
+   * Per system name, the last state seen of each Deployment UID under it (for `gone`): a
+   * reconcile reads its own name's entry, never every system's.
+   */
+  private readonly known = new Map<string, Map<string, SystemState>>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly dirty = new Set<string>();
   /** Deployment UIDs seen deleted, so a wait can tell "gone" from "not in the cache yet". */
@@ -105,12 +109,13 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
     const labelSelector = (this.labelSelector = opts.labelSelector ?? labels.MANAGED_SELECTOR);
     this.endpointsApi = opts.endpointsApi;
     const ns = namespace;
-    const common = (this.makeInformer = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>) =>
+    const common = (this.makeInformer = <T extends KubernetesObject>(kind: string, path: string, list: (page: ListPage) => Promise<{ items: T[] }>, slim: (obj: T) => T = withoutManagedFields) =>
       new SupervisedInformer<T>({
         kc,
         path,
         labelSelector,
         list: list as never,
+        slim,
         onChange: (obj, verb) => {
           if (verb === 'delete' && kind === 'deployments') this.rememberGone(obj.metadata?.uid);
           this.invalidate(kind);
@@ -126,12 +131,12 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
         ...(opts.backoffMaxMs ? { backoffMaxMs: opts.backoffMaxMs } : {}),
         ...(opts.onRestart ? { onRestart: (why: string, delayMs: number) => opts.onRestart!(kind, why, delayMs) } : {}),
       }));
-    this.deployments = common('deployments', `/apis/apps/v1/namespaces/${ns}/deployments`, () => apps.listNamespacedDeployment({ namespace: ns, labelSelector }));
-    this.pods = common('pods', `/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns, labelSelector }));
-    this.services = common('services', `/api/v1/namespaces/${ns}/services`, () => core.listNamespacedService({ namespace: ns, labelSelector }));
+    this.deployments = common('deployments', `/apis/apps/v1/namespaces/${ns}/deployments`, (page) => apps.listNamespacedDeployment({ namespace: ns, labelSelector, ...page }));
+    this.pods = common('pods', `/api/v1/namespaces/${ns}/pods`, (page) => core.listNamespacedPod({ namespace: ns, labelSelector, ...page }), slimPod);
+    this.services = common('services', `/api/v1/namespaces/${ns}/services`, (page) => core.listNamespacedService({ namespace: ns, labelSelector, ...page }));
     if (opts.ingresses) {
       const networking = kc.makeApiClient(NetworkingV1Api);
-      this.ingresses = common('ingresses', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, () => networking.listNamespacedIngress({ namespace: ns, labelSelector }));
+      this.ingresses = common('ingresses', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, (page) => networking.listNamespacedIngress({ namespace: ns, labelSelector, ...page }));
     }
     // Endpoints or EndpointSlices are made in start(), once the cluster has said which it serves.
     this.all = [this.deployments, this.pods, this.services, ...(this.ingresses ? [this.ingresses] : [])] as SupervisedInformer<KubernetesObject>[];
@@ -187,7 +192,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
         this.endpointsApi = api;
         const source = (this.source = endpointsSource(api));
         const ns = this.namespace;
-        this.endpoints = this.makeInformer('endpoints', source.path(ns), () => source.list(this.kc, ns, this.labelSelector));
+        this.endpoints = this.makeInformer('endpoints', source.path(ns), (page) => source.list(this.kc, ns, this.labelSelector, page), source.slim);
         this.all.push(this.endpoints);
         this.endpoints.start();
         this.resolveEndpointsStarted(this.endpoints);
@@ -337,7 +342,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
   }
 
   private enqueueEverything(): void {
-    for (const s of this.known.values()) this.enqueue(s.name);
+    for (const name of this.known.keys()) this.enqueue(name);
     for (const i of this.all) for (const o of i.list()) this.enqueue(systemNameOf(o));
   }
 
@@ -356,16 +361,19 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
 
   private reconcile(name: string): void {
     const current = this.system(name);
+    const byUid = this.known.get(name) ?? new Map<string, SystemState>();
     // Any other UID under this name is gone: deleted, or deleted and re-created.
-    for (const [uid, last] of this.known) {
-      if (last.name !== name || uid === current?.uid) continue;
-      this.known.delete(uid);
+    for (const [uid, last] of byUid) {
+      if (uid === current?.uid) continue;
+      byUid.delete(uid);
       this.rememberGone(uid);
       this.announce('transition', { uid, name, from: last.stage, to: 'gone', state: last });
     }
-    if (current) {
-      const last = this.known.get(current.uid);
-      this.known.set(current.uid, current);
+    if (!current) this.known.delete(name);
+    else {
+      const last = byUid.get(current.uid);
+      byUid.set(current.uid, current);
+      this.known.set(name, byUid);
       if (last?.stage !== current.stage) this.announce('transition', { uid: current.uid, name, from: last?.stage, to: current.stage, state: current });
       this.announce('changed', current);
     }
