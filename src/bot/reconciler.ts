@@ -35,7 +35,8 @@ import { md, plain } from './slack-text.js';
 import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
 import { explain } from './error-text.js';
-import type { SlackIO } from './slack-io.js';
+import { MAX_POST_ATTEMPT_MS, systemMessage, type PostOutcome, type SlackIO } from './slack-io.js';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 
 export interface ReconcilerDeps {
@@ -69,8 +70,6 @@ export interface ReconcilerDeps {
   now?: () => number;
 }
 
-/** Slack message metadata: which system and which message, for whoever reads the channel later. */
-const EVENT_TYPE = 'tycho_system_message';
 /** Recorded instead of a ts when Slack refused the post (so it is not tried again). */
 const NOT_POSTED = 'not-posted';
 /** How soon work held back by a late Lease renewal is tried again (a renewal is tried every retry period). */
@@ -78,6 +77,8 @@ const LAPSE_RETRY_MS = 500;
 /** A closing claim the API could not answer is tried again with this backoff (it never posts unclaimed). */
 const CLOSE_RETRY_FIRST_MS = 500;
 const CLOSE_RETRY_MAX_MS = 30_000;
+/** Beyond the longest post attempt, before a claim is taken to be its dead writer's. */
+const CLAIM_RECOVERY_MARGIN_MS = 2_000;
 
 /**
  * What this process keeps about one system with a Slack thread, in one place, so that one delete
@@ -98,6 +99,8 @@ interface Tracked {
   gone?: SystemState;
   /** One wake-up: the ready timeout or the end of an outage's grace period. */
   wake?: { timer: NodeJS.Timeout; dueMs: number };
+  /** A Ready claim seen (its value), and since when on this process's clock: recovered once too old. */
+  claimSeen?: { value: string; sinceMs: number };
   /** Work tried again later: after a late Lease renewal, or a closing claim the API could not answer. */
   retry?: NodeJS.Timeout;
   closeAttempts?: number;
@@ -294,37 +297,80 @@ export class SlackReconciler {
     const overdue = this.overdue(uid, name, s, t);
     const root = this.rootState(s, info, overdue, outage, log);
 
-    if (s.stage === 'ready' && !a[labels.ANN_SLACK_READY_TS]) {
+    if (s.stage === 'ready' && !a[labels.ANN_SLACK_READY_TS] && this.mayWrite(uid, again) === 'yes') {
       // The claim is the fence: whoever holds it is the only one who may post this reply, so it
-      // posts even if its Lease lapsed meanwhile. Giving up here would lose the reply for good,
-      // since every later leader finds it claimed. One write: the claim, and the URL check with it.
+      // posts even if its Lease lapsed meanwhile. It is taken when the post's turn in its channel
+      // comes (SlackIO.tryPost), so a claim is never older than MAX_POST_ATTEMPT_MS while its
+      // writer lives: an older one is recovered (recoverReady). One write: the claim, and the URL
+      // check with it. The reply and the root's update go out together: neither waits for the other.
       const alongside: Record<string, string> = verdict ? { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict, s) } : {};
-      if (this.mayWrite(uid, again) === 'yes' && (await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment }))) {
-        // The reply and the root's update go out together: neither waits for the other.
-        const reply = async () => {
-          const ts = await this.deps.io.post(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'ready' } });
-          if (ts) t.postedReady = ts;
-          log.info(ts ? 'posted the Ready reply' : 'Slack refused the Ready reply', { url: info.url });
-          await Promise.all([
-            this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: ts ?? NOT_POSTED }),
-            ts && this.deps.records ? this.deps.records.setReadyTs(uid, ts).catch(() => undefined) : undefined,
-            this.deps.io.notify(this.deps.ctx, facts, { kind: 'ready', url: info.url }, thread),
-          ]);
-        };
-        await Promise.all([reply(), this.updateRoot(uid, thread, facts, root)]);
-        return;
-      }
+      const claim = () => this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment });
+      const reply = async () => {
+        const outcome = await this.deps.io.tryPost(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), { threadTs: thread.ts, metadata: systemMessage(uid, 'ready'), claim });
+        if (outcome.kind === 'not-claimed') return false;
+        await this.afterReadyPost(uid, name, thread, facts, info, outcome, t, log);
+        return true;
+      };
+      const [posted] = await Promise.all([reply(), this.updateRoot(uid, thread, facts, root)]);
+      if (posted) return;
     }
+    const readyClaim = a[labels.ANN_SLACK_READY_TS];
+    if (s.stage === 'ready' && readyClaim?.startsWith(CLAIMED)) await this.recoverReady(uid, s, thread, facts, info, readyClaim, t, again, log);
+    else delete t.claimSeen;
     if (await this.updateRoot(uid, thread, facts, root)) log.debug('updated the root message', { state: root.kind });
     await this.tellIncident(uid, s, thread, facts, outage, info, again, log);
     await this.tellUrlChanged(uid, s, thread, info, again, log);
     if (root.kind === 'failed' && !outage.served && !a[labels.ANN_SLACK_FAILED_TS]) {
       if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
-      const ts = await this.deps.io.post(thread.channel, failedReply(name, root.reason, true, this.deps.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'failed' } });
+      const ts = await this.deps.io.post(thread.channel, failedReply(name, root.reason, true, this.deps.prefix), thread.ts, systemMessage(uid, 'failed'));
       await this.deps.claims.record(name, { [labels.ANN_SLACK_FAILED_TS]: ts ?? NOT_POSTED });
       log.info(ts ? 'posted the failure reply' : 'Slack refused the failure reply', { reason: root.title });
       await this.deps.io.notify(this.deps.ctx, facts, { kind: 'failed', title: root.title }, thread);
     }
+  }
+
+  /** What became of a Ready post: its ts recorded (or that Slack refused it); one left unsure stays claimed, to be recovered. */
+  private async afterReadyPost(uid: string, name: string, thread: ThreadRef, facts: RootFacts, info: SystemInfo, outcome: PostOutcome, t: Tracked, log: Logger): Promise<void> {
+    if (outcome.kind === 'posted') {
+      t.postedReady = outcome.ts;
+      log.info(outcome.found ? 'found the Ready reply an earlier try posted' : 'posted the Ready reply', { url: info.url });
+      await Promise.all([
+        this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: outcome.ts }),
+        this.deps.records ? this.deps.records.setReadyTs(uid, outcome.ts).catch(() => undefined) : undefined,
+        this.deps.io.notify(this.deps.ctx, facts, { kind: 'ready', url: info.url }, thread),
+      ]);
+    } else if (outcome.kind === 'refused') {
+      log.info('Slack refused the Ready reply', { url: info.url, error: outcome.error });
+      await this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: NOT_POSTED });
+    } else if (outcome.kind !== 'not-claimed') {
+      // Rate limited past the budget, or Slack unreachable: the claim stays, and whoever leads
+      // once it is older than the longest attempt (this process too) looks for the reply and posts it.
+      log.warn('the Ready reply is not posted yet; it stays claimed and will be tried again', { outcome: outcome.kind, error: outcome.error });
+    }
+  }
+
+  /**
+   * A Ready reply claimed for longer than any writer can still be posting it (MAX_POST_ATTEMPT_MS,
+   * on this process's clock, from when it first saw that claim): its writer died or gave up. The
+   * claim is taken over (a resourceVersion-guarded swap, so one recoverer wins), the thread is
+   * searched for the reply the writer may have posted before it died, and only then is it posted.
+   */
+  private async recoverReady(uid: string, s: SystemState, thread: ThreadRef, facts: RootFacts, info: SystemInfo, claimed: string, t: Tracked, again: () => Promise<void>, log: Logger): Promise<void> {
+    if (t.claimSeen?.value !== claimed) t.claimSeen = { value: claimed, sinceMs: this.now() };
+    const due = t.claimSeen.sinceMs + MAX_POST_ATTEMPT_MS + CLAIM_RECOVERY_MARGIN_MS;
+    if (this.now() < due) return this.wakeAt(uid, s.name, due);
+    if (this.mayWrite(uid, again) !== 'yes') return;
+    const mine = `${CLAIMED}:${randomUUID().slice(0, 8)}`;
+    if (!(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_READY_TS, claimed, mine, s.deployment))) return;
+    delete t.claimSeen;
+    log.info('recovering a Ready reply whose claim outlived its writer', { claim: claimed });
+    const found = await this.deps.io.findPosted(thread.channel, thread.ts, uid, 'ready');
+    if (found.kind === 'unknown') return; // still claimed (by this process now): recovered again later
+    const outcome: PostOutcome =
+      found.kind === 'posted'
+        ? { kind: 'posted', ts: found.ts, found: true }
+        : await this.deps.io.tryPost(thread.channel, readyReply(s.name, info.url, 'live', urlWarning(info)), { threadTs: thread.ts, metadata: systemMessage(uid, 'ready') });
+    await this.afterReadyPost(uid, s.name, thread, facts, info, outcome, t, log);
   }
 
   /**
@@ -354,12 +400,12 @@ export class SlackReconciler {
     if (o.long && !o.incident.open) {
       const n = o.incident.n + 1;
       if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_INCIDENT, current, `open ${n}`, s.deployment))) return;
-      await this.deps.io.post(thread.channel, outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: `outage-${n}` } });
+      await this.deps.io.post(thread.channel, outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix), thread.ts, systemMessage(uid, `outage-${n}`));
       log.info('posted an outage reply', { incident: n, reason: s.describe });
     } else if (o.serving && o.incident.open) {
       const n = o.incident.n;
       if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_INCIDENT, current, `over ${n}`, s.deployment))) return;
-      await this.deps.io.post(thread.channel, recoveredReply(s.name, info.url), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: `recovered-${n}` } });
+      await this.deps.io.post(thread.channel, recoveredReply(s.name, info.url), thread.ts, systemMessage(uid, `recovered-${n}`));
       log.info('posted a serving-again reply', { incident: n });
     }
   }
@@ -373,7 +419,7 @@ export class SlackReconciler {
     const service = urlChangedService(a[ANN_URL_CHANGED]);
     if (!service || a[labels.ANN_SLACK_URL_TOLD] === service || s.service?.metadata?.uid !== service) return;
     if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_URL_TOLD, a[labels.ANN_SLACK_URL_TOLD], service, s.deployment))) return;
-    await this.deps.io.post(thread.channel, urlChangedReply(s.name, info.url), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: `url-${service}` } });
+    await this.deps.io.post(thread.channel, urlChangedReply(s.name, info.url), thread.ts, systemMessage(uid, `url-${service}`));
     log.info('told the thread its URL changed', { url: info.url });
   }
 
@@ -475,7 +521,7 @@ export class SlackReconciler {
     this.forget(uid);
     await this.deps.io.update(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
     if (readyTs) await this.deps.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
-    await this.deps.io.post(thread.channel, tornDownReply(who, at), thread.ts, { event_type: EVENT_TYPE, event_payload: { uid, key: 'gone' } });
+    await this.deps.io.post(thread.channel, tornDownReply(who, at), thread.ts, systemMessage(uid, 'gone'));
     await this.deps.io.notify(this.deps.ctx, facts, { kind: 'torn-down', by: who }, thread);
     log.info('closed the Slack thread', { by: who.id || who.display });
   }

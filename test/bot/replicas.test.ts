@@ -12,6 +12,7 @@ import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernet
 import { randomBytes } from 'node:crypto';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../../src/k8s/labels.js';
 import { CLAIMED } from '../../src/k8s/claims.js';
+import { MAX_POST_ATTEMPT_MS } from '../../src/bot/slack-io.js';
 import { ThreadRecords } from '../../src/k8s/thread-records.js';
 import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
@@ -314,6 +315,30 @@ describe('post succeeds, record fails', () => {
     await slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'), 'the closing reply');
     expect(slack.find('chat.postMessage', isReadyReply(root))).toEqual([ready]);
   });
+});
+
+describe('a claim outlives its writer', () => {
+  test("Slack answers the Ready reply 429 with Retry-After 120, and the leader gets SIGTERM: the other replica posts it exactly once, within the claim's recovery time", async () => {
+    const { ns, slack, start } = await world('replicas-recover');
+    const first = await start('first');
+    await first.waitForLog(leading, 'that it leads');
+    const second = await start('second');
+    slack.interject('chat.postMessage', { kind: 'ratelimited', retryAfterSeconds: 120 }, { times: 1, when: (a) => !!a.thread_ts && String(a.text).startsWith('Ready:') });
+    await slash(first, slack, 'up -n recovered -c nginx -p 80');
+    const root = await slack.waitFor('chat.postMessage', isRoot('recovered'), 'the root message');
+    await slack.waitFor('chat.postMessage:ratelimited', inThread(root), 'the Ready reply refused for 120 s');
+    // Claimed, not posted: the leader gives up within its budget rather than wait 120 s, and is stopped.
+    expect((await annotations(ns, 'recovered'))[ANN_SLACK_READY_TS]).toBe(CLAIMED);
+    await first.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    // The other replica leads at once (the Lease was released), finds the claim older than any
+    // writer could still be posting, looks in the thread, and posts.
+    const ready = await readyRecorded(slack, ns, 'recovered', root, MAX_POST_ATTEMPT_MS + 20_000).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}\nThe other replica logged:\n${second.output()}`);
+    });
+    expect(slack.find('chat.postMessage', isReadyReply(root))).toEqual([ready]);
+    expect(second.lines.some((l) => l.msg === 'recovering a Ready reply whose claim outlived its writer')).toBe(true);
+  }, 120_000);
 });
 
 describe('SIGTERM drains', () => {
