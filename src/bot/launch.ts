@@ -43,14 +43,18 @@ async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<void> {
   log.info('launch requested', { user: req.userId, channel: req.channelId, image: args.image });
 
   // The root message comes first: its ts is the thread, and it is recorded on the Deployment.
-  const rootTs = await req.io.post(req.channelId, rootMessage(facts, { kind: 'launching' }));
-  if (!rootTs) {
+  const root = await req.io.tryPost(req.channelId, rootMessage(facts, { kind: 'launching' }));
+  if (root.kind !== 'posted') {
+    // Refused: the bot is not in the channel. Otherwise Slack was busy (rate limited past the
+    // budget) or unreachable: inviting the bot would not help, trying again later will.
     await req.tell(
-      plainMessage(md`I can't post in this channel, so I did not launch ${code(args.name)}. Invite me to the channel (\`/invite @Tycho\`) or use a channel I am in, and try again.`),
+      root.kind === 'refused'
+        ? plainMessage(md`I can't post in this channel, so I did not launch ${code(args.name)}. Invite me to the channel (\`/invite @Tycho\`) or use a channel I am in, and try again.`)
+        : plainMessage(md`Slack is not taking my messages in this channel right now, so I did not launch ${code(args.name)}. Try again in a minute.`),
     );
     return;
   }
-  const thread: ThreadRef = { channel: req.channelId, ts: rootTs };
+  const thread: ThreadRef = { channel: req.channelId, ts: root.ts };
   await req.io.notify(ctx, facts, { kind: 'launching' }, thread);
 
   try {

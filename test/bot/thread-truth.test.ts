@@ -209,3 +209,16 @@ describe('a Service made again on another port: the thread is told the new URL',
     expect(hh.slack.find('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).includes('changed'))).toHaveLength(1);
   }, 120_000);
 });
+
+describe('a channel Slack is holding back', () => {
+  test('the root message refused with Retry-After 120: the person is told to try again in a minute (not to invite the bot), and nothing is created', async () => {
+    h = await startBotHarness('busy-channel');
+    h.slack.interject('chat.postMessage', { kind: 'ratelimited', retryAfterSeconds: 120 }, { times: 1, when: (a) => !a.thread_ts && String(a.text).includes('`busy`') });
+    const res = await h.slash('up -n busy -c example/app:1 -p 80');
+    expect(res.status).toBe(200);
+    const said = await h.slack.waitFor('response_url', (c) => c.tag === res.tag && String(c.args.text).includes('busy'), 'the answer to the person');
+    expect(String(said.args.text)).toContain('Slack is not taking my messages in this channel right now');
+    expect(String(said.args.text)).not.toContain('Invite me');
+    expect(await h.deploymentExists('busy')).toBe(false);
+  }, 60_000);
+});
