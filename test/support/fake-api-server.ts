@@ -90,14 +90,15 @@ export class FakeApiServer {
     this.record({ rv, path, type: 'DELETED', object: { ...old, metadata: { ...old.metadata, resourceVersion: String(rv) } } });
   }
 
-  /** Ends the open watches (of one path, or all): with ERROR 410 Expired, as an API server does, or plainly. */
-  endWatches(how: 'expired' | 'close', path?: string): number {
+  /** Ends the open watches (of one path, or all): with ERROR 410 Expired, as an API server does, plainly, or by cutting the connection. */
+  endWatches(how: 'expired' | 'close' | 'cut', path?: string): number {
     let n = 0;
     for (const w of [...this.watches]) {
       if (path && w.path !== path) continue;
       this.watches.delete(w);
       n++;
       if (how === 'expired') w.res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version' } })}\n`);
+      else if (how === 'cut') w.res.socket?.destroy();
       else w.res.end();
     }
     return n;

@@ -6,6 +6,7 @@
  * - lists come in pages (`limit`/`continue`), never as one answer of every object;
  * - a relist updates the one cache in place, page by page: the objects of a page already listed
  *   are let go as their new versions arrive, the others still answer reads meanwhile;
+ * - a watch cut off resumes where it was, without listing everything again;
  * - a watch the other end keeps ending at once is opened again only after a growing wait;
  * - a resync of N systems costs work in proportion to N, not N² (it counts the steps of every
  *   Map and Set iteration while the view syncs: no timings).
@@ -193,6 +194,19 @@ it('a relist updates the one cache in place: a listed page replaces its objects,
   api.releaseLists();
   await waitFor(() => v.systems().every((s) => s.pods[0]?.metadata?.annotations?.version === 'v2'), { what: 'the whole relist in the cache' });
   expect(v.systems()).toHaveLength(1200);
+});
+
+it('a watch cut off resumes from the last version it saw: no relist, and what changed meanwhile arrives', async () => {
+  await fill(api, 600);
+  const v = viewOf();
+  await v.start();
+  await waitFor(() => api.openWatches(PODS) === 1, { what: 'the pods watch' });
+  const lists = api.lists(PODS).length;
+  expect(api.endWatches('cut', PODS)).toBe(1);
+  api.put(PODS, objectsOf(7, 'v2').pod);
+  await v.waitFor(nameOf(7), (x) => (x?.pods[0]?.metadata?.annotations?.version === 'v2' ? true : undefined), AbortSignal.timeout(15_000));
+  expect(api.watchRequests(PODS).length).toBe(2);
+  expect(api.lists(PODS).length).toBe(lists);
 });
 
 it('a watch the other end keeps ending at once is opened again only after a growing wait', async () => {
