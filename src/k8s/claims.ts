@@ -40,38 +40,25 @@ export class DeploymentClaims {
     // key still empty, then claims them. Of two claimants the second's test fails (422).
     if (o.cached && keys.every((k) => written[k] === UNCLAIMED)) return this.claimUnclaimed(name, uid, keys, o.alongside ?? {});
     const body = { ...o.alongside, ...Object.fromEntries(keys.map((k) => [k, CLAIMED])) };
-    let d = o.cached;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      if (!d) {
-        try {
-          d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name });
-        } catch (e) {
-          if (isNotFound(e)) return false;
-          throw toTychoError(e, 'read the Deployment');
-        }
-      }
-      if (d.metadata?.uid !== uid || d.metadata?.deletionTimestamp) return false;
-      const a = d.metadata?.annotations ?? {};
-      if (keys.some((k) => a[k])) return false;
-      try {
-        await this.patch(name, body, d.metadata?.resourceVersion);
-        return true;
-      } catch (e) {
-        if (isNotFound(e)) return false;
-        // Changed since we read it (a controller's status write, or a rival's claim): look again.
-        if (!isConflict(e)) throw toTychoError(e, 'claim a Slack message on the Deployment');
-        d = undefined;
-      }
-    }
-    return false;
+    return this.guardedPatch(name, uid, (a) => !keys.some((k) => a[k]), body, o.cached, 'claim a Slack message on the Deployment');
   }
 
   /**
    * Moves one annotation from `expected` (undefined: not set) to `next` on the Deployment with this
    * UID, guarded by the resourceVersion read: true for exactly one of several callers making the
-   * same move (an incident opened, or closed, is told once).
+   * same move (an incident opened, or closed, is told once; a stale claim taken over).
    */
-  async swap(name: string, uid: string, key: string, expected: string | undefined, next: string, cached?: V1Deployment): Promise<boolean> {
+  swap(name: string, uid: string, key: string, expected: string | undefined, next: string, cached?: V1Deployment): Promise<boolean> {
+    return this.guardedPatch(name, uid, (a) => a[key] === expected, { [key]: next }, cached, 'record a Slack message on the Deployment');
+  }
+
+  /**
+   * Writes `annotations` on the Deployment with this UID if `allowed` says yes to its annotations
+   * as read, with that read's resourceVersion as a precondition: of two writers exactly one
+   * succeeds, the other gets 409, reads again and is refused. False when refused, or when the
+   * Deployment is gone, replaced or being deleted.
+   */
+  private async guardedPatch(name: string, uid: string, allowed: (a: Record<string, string>) => boolean, annotations: Record<string, string>, cached: V1Deployment | undefined, doing: string): Promise<boolean> {
     let d = cached;
     for (let attempt = 0; attempt < 5; attempt++) {
       if (!d) {
@@ -83,13 +70,14 @@ export class DeploymentClaims {
         }
       }
       if (d.metadata?.uid !== uid || d.metadata?.deletionTimestamp) return false;
-      if ((d.metadata?.annotations ?? {})[key] !== expected) return false;
+      if (!allowed(d.metadata?.annotations ?? {})) return false;
       try {
-        await this.patch(name, { [key]: next }, d.metadata?.resourceVersion);
+        await this.patch(name, annotations, d.metadata?.resourceVersion);
         return true;
       } catch (e) {
         if (isNotFound(e)) return false;
-        if (!isConflict(e)) throw toTychoError(e, 'record an incident on the Deployment');
+        // Changed since we read it (a controller's status write, or a rival's claim): look again.
+        if (!isConflict(e)) throw toTychoError(e, doing);
         d = undefined;
       }
     }
