@@ -15,6 +15,7 @@ import { CREATING_MS } from '../local/kubelet-simulator.js';
 import { distPath, startApp, type AppProcess } from './app-process.js';
 import { imageNodeFlags } from './image-command.js';
 import type { BareArg } from './bare-launch.js';
+import type { BareInformersArg } from './bare-informers.js';
 import type { ClusterArg, ClusterReady } from './cluster-process.js';
 import { until } from './clock.js';
 import { throughProxy, type ActorCounts } from './counting-proxy.js';
@@ -130,11 +131,12 @@ export class BenchEnv {
 
   /**
    * Tycho's server as the image runs it (its entry, with the Node flags of the Dockerfile's CMD),
-   * in Slack HTTP mode, in `namespace`. `nodeArgs` (e.g. --cpu-prof) is for profiling it.
+   * in Slack HTTP mode, in `namespace`. `nodeArgs` (e.g. --cpu-prof) is for profiling it;
+   * `checkout`, another built checkout of Tycho (an earlier commit) whose server runs instead.
    */
-  async startTycho(namespace: string, nodeArgs: string[] = []): Promise<AppProcess> {
+  async startTycho(namespace: string, nodeArgs: string[] = [], checkout?: string): Promise<AppProcess> {
     const app = await startApp(
-      distPath('server/main.js'),
+      checkout ? join(checkout, 'dist/server/main.js') : distPath('server/main.js'),
       {
         KUBECONFIG: this.actorConfigs.tycho,
         TYCHO_NAMESPACE: namespace,
@@ -168,6 +170,21 @@ export class BenchEnv {
   async stopApp(app: AppProcess): Promise<void> {
     this.apps.delete(app);
     await app.stop();
+  }
+
+  /**
+   * Room for `pods` more pods of 10m CPU: adds simulated nodes (500 pods each, filled to 450) to
+   * the cluster started here. A cluster given (the tests') is left as it is.
+   */
+  async roomForPods(pods: number): Promise<void> {
+    if (!this.cluster) return;
+    const nodes = await this.cluster.call<number>('addNodes', Math.ceil(pods / 450));
+    this.log(`the cluster has ${nodes} simulated nodes`);
+  }
+
+  /** The memory baseline (bare-informers.ts): client-node's own informers over `namespace`, run with the server's Node flags. */
+  bareInformers(namespace: string): Promise<Helper<{ pid: number }>> {
+    return Helper.start('bare-informers.js', { kubeconfigPath: this.actorConfigs.baseline, namespace } satisfies BareInformersArg, { execArgv: imageNodeFlags() });
   }
 
   /** The launch and list baseline (bare-launch.ts), working in `namespace`. */

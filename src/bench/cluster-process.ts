@@ -1,8 +1,9 @@
 /**
  * Child process: the local control plane with the simulated kubelet, started the way the
  * tests' global setup does, plus extra simulated nodes when the benchmark needs room for more
- * pods than one node fits (64 CPUs: 256 pods that request 250m each). Apart from the timing process, since the simulator works hard
- * while hundreds of pods start.
+ * pods than one node fits (64 CPUs: 256 pods that request 250m each; 500 pods at most), at the
+ * start or later (`addNodes`: the memory-at-scale step needs room for thousands of small pods). Apart
+ * from the timing process, since the simulator works hard while hundreds of pods start.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { startLocalCluster, type LocalCluster } from '../local/local-cluster.js';
@@ -29,14 +30,22 @@ async function stop(): Promise<void> {
   cluster = undefined;
 }
 
+let kc: KubeConfig | undefined;
+
+/** Starts `n` more simulated nodes; answers how many there are now (the first one included). */
+async function addNodes(n: number): Promise<number> {
+  for (let i = 0; kc && i < n; i++) extra.push(await startNodeSimulator(kc, { nodeName: `tycho-sim-node-${extra.length + 2}` }));
+  return extra.length + 1;
+}
+
 void serveParent(
   async (): Promise<ClusterReady> => {
     cluster = await startLocalCluster({ stateDir: arg.stateDir });
-    const kc = new KubeConfig();
+    kc = new KubeConfig();
     kc.loadFromFile(cluster.kubeconfigPath);
-    for (let i = 0; i < arg.extraNodes; i++) extra.push(await startNodeSimulator(kc, { nodeName: `tycho-sim-node-${i + 2}` }));
+    await addNodes(arg.extraNodes);
     return { kubeconfigPath: cluster.kubeconfigPath };
   },
-  {},
+  { addNodes },
   stop,
 );

@@ -67,10 +67,10 @@ export class Helper<Ready> {
     });
   }
 
-  /** Forks dist/bench/<script> and waits for its ready message. */
-  static async start<R>(script: string, arg: unknown, opts: { env?: NodeJS.ProcessEnv; stderr?: (line: string) => void } = {}): Promise<Helper<R>> {
+  /** Forks dist/bench/<script> (with execArgv as its Node flags, when given) and waits for its ready message. */
+  static async start<R>(script: string, arg: unknown, opts: { env?: NodeJS.ProcessEnv; stderr?: (line: string) => void; execArgv?: string[] } = {}): Promise<Helper<R>> {
     const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
-    const child = fork(path, [JSON.stringify(arg)], { env: opts.env ?? process.env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'json' });
+    const child = fork(path, [JSON.stringify(arg)], { env: opts.env ?? process.env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'json', ...(opts.execArgv ? { execArgv: opts.execArgv } : {}) });
     let tail = '';
     child.stderr?.on('data', (b: Buffer) => {
       const text = b.toString();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--plan JSON] [--kubeconfig PATH] [--out DIR] [--profile DIR]`
+ * `npm run bench [-- --quick] [--plan JSON] [--kubeconfig PATH] [--out DIR] [--profile DIR] [--only scale] [--before DIR]`
  *
  * Measures Tycho from outside, against baselines in the same run, on the local control plane
  * with the simulated kubelet (fixed readiness delay): Tycho's server runs as `npm start` runs
@@ -8,11 +8,15 @@
  * latency.svg to bench/ (bench/quick/ for --quick, the small version CI runs). --profile writes
  * CPU profiles of Tycho's server during the ack and burst measurements (open them in Chrome's
  * DevTools). --report DIR only rewrites DIR's REPORT.md, latency.svg and target checks from its
- * results.json (after a change to the report code).
+ * results.json (after a change to the report code). --only scale runs the memory at scale alone
+ * (section 8: thousands of systems, the server against client-node's informers) and writes
+ * memory-at-scale.json and MEMORY-AT-SCALE.md to bench/scale/; with --before DIR (a built checkout
+ * of an earlier commit, e.g. a git worktree) it measures that commit's server too, in the same
+ * run.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIfNeeded } from '../local/embedded.js';
@@ -21,13 +25,14 @@ import { BenchEnv, READINESS_DELAY_MS } from './bench-env.js';
 import { measureBurst } from './burst.js';
 import { measureLaunchOverhead } from './launch-overhead.js';
 import { measureListAtScale } from './list-at-scale.js';
+import { measureMemoryAtScale } from './memory-at-scale.js';
 import { populate } from './populate.js';
 import { countReads, countUpDown } from './request-counts.js';
-import { writeReport } from './report.js';
+import { memoryAtScaleSection, writeReport } from './report.js';
 import type { BenchResults, MemoryResult, OpCount } from './results.js';
 import { checkTargets } from './targets.js';
 
-const USAGE = "usage: npm run bench [-- --quick] [--plan '{\"burst\":50}'] [--kubeconfig PATH] [--out DIR] [--profile DIR] | npm run bench -- --report DIR";
+const USAGE = "usage: npm run bench [-- --quick] [--plan '{\"burst\":50}'] [--kubeconfig PATH] [--out DIR] [--profile DIR] [--only scale] [--before DIR] | npm run bench -- --report DIR";
 
 interface Plan {
   ackLevels: number[];
@@ -40,10 +45,12 @@ interface Plan {
   burst: number;
   /** Simulated nodes besides the first: each fits 256 benchmark pods (64 CPUs, 250m requested each). */
   extraNodes: number;
+  /** Systems the memory at scale fills a namespace with (0: not measured); nodes are added for their pods. */
+  scaleSystems: number;
 }
 
-const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, ackRounds: 3, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4 };
-const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, ackRounds: 1, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0 };
+const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, ackRounds: 3, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4, scaleSystems: 5000 };
+const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, ackRounds: 1, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0, scaleSystems: 20 };
 
 interface Args {
   quick: boolean;
@@ -53,6 +60,10 @@ interface Args {
   out: string;
   profile?: string;
   report?: string;
+  /** `scale`: the memory at scale alone. */
+  only?: 'scale';
+  /** A built checkout of an earlier commit whose server the memory at scale also measures. */
+  before?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -71,9 +82,15 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--profile') a.profile = resolve(value());
     else if (arg === '--report') a.report = resolve(value());
     else if (arg === '--plan') a.plan = JSON.parse(value()) as Partial<Plan>;
+    else if (arg === '--before') a.before = resolve(value());
+    else if (arg === '--only') {
+      const v = value();
+      if (v !== 'scale') throw new Error(`--only takes "scale", not "${v}".`);
+      a.only = v;
+    }
     else throw new Error(`Unknown option ${arg}.`);
   }
-  a.out ||= `${root}bench${a.quick ? '/quick' : ''}`;
+  a.out ||= `${root}bench${a.quick ? '/quick' : ''}${a.only ? `/${a.only}` : ''}`;
   return a;
 }
 
@@ -139,6 +156,13 @@ async function run(args: Args): Promise<void> {
       await env.stopApp(tycho);
     }
 
+    // Last of all: it leaves thousands of systems behind.
+    let memoryAtScale;
+    if (plan.scaleSystems > 0) {
+      log(`memory at scale: ${plan.scaleSystems} systems ...`);
+      memoryAtScale = await measureMemoryAtScale(env, plan.scaleSystems, { before: args.before });
+    }
+
     const memory: MemoryResult = {
       idleMiB: burst.idleMiB,
       burstPeakMiB: burst.peakMiB,
@@ -166,6 +190,7 @@ async function run(args: Args): Promise<void> {
       burst: burst.burst,
       listAtScale: listAtScale!,
       memory,
+      ...(memoryAtScale ? { memoryAtScale } : {}),
     };
     const results: BenchResults = { ...partial, targets: checkTargets(partial) };
     await writeReport(args.out, results);
@@ -183,6 +208,24 @@ try {
   process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
   process.exit(2);
 }
+/** The memory at scale alone, on a cluster of its own (or the one given). */
+async function runScaleOnly(args: Args): Promise<void> {
+  const plan = { ...(args.quick ? QUICK : FULL), ...args.plan };
+  if (!args.kubeconfig) await buildIfNeeded(log);
+  const env = await BenchEnv.start({ kubeconfig: args.kubeconfig, extraNodes: 0, log });
+  try {
+    const result = await measureMemoryAtScale(env, plan.scaleSystems, { before: args.before });
+    const meta = { date: new Date().toISOString(), command: `npm run bench -- --only scale${args.plan ? ` --plan '${JSON.stringify(args.plan)}'` : ''}`, node: process.version, gitCommit: gitCommit(), loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100), durationS: Math.round((Date.now() - t0) / 1000) };
+    await mkdir(args.out, { recursive: true });
+    await writeFile(join(args.out, 'memory-at-scale.json'), `${JSON.stringify({ meta, memoryAtScale: result }, null, 2)}\n`);
+    await writeFile(join(args.out, 'MEMORY-AT-SCALE.md'), `# Tycho benchmark: memory at scale\n\n${meta.date}, \`${meta.command}\`, ${meta.durationS} s, Node ${meta.node}, commit ${meta.gitCommit}, load average ${meta.loadAverageAtStart.join(' / ')} at the start.\n\n${memoryAtScaleSection(result)}`);
+    log(`wrote ${args.out}/memory-at-scale.json and MEMORY-AT-SCALE.md`);
+    log(`server holding ${result.systems} systems: ${result.tycho.heldMiB} MiB (idle ${result.tycho.idleMiB}); client-node's informers: ${result.baseline.heldMiB} MiB (idle ${result.baseline.idleMiB})`);
+  } finally {
+    await env.stop();
+  }
+}
+
 /** Rewrites a report (and its target checks) from the results.json it was made from. */
 async function rewrite(dir: string): Promise<void> {
   const { targets: _old, ...partial } = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults;
@@ -190,7 +233,7 @@ async function rewrite(dir: string): Promise<void> {
   log(`rewrote ${dir}/REPORT.md, latency.svg and the target checks in results.json`);
 }
 
-(args.report ? rewrite(args.report) : run(args)).then(
+(args.report ? rewrite(args.report) : args.only === 'scale' ? runScaleOnly(args) : run(args)).then(
   () => process.exit(0),
   (e: unknown) => {
     process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);

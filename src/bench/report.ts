@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latencySvg } from './plot.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, MemoryAtScaleResult } from './results.js';
 import type { Dist, Ratio } from './stats.js';
 
 const d = (x: Dist) => `${Math.round(x.p50)} / ${Math.round(x.p95)} / ${Math.round(x.p99)}`;
@@ -105,7 +105,31 @@ ${table(
 ${b.launches} \`/tycho up\` sent at once: ${b.ready} Ready, ${b.failed} failed, ${b.lost.length} lost, ${b.doubled.length} doubled, ${b.untruthful.length} untruthful.
 Wall time ${(b.wallMs / 1000).toFixed(1)} s against ${(b.baselineWallMs / 1000).toFixed(1)} s for the same ${b.launches} launches by the bare client-node script (ratio ${b.wallRatio}${b.baselineFailed ? `; ${b.baselineFailed} baseline launches failed` : ''}).
 Per launch, command → URL: ${d(b.perLaunch)} (bare: ${d(b.baselinePerLaunch)}). Acks during the burst (Kubernetes at normal speed): ${d(b.acks)}${b.baselineAcks ? `; a bare Bolt app's acks of as many commands at once, while the bare script's launches keep the cluster as busy: ${d(b.baselineAcks)} (p99 ratio ${b.ackRatio})` : ''}.
-${b.failureTexts.length ? `\nFailures as Slack saw them:\n${b.failureTexts.map((t) => `- ${t}`).join('\n')}\n` : ''}${[...b.lost, ...b.doubled, ...b.untruthful].length ? `\nLost: ${b.lost.join(', ') || 'none'}. Doubled: ${b.doubled.join(', ') || 'none'}. Untruthful: ${b.untruthful.join('; ') || 'none'}.\n` : ''}`;
+${b.failureTexts.length ? `\nFailures as Slack saw them:\n${b.failureTexts.map((t) => `- ${t}`).join('\n')}\n` : ''}${[...b.lost, ...b.doubled, ...b.untruthful].length ? `\nLost: ${b.lost.join(', ') || 'none'}. Doubled: ${b.doubled.join(', ') || 'none'}. Untruthful: ${b.untruthful.join('; ') || 'none'}.\n` : ''}${res.memoryAtScale ? `\n${memoryAtScaleSection(res.memoryAtScale)}` : ''}`;
+}
+
+/** Section 8, also written on its own by `--only scale`. */
+export function memoryAtScaleSection(m: MemoryAtScaleResult): string {
+  const o = m.baseline.objects;
+  const cost = (x: { idleMiB: number; heldMiB: number }) => Math.round((x.heldMiB - x.idleMiB) * 10) / 10;
+  return `## 8. Memory at scale
+
+${m.systems} systems in one namespace (each a Deployment, its ClusterIP Service, one Ready pod and the Service's Endpoints, made by Tycho's manifest code).
+Resident set in MiB, the median of five samples a second apart: idle (Tycho's server in an empty namespace; the baseline before it lists), then holding the systems (Tycho's server once /readyz says its view has synced).
+Baseline: client-node's own informers (makeInformer) over the same four kinds with the same label selector, which cache every object whole; same Node flags.
+
+${table(
+  ['', 'idle', `holding ${m.systems} systems`, 'cost of the systems', 'high-water mark'],
+  [
+    ['Tycho server', m.tycho.idleMiB, m.tycho.heldMiB, cost(m.tycho), m.tycho.highWaterMiB],
+    ...(m.before ? [[`Tycho server of ${m.before.checkout}`, m.before.idleMiB, m.before.heldMiB, cost(m.before), m.before.highWaterMiB]] : []),
+    ['client-node informers', m.baseline.idleMiB, m.baseline.heldMiB, cost(m.baseline), m.baseline.highWaterMiB],
+  ],
+)}
+
+The server listed ${m.tycho.listed} systems (${m.tycho.ready} ready); the informers held ${o.deployments} Deployments, ${o.pods} pods, ${o.services} Services and ${o.endpoints} Endpoints.
+Cost ratio (Tycho over the informers): ${cost(m.baseline) > 0 ? Math.round((cost(m.tycho) / cost(m.baseline)) * 100) / 100 : 'n/a'}.
+`;
 }
 
 export async function writeReport(dir: string, res: BenchResults): Promise<void> {

@@ -119,6 +119,24 @@ export interface MemoryResult {
   knownHighWaterMiB: number;
 }
 
+/** Resident set (MiB) of a process idle, and holding the systems (median of a few samples), with its high-water mark. */
+export interface HeldMemory {
+  idleMiB: number;
+  heldMiB: number;
+  highWaterMiB: number;
+}
+
+export interface MemoryAtScaleResult {
+  /** Systems in the namespace: a Deployment, a ClusterIP Service, one Ready pod and the Service's Endpoints each. */
+  systems: number;
+  /** Tycho's server: idle in an empty namespace, then synced with the systems; what /system/status listed. */
+  tycho: HeldMemory & { listed: number; ready: number };
+  /** The server of an earlier commit (`--before DIR`), measured the same way in the same run. */
+  before?: HeldMemory & { checkout: string; listed: number; ready: number };
+  /** client-node's own informers over the same four kinds (bare-informers.ts), and what they held. */
+  baseline: HeldMemory & { objects: { deployments: number; pods: number; services: number; endpoints: number } };
+}
+
 export interface TargetCheck {
   what: string;
   target: string;
@@ -144,5 +162,7 @@ export interface BenchResults {
   burst: BurstResult;
   listAtScale: ListAtScaleResult;
   memory: MemoryResult;
+  /** Absent from results of before it was measured (`--report` redraws those). */
+  memoryAtScale?: MemoryAtScaleResult;
   targets: TargetCheck[];
 }

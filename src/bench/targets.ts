@@ -52,6 +52,15 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
     }
   }
   out.push({ what: 'memory at the burst peak', target: '≤ 150 MB', value: `${r.memory.burstPeakMiB} MiB`, met: r.memory.burstPeakMiB * 1.048576 <= 150 });
+  const scale = r.memoryAtScale;
+  if (scale) {
+    out.push({
+      what: `memory of the server holding ${scale.systems} systems`,
+      target: '≤ 200 MiB',
+      value: `${scale.tycho.heldMiB} MiB, high-water ${scale.tycho.highWaterMiB} (client-node's informers: ${scale.baseline.heldMiB} MiB)`,
+      met: scale.tycho.heldMiB <= 200,
+    });
+  }
   const b = r.burst;
   out.push({
     what: `burst of ${b.launches}: every launch Ready or a truthful error, none lost or doubled`,
