@@ -275,6 +275,12 @@ export class SlackReconciler {
     }
     // Followers keep only when they first saw it (for the ready timeout, should they lead).
     if (this.mayWrite(uid, again) !== 'yes') return;
+    if (a[labels.ANN_DELETED_BY] === labels.LAUNCH_UNDONE) {
+      // A launch that failed half-way, being undone: its thread was told it failed. The root
+      // says so still (a view that saw it come back after an outage must not say "launching").
+      await this.updateRoot(uid, thread, facts, UNDONE_ROOT);
+      return;
+    }
     if (!t.recorded && this.deps.records) {
       // Best effort: without the record only a deletion while Tycho is stopped goes unreported.
       await this.deps.records
@@ -519,6 +525,12 @@ export class SlackReconciler {
     const at = new Date();
     const readyTs = recordedTs(entry.readyTs) ?? this.tracked.get(uid)?.postedReady;
     this.forget(uid);
+    if (by === labels.LAUNCH_UNDONE) {
+      // Its failure was told when it happened; the undo finishing is no news, only its root's last word.
+      await this.deps.io.update(thread, rootMessage(facts, { ...UNDONE_ROOT, reason: md`The launch failed, and nothing of it is left.` }));
+      log.info('closed the Slack thread of an undone launch');
+      return;
+    }
     await this.deps.io.update(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
     if (readyTs) await this.deps.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
     await this.deps.io.post(thread.channel, tornDownReply(who, at), thread.ts, systemMessage(uid, 'gone'));
@@ -526,6 +538,9 @@ export class SlackReconciler {
     log.info('closed the Slack thread', { by: who.id || who.display });
   }
 }
+
+/** The root of a launch that failed half-way and is being undone (rollback.ts marks it). */
+const UNDONE_ROOT = { kind: 'failed', title: 'its launch failed', reason: md`The launch failed; Tycho is removing what it had made.`, exists: false } as const satisfies RootState;
 
 interface Outage {
   /** It served once (its URL check is recorded). */

@@ -168,8 +168,8 @@ function carries(found: { event_type?: string; event_payload?: object } | undefi
 }
 
 /**
- * Each channel's posts, per bot token: Bolt hands each request a WebClient of its own, so the
- * clients of one token (one bot, one set of Slack limits) must share them. `until` is when Slack
+ * Each channel's posts, per bot token and Slack API URL: Bolt hands each request a WebClient of its
+ * own, so the clients of one token (one bot, one set of Slack limits) must share them. `until` is when Slack
  * said the channel may be posted to again.
  */
 interface Lanes {
@@ -179,7 +179,8 @@ interface Lanes {
 const lanesByBot = new Map<string, Lanes>();
 
 function lanesOf(client: WebClient): Lanes {
-  const bot = client.token ?? '';
+  // The bot, at the Slack it talks to: two Slacks (a test's stand-ins, one per test) are two sets of limits.
+  const bot = `${client.token ?? ''} ${client.slackApiUrl}`;
   let lanes = lanesByBot.get(bot);
   if (!lanes) lanesByBot.set(bot, (lanes = { queue: new KeyedQueue(), until: new Map() }));
   return lanes;

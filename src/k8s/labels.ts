@@ -45,6 +45,11 @@ export const ANN_INGRESS_HOST = `${PREFIX}/ingress-host`;
 /** Who asked for the teardown, written just before the delete so the DELETED event carries it. */
 export const ANN_DELETED_BY = `${PREFIX}/deleted-by`;
 /**
+ * `deleted-by` of a launch that failed half-way and is being undone (rollback.ts): its thread was
+ * told it failed by the front end, so it never hears "launching", "Ready" or "torn down" after.
+ */
+export const LAUNCH_UNDONE = 'tycho:undo';
+/**
  * The id that every log line about this launch carries (`launchId`), from the command through
  * the launcher to the Slack reconciler, whichever replica logs it.
  */

@@ -9,13 +9,14 @@
  *   it, and a server (a process that lives on) keeps trying in the background.
  * Deleting the Deployment is the whole undo: its Service, Ingress, Secret and pods are its
  * dependents, and go with it. A delete that is refused while the API server still answers other
- * writes (a webhook, a partial outage) leaves the Deployment marked `tycho.renci.org/repair: off`,
- * so no repair brings back its Service, even if this process dies before the delete gets through.
+ * writes (a webhook, a partial outage) is not the only case: every undo first marks the Deployment
+ * `tycho.renci.org/repair: off` and `deleted-by: tycho:undo` (see mark()).
  */
 import { PatchStrategy, setHeaderOptions, type AppsV1Api } from '@kubernetes/client-node';
 import { ClusterUnreachable, RollbackIncomplete, type TychoError } from './errors.js';
 import { isConflict, isNotFound, toTychoError } from './kube.js';
 import { ANN_REPAIR, REPAIR_OFF } from './system-repair.js';
+import { ANN_DELETED_BY, LAUNCH_UNDONE } from './labels.js';
 import type { Logger } from '../log.js';
 
 /** What a half-made launch made, as the undo needs it. */
@@ -87,31 +88,38 @@ class Undo {
     }
   }
 
-  /** One try: the delete, and when it is refused, the mark. Undefined when the Deployment is gone. */
+  /** One try: the mark (once), then the delete. Undefined when the Deployment is gone. */
   private async once(deadline: number): Promise<TychoError | undefined> {
     const { name, uid } = this.made;
     const limit = Math.max(1, Math.min(TRY_TIMEOUT_MS, deadline - Date.now()));
+    // Marked before it is deleted, so that whoever sees it meanwhile (the Slack reconciler, the
+    // repair, another replica) knows it is being undone. A mark that fails does not stop the delete.
+    if (!this.marked) this.marked = await within(limit, this.mark()).then(() => true, (e: unknown) => isNotFound(e));
     try {
       await within(limit, this.apps.deleteNamespacedDeployment({ namespace: this.namespace, name, propagationPolicy: 'Background', body: { propagationPolicy: 'Background', preconditions: { uid } } }));
       return undefined;
     } catch (e) {
       // Gone already (an earlier try's answer was lost), or the name is another system's now.
       if (isNotFound(e) || isConflict(e)) return undefined;
-      if (!this.marked) this.marked = await within(limit, this.mark()).then(() => true, () => false);
       return e instanceof TryTimedOut ? new ClusterUnreachable(`Kubernetes did not answer within ${Math.ceil(e.ms / 1000)} s when Tycho tried to delete the Deployment.`) : toTychoError(e, 'delete the Deployment');
     }
   }
 
-  /** `repair: off`, on this very Deployment only (a JSON patch's test of its uid). */
+  /**
+   * `repair: off` (no repair brings back its Service, even if this process dies before the delete
+   * gets through) and `deleted-by: tycho:undo` (its Slack thread, told it failed, hears nothing
+   * more), on this very Deployment only (a JSON patch's test of its uid).
+   */
   private mark(): Promise<unknown> {
-    const path = `/metadata/annotations/${ANN_REPAIR.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    const path = (key: string) => `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
     return this.apps.patchNamespacedDeployment(
       {
         namespace: this.namespace,
         name: this.made.name,
         body: [
           { op: 'test', path: '/metadata/uid', value: this.made.uid },
-          { op: 'add', path, value: REPAIR_OFF },
+          { op: 'add', path: path(ANN_REPAIR), value: REPAIR_OFF },
+          { op: 'add', path: path(ANN_DELETED_BY), value: LAUNCH_UNDONE },
         ],
       },
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),

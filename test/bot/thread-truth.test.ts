@@ -10,7 +10,7 @@ import { LABEL_SYSTEM } from '../../src/k8s/labels.js';
 import { SIM_READINESS_ANNOTATION } from '../../src/local/kubelet-simulator.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { kubeConfig, waitFor } from '../support/cluster.js';
-import { HttpFaultProxy } from '../support/fault-proxy.js';
+import { FaultProxy, HttpFaultProxy } from '../support/fault-proxy.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { openUrl } from '../support/open-url.js';
 import { ALICE, readyUrl, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
@@ -221,4 +221,38 @@ describe('a channel Slack is holding back', () => {
     expect(String(said.args.text)).not.toContain('Invite me');
     expect(await h.deploymentExists('busy')).toBe(false);
   }, 60_000);
+});
+
+describe('the API server stops in the middle of a launch from Slack', () => {
+  test('stopped right after the Deployment is made, then started: nothing is left, the thread says it failed, and never Ready', async () => {
+    const proxy = await FaultProxy.start(kubeConfig());
+    others.push(proxy);
+    const lines: string[] = [];
+    const log = createLogger({
+      level: 'info',
+      write: (line) => {
+        lines.push(line);
+        // Down right after the Deployment is made; back once the undo has found it down.
+        if (line.includes('"created the Deployment"') && line.includes('"halfway"')) proxy.cut();
+        if (line.includes('could not undo a failed launch yet')) proxy.heal();
+      },
+    });
+    h = await startBotHarness('api-down-mid-up', { kubeConfig: proxy.kubeConfigThrough(kubeConfig()), log });
+    const hh = h;
+    expect((await hh.slash('up -n halfway -c example/app:1 -p 80')).status).toBe(200);
+    const root = await hh.slack.waitFor('chat.postMessage', isRoot('halfway'), 'the root message');
+    const failed = await hh.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && !String(c.args.text).startsWith('Ready:'), 'the failure reply');
+    expect(String(failed.args.text)).toMatch(/cannot reach Kubernetes/);
+    await waitFor(async () => !(await hh.deploymentExists('halfway')) && !(await hh.serviceExists('halfway')), { what: 'nothing of "halfway" to be left' });
+    // Launch again under the name and let it be Ready: by then the failed launch's thread has
+    // heard all it ever will. It never says Ready, and the root still says it failed.
+    await launchFromSlack(hh, 'after-it');
+    // The thread holds the failure, and nothing after it: no Ready, no "torn down by someone".
+    expect(hh.slack.find('chat.postMessage', inThread(root))).toEqual([failed]);
+    // The root said it failed, and never went back to "launching" after that.
+    const roots = hh.slack.find('chat.update', (c) => c.args.ts === root.result.ts).map((c) => String(c.args.text));
+    const firstFailed = roots.findIndex((t) => t.includes('failed'));
+    expect(firstFailed).toBeGreaterThanOrEqual(0);
+    expect(roots.slice(firstFailed).filter((t) => !t.includes('failed'))).toEqual([]);
+  }, 120_000);
 });
