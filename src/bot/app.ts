@@ -5,6 +5,7 @@
  *   shared express app, so Slack, the REST API and the health routes share one port. The
  *   server listens itself, so app.start() is not called in this mode.
  */
+import type { ThreadRecords } from '../k8s/thread-records.js';
 import { DEFAULT_LAUNCH_CONCURRENCY, limiter } from '../concurrency.js';
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import { AcksFirst, acksFirstLimiter } from './acks-first.js';
@@ -33,6 +34,7 @@ export interface BotDeps {
   http: express.Express;
   /** Launches at work at once after their ack (TYCHO_LAUNCH_CONCURRENCY; default 8). */
   launchConcurrency?: number;
+  records?: ThreadRecords;
 }
 
 export interface RunningBot {
@@ -117,6 +119,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     log,
     tearingDown: new Map(),
     launches: acksFirstLimiter(limiter(deps.launchConcurrency ?? DEFAULT_LAUNCH_CONCURRENCY), acksFirst),
+    ...(deps.records ? { records: deps.records } : {}),
   };
   app.use(installedOnly(installationSource(deps, clientOptions, installation), log));
   registerListeners(app, ctx);

@@ -2,6 +2,7 @@
  * What every listener needs, handed in once by app.ts. Listeners keep no state of their own:
  * everything about a system comes from Kubernetes, so buttons keep working after a restart.
  */
+import type { ThreadRecords } from '../k8s/thread-records.js';
 import type { webApi } from '@slack/bolt';
 import type { Caller } from '../commands/command.js';
 import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
@@ -35,6 +36,8 @@ export interface BotContext {
    * behind the root messages, notices and creates of the commands before it.
    */
   launches: Limiter;
+  /** The records of open threads (thread-records.ts): a launch undone closes its thread's with its failure reply. */
+  records?: ThreadRecords;
 }
 
 /** The context of one Slack request (a slash command, a button click): its log lines carry a request id. */

@@ -78,6 +78,14 @@ async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<void> {
     // server went away mid-launch) says what is still in the cluster, and the thread says so too.
     const { title, text } = explain(e, log, `launch "${args.name}"`);
     const left = isTychoError(e) && !!e.leftInPlace;
+    // This reply is the thread's last word: its record is closed with it, so that the system's
+    // undo, seen by a reconciler that missed its mark (a watch gap), adds no "torn down".
+    const undone = isTychoError(e) ? e.undoneUid : undefined;
+    if (undone && ctx.records) {
+      await ctx.records
+        .take(undone, { name: args.name, channel: thread.channel, ts: thread.ts, image: args.image, owner: caller.owner.display, ownerId: caller.owner.id })
+        .catch((err: unknown) => log.warn('could not close the record of the failed launch\'s thread', { error: (err as Error).message }));
+    }
     await req.io.post(thread.channel, failedReply(args.name, text, left, req.prefix), thread.ts);
     await req.io.update(thread, rootMessage(facts, { kind: 'failed', title, reason: text, exists: left }));
     await req.io.notify(ctx, facts, { kind: 'failed', title }, thread);

@@ -77,6 +77,8 @@ const LAPSE_RETRY_MS = 500;
 /** A closing claim the API could not answer is tried again with this backoff (it never posts unclaimed). */
 const CLOSE_RETRY_FIRST_MS = 500;
 const CLOSE_RETRY_MAX_MS = 30_000;
+/** How long a system gone before it served, with no one named as taking it, waits before its thread is closed. */
+const UNEXPLAINED_GONE_WAIT_MS = 3_000;
 /** Beyond the longest post attempt, before a claim is taken to be its dead writer's. */
 const CLAIM_RECOVERY_MARGIN_MS = 2_000;
 
@@ -99,6 +101,8 @@ interface Tracked {
   gone?: SystemState;
   /** One wake-up: the ready timeout or the end of an outage's grace period. */
   wake?: { timer: NodeJS.Timeout; dueMs: number };
+  /** When it was seen gone before it served, with no one named (see reconcile). */
+  unexplainedSinceMs?: number;
   /** A Ready claim seen (its value), and since when on this process's clock: recovered once too old. */
   claimSeen?: { value: string; sinceMs: number };
   /** Work tried again later: after a late Lease renewal, or a closing claim the API could not answer. */
@@ -270,6 +274,15 @@ export class SlackReconciler {
     // The launch id recorded on the Deployment: these lines join the launch's others.
     const log = this.deps.log.child({ system: name, uid, ...labels.launchFields(a) });
     if (!s) {
+      // Gone before it ever served, and nobody said who took it: maybe a launch that failed
+      // half-way and was undone, whose front end closes the thread's record with its own failure
+      // reply as soon as the undo is done. Give it that moment rather than race it with a wrong
+      // "torn down by someone outside Tycho" (a view that missed the undo's mark in a watch gap).
+      if (!a[labels.ANN_DELETED_BY] && !a[labels.ANN_URL_CHECK] && !t.unexplainedSinceMs) {
+        t.unexplainedSinceMs = this.now();
+        return this.wakeAt(uid, name, t.unexplainedSinceMs + UNEXPLAINED_GONE_WAIT_MS);
+      }
+      if (t.unexplainedSinceMs && this.now() < t.unexplainedSinceMs + UNEXPLAINED_GONE_WAIT_MS) return;
       const entry = ledgerEntry(name, thread, facts, recordedTs(a[labels.ANN_SLACK_READY_TS]));
       return this.closeThread(uid, entry, a[labels.ANN_DELETED_BY], undefined, log);
     }
@@ -327,11 +340,15 @@ export class SlackReconciler {
     await this.tellIncident(uid, s, thread, facts, outage, info, again, log);
     await this.tellUrlChanged(uid, s, thread, info, again, log);
     if (root.kind === 'failed' && !outage.served && !a[labels.ANN_SLACK_FAILED_TS]) {
-      if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment }))) return; // as above: claimed is posted
-      const ts = await this.deps.io.post(thread.channel, failedReply(name, root.reason, true, this.deps.prefix), thread.ts, systemMessage(uid, 'failed'));
-      await this.deps.claims.record(name, { [labels.ANN_SLACK_FAILED_TS]: ts ?? NOT_POSTED });
-      log.info(ts ? 'posted the failure reply' : 'Slack refused the failure reply', { reason: root.title });
-      await this.deps.io.notify(this.deps.ctx, facts, { kind: 'failed', title: root.title }, thread);
+      if (this.mayWrite(uid, again) !== 'yes') return;
+      // As the Ready reply: claimed at its turn in the channel; one given up unsure stays claimed
+      // (at most once: a failure reply is not recovered, the root already says it failed).
+      const claim = () => this.deps.claims.claim(name, uid, [labels.ANN_SLACK_FAILED_TS], { cached: s.deployment });
+      const outcome = await this.deps.io.tryPost(thread.channel, failedReply(name, root.reason, true, this.deps.prefix), { threadTs: thread.ts, metadata: systemMessage(uid, 'failed'), claim });
+      if (outcome.kind === 'not-claimed') return;
+      if (outcome.kind === 'posted' || outcome.kind === 'refused') await this.deps.claims.record(name, { [labels.ANN_SLACK_FAILED_TS]: outcome.kind === 'posted' ? outcome.ts : NOT_POSTED });
+      log.info(outcome.kind === 'posted' ? 'posted the failure reply' : 'the failure reply was not posted', { reason: root.title, outcome: outcome.kind });
+      if (outcome.kind === 'posted' || outcome.kind === 'refused') await this.deps.io.notify(this.deps.ctx, facts, { kind: 'failed', title: root.title }, thread);
     }
   }
 

@@ -33,6 +33,12 @@ export abstract class TychoError extends Error {
    * the name of the system to tear down. Each front end words the hint its own way.
    */
   leftInPlace?: string;
+  /**
+   * Set when a launch failed half-way and what it made was undone (or is being undone): its
+   * Deployment's uid, so the Slack front end can close that system's thread record with its own
+   * failure reply (the reconciler then says nothing more of it).
+   */
+  undoneUid?: string;
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

@@ -445,8 +445,10 @@ export class Launcher implements SystemLauncher {
    * launch's own once everything is removed, else one that says what is left. Only a server
    * (the shared view: a process that lives on) keeps trying after it has answered.
    */
-  private rollBack(made: HalfMade, failure: TychoError, log: Logger): Promise<TychoError> {
-    return rollBack(this.clients.apps, this.namespace, made, failure, { seconds: this.opts.rollbackSeconds ?? 30, backgroundSeconds: this.view ? 600 : 0, log });
+  private async rollBack(made: HalfMade, failure: TychoError, log: Logger): Promise<TychoError> {
+    const told = await rollBack(this.clients.apps, this.namespace, made, failure, { seconds: this.opts.rollbackSeconds ?? 30, backgroundSeconds: this.view ? 600 : 0, log });
+    told.undoneUid = made.uid;
+    return told;
   }
 
   /**

@@ -140,11 +140,13 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     onStoppedLeading: (why) => log.warn('no longer leading', { why }),
     onError: (e) => log.warn('leader election', { error: e.message }),
   });
+  // One record per open Slack thread (thread-records.ts), in the namespace the systems live in.
+  const records = new ThreadRecords(cluster.kc, namespace);
   if (config.slack.mode === 'off') {
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
     try {
-      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, log, http, launchConcurrency: config.launchConcurrency, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, log, http, launchConcurrency: config.launchConcurrency, records, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
     } catch (e) {
       // A refused token: nothing may keep running (the view's watches would keep the process alive).
       await view.stop();
@@ -156,7 +158,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       view,
       io: new SlackIO(bot.client, reconcilerLog),
       claims: new DeploymentClaims(cluster.kc, namespace),
-      records: new ThreadRecords(cluster.kc, namespace),
+      records,
       isLeader: () => elector.isLeader(),
       lapsed: () => elector.lapsed,
       systemInfo: (s) => launcher.describeState(s),
