@@ -43,7 +43,9 @@ test.each(['cli', 'server'] as const)('up through the %s creates exactly one Dep
   const [up] = op(actor, 'up');
   expect(up?.calls['create deployments']).toBe(1);
   expect(up?.calls['create services']).toBe(1);
-  expect(up?.verbs.create).toBe(2);
+  // Through the server (from Slack) the reconciler also records the thread: one small ConfigMap.
+  expect(up?.verbs.create).toBe(actor === 'server' ? 3 : 2);
+  expect(up?.calls['create configmaps']).toBe(actor === 'server' ? 1 : undefined);
 });
 
 test.each(['cli', 'server'] as const)('down through the %s deletes the Deployment once and creates nothing', (actor) => {
