@@ -132,9 +132,10 @@ export class BenchEnv {
   /**
    * Tycho's server as the image runs it (its entry, with the Node flags of the Dockerfile's CMD),
    * in Slack HTTP mode, in `namespace`. `nodeArgs` (e.g. --cpu-prof) is for profiling it;
-   * `checkout`, another built checkout of Tycho (an earlier commit) whose server runs instead.
+   * `checkout`, another built checkout of Tycho (an earlier commit) whose server runs instead;
+   * `settings`, environment for an experiment (TYCHO_LAUNCH_CONCURRENCY=…), over the benchmark's.
    */
-  async startTycho(namespace: string, nodeArgs: string[] = [], checkout?: string): Promise<AppProcess> {
+  async startTycho(namespace: string, nodeArgs: string[] = [], checkout?: string, settings: Record<string, string> = {}): Promise<AppProcess> {
     const app = await startApp(
       checkout ? join(checkout, 'dist/server/main.js') : distPath('server/main.js'),
       {
@@ -146,6 +147,7 @@ export class BenchEnv {
         SLACK_BOT_TOKEN: 'xoxb-0000-bench',
         SLACK_SIGNING_SECRET: this.secret,
         SLACK_API_URL: this.sink.apiUrl,
+        ...settings,
       },
       this.workDir,
       [...imageNodeFlags(), ...nodeArgs],

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--plan JSON] [--kubeconfig PATH] [--out DIR] [--profile DIR] [--only scale] [--before DIR]`
+ * `npm run bench [-- --quick] [--plan JSON] [--kubeconfig PATH] [--out DIR] [--profile DIR] [--only scale|burst] [--before DIR]`
  *
  * Measures Tycho from outside, against baselines in the same run, on the local control plane
  * with the simulated kubelet (fixed readiness delay): Tycho's server runs as `npm start` runs
@@ -12,7 +12,11 @@
  * (section 8: thousands of systems, the server against client-node's informers) and writes
  * memory-at-scale.json and MEMORY-AT-SCALE.md to bench/scale/; with --before DIR (a built checkout
  * of an earlier commit, e.g. a git worktree) it measures that commit's server too, in the same
- * run.
+ * run. --only burst runs the burst alone (section 7, with its baselines) and writes burst.json and
+ * BURST.md to bench/burst/; with --profile, the report summarises the burst's window of the
+ * server's CPU profile; with --before DIR, that commit's server takes the same burst first;
+ * --server-env KEY=VALUE and --server-flag FLAG (each repeatable) set an experiment's settings
+ * and Node flags on the burst's server.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -28,11 +32,11 @@ import { measureListAtScale } from './list-at-scale.js';
 import { measureMemoryAtScale } from './memory-at-scale.js';
 import { populate } from './populate.js';
 import { countReads, countUpDown } from './request-counts.js';
-import { memoryAtScaleSection, writeReport } from './report.js';
+import { burstReport, memoryAtScaleSection, writeReport } from './report.js';
 import type { BenchResults, MemoryResult, OpCount } from './results.js';
 import { checkTargets } from './targets.js';
 
-const USAGE = "usage: npm run bench [-- --quick] [--plan '{\"burst\":50}'] [--kubeconfig PATH] [--out DIR] [--profile DIR] [--only scale] [--before DIR] | npm run bench -- --report DIR";
+const USAGE = "usage: npm run bench [-- --quick] [--plan '{\"burst\":50}'] [--kubeconfig PATH] [--out DIR] [--profile DIR] [--only scale|burst] [--before DIR] [--server-env KEY=VALUE] [--server-flag FLAG] | npm run bench -- --report DIR";
 
 interface Plan {
   ackLevels: number[];
@@ -60,15 +64,18 @@ interface Args {
   out: string;
   profile?: string;
   report?: string;
-  /** `scale`: the memory at scale alone. */
-  only?: 'scale';
+  /** `scale`: the memory at scale alone; `burst`: the burst alone. */
+  only?: 'scale' | 'burst';
   /** A built checkout of an earlier commit whose server the memory at scale also measures. */
   before?: string;
+  /** An experiment's settings and Node flags for the burst's server (--only burst). */
+  serverEnv: Record<string, string>;
+  serverFlags: string[];
 }
 
 function parseArgs(argv: string[]): Args {
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  const a: Args = { quick: false, out: '' };
+  const a: Args = { quick: false, out: '', serverEnv: {}, serverFlags: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -83,9 +90,20 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--report') a.report = resolve(value());
     else if (arg === '--plan') a.plan = JSON.parse(value()) as Partial<Plan>;
     else if (arg === '--before') a.before = resolve(value());
+    else if (arg === '--server-flag') {
+      // A Node flag starts with -- itself.
+      const v = argv[++i];
+      if (!v) throw new Error('--server-flag needs a value.');
+      a.serverFlags.push(v);
+    }
+    else if (arg === '--server-env') {
+      const [k, ...v] = value().split('=');
+      if (!k || !v.length) throw new Error('--server-env takes KEY=VALUE.');
+      a.serverEnv[k] = v.join('=');
+    }
     else if (arg === '--only') {
       const v = value();
-      if (v !== 'scale') throw new Error(`--only takes "scale", not "${v}".`);
+      if (v !== 'scale' && v !== 'burst') throw new Error(`--only takes "scale" or "burst", not "${v}".`);
       a.only = v;
     }
     else throw new Error(`Unknown option ${arg}.`);
@@ -133,7 +151,7 @@ async function run(args: Args): Promise<void> {
     const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
     const ack = await measureAck(env, { levels: plan.ackLevels, sequential: plan.ackSequential, rounds: plan.ackRounds, k8sDelayMs: plan.k8sDelayMs, nodeArgs });
 
-    const burst = await measureBurst(env, plan.burst, nodeArgs);
+    const burst = await measureBurst(env, plan.burst, { ...(args.profile ? { profileDir: args.profile } : {}), ...(args.before ? { before: args.before } : {}) });
 
     // Last, since it leaves the most behind: list and status as the namespace fills up.
     let have = 0;
@@ -226,6 +244,27 @@ async function runScaleOnly(args: Args): Promise<void> {
   }
 }
 
+/** The burst alone (section 7 and the memory it measures), on a cluster of its own (or the one given). */
+async function runBurstOnly(args: Args): Promise<void> {
+  const plan = { ...(args.quick ? QUICK : FULL), ...args.plan };
+  const startLoad = loadavg().map((x) => Math.round(x * 100) / 100);
+  if (!args.kubeconfig) await buildIfNeeded(log);
+  const env = await BenchEnv.start({ kubeconfig: args.kubeconfig, extraNodes: plan.extraNodes, log });
+  try {
+    const r = await measureBurst(env, plan.burst, { profileDir: args.profile, before: args.before, serverEnv: args.serverEnv, nodeArgs: args.serverFlags });
+    const experiment = [...Object.entries(args.serverEnv).map(([k, v]) => ` --server-env ${k}=${v}`), ...args.serverFlags.map((f) => ` --server-flag ${f}`)].join('');
+    const meta = { date: new Date().toISOString(), command: `npm run bench -- --only burst${args.plan ? ` --plan '${JSON.stringify(args.plan)}'` : ''}${args.profile ? ' --profile DIR' : ''}${args.before ? ' --before DIR' : ''}${experiment}`, node: process.version, gitCommit: gitCommit(), loadAverageAtStart: startLoad, durationS: Math.round((Date.now() - t0) / 1000) };
+    await mkdir(args.out, { recursive: true });
+    await writeFile(join(args.out, 'burst.json'), `${JSON.stringify({ meta, ...r }, null, 2)}\n`);
+    await writeFile(join(args.out, 'BURST.md'), burstReport(meta, r));
+    log(`wrote ${args.out}/burst.json and BURST.md`);
+    const b = r.burst;
+    log(`burst of ${b.launches}: ${b.ready} Ready, ${b.failed} failed, ${b.lost.length} lost, ${b.doubled.length} doubled; wall ${(b.wallMs / 1000).toFixed(1)} s against ${(b.baselineWallMs / 1000).toFixed(1)} s (ratio ${b.wallRatio}); memory peak ${r.peakMiB} MiB (high-water ${r.highWaterMiB}, idle ${r.idleMiB})`);
+  } finally {
+    await env.stop();
+  }
+}
+
 /** Rewrites a report (and its target checks) from the results.json it was made from. */
 async function rewrite(dir: string): Promise<void> {
   const { targets: _old, ...partial } = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults;
@@ -233,7 +272,7 @@ async function rewrite(dir: string): Promise<void> {
   log(`rewrote ${dir}/REPORT.md, latency.svg and the target checks in results.json`);
 }
 
-(args.report ? rewrite(args.report) : args.only === 'scale' ? runScaleOnly(args) : run(args)).then(
+(args.report ? rewrite(args.report) : args.only === 'scale' ? runScaleOnly(args) : args.only === 'burst' ? runBurstOnly(args) : run(args)).then(
   () => process.exit(0),
   (e: unknown) => {
     process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);

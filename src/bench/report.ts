@@ -2,7 +2,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latencySvg } from './plot.js';
-import type { BenchResults, MemoryAtScaleResult } from './results.js';
+import type { Share } from './cpu-profile.js';
+import type { BenchResults, BurstPhases, BurstResult, MemoryAtScaleResult } from './results.js';
 import type { Dist, Ratio } from './stats.js';
 
 const d = (x: Dist) => `${Math.round(x.p50)} / ${Math.round(x.p95)} / ${Math.round(x.p99)}`;
@@ -104,7 +105,7 @@ ${table(
 
 ${b.launches} \`/tycho up\` sent at once: ${b.ready} Ready, ${b.failed} failed, ${b.lost.length} lost, ${b.doubled.length} doubled, ${b.untruthful.length} untruthful.
 Wall time ${(b.wallMs / 1000).toFixed(1)} s against ${(b.baselineWallMs / 1000).toFixed(1)} s for the same ${b.launches} launches by the bare client-node script (ratio ${b.wallRatio}${b.baselineFailed ? `; ${b.baselineFailed} baseline launches failed` : ''}).
-Per launch, command → URL: ${d(b.perLaunch)} (bare: ${d(b.baselinePerLaunch)}). Acks during the burst (Kubernetes at normal speed): ${d(b.acks)}${b.baselineAcks ? `; a bare Bolt app's acks of as many commands at once, while the bare script's launches keep the cluster as busy: ${d(b.baselineAcks)} (p99 ratio ${b.ackRatio})` : ''}.
+Per launch, command → URL: ${d(b.perLaunch)} (bare: ${d(b.baselinePerLaunch)}). Acks during the burst (Kubernetes at normal speed): ${d(b.acks)}${b.baselineAcks ? `; a bare Bolt app's acks of as many commands at once, while the bare script's launches keep the cluster as busy: ${d(b.baselineAcks)} (p99 ratio ${b.ackRatio})` : ''}.${burstDetails(b, { idleMiB: mem.idleMiB, peakMiB: mem.burstPeakMiB })}
 ${b.failureTexts.length ? `\nFailures as Slack saw them:\n${b.failureTexts.map((t) => `- ${t}`).join('\n')}\n` : ''}${[...b.lost, ...b.doubled, ...b.untruthful].length ? `\nLost: ${b.lost.join(', ') || 'none'}. Doubled: ${b.doubled.join(', ') || 'none'}. Untruthful: ${b.untruthful.join('; ') || 'none'}.\n` : ''}${res.memoryAtScale ? `\n${memoryAtScaleSection(res.memoryAtScale)}` : ''}`;
 }
 
@@ -130,6 +131,60 @@ ${table(
 The server listed ${m.tycho.listed} systems (${m.tycho.ready} ready); the informers held ${o.deployments} Deployments, ${o.pods} pods, ${o.services} Services and ${o.endpoints} Endpoints.
 Cost ratio (Tycho over the informers): ${cost(m.baseline) > 0 ? Math.round((cost(m.tycho) / cost(m.baseline)) * 100) / 100 : 'n/a'}.
 `;
+}
+
+/** Where the burst's wall time went (its phases) and, when profiled, where the server's CPU went. */
+export function burstDetails(b: BurstResult, mem: { idleMiB: number; peakMiB: number }): string {
+  const out: string[] = [];
+  const s = (x: number | undefined) => (x === undefined ? '' : `${x.toFixed(1)} s`);
+  if (b.phases) {
+    out.push(
+      `Where the wall time went: when the last launch passed each point (Tycho from the first command sent, the bare script from its start), and each launch's time from one point to the next (a watch of the namespace's pods and the Slack stand-in note the times).`,
+      table(['every launch …', 'Tycho', 'bare script'], b.phases.milestones.map((m) => [m.what, s(m.tychoS), s(m.bareS)])),
+      table(['per launch', 'Tycho', 'bare script'], b.phases.perLaunch.map((p) => [p.what, d(p.tycho), p.bare ? d(p.bare) : ''])),
+    );
+  }
+  const pre = b.before;
+  if (pre) {
+    const last = (ph: BurstPhases, i: number) => s(ph.milestones[i]?.tychoS);
+    const ph = b.phases;
+    out.push(
+      `The server of an earlier commit (${pre.checkout}) took the same burst first, in the same run, against the same baseline:`,
+      table(
+        ['', 'wall time', 'ratio to the bare script', 'per launch', 'acks', 'last launch started', 'memory idle / peak (MiB)', 'outcome'],
+        [
+          ['earlier commit', s(pre.wallMs / 1000), pre.wallRatio, d(pre.perLaunch), d(pre.acks), last(pre.phases, 1), `${pre.idleMiB} / ${pre.peakMiB}`, `${pre.ready} Ready, ${pre.lost} lost, ${pre.doubled} doubled`],
+          ['this commit', s(b.wallMs / 1000), b.wallRatio, d(b.perLaunch), d(b.acks), ph ? last(ph, 1) : '', `${mem.idleMiB} / ${mem.peakMiB}`, `${b.ready} Ready, ${b.lost.length} lost, ${b.doubled.length} doubled`],
+        ],
+      ),
+    );
+  }
+  const p = b.profile;
+  if (p) {
+    const shares = (xs: Share[]) => xs.map((x) => [x.what.replace(/\|/g, '\\|'), x.ms, `${x.pct} %`]);
+    out.push(
+      `CPU profile of the server (node --cpu-prof) over the burst's ${s(p.windowMs / 1000)}: the event loop was busy ${p.busyMs} ms (${p.busyPct} %), idle the rest (waiting for the API server, Slack or a timer). The profiler's own cost is in these figures; the run's memory figures are from runs without it.`,
+      table(['busy time by area', 'ms', 'of busy'], shares(p.byArea)),
+      table(['top functions by self time', 'ms', 'of busy'], shares(p.topSelf)),
+      table(['time outside Tycho\'s code, by the Tycho function nearest on the stack', 'ms', 'of busy'], shares(p.byTychoCaller)),
+    );
+  }
+  return out.length ? `\n\n${out.join('\n\n')}\n` : '';
+}
+
+/** BURST.md of `--only burst`: the burst's section of the report, with the memory it measured. */
+export function burstReport(meta: { date: string; command: string; node: string; gitCommit: string; loadAverageAtStart: number[]; durationS: number }, r: { burst: BurstResult; idleMiB: number; peakMiB: number; highWaterMiB: number }): string {
+  const b = r.burst;
+  return `# Tycho benchmark: the burst
+
+${meta.date}, \`${meta.command}\`, ${meta.durationS} s, Node ${meta.node}, commit ${meta.gitCommit}, load average ${meta.loadAverageAtStart.join(' / ')} at the start.
+Distributions are p50 / p95 / p99 in milliseconds.
+
+${b.launches} \`/tycho up\` sent at once: ${b.ready} Ready, ${b.failed} failed, ${b.lost.length} lost, ${b.doubled.length} doubled, ${b.untruthful.length} untruthful.
+Wall time ${(b.wallMs / 1000).toFixed(1)} s against ${(b.baselineWallMs / 1000).toFixed(1)} s for the same ${b.launches} launches by the bare client-node script (ratio ${b.wallRatio}${b.baselineFailed ? `; ${b.baselineFailed} baseline launches failed` : ''}).
+Per launch, command → URL: ${d(b.perLaunch)} (bare: ${d(b.baselinePerLaunch)}). Acks: ${d(b.acks)}${b.baselineAcks ? `; a bare Bolt app's: ${d(b.baselineAcks)} (p99 ratio ${b.ackRatio})` : ''}.
+Server memory (resident set): idle ${r.idleMiB} MiB, burst peak ${r.peakMiB} MiB sampled every 100 ms (high-water mark ${r.highWaterMiB} MiB).
+Requests: ${Object.entries(b.counts.verbs).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')}; at most ${b.watchesPeak} watches open.${burstDetails(b, r)}${b.failureTexts.length ? `\nFailures as Slack saw them:\n${b.failureTexts.map((t) => `- ${t}`).join('\n')}\n` : ''}`;
 }
 
 export async function writeReport(dir: string, res: BenchResults): Promise<void> {

@@ -1,5 +1,6 @@
 /** The shape of bench/results.json: what every measurement returns. */
 import type { ActorCounts } from './counting-proxy.js';
+import type { ProfileSummary } from './cpu-profile.js';
 import type { Dist, Ratio } from './stats.js';
 
 export interface AckLevel {
@@ -105,7 +106,38 @@ export interface BurstResult {
   ackRatio?: number;
   watchesPeak: number;
   counts: ActorCounts;
+  /** Where the wall time went (absent in results from before it was measured). */
+  phases?: BurstPhases;
+  /** The burst's window of a CPU profile of the server (--profile only). */
+  profile?: ProfileSummary;
+  /** The same burst taken by an earlier commit's server in the same run (--before DIR), against the same baseline. */
+  before?: BurstRunSummary & { wallRatio: number };
   samples: { perLaunch: number[]; baselinePerLaunch: number[] };
+}
+
+/** One server's burst in brief: for the earlier commit's server that `--before` measures beside the current one. */
+export interface BurstRunSummary {
+  /** The checkout its server ran from. */
+  checkout: string;
+  ready: number;
+  lost: number;
+  doubled: number;
+  wallMs: number;
+  perLaunch: Dist;
+  acks: Dist;
+  idleMiB: number;
+  peakMiB: number;
+  highWaterMiB: number;
+  verbs: ActorCounts['verbs'];
+  phases: BurstPhases;
+}
+
+/** When the burst's launches passed each point: Tycho's beside the bare script's, each from its own start. */
+export interface BurstPhases {
+  /** Seconds from the first command (or the bare script's start) until every launch had passed the point. */
+  milestones: { what: string; tychoS?: number; bareS?: number }[];
+  /** Per launch, from one point to the next, in ms. */
+  perLaunch: { what: string; tycho: Dist; bare?: Dist }[];
 }
 
 export interface MemoryResult {
