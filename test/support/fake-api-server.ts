@@ -14,6 +14,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { kubeConfigAt } from './kubeconfig-at.js';
 
@@ -23,6 +24,7 @@ export interface RecordedRequest {
   watch: boolean;
   /** For a list: how many items the answer carried. */
   items?: number;
+  acceptEncoding: string;
 }
 
 interface Change {
@@ -35,6 +37,10 @@ interface Change {
 export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   watchMode: 'stream' | 'close' = 'stream';
+  /** Lists are gzipped for a client that accepts it (kube-apiserver does so above 128 KiB). */
+  gzipLists = false;
+  /** Lists are refused with this status (a Status body in the API server's words), e.g. 403. */
+  refuseListsWith: number | undefined;
   holdListsWhen: ((path: string, query: URLSearchParams) => boolean) | undefined;
   private readonly heldLists: (() => void)[] = [];
   private rv = 100;
@@ -132,7 +138,7 @@ export class FakeApiServer {
     const path = url.pathname;
     const query = url.searchParams;
     const watch = query.get('watch') === 'true';
-    const recorded: RecordedRequest = { path, query, watch };
+    const recorded: RecordedRequest = { path, query, watch, acceptEncoding: String(req.headers['accept-encoding'] ?? '') };
     this.requests.push(recorded);
     req.resume();
     if (watch) return this.serveWatch(path, query, res);
@@ -147,9 +153,21 @@ export class FakeApiServer {
     const limit = Number(query.get('limit') || '0');
     const items = limit > 0 ? all.slice(from, from + limit) : all.slice(from);
     const next = limit > 0 && from + limit < all.length ? String(from + limit) : undefined;
+    if (this.refuseListsWith) {
+      const kind = path.split('/').pop();
+      res.writeHead(this.refuseListsWith, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: this.refuseListsWith, reason: 'Forbidden', message: `${kind} is forbidden: User "system:serviceaccount:scale:tycho" cannot list resource "${kind}" in API group "" in the namespace "scale"` }));
+      return;
+    }
     recorded.items = items.length;
+    const body = JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv), ...(next ? { continue: next } : {}) }, items });
+    if (this.gzipLists && recorded.acceptEncoding.includes('gzip')) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(body));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv), ...(next ? { continue: next } : {}) }, items }));
+    res.end(body);
   }
 
   private serveWatch(path: string, query: URLSearchParams, res: ServerResponse): void {

@@ -1,8 +1,8 @@
 /**
  * The live view at scale, against a stand-in API server (test/support/fake-api-server.ts) that
  * serves Tycho's objects the way kube-apiserver does, managedFields and all:
- * - the cache holds no managedFields (from a list or a watch event), and of a pod's spec only
- *   what Tycho reads;
+ * - the cache holds no managedFields (from a list or a watch event), no Deployment status, and
+ *   of a pod only what Tycho reads; lists are read as plain JSON (no typed client's copies);
  * - lists come in pages (`limit`/`continue`), never as one answer of every object;
  * - a relist updates the one cache in place, page by page: the objects of a page already listed
  *   are let go as their new versions arrive, the others still answer reads meanwhile;
@@ -54,17 +54,36 @@ function objectsOf(i: number, version = 'v1'): { deployment: V1Deployment; pod: 
     kind: 'Deployment',
     metadata: { ...meta, uid, creationTimestamp: new Date('2026-01-01T00:00:00Z'), annotations: { [labels.ANN_OWNER]: 'alice' }, managedFields: managedFields('tycho') },
     spec: { replicas: 1, selector: { matchLabels: meta.labels }, template: { metadata: { labels: meta.labels, annotations: launch }, spec: { containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 80 }] }] } } },
+    status: { replicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }] },
   };
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...meta, name: `${name}-abc12`, uid: `pod-${name}`, annotations: { ...launch, version }, creationTimestamp: new Date('2026-01-01T00:00:01Z'), managedFields: managedFields('kubelet') },
+    metadata: {
+      ...meta,
+      labels: { ...meta.labels, version },
+      name: `${name}-abc12`,
+      uid: `pod-${name}`,
+      annotations: { ...launch, 'container.seccomp.security.alpha.kubernetes.io/app': 'runtime/default' },
+      creationTimestamp: new Date('2026-01-01T00:00:01Z'),
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-5d8f`, uid: `rs-${name}`, controller: true }],
+      managedFields: managedFields('kubelet'),
+    },
     spec: {
       nodeName: 'node-1',
       containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 80 }], terminationMessagePath: '/dev/termination-log', resources: { requests: { cpu: '250m' } } }],
       tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
     },
-    status: { phase: 'Running', podIP: ipOf(i), hostIP: '127.0.0.1', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'app', image: 'nginx', imageID: 'sha', ready: true, restartCount: 0, state: { running: {} } }] },
+    status: {
+      phase: 'Running',
+      podIP: ipOf(i),
+      podIPs: [{ ip: ipOf(i) }],
+      hostIP: '127.0.0.1',
+      qosClass: 'Burstable',
+      startTime: new Date('2026-01-01T00:00:01Z'),
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date('2026-01-01T00:00:02Z'), lastProbeTime: undefined }],
+      containerStatuses: [{ name: 'app', image: 'nginx', imageID: 'docker.io/library/nginx@sha256:0123', containerID: 'containerd://0123', ready: true, restartCount: 0, started: true, state: { running: { startedAt: new Date('2026-01-01T00:00:01Z') } } }],
+    },
   };
   const service: V1Service = { apiVersion: 'v1', kind: 'Service', metadata: { ...meta, uid: `svc-${name}`, ownerReferences: owned, managedFields: managedFields('tycho') }, spec: { type: 'NodePort', ports: [{ port: 80, nodePort: 30000 + (i % 2000) }] } };
   const endpoints: V1Endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { ...meta, managedFields: managedFields('kube-controller-manager') }, subsets: [{ addresses: [{ ip: ipOf(i) }], ports: [{ port: 80 }] }] };
@@ -101,7 +120,7 @@ afterEach(async () => {
 
 const viewOf = (opts: ConstructorParameters<typeof LiveView>[2] = {}) => (view = new LiveView(api.kc, NS, { endpointsApi: 'endpoints', backoffMaxMs: 1000, ...opts }));
 
-it('caches no managedFields, from a list or from a watch event, and of a pod spec only what Tycho reads', async () => {
+it('caches no managedFields, from a list or from a watch event, no Deployment status, and of a pod only what Tycho reads', async () => {
   await fill(api, 3);
   const v = viewOf();
   await v.start();
@@ -109,16 +128,38 @@ it('caches no managedFields, from a list or from a watch event, and of a pod spe
   expect(s.stage).toBe('ready');
   const cached: KubernetesObject[] = [s.deployment, s.service!, ...s.pods];
   for (const o of cached) expect(o.metadata?.managedFields).toBeUndefined();
-  expect(s.pods[0]!.spec).toEqual({ nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx' }] });
+  expectSlimPod(s.pods[0]!);
+  // The Deployment keeps its spec (the repair rebuilds its children from it), not its status.
+  expect(s.deployment.spec?.template.metadata?.annotations?.[labels.ANN_LAUNCH_ID]).toBe(`launch-${nameOf(1)}`);
+  expect(s.deployment.status).toBeUndefined();
+  // Plain JSON, as a watch event delivers it: not the typed client's class instances and Dates.
+  expect(typeof s.deployment.metadata?.creationTimestamp).toBe('string');
 
   const changed = objectsOf(1, 'v2');
   api.put(PODS, changed.pod);
   api.put(DEPLOYMENTS, { ...changed.deployment, metadata: { ...changed.deployment.metadata, annotations: { [labels.ANN_OWNER]: 'bob' } } });
-  const after = await v.waitFor(nameOf(1), (x) => (x?.pods[0]?.metadata?.annotations?.version === 'v2' && x.deployment.metadata?.annotations?.[labels.ANN_OWNER] === 'bob' ? x : undefined), AbortSignal.timeout(10_000));
+  const after = await v.waitFor(nameOf(1), (x) => (x?.pods[0]?.metadata?.labels?.version === 'v2' && x.deployment.metadata?.annotations?.[labels.ANN_OWNER] === 'bob' ? x : undefined), AbortSignal.timeout(10_000));
   expect(after.pods[0]!.metadata?.managedFields).toBeUndefined();
   expect(after.deployment.metadata?.managedFields).toBeUndefined();
-  expect(after.pods[0]!.spec).toEqual({ nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx' }] });
+  expect(after.deployment.status).toBeUndefined();
+  expectSlimPod(after.pods[0]!);
 });
+
+/** What the view keeps of a pod: what the pod verdict, podsOf and the URL read, nothing else. */
+function expectSlimPod(p: V1Pod): void {
+  expect(p.metadata?.managedFields).toBeUndefined();
+  expect(p.metadata?.annotations).toEqual({ [labels.ANN_LAUNCH_ID]: expect.any(String) });
+  expect(p.metadata?.labels?.[labels.LABEL_SYSTEM]).toBeDefined();
+  expect(p.metadata?.ownerReferences).toHaveLength(1);
+  expect(p.spec).toEqual({ nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx' }] });
+  expect(p.status).toEqual({
+    phase: 'Running',
+    podIP: expect.any(String),
+    hostIP: '127.0.0.1',
+    conditions: [{ type: 'Ready', status: 'True' }],
+    containerStatuses: [{ name: 'app', image: 'nginx', ready: true, restartCount: 0, started: true, state: { running: { startedAt: '2026-01-01T00:00:01.000Z' } } }],
+  });
+}
 
 it('Endpoints and EndpointSlices are cached without managedFields, with the ready addresses they had', () => {
   const ep: V1Endpoints = {
@@ -163,6 +204,23 @@ it('lists in pages: every list asks for a bounded page and follows the continue 
   }
 });
 
+it('lists asked gzipped, as client-node asks, are read as well', async () => {
+  await fill(api, 700);
+  api.gzipLists = true;
+  const v = viewOf();
+  await v.start();
+  expect(v.systems().filter((s) => s.stage === 'ready')).toHaveLength(700);
+  for (const l of api.lists(PODS)) expect(l.acceptEncoding).toContain('gzip');
+});
+
+it('a refused list: the view says so in the API server\'s words, and does not start', async () => {
+  await fill(api, 2);
+  api.refuseListsWith = 403;
+  const v = viewOf();
+  await expect(v.start()).rejects.toThrow(/not allowed to list/);
+  expect(v.problem).toMatch(/not allowed to list/);
+});
+
 it('a relist updates the one cache in place: a listed page replaces its objects, the rest still answer', async () => {
   await fill(api, 1200);
   const v = viewOf();
@@ -181,8 +239,8 @@ it('a relist updates the one cache in place: a listed page replaces its objects,
   api.holdListsWhen = (path, q) => path === PODS && q.get('continue') === '500';
   api.releaseLists(true);
   await waitFor(() => api.heldListCount === 1, { what: 'the second page of the relist' });
-  await waitFor(() => v.system(nameOf(499))?.pods[0]?.metadata?.annotations?.version === 'v2', { what: 'the first page in the cache' });
-  const versions = v.systems().map((s) => s.pods[0]?.metadata?.annotations?.version);
+  await waitFor(() => v.system(nameOf(499))?.pods[0]?.metadata?.labels?.version === 'v2', { what: 'the first page in the cache' });
+  const versions = v.systems().map((s) => s.pods[0]?.metadata?.labels?.version);
   expect(versions.slice(0, 500).every((x) => x === 'v2')).toBe(true);
   expect(versions.slice(500).every((x) => x === 'v1')).toBe(true);
 
@@ -192,7 +250,7 @@ it('a relist updates the one cache in place: a listed page replaces its objects,
   expect(before.slice(500).filter((r) => r.deref() !== undefined)).toHaveLength(700);
 
   api.releaseLists();
-  await waitFor(() => v.systems().every((s) => s.pods[0]?.metadata?.annotations?.version === 'v2'), { what: 'the whole relist in the cache' });
+  await waitFor(() => v.systems().every((s) => s.pods[0]?.metadata?.labels?.version === 'v2'), { what: 'the whole relist in the cache' });
   expect(v.systems()).toHaveLength(1200);
 });
 
@@ -204,7 +262,7 @@ it('a watch cut off resumes from the last version it saw: no relist, and what ch
   const lists = api.lists(PODS).length;
   expect(api.endWatches('cut', PODS)).toBe(1);
   api.put(PODS, objectsOf(7, 'v2').pod);
-  await v.waitFor(nameOf(7), (x) => (x?.pods[0]?.metadata?.annotations?.version === 'v2' ? true : undefined), AbortSignal.timeout(15_000));
+  await v.waitFor(nameOf(7), (x) => (x?.pods[0]?.metadata?.labels?.version === 'v2' ? true : undefined), AbortSignal.timeout(15_000));
   expect(api.watchRequests(PODS).length).toBe(2);
   expect(api.lists(PODS).length).toBe(lists);
 });

@@ -37,8 +37,7 @@ export interface EndpointsSource {
   readonly api: EndpointsApi;
   /** The collection to watch in the namespace, e.g. /api/v1/namespaces/NS/endpoints. */
   path(namespace: string): string;
-  /** One page of the list (the live view lists in pages, supervised-informer.ts); without one, the whole list. */
-  list(kc: KubeConfig, namespace: string, labelSelector: string, page?: { limit: number; _continue?: string }): Promise<KubernetesListObject<KubernetesObject>>;
+  list(kc: KubeConfig, namespace: string, labelSelector: string): Promise<KubernetesListObject<KubernetesObject>>;
   /** What the live view keeps of one (slim.ts): the metadata without managedFields, and the addresses readyIps reads. */
   slim(obj: KubernetesObject): KubernetesObject;
   /** The Service an object describes: Endpoints share its name, slices name it in a label. */
@@ -56,7 +55,7 @@ function add(out: Map<string, Set<string>>, service: string, ip: string): void {
 const endpoints: EndpointsSource = {
   api: 'endpoints',
   path: (ns) => `/api/v1/namespaces/${ns}/endpoints`,
-  list: (kc, namespace, labelSelector, page) => kc.makeApiClient(CoreV1Api).listNamespacedEndpoints({ namespace, labelSelector, ...page }),
+  list: (kc, namespace, labelSelector) => kc.makeApiClient(CoreV1Api).listNamespacedEndpoints({ namespace, labelSelector }),
   slim(obj) {
     const ep = obj as V1Endpoints;
     const subsets = (ep.subsets ?? []).map((s) => ({ addresses: (s.addresses ?? []).map((a) => ({ ip: a.ip })) }));
@@ -78,7 +77,7 @@ const endpoints: EndpointsSource = {
 const endpointSlices: EndpointsSource = {
   api: 'endpointslices',
   path: (ns) => `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
-  list: (kc, namespace, labelSelector, page) => kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace, labelSelector, ...page }),
+  list: (kc, namespace, labelSelector) => kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace, labelSelector }),
   slim(obj) {
     const slice = obj as V1EndpointSlice;
     const endpoints = (slice.endpoints ?? []).map((e) => ({

@@ -12,9 +12,6 @@
 import { EventEmitter } from 'node:events';
 import {
   ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  NetworkingV1Api,
   type KubeConfig,
   type KubernetesObject,
   type V1Deployment,
@@ -26,9 +23,10 @@ import * as labels from '../labels.js';
 import { toTychoError } from '../kube.js';
 import { reuseConnections } from '../connections.js';
 import { ClusterUnreachable, Forbidden } from '../errors.js';
-import { statusOf, SupervisedInformer, type ListPage } from './supervised-informer.js';
+import { statusOf, SupervisedInformer } from './supervised-informer.js';
+import { listPage } from './list-page.js';
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi, type EndpointsSource } from './endpoints-source.js';
-import { slimPod, withoutManagedFields } from './slim.js';
+import { slimDeployment, slimPod, withoutManagedFields } from './slim.js';
 import { ownedChild, podsOf, systemState, type SystemState } from './system-model.js';
 import type { Stage } from '../spec.js';
 
@@ -78,8 +76,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
   private podsBySystem: Map<string, V1Pod[]> | undefined;
   private readonly ingresses: SupervisedInformer<V1Ingress> | undefined;
   private readonly all: SupervisedInformer<KubernetesObject>[];
-  private readonly makeInformer: <T extends KubernetesObject>(kind: string, path: string, list: (page: ListPage) => Promise<{ items: T[] }>, slim: (obj: T) => T) => SupervisedInformer<T>;
-  private readonly labelSelector: string;
+  private readonly makeInformer: <T extends KubernetesObject>(kind: string, path: string, slim: (obj: T) => T) => SupervisedInformer<T>;
   private readonly kc: KubeConfig;
   /**
    * Per system name, the last state seen of each Deployment UID under it (for `gone`): a
@@ -104,17 +101,15 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
   ) {
     super();
     reuseConnections(kc);
-    const apps = kc.makeApiClient(AppsV1Api);
-    const core = kc.makeApiClient(CoreV1Api);
-    const labelSelector = (this.labelSelector = opts.labelSelector ?? labels.MANAGED_SELECTOR);
+    const labelSelector = opts.labelSelector ?? labels.MANAGED_SELECTOR;
     this.endpointsApi = opts.endpointsApi;
     const ns = namespace;
-    const common = (this.makeInformer = <T extends KubernetesObject>(kind: string, path: string, list: (page: ListPage) => Promise<{ items: T[] }>, slim: (obj: T) => T = withoutManagedFields) =>
+    const common = (this.makeInformer = <T extends KubernetesObject>(kind: string, path: string, slim: (obj: T) => T = withoutManagedFields) =>
       new SupervisedInformer<T>({
         kc,
         path,
         labelSelector,
-        list: list as never,
+        list: (page) => listPage<T>(kc, path, labelSelector, page),
         slim,
         onChange: (obj, verb) => {
           if (verb === 'delete' && kind === 'deployments') this.rememberGone(obj.metadata?.uid);
@@ -131,13 +126,10 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
         ...(opts.backoffMaxMs ? { backoffMaxMs: opts.backoffMaxMs } : {}),
         ...(opts.onRestart ? { onRestart: (why: string, delayMs: number) => opts.onRestart!(kind, why, delayMs) } : {}),
       }));
-    this.deployments = common('deployments', `/apis/apps/v1/namespaces/${ns}/deployments`, (page) => apps.listNamespacedDeployment({ namespace: ns, labelSelector, ...page }));
-    this.pods = common('pods', `/api/v1/namespaces/${ns}/pods`, (page) => core.listNamespacedPod({ namespace: ns, labelSelector, ...page }), slimPod);
-    this.services = common('services', `/api/v1/namespaces/${ns}/services`, (page) => core.listNamespacedService({ namespace: ns, labelSelector, ...page }));
-    if (opts.ingresses) {
-      const networking = kc.makeApiClient(NetworkingV1Api);
-      this.ingresses = common('ingresses', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, (page) => networking.listNamespacedIngress({ namespace: ns, labelSelector, ...page }));
-    }
+    this.deployments = common<V1Deployment>('deployments', `/apis/apps/v1/namespaces/${ns}/deployments`, slimDeployment);
+    this.pods = common<V1Pod>('pods', `/api/v1/namespaces/${ns}/pods`, slimPod);
+    this.services = common<V1Service>('services', `/api/v1/namespaces/${ns}/services`);
+    if (opts.ingresses) this.ingresses = common<V1Ingress>('ingresses', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`);
     // Endpoints or EndpointSlices are made in start(), once the cluster has said which it serves.
     this.all = [this.deployments, this.pods, this.services, ...(this.ingresses ? [this.ingresses] : [])] as SupervisedInformer<KubernetesObject>[];
     this.kc = kc;
@@ -192,7 +184,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
         this.endpointsApi = api;
         const source = (this.source = endpointsSource(api));
         const ns = this.namespace;
-        this.endpoints = this.makeInformer('endpoints', source.path(ns), (page) => source.list(this.kc, ns, this.labelSelector, page), source.slim);
+        this.endpoints = this.makeInformer('endpoints', source.path(ns), source.slim);
         this.all.push(this.endpoints);
         this.endpoints.start();
         this.resolveEndpointsStarted(this.endpoints);
