@@ -18,17 +18,26 @@ import { populateDirect } from './populate.js';
 import { rest } from './rest.js';
 import type { MemoryAtScaleResult } from './results.js';
 
-/** RSS settles as the collector catches up: the median of a few samples a second apart, and the high-water mark. */
-async function settled(read: () => Promise<Memory>, samples = 5): Promise<Memory> {
+/**
+ * The resident set once it has settled: right after a sync it still holds the lists' garbage
+ * until V8's memory reducer runs (some seconds of little allocation), and a long-running server
+ * lives in the settled state. Sampled every 2 s from 12 s on until three samples in a row agree
+ * within 1 MiB (or a minute has passed): their median, and the high-water mark (the sync's peak).
+ */
+async function settled(read: () => Promise<Memory>): Promise<Memory> {
+  const t0 = Date.now();
   const rss: number[] = [];
   let last: Memory = { rssMiB: 0, peakMiB: 0 };
-  for (let i = 0; i < samples; i++) {
-    if (i > 0) await sleep(1000);
+  for (;;) {
+    await sleep(2000);
     last = await read();
     rss.push(last.rssMiB);
+    const recent = rss.slice(-3);
+    const steady = recent.length === 3 && Math.max(...recent) - Math.min(...recent) < 1;
+    if ((steady && Date.now() - t0 >= 12_000) || Date.now() - t0 >= 60_000) break;
   }
-  rss.sort((a, b) => a - b);
-  return { rssMiB: rss[Math.floor(rss.length / 2)]!, peakMiB: last.peakMiB };
+  const recent = rss.slice(-3).sort((a, b) => a - b);
+  return { rssMiB: recent[Math.floor(recent.length / 2)]!, peakMiB: last.peakMiB };
 }
 
 /** Endpoints of Tycho's in the namespace that route to an address, counted page by page. */
@@ -76,7 +85,6 @@ export async function measureMemoryAtScale(env: BenchEnv, systems: number, opts:
   let baseline;
   try {
     const pid = bare.ready.pid;
-    await sleep(1000);
     const bareIdle = await settled(() => readMemory(pid));
     const objects = await bare.call<BareInformersSynced>('start');
     await env.quiet('baseline', 2000);

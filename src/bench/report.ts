@@ -116,7 +116,7 @@ export function memoryAtScaleSection(m: MemoryAtScaleResult): string {
   return `## 8. Memory at scale
 
 ${m.systems} systems in one namespace (each a Deployment, its ClusterIP Service, one Ready pod and the Service's Endpoints, made by Tycho's manifest code).
-Resident set in MiB, the median of five samples a second apart: idle (Tycho's server in an empty namespace; the baseline before it lists), then holding the systems (Tycho's server once /readyz says its view has synced).
+Resident set in MiB once settled (sampled every 2 s from 12 s on until three samples agree within 1 MiB: their median): idle (Tycho's server in an empty namespace; the baseline before it lists), then holding the systems (Tycho's server after /readyz says its view has synced); the high-water mark is the peak of the sync.
 Baseline: client-node's own informers (makeInformer) over the same four kinds with the same label selector, which cache every object whole; same Node flags.
 
 ${table(

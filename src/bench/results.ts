@@ -151,7 +151,7 @@ export interface MemoryResult {
   knownHighWaterMiB: number;
 }
 
-/** Resident set (MiB) of a process idle, and holding the systems (median of a few samples), with its high-water mark. */
+/** Resident set (MiB) of a process idle, and holding the systems (each once settled), with its high-water mark. */
 export interface HeldMemory {
   idleMiB: number;
   heldMiB: number;
