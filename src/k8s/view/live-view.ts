@@ -5,6 +5,10 @@
  * server holds four or five watches however many launches are in flight, and
  * `status`/`list` cost no API call once it has synced.
  *
+ * Each informer lists in pages and keeps one cache of slimmed objects (supervised-informer.ts,
+ * list-page.ts, slim.ts), so a server that follows thousands of systems holds a fraction of what
+ * the API server sends.
+ *
  * It emits one `transition` per real change of a system's stage, keyed by the Deployment's UID,
  * not one per watch event. Informer handlers only enqueue the system's name; a reconcile
  * then reads the cache, so a burst of watch events is one evaluation.
