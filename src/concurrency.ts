@@ -53,3 +53,33 @@ export class KeyedQueue<K> {
     await Promise.all([...this.tails.values()]);
   }
 }
+
+/**
+ * At most `max` pieces of work per key at once; the rest of that key's work waits its turn, in
+ * order; different keys run side by side. A key holds nothing once its work is done. For one
+ * channel's Slack posts: a few in flight, so a burst's posts do not each wait a round trip.
+ */
+export class KeyedLimiter<K> {
+  private readonly keys = new Map<K, { active: number; waiting: (() => void)[] }>();
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(key: K, work: () => Promise<T>): Promise<T> {
+    let k = this.keys.get(key);
+    if (!k) this.keys.set(key, (k = { active: 0, waiting: [] }));
+    if (k.active < this.max) k.active++;
+    else await new Promise<void>((r) => k.waiting.push(r));
+    try {
+      return await work();
+    } finally {
+      const next = k.waiting.shift();
+      if (next) next();
+      else if (--k.active === 0) this.keys.delete(key);
+    }
+  }
+
+  /** Keys with work running or waiting (0 once all is done: nothing is kept per key). */
+  get size(): number {
+    return this.keys.size;
+  }
+}

@@ -8,7 +8,7 @@
  * Retry-After waits pass on a clock of the test's own, so no test waits a real second for them.
  */
 import { webApi } from '@slack/bolt';
-import { MAX_POST_ATTEMPT_MS, SLACK_CALL_TIMEOUT_MS, SLACK_POST_BUDGET_MS, slackClientOptions, SlackIO, systemMessage, type Clock, type SlackIOOptions } from '../../src/bot/slack-io.js';
+import { MAX_POST_ATTEMPT_MS, POSTS_IN_FLIGHT_PER_CHANNEL, SLACK_CALL_TIMEOUT_MS, SLACK_POST_BUDGET_MS, slackClientOptions, SlackIO, systemMessage, type Clock, type SlackIOOptions } from '../../src/bot/slack-io.js';
 import { createLogger } from '../../src/log.js';
 import { FakeSlack, type FakeMessage } from '../support/fake-slack.js';
 
@@ -243,7 +243,29 @@ describe('one channel waiting on a Retry-After holds up no other', () => {
     expect(await second).toMatchObject({ kind: 'posted' });
     expect(claimed).toBe(true);
     expect(await refused).toEqual({ kind: 'not-claimed' });
-    expect(fake.messages.map((m) => m.text)).toEqual(['first', 'second']);
+    // Both go once the pause is over, side by side (a few posts to one channel are in flight at once).
+    expect(fake.messages.map((m) => m.text).sort()).toEqual(['first', 'second']);
+  });
+});
+
+describe('a burst of posts to one channel', () => {
+  test(`up to ${POSTS_IN_FLIGHT_PER_CHANNEL} are in flight at once, the rest wait their turn, and each is posted once`, async () => {
+    const n = POSTS_IN_FLIGHT_PER_CHANNEL;
+    // Slack takes each post and holds its answer: a post stays in flight until the test lets it end.
+    fake.interject('chat.postMessage', { kind: 'held' }, { times: n });
+    const patient = 30_000;
+    const client = new webApi.WebClient(`xoxb-test-${token}`, { ...slackClientOptions(fake.apiUrl), timeout: patient, logLevel: webApi.LogLevel.ERROR });
+    const s = new SlackIO(client, log, { callTimeoutMs: patient, clock: new InstantClock() });
+    const texts = Array.from({ length: n + 2 }, (_, i) => `post ${i}`);
+    let ended = 0;
+    const posts = texts.map((t) => s.tryPost('C1', msg(t)).finally(() => ended++));
+    // One at a time, the second post would start only once the first had ended.
+    await fake.waitFor('chat.postMessage', (c) => c.args.text === `post ${n - 1}`, `post ${n - 1} while posts 0 to ${n - 2} are unanswered`, 10_000);
+    expect(ended).toBe(0);
+    expect(fake.messages.map((m) => m.text)).toHaveLength(n);
+    fake.releaseHeld();
+    expect((await Promise.all(posts)).map((o) => o.kind)).toEqual(texts.map(() => 'posted'));
+    expect(fake.messages.map((m) => m.text).sort()).toEqual([...texts].sort());
   });
 });
 
