@@ -8,6 +8,7 @@
  * the Node flags of the image. With `--before DIR` (a built checkout of an earlier commit), that
  * commit's server is measured the same way in the same run.
  */
+import { execFileSync } from 'node:child_process';
 import { CoreV1Api, type V1Endpoints } from '@kubernetes/client-node';
 import { MANAGED_SELECTOR } from '../k8s/labels.js';
 import { readMemory, type Memory } from './app-process.js';
@@ -52,6 +53,15 @@ async function routedServices(core: CoreV1Api, namespace: string): Promise<numbe
   return n;
 }
 
+/** The checkout named by its commit (and where it is), for the report. */
+function commitOf(dir: string): string {
+  try {
+    return `commit ${execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()} (${dir})`;
+  } catch {
+    return dir;
+  }
+}
+
 /** Tycho's server idle (an empty namespace), then holding the systems: /readyz answers once its view has synced. */
 async function serverMemory(env: BenchEnv, ns: string, empty: string, systems: number, checkout?: string): Promise<MemoryAtScaleResult['tycho']> {
   let tycho = await env.startTycho(empty, [], checkout);
@@ -78,7 +88,7 @@ export async function measureMemoryAtScale(env: BenchEnv, systems: number, opts:
   env.log(`memory at scale: ${systems} systems Ready`);
   const empty = await env.namespace('scale-empty');
   const tycho = await serverMemory(env, ns, empty, systems);
-  const before = opts.before ? { checkout: opts.before, ...(await serverMemory(env, ns, empty, systems, opts.before)) } : undefined;
+  const before = opts.before ? { checkout: commitOf(opts.before), ...(await serverMemory(env, ns, empty, systems, opts.before)) } : undefined;
 
   // The baseline: client-node's informers, in a process of their own.
   const bare = await env.bareInformers(ns);
