@@ -7,6 +7,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,7 +151,8 @@ export class BenchEnv {
         ...settings,
       },
       this.workDir,
-      [...imageNodeFlags(), ...nodeArgs],
+      // An earlier commit runs with its own image's flags: a change to them is part of what is compared.
+      [...imageNodeFlags(checkout ? readFileSync(join(checkout, 'Dockerfile'), 'utf8') : undefined), ...nodeArgs],
     );
     this.apps.add(app);
     try {
@@ -187,6 +189,14 @@ export class BenchEnv {
   /** The memory baseline (bare-informers.ts): client-node's own informers over `namespace`, run with the server's Node flags. */
   bareInformers(namespace: string): Promise<Helper<{ pid: number }>> {
     return Helper.start('bare-informers.js', { kubeconfigPath: this.actorConfigs.baseline, namespace } satisfies BareInformersArg, { execArgv: imageNodeFlags() });
+  }
+
+  /** This benchmark's own helper processes by pid, named for an account of CPU time (cpu-usage.ts). */
+  helperNames(): Map<number, string> {
+    const names = new Map<number, string>([[process.pid, 'the benchmark (Slack stand-in, pod clock, the commands)']]);
+    if (this.proxy.child.pid) names.set(this.proxy.child.pid, 'counting proxy');
+    if (this.cluster?.child.pid) names.set(this.cluster.child.pid, 'simulated kubelets');
+    return names;
   }
 
   /** The launch and list baseline (bare-launch.ts), working in `namespace`. */

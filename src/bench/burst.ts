@@ -15,12 +15,14 @@
  * of its own, so a change is measured against its predecessor and the baseline in one run.
  */
 import { AppsV1Api } from '@kubernetes/client-node';
+import { cpus } from 'node:os';
 import { MANAGED_SELECTOR } from '../k8s/labels.js';
 import type { AppProcess } from './app-process.js';
 import { BenchEnv, IMAGE } from './bench-env.js';
 import type { BareLaunch } from './bare-launch.js';
 import { epochMs, sleep } from './clock.js';
 import type { ActorCounts } from './counting-proxy.js';
+import { cpuSnapshot, cpuUsage } from './cpu-usage.js';
 import { monotonicUs, readProfileOf, summarizeProfile, type ProfileSummary } from './cpu-profile.js';
 import { PodClock } from './pod-clock.js';
 import type { BurstPhases, BurstResult, BurstRunSummary } from './results.js';
@@ -51,6 +53,11 @@ const lastOf = (xs: (number | undefined)[], t0: number) => {
   const known = xs.filter((x): x is number => x !== undefined);
   return known.length ? seconds(Math.max(...known) - t0) : undefined;
 };
+/** The earliest of the times some launch passed a point, from `t0`, in s. */
+const firstOf = (xs: (number | undefined)[], t0: number) => {
+  const known = xs.filter((x): x is number => x !== undefined);
+  return known.length ? seconds(Math.min(...known) - t0) : undefined;
+};
 /** Per launch, from one point to the next (ms), where both are known. */
 const between = (pairs: [number | undefined, number | undefined][]) => dist(pairs.filter(([a, b]) => a !== undefined && b !== undefined).map(([a, b]) => b! - a!));
 
@@ -71,6 +78,9 @@ interface TychoBurst {
   peakMiB: number;
   highWaterMiB: number;
   counts: ActorCounts;
+  slackCalls: Record<string, number>;
+  /** CPU seconds by process while the burst ran (cpu-usage.ts). */
+  cpu: { what: string; s: number }[];
   pods: PodClock;
   profile?: ProfileSummary;
 }
@@ -90,6 +100,7 @@ async function tychoBurst(env: BenchEnv, ns: string, launches: number, o: BurstO
     await sleep(2000);
     const idle = await tycho.memory();
     await env.reset('tycho');
+    const slackBefore = new Map(env.sink.byMethod);
 
     let peak = idle.rssMiB;
     let sampling = true;
@@ -102,6 +113,7 @@ async function tychoBurst(env: BenchEnv, ns: string, launches: number, o: BurstO
 
     const names = Array.from({ length: launches }, (_, i) => `${prefix}-${i}`);
     env.log(`burst: ${launches} /tycho up at once${checkout ? ` (the server of ${checkout})` : ''} ...`);
+    const cpu0 = await cpuSnapshot();
     const t0 = epochMs();
     const mono0 = monotonicUs();
     const acks = await Promise.all(names.map((n) => env.slash(tycho, `up -n ${n} -c ${IMAGE} -p 80`)));
@@ -110,11 +122,13 @@ async function tychoBurst(env: BenchEnv, ns: string, launches: number, o: BurstO
     await env.sink.waitFor(`all ${launches} burst launches to end`, () => names.every((n) => env.sink.finished(n)), 1_200_000).catch((e: Error) => env.log(e.message));
     const ends = names.map((n) => env.sink.threads.get(n)).map((t) => t?.urlAt ?? t?.failedAt).filter((x): x is number => x !== undefined);
     const wallMs = Math.max(...ends) - t0;
+    const cpu = cpuUsage(cpu0, await cpuSnapshot(), process.pid, new Map([...env.helperNames(), [tycho.pid, "Tycho's server"]]));
     await env.quiet('tycho', 1000);
     sampling = false;
     await sampler;
     const after = await tycho.memory();
     const counts = await env.counts('tycho');
+    const slackCalls = Object.fromEntries([...env.sink.byMethod].map(([m, n]) => [m, n - (slackBefore.get(m) ?? 0)]).filter(([, n]) => (n as number) > 0)) as Record<string, number>;
 
     // What Slack says against what the cluster holds.
     const deps = await env.admin.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: ns, labelSelector: MANAGED_SELECTOR });
@@ -148,7 +162,7 @@ async function tychoBurst(env: BenchEnv, ns: string, launches: number, o: BurstO
       if (p) profile = summarizeProfile(p, mono0, mono0 + wallMs * 1000);
       else env.log(`burst: no CPU profile of the server (pid ${tycho.pid}) in ${o.profileDir}`);
     }
-    return { names, t0, acks, wallMs, ...r, idleMiB: idle.rssMiB, peakMiB: Math.max(peak, after.rssMiB), highWaterMiB: after.peakMiB, counts, pods, ...(profile ? { profile } : {}) };
+    return { names, t0, acks, wallMs, ...r, idleMiB: idle.rssMiB, peakMiB: Math.max(peak, after.rssMiB), highWaterMiB: after.peakMiB, counts, slackCalls, cpu, pods, ...(profile ? { profile } : {}) };
   } catch (e) {
     pods.stop();
     throw e;
@@ -168,6 +182,7 @@ function phasesOf(env: BenchEnv, t: TychoBurst, bare?: { b0: number; launches: B
   const b = <T>(x: () => T): T | undefined => (bare ? x() : undefined);
   return {
     milestones: [
+      { what: 'the first launch started (its root message posted)', tychoS: firstOf(t.names.map((n) => thread(n)?.rootAt), t.t0), bareS: b(() => firstOf(bareNames.map((n) => bareOf.get(n)?.startAt), bare!.b0)) },
       { what: 'every command acked', tychoS: lastOf(t.names.map((_, i) => ackedAt(i)), t.t0), bareS: b(() => lastOf(bare!.acks.map((a) => a.sentAt + a.ms), bare!.b0)) },
       { what: 'every launch started (Tycho: its root message posted; bare: its create sent)', tychoS: lastOf(t.names.map((n) => thread(n)?.rootAt), t.t0), bareS: b(() => lastOf(bareNames.map((n) => bareOf.get(n)?.startAt), bare!.b0)) },
       { what: 'every pod made (seen by a watch of the namespace)', tychoS: lastOf(t.names.map((n) => pod(n)?.seenAt), t.t0), bareS: b(() => lastOf(bareNames.map((n) => barePod(n)?.seenAt), bare!.b0)) },
@@ -204,7 +219,8 @@ export async function measureBurst(env: BenchEnv, launches: number, o: BurstOpti
     const nsBefore = await env.namespace('burst-before');
     try {
       // Other names than the current server's: the Slack stand-in knows a thread by its system's name.
-      const t = await tychoBurst(env, nsBefore, launches, { ...o, profileDir: undefined }, 'prior', o.before);
+      // As it was: an experiment's settings and flags are the current server's only.
+      const t = await tychoBurst(env, nsBefore, launches, {}, 'prior', o.before);
       t.pods.stop();
       before = {
         checkout: o.before,
@@ -218,6 +234,8 @@ export async function measureBurst(env: BenchEnv, launches: number, o: BurstOpti
         peakMiB: t.peakMiB,
         highWaterMiB: t.highWaterMiB,
         verbs: t.counts.verbs,
+        slackCalls: t.slackCalls,
+        cpu: t.cpu,
         phases: phasesOf(env, t),
       };
     } finally {
@@ -236,6 +254,9 @@ export async function measureBurst(env: BenchEnv, launches: number, o: BurstOpti
     const bolt = await env.startBareBolt();
     let baseline: { launches: BareLaunch[]; doneAt: number };
     let baselineAcks: Ack[];
+    let bareCpu: { what: string; s: number }[] = [];
+    const cpuNames = new Map([...env.helperNames(), ...(bare.child.pid ? [[bare.child.pid, 'bare script'] as const] : []), [bolt.pid, 'bare Bolt app'] as const]);
+    const cpu0 = await cpuSnapshot();
     const b0 = epochMs();
     try {
       // The acks' baseline: the same machine taking the same burst of commands while a cluster as
@@ -244,6 +265,7 @@ export async function measureBurst(env: BenchEnv, launches: number, o: BurstOpti
         bare.call<{ launches: BareLaunch[]; doneAt: number }>('launch', t.names.map((n) => `bare-${n}`)),
         Promise.all(t.names.map((n) => env.slash(bolt, `up -n ${n} -c ${IMAGE} -p 80`))),
       ]);
+      bareCpu = cpuUsage(cpu0, await cpuSnapshot(), process.pid, cpuNames);
     } finally {
       await bare.stop();
       await env.stopApp(bolt);
@@ -276,6 +298,9 @@ export async function measureBurst(env: BenchEnv, launches: number, o: BurstOpti
         ackRatio: Math.round((acks.p99 / dist(baselineAcks.map((a) => a.ms)).p99) * 100) / 100,
         watchesPeak: t.counts.watchesPeak,
         counts: t.counts,
+        slackCalls: t.slackCalls,
+        cpu: { tycho: t.cpu, bare: bareCpu },
+        cpuCores: cpus().length,
         phases,
         ...(t.profile ? { profile: t.profile } : {}),
         ...(before ? { before: { ...before, wallRatio: Math.round((before.wallMs / baselineWallMs) * 100) / 100 } } : {}),

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latencySvg } from './plot.js';
 import type { Share } from './cpu-profile.js';
-import type { BenchResults, BurstPhases, BurstResult, MemoryAtScaleResult } from './results.js';
+import type { BenchResults, BurstPhases, BurstResult, CpuShare, MemoryAtScaleResult } from './results.js';
 import type { Dist, Ratio } from './stats.js';
 
 const d = (x: Dist) => `${Math.round(x.p50)} / ${Math.round(x.p95)} / ${Math.round(x.p99)}`;
@@ -73,7 +73,7 @@ ${table(
 ## 4. Watches held open
 
 At the peak of ${b.launches} concurrent launches, Tycho's server held **${b.watchesPeak}** watches open.
-Over the whole burst it made ${Object.entries(b.counts.verbs).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')} requests and opened ${b.counts.connections} TLS connections.
+Over the whole burst it made ${Object.entries(b.counts.verbs).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')} requests and opened ${b.counts.connections} TLS connections.${b.slackCalls ? ` Its Slack calls: ${slackCalls(b.slackCalls)}.` : ''}
 
 ## 5. List at scale
 
@@ -133,28 +133,47 @@ Cost ratio (Tycho over the informers): ${cost(m.baseline) > 0 ? Math.round((cost
 `;
 }
 
+const slackCalls = (c: Record<string, number>) =>
+  Object.entries(c)
+    .sort((x, y) => y[1] - x[1])
+    .map(([m, n]) => `${n} ${m}`)
+    .join(', ');
+
 /** Where the burst's wall time went (its phases) and, when profiled, where the server's CPU went. */
 export function burstDetails(b: BurstResult, mem: { idleMiB: number; peakMiB: number }): string {
   const out: string[] = [];
   const s = (x: number | undefined) => (x === undefined ? '' : `${x.toFixed(1)} s`);
   if (b.phases) {
     out.push(
-      `Where the wall time went: when the last launch passed each point (Tycho from the first command sent, the bare script from its start), and each launch's time from one point to the next (a watch of the namespace's pods and the Slack stand-in note the times).`,
-      table(['every launch …', 'Tycho', 'bare script'], b.phases.milestones.map((m) => [m.what, s(m.tychoS), s(m.bareS)])),
+      `Where the wall time went: when the first launch started, and when the last launch passed each point (Tycho from the first command sent, the bare script from its start), and each launch's time from one point to the next (a watch of the namespace's pods and the Slack stand-in note the times).`,
+      table(['launches …', 'Tycho', 'bare script'], b.phases.milestones.map((m) => [m.what, s(m.tychoS), s(m.bareS)])),
       table(['per launch', 'Tycho', 'bare script'], b.phases.perLaunch.map((p) => [p.what, d(p.tycho), p.bare ? d(p.bare) : ''])),
+    );
+  }
+  if (b.cpu) {
+    const cols = [b.cpu.tycho, b.cpu.bare, ...(b.before ? [b.before.cpu] : [])];
+    const names = [...new Set(cols.flat().map((c) => c.what))];
+    const of = (xs: CpuShare[], what: string) => xs.find((c) => c.what === what)?.s ?? 0;
+    const total = (xs: CpuShare[]) => Math.round(xs.filter((c) => !c.what.startsWith('outside')).reduce((a, c) => a + c.s, 0) * 10) / 10;
+    out.push(
+      `Who took the CPU (seconds of CPU time by process while each burst ran; the machine has ${b.cpuCores ?? 'a few'} cores, shared by all of them and by other jobs):`,
+      table(
+        ['process', `during Tycho's burst (${s(b.wallMs / 1000)})`, `during the bare script's (${s(b.baselineWallMs / 1000)})`, ...(b.before ? [`during the earlier commit's (${s(b.before.wallMs / 1000)})`] : [])],
+        [...names.map((n) => [n, ...cols.map((c) => of(c, n))]), ['all of this benchmark', ...cols.map(total)]],
+      ),
     );
   }
   const pre = b.before;
   if (pre) {
-    const last = (ph: BurstPhases, i: number) => s(ph.milestones[i]?.tychoS);
+    const last = (ph: BurstPhases, i: number) => s(ph.milestones.filter((m) => m.what.startsWith('every'))[i]?.tychoS);
     const ph = b.phases;
     out.push(
       `The server of an earlier commit (${pre.checkout}) took the same burst first, in the same run, against the same baseline:`,
       table(
-        ['', 'wall time', 'ratio to the bare script', 'per launch', 'acks', 'last launch started', 'memory idle / peak (MiB)', 'outcome'],
+        ['', 'wall time', 'ratio to the bare script', 'per launch', 'acks', 'last launch started', 'memory idle / peak (MiB)', 'Slack calls', 'outcome'],
         [
-          ['earlier commit', s(pre.wallMs / 1000), pre.wallRatio, d(pre.perLaunch), d(pre.acks), last(pre.phases, 1), `${pre.idleMiB} / ${pre.peakMiB}`, `${pre.ready} Ready, ${pre.lost} lost, ${pre.doubled} doubled`],
-          ['this commit', s(b.wallMs / 1000), b.wallRatio, d(b.perLaunch), d(b.acks), ph ? last(ph, 1) : '', `${mem.idleMiB} / ${mem.peakMiB}`, `${b.ready} Ready, ${b.lost.length} lost, ${b.doubled.length} doubled`],
+          ['earlier commit', s(pre.wallMs / 1000), pre.wallRatio, d(pre.perLaunch), d(pre.acks), last(pre.phases, 1), `${pre.idleMiB} / ${pre.peakMiB}`, slackCalls(pre.slackCalls), `${pre.ready} Ready, ${pre.lost} lost, ${pre.doubled} doubled`],
+          ['this commit', s(b.wallMs / 1000), b.wallRatio, d(b.perLaunch), d(b.acks), ph ? last(ph, 1) : '', `${mem.idleMiB} / ${mem.peakMiB}`, b.slackCalls ? slackCalls(b.slackCalls) : '', `${b.ready} Ready, ${b.lost.length} lost, ${b.doubled.length} doubled`],
         ],
       ),
     );
@@ -184,7 +203,7 @@ ${b.launches} \`/tycho up\` sent at once: ${b.ready} Ready, ${b.failed} failed, 
 Wall time ${(b.wallMs / 1000).toFixed(1)} s against ${(b.baselineWallMs / 1000).toFixed(1)} s for the same ${b.launches} launches by the bare client-node script (ratio ${b.wallRatio}${b.baselineFailed ? `; ${b.baselineFailed} baseline launches failed` : ''}).
 Per launch, command → URL: ${d(b.perLaunch)} (bare: ${d(b.baselinePerLaunch)}). Acks: ${d(b.acks)}${b.baselineAcks ? `; a bare Bolt app's: ${d(b.baselineAcks)} (p99 ratio ${b.ackRatio})` : ''}.
 Server memory (resident set): idle ${r.idleMiB} MiB, burst peak ${r.peakMiB} MiB sampled every 100 ms (high-water mark ${r.highWaterMiB} MiB).
-Requests: ${Object.entries(b.counts.verbs).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')}; at most ${b.watchesPeak} watches open.${burstDetails(b, r)}${b.failureTexts.length ? `\nFailures as Slack saw them:\n${b.failureTexts.map((t) => `- ${t}`).join('\n')}\n` : ''}`;
+Requests: ${Object.entries(b.counts.verbs).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')}; at most ${b.watchesPeak} watches open.${b.slackCalls ? ` Slack calls: ${slackCalls(b.slackCalls)}.` : ''}${burstDetails(b, r)}${b.failureTexts.length ? `\nFailures as Slack saw them:\n${b.failureTexts.map((t) => `- ${t}`).join('\n')}\n` : ''}`;
 }
 
 export async function writeReport(dir: string, res: BenchResults): Promise<void> {

@@ -106,6 +106,15 @@ export interface BurstResult {
   ackRatio?: number;
   watchesPeak: number;
   counts: ActorCounts;
+  /** Slack Web API calls the server made during the burst, by method (absent in older results). */
+  slackCalls?: Record<string, number>;
+  /**
+   * CPU seconds by process while Tycho's burst ran, and while the bare script's did (this
+   * benchmark's processes by name, the rest of the machine as one figure; absent in older results).
+   */
+  cpu?: { tycho: CpuShare[]; bare: CpuShare[] };
+  /** The machine's cores, for reading `cpu`. */
+  cpuCores?: number;
   /** Where the wall time went (absent in results from before it was measured). */
   phases?: BurstPhases;
   /** The burst's window of a CPU profile of the server (--profile only). */
@@ -129,7 +138,14 @@ export interface BurstRunSummary {
   peakMiB: number;
   highWaterMiB: number;
   verbs: ActorCounts['verbs'];
+  slackCalls: Record<string, number>;
+  cpu: CpuShare[];
   phases: BurstPhases;
+}
+
+export interface CpuShare {
+  what: string;
+  s: number;
 }
 
 /** When the burst's launches passed each point: Tycho's beside the bare script's, each from its own start. */

@@ -63,6 +63,8 @@ export class SlackSink {
   readonly threads = new Map<string, Thread>();
   readonly rootsByName = new Map<string, number>();
   calls = 0;
+  /** Calls by Web API method (chat.postMessage, chat.update, …), for what a measurement cost Slack. */
+  readonly byMethod = new Map<string, number>();
   private readonly byTs = new Map<string, Thread>();
   private counter = 0;
   private waiters = new Set<() => void>();
@@ -101,6 +103,7 @@ export class SlackSink {
 
   private record(method: string, a: Record<string, string>, at: number): Record<string, unknown> {
     this.calls += 1;
+    this.byMethod.set(method, (this.byMethod.get(method) ?? 0) + 1);
     const channel = a.channel ?? '';
     const text = a.text ?? '';
     switch (method) {
