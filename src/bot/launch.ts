@@ -29,11 +29,20 @@ export interface LaunchRequest {
   tell: (m: Message) => Promise<void>;
 }
 
-export function launch(req: LaunchRequest, ctx: BotContext): Promise<void> {
-  return ctx.launches(() => launchNow(req, ctx));
+export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void> {
+  // The notices in the team channel are news of the launch, not steps of it: they are posted
+  // meanwhile, and its place among the launches at work goes to the next one while they are.
+  // A team channel Slack holds back (one post a second per channel) then holds back no launch.
+  const { notices } = await ctx.launches(() => launchNow(req, ctx));
+  await notices;
 }
 
-async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<void> {
+/** The launch's notices still being posted (SlackIO.notify keeps one thread's in order). */
+interface Launched {
+  notices: Promise<unknown>;
+}
+
+async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<Launched> {
   const { args } = req.command;
   const caller = slackCaller(req.userId, ctx.admins);
   const facts: RootFacts = { name: args.name, image: args.image, owner: caller.owner };
@@ -52,10 +61,12 @@ async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<void> {
         ? plainMessage(md`I can't post in this channel, so I did not launch ${code(args.name)}. Invite me to the channel (\`/invite @Tycho\`) or use a channel I am in, and try again.`)
         : plainMessage(md`Slack is not taking my messages in this channel right now, so I did not launch ${code(args.name)}. Try again in a minute.`),
     );
-    return;
+    return { notices: Promise.resolve() };
   }
   const thread: ThreadRef = { channel: req.channelId, ts: root.ts };
-  await req.io.notify(ctx, facts, { kind: 'launching' }, thread);
+  // Handled at once: it is awaited only after the creates, and a rejection left unhandled meanwhile would end the process.
+  const noticed = (p: Promise<void>) => p.catch((e: unknown) => log.warn('could not post the notice in the team channel', { error: e instanceof Error ? e.message : String(e) }));
+  const notices = [noticed(req.io.notify(ctx, facts, { kind: 'launching' }, thread))];
 
   try {
     // Intent only: the objects, carrying where their thread is. The reconciler (reconciler.ts)
@@ -88,6 +99,7 @@ async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<void> {
     }
     await req.io.post(thread.channel, failedReply(args.name, text, left, req.prefix), thread.ts);
     await req.io.update(thread, rootMessage(facts, { kind: 'failed', title, reason: text, exists: left }));
-    await req.io.notify(ctx, facts, { kind: 'failed', title }, thread);
+    notices.push(noticed(req.io.notify(ctx, facts, { kind: 'failed', title }, thread)));
   }
+  return { notices: Promise.all(notices) };
 }

@@ -97,6 +97,8 @@ interface Tracked {
   postedReady?: string;
   /** Its thread is recorded (src/k8s/thread-records.ts). */
   recorded?: boolean;
+  /** Its record was found closed while it still exists: the thread had its last word (an undone launch's failure). */
+  closedBefore?: boolean;
   /** The last state seen before it went, for its closing words. */
   gone?: SystemState;
   /** One wake-up: the ready timeout or the end of an outage's grace period. */
@@ -298,9 +300,15 @@ export class SlackReconciler {
       // Best effort: without the record only a deletion while Tycho is stopped goes unreported.
       await this.deps.records
         .open(uid, ledgerEntry(name, thread, facts, recordedTs(a[labels.ANN_SLACK_READY_TS])))
-        .then(() => (t.recorded = true))
+        .then((state) => {
+          t.recorded = true;
+          if (state === 'closed') t.closedBefore = true;
+        })
         .catch((e: unknown) => log.warn('could not record the Slack thread', { error: (e as Error).message }));
     }
+    // Closed before this view caught up (a launch undone while the watch was cut): its front end
+    // had the last word, and a stale "launching" must not paint over it.
+    if (t.closedBefore) return;
     // The URL is announced (root and Ready reply) only once it answers, or with a warning that
     // it did not: it is opened once per system, and the verdict is recorded with the Ready claim.
     let info = this.deps.systemInfo(s);

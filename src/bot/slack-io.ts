@@ -34,7 +34,7 @@ import type { Message, Notice, RootFacts } from './blocks.js';
 import { noticeMessage } from './blocks.js';
 import type { BotContext, ThreadRef, WebClient } from './context.js';
 import type { Logger } from '../log.js';
-import { KeyedLimiter } from '../concurrency.js';
+import { KeyedLimiter, KeyedQueue } from '../concurrency.js';
 
 /** Slack's error code ("not_in_channel") or the failure's message; never a token. */
 export function slackError(e: unknown): string {
@@ -185,6 +185,10 @@ export const POSTS_IN_FLIGHT_PER_CHANNEL = 4;
  */
 interface Lanes {
   posts: KeyedLimiter<string>;
+  /** Each thread's notices in the team channel, one after another (notify). */
+  notices: KeyedQueue<string>;
+  /** Each message's updates, one after another in the order asked: the last asked is what Slack shows. */
+  updates: KeyedQueue<string>;
   until: Map<string, number>;
 }
 const lanesByBot = new Map<string, Lanes>();
@@ -193,7 +197,7 @@ function lanesOf(client: WebClient): Lanes {
   // The bot, at the Slack it talks to: two Slacks (a test's stand-ins, one per test) are two sets of limits.
   const bot = `${client.token ?? ''} ${client.slackApiUrl}`;
   let lanes = lanesByBot.get(bot);
-  if (!lanes) lanesByBot.set(bot, (lanes = { posts: new KeyedLimiter(POSTS_IN_FLIGHT_PER_CHANNEL), until: new Map() }));
+  if (!lanes) lanesByBot.set(bot, (lanes = { posts: new KeyedLimiter(POSTS_IN_FLIGHT_PER_CHANNEL), notices: new KeyedQueue(), updates: new KeyedQueue(), until: new Map() }));
   return lanes;
 }
 
@@ -354,14 +358,20 @@ export class SlackIO {
     }
   }
 
-  async update(ref: ThreadRef, m: Message): Promise<boolean> {
-    try {
-      await this.retrying(() => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }), this.clock.now() + this.budgetMs);
-      return true;
-    } catch (e) {
-      this.log.warn('Slack refused chat.update', { channel: ref.channel, error: slackError(e) });
-      return false;
-    }
+  /**
+   * Two writers of one message (a launch's front end and the reconciler) must not cross on the
+   * wire: each message's updates go out one after another, in the order they were asked for.
+   */
+  update(ref: ThreadRef, m: Message): Promise<boolean> {
+    return lanesOf(this.client).updates.run(`${ref.channel} ${ref.ts}`, async () => {
+      try {
+        await this.retrying(() => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }), this.clock.now() + this.budgetMs);
+        return true;
+      } catch (e) {
+        this.log.warn('Slack refused chat.update', { channel: ref.channel, error: slackError(e) });
+        return false;
+      }
+    });
   }
 
   /** chat.getPermalink needs no scope and knows the workspace's own domain. */
@@ -378,9 +388,15 @@ export class SlackIO {
    * Tells the team channel, with a link to the thread. Skipped when the thread is in that
    * channel already: its members see the root message change.
    */
-  async notify(ctx: Pick<BotContext, 'notifyChannel'>, facts: RootFacts, notice: Notice, thread?: ThreadRef): Promise<void> {
-    if (!ctx.notifyChannel || thread?.channel === ctx.notifyChannel) return;
-    const link = thread ? await this.permalink(thread) : undefined;
-    await this.post(ctx.notifyChannel, noticeMessage(facts, notice, link));
+  notify(ctx: Pick<BotContext, 'notifyChannel'>, facts: RootFacts, notice: Notice, thread?: ThreadRef): Promise<void> {
+    const channel = ctx.notifyChannel;
+    if (!channel || thread?.channel === channel) return Promise.resolve();
+    const tell = async () => {
+      const link = thread ? await this.permalink(thread) : undefined;
+      await this.post(channel, noticeMessage(facts, notice, link));
+    };
+    // One thread's notices in the order they were asked for, from the moment they are asked for:
+    // a launch does not wait for its notice, and its Ready notice must not overtake it.
+    return thread ? lanesOf(this.client).notices.run(`${channel} ${thread.channel} ${thread.ts}`, tell) : tell();
   }
 }

@@ -72,13 +72,25 @@ export class ThreadRecords {
    * Records an open thread. Never overwrites: a record that exists (open, or closed by whoever
    * saw the system go) is left as it is, so a late writer cannot reopen a closed thread.
    */
-  async open(uid: string, entry: ThreadEntry): Promise<void> {
+  async open(uid: string, entry: ThreadEntry): Promise<'open' | 'closed'> {
     try {
       await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: this.body(uid, entry, 'open') });
+      return 'open';
     } catch (e) {
-      if (isConflict(e)) return;
-      throw toTychoError(e, 'record the Slack thread');
+      if (!isConflict(e)) throw toTychoError(e, 'record the Slack thread');
     }
+    // Recorded already: by another replica (open), or closed by whoever had the last word, e.g. a
+    // launch's front end that undid it and said so. Rare (one read), and it decides whether the
+    // thread may still hear anything.
+    // A list by name, not a get: the role lists records (catch-up) and has no get on ConfigMaps.
+    let found;
+    try {
+      found = await this.api.listNamespacedConfigMap({ namespace: this.namespace, fieldSelector: `metadata.name=${recordName(uid)}`, labelSelector: RECORD_SELECTOR });
+    } catch (e) {
+      throw toTychoError(e, 'read the record of the Slack thread');
+    }
+    // None: swept, so closed long ago.
+    return found.items[0]?.data?.state === 'open' ? 'open' : 'closed';
   }
 
   /** Adds the Ready reply's ts (so closing words can take its buttons away); a record gone stays gone. */

@@ -269,6 +269,41 @@ describe('a burst of posts to one channel', () => {
   });
 });
 
+describe('updates of one message', () => {
+  test('go out one after another in the order asked, so the last asked is what Slack shows', async () => {
+    const s = io();
+    const ts = await root(s);
+    // The first update's answer is held back: a second writer of the same message must wait for it.
+    fake.interject('chat.update', { kind: 'held' }, { times: 1 });
+    const first = s.update({ channel: 'C1', ts }, msg('launching'));
+    await fake.waitFor('chat.update', (c) => c.args.text === 'launching', 'the first update', 10_000);
+    const second = s.update({ channel: 'C1', ts }, msg('failed'));
+    // Another message's update is not held up by it.
+    const other = await root(s);
+    expect(await s.update({ channel: 'C1', ts: other }, msg('other'))).toBe(true);
+    expect(fake.find('chat.update', (c) => c.args.ts === ts).map((c) => c.args.text)).toEqual(['launching']);
+    fake.releaseHeld();
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(fake.find('chat.update', (c) => c.args.ts === ts).map((c) => c.args.text)).toEqual(['launching', 'failed']);
+    expect(fake.messages.find((m) => m.ts === ts)?.text).toBe('failed');
+  });
+});
+
+describe('notices in the team channel', () => {
+  test("one thread's notices appear in the order they were asked for, even when the first is held up", async () => {
+    const s = io();
+    // The first notice's link is slow to come (its answer lost to the client's timeout, then asked again).
+    fake.interject('chat.getPermalink', { kind: 'held' }, { times: 1 });
+    const facts = { name: 'web', image: 'nginx', owner: { id: 'U1', display: 'alice' } };
+    const thread = { channel: 'C1', ts: '1700000000.000001' };
+    const launching = s.notify({ notifyChannel: 'CTEAM' }, facts, { kind: 'launching' }, thread);
+    const ready = s.notify({ notifyChannel: 'CTEAM' }, facts, { kind: 'ready', url: 'http://web.example' }, thread);
+    await Promise.all([launching, ready]);
+    const said = fake.messages.filter((m) => m.channel === 'CTEAM').map((m) => (/is launching/.test(m.text ?? '') ? 'launching' : /is ready/.test(m.text ?? '') ? 'ready' : m.text));
+    expect(said).toEqual(['launching', 'ready']);
+  });
+});
+
 test('a refusal is final and logged in Slack words', async () => {
   fake.refuseChannels.add('C9');
   const outcome = await io().tryPost('C9', msg('root'));
