@@ -25,7 +25,7 @@ import type { ActorCounts } from './counting-proxy.js';
 import { cpuSnapshot, cpuUsage } from './cpu-usage.js';
 import { monotonicUs, readProfileOf, summarizeProfile, type ProfileSummary } from './cpu-profile.js';
 import { PodClock } from './pod-clock.js';
-import type { BurstPhases, BurstResult, BurstRunSummary } from './results.js';
+import type { BurstPhases, BurstResult, BurstRunSummary, LaunchesOutcome } from './results.js';
 import type { Ack } from './slash-command.js';
 import { dist, type Dist } from './stats.js';
 
@@ -62,17 +62,10 @@ const firstOf = (xs: (number | undefined)[], t0: number) => {
 const between = (pairs: [number | undefined, number | undefined][]) => dist(pairs.filter(([a, b]) => a !== undefined && b !== undefined).map(([a, b]) => b! - a!));
 
 /** One server's burst: what Slack and the cluster say, its memory, and when each launch passed each point. */
-interface TychoBurst {
+interface TychoBurst extends LaunchesOutcome {
   names: string[];
   t0: number;
   acks: Ack[];
-  wallMs: number;
-  ready: number;
-  failed: number;
-  lost: string[];
-  doubled: string[];
-  untruthful: string[];
-  failureTexts: string[];
   perLaunch: number[];
   idleMiB: number;
   peakMiB: number;

@@ -79,8 +79,8 @@ export interface ListAtScaleResult {
   ratio: Ratio;
 }
 
-export interface BurstResult {
-  launches: number;
+/** What a burst's launches came to, as Slack and the cluster tell it. */
+export interface LaunchesOutcome {
   ready: number;
   failed: number;
   lost: string[];
@@ -89,6 +89,10 @@ export interface BurstResult {
   untruthful: string[];
   failureTexts: string[];
   wallMs: number;
+}
+
+export interface BurstResult extends LaunchesOutcome {
+  launches: number;
   baselineWallMs: number;
   wallRatio: number;
   baselineFailed: number;
