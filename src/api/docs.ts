@@ -31,7 +31,7 @@ const INITIALIZER = `window.onload = function () {
 `;
 
 export function mountDocs(app: express.Express): void {
-  const body = JSON.stringify(openApiDocument);
+  const body = JSON.stringify(openApiDocument());
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(body);
   });

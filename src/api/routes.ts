@@ -1,10 +1,10 @@
 /**
  * The REST API, wire-compatible with the original Tycho: POST /system/{start,delete,status}
  * with JSON bodies and the {status, result, message} envelope. Plus /openapi.json and
- * Swagger UI at /apidocs/. Every call goes through the shared command layer (runCommand), so a
- * system started here is the same kind of object as one started from Slack or the CLI.
+ * Swagger UI at /apidocs/. The routes are made from the commands' REST bindings (one per
+ * command that has one), and every call goes through the shared command layer (runCommand),
+ * so a system started here is the same kind of object as one started from Slack or the CLI.
  */
-import { urlWarning } from '../commands/format.js';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { Caller, RunContext } from '../commands/command.js';
 import { runCommand } from '../commands/registry.js';
@@ -18,9 +18,10 @@ import { sendError, sendInvalid, sendSuccess, sendThrown } from './envelope.js';
 import { jsonBody } from './json-body.js';
 import { requestLog, requestLogging } from './request-log.js';
 import { sameSiteOnly } from './same-site.js';
-import { launchRequestFromBody, startResult, statusItem } from './wire-conversions.js';
 import { operationFor, validateRequest } from './validate-request.js';
-import { OWNER_HEADER, type NameRequest, type StartQuery, type StartRequest, type StatusRequest } from './wire.js';
+import { servedCommands } from './openapi.js';
+import type { RestBinding } from './rest-binding.js';
+import { OWNER_HEADER } from './wire.js';
 
 export interface ApiDeps {
   launcher: SystemLauncher;
@@ -33,16 +34,9 @@ export interface ApiDeps {
   log: Logger;
 }
 
-/** A request that passed its operation's schema: its body and query have the types wire.ts derives. */
-interface Checked<Body, Query> {
-  body: Body;
-  query: Query;
-  owner: string;
-}
-type OperationHandler<Body, Query> = (req: Request, res: Response, checked: Checked<Body, Query>) => Promise<{ name?: string }>;
-
-/** Validates against the document's operation, runs the handler, and turns any failure into the envelope. */
-function operation<Body, Query = Record<string, never>>(path: string, deps: ApiDeps, handler: OperationHandler<Body, Query>) {
+/** Validates against the command's operation, runs the command, and turns any failure into the envelope. */
+function operation(name: string, rest: RestBinding<{ kind: string }, { kind: string }>, deps: ApiDeps) {
+  const path = rest.path;
   const op = operationFor(path, 'post');
   return async (req: Request, res: Response): Promise<void> => {
     const log = requestLog(req, deps.log);
@@ -53,9 +47,14 @@ function operation<Body, Query = Record<string, never>>(path: string, deps: ApiD
     }
     const owner = req.get(OWNER_HEADER) ?? 'api';
     try {
-      // The schema has accepted both, so they are what wire.ts says they are.
-      const { name } = await handler(req, res, { body: req.body as Body, query: checked.query as Query, owner });
-      log.info('api request', { route: path, status: res.statusCode, name, owner });
+      // The schema has accepted body and query, so they are what the binding's types say.
+      const input = rest.input(req.body, checked.query);
+      // The request id is also the launch id of a start: one request, one launch.
+      const ctx: RunContext = { ...context(deps, owner), launchId: String(req.id), ...rest.options?.(checked.query) };
+      const result = await runCommand(input, ctx);
+      const { result: answer, message } = rest.answer(result, req.body);
+      sendSuccess(res, rest.doc.success.status, answer, message);
+      log.info('api request', { route: path, command: name, status: res.statusCode, name: nameIn(req.body), owner });
     } catch (e) {
       const { status, code } = sendThrown(res, e);
       const fields = { route: path, status, code, owner, error: e instanceof Error ? e.message : String(e) };
@@ -63,6 +62,12 @@ function operation<Body, Query = Record<string, never>>(path: string, deps: ApiD
       else log.info('api request failed', fields);
     }
   };
+}
+
+/** The system a request names, for the log line. */
+function nameIn(body: unknown): string | undefined {
+  const name = (body as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 function apiCaller(owner: string): Caller {
@@ -84,45 +89,19 @@ function systemRouter(deps: ApiDeps): express.Router {
   router.use(readBodyWithin(BODY_LIMIT_BYTES, (res, refusal) => sendError(res, refusal.status, 'usage', refusal.message)));
   router.use(jsonBody());
 
-  router.post(
-    '/start',
-    operation<StartRequest, StartQuery>('/system/start', deps, async (req, res, { body, query, owner }) => {
-      // A REST launch's launch id is its request id: one request, one launch.
-      const ctx: RunContext = { ...context(deps, owner), launchId: String(req.id), wait: query.wait ?? true, ...(query.timeout !== undefined ? { timeoutSeconds: query.timeout } : {}) };
-      const { system } = await runCommand({ kind: 'up', args: launchRequestFromBody(body) }, ctx);
-      const warning = urlWarning(system);
-      sendSuccess(res, 201, startResult(body, system), `Started system ${body.name}${warning ? `. ${warning}` : ''}`);
-      return { name: body.name };
-    }),
-  );
+  // One route per command that has a REST binding (rest-binding.ts), in the registry's order.
+  const served = servedCommands();
+  const paths = served.map(({ rest }) => rest.path.slice('/system'.length));
+  for (const { module, rest } of served) router.post(rest.path.slice('/system'.length), operation(module.name, rest, deps));
 
-  router.post(
-    '/delete',
-    operation<NameRequest>('/system/delete', deps, async (_req, res, { body: { name }, owner }) => {
-      await runCommand({ kind: 'down', name }, context(deps, owner));
-      sendSuccess(res, 200, null, `Deleted system ${name}`);
-      return { name };
-    }),
-  );
-
-  router.post(
-    '/status',
-    // No body at all means every system, like {}.
-    operation<StatusRequest | undefined>('/system/status', deps, async (_req, res, { body, owner }) => {
-      const name = body?.name;
-      const { systems } = await runCommand(name === undefined ? { kind: 'status' } : { kind: 'status', name }, context(deps, owner));
-      const n = systems.length;
-      sendSuccess(res, 200, systems.map(statusItem), `Found ${n} system${n === 1 ? '' : 's'}`);
-      return name === undefined ? {} : { name };
-    }),
-  );
-
-  router.all(['/start', '/delete', '/status'], (req, res) => {
+  router.all(paths, (req, res) => {
     res.setHeader('Allow', 'POST');
     sendError(res, 405, 'usage', `${req.method} is not supported here: call POST ${req.baseUrl}${req.path} with a JSON body.`);
   });
+  const listed = served.map(({ rest }) => rest.path);
+  const routes = listed.length < 2 ? listed.join('') : `${listed.slice(0, -1).join(', ')} and ${listed[listed.length - 1]}`;
   router.use((req, res) => {
-    sendError(res, 404, 'usage', `There is no API route ${req.method} ${req.baseUrl}${req.path}; the routes are POST /system/start, /system/delete and /system/status (see /apidocs/).`);
+    sendError(res, 404, 'usage', `There is no API route ${req.method} ${req.baseUrl}${req.path}; the routes are POST ${routes} (see /apidocs/).`);
   });
   router.use(bodyErrors(deps));
   return router;

@@ -8,8 +8,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import { FORMATS } from './formats.js';
-import { componentName, openApiDocument, type JsonSchema, type Operation } from './openapi.js';
-import { WIRE_SCHEMAS, type FieldError } from './wire.js';
+import { componentName, namedSchemas, openApiDocument, type JsonSchema, type Operation } from './openapi.js';
+import type { FieldError } from './wire.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
@@ -23,18 +23,25 @@ function compiler(): Ajv {
     ajv.addFormat(name, check.type === 'number' ? { type: 'number', validate: (v: number) => passes(v) } : { type: 'string', validate: (v: string) => passes(v) });
   }
   ajv.addKeyword({ keyword: 'example', schemaType: ['string', 'number', 'boolean', 'object', 'array', 'null'] });
-  // Every named schema under its $id, which is how they refer to each other (and what
-  // "#/components/schemas/<id>" in the document names). JSON drops TypeBox's symbol keys.
-  for (const s of WIRE_SCHEMAS) ajv.addSchema(JSON.parse(JSON.stringify(s)) as object);
   return ajv;
 }
 
 const ajv = compiler();
 const compiled = new Map<JsonSchema, ValidateFunction>();
 
+/**
+ * Every named schema under its $id, which is how they refer to each other (and what
+ * "#/components/schemas/<id>" in the document names); those of a command registered since the
+ * last call are added too. JSON drops TypeBox's symbol keys.
+ */
+function addNamedSchemas(): void {
+  for (const s of namedSchemas()) if (!ajv.getSchema(s.$id!)) ajv.addSchema(JSON.parse(JSON.stringify(s)) as object);
+}
+
 function validatorFor(schema: JsonSchema): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
+    addNamedSchemas();
     const target = typeof schema.$ref === 'string' ? ajv.getSchema(componentName(schema.$ref)) : ajv.compile(schema);
     if (!target) throw new Error(`The API document has no schema for ${JSON.stringify(schema)}.`);
     v = target;
@@ -188,7 +195,7 @@ export function validateValue(value: unknown, schema: JsonSchema, name: string):
 }
 
 export function operationFor(path: string, method: 'get' | 'post'): Operation {
-  const op = openApiDocument.paths[path]?.[method];
+  const op = openApiDocument().paths[path]?.[method];
   if (!op) throw new Error(`The API document has no ${method.toUpperCase()} ${path}.`);
   return op;
 }

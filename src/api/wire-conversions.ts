@@ -6,7 +6,7 @@
  */
 import type { LaunchRequest } from '../commands/up.js';
 import { UsageError } from '../k8s/errors.js';
-import { ORIGINS, type LaunchSpec, type Origin, type Stage, type SystemInfo } from '../k8s/spec.js';
+import { ORIGINS, type Origin, type Stage, type SystemInfo } from '../k8s/spec.js';
 import { checkEnvNames, checkVolumes, normaliseMemory, parseEnvPair, parseWireVolume, wireVolume } from '../k8s/validate.js';
 import type { StartRequest, StartResult, StatusItem, WireLimits } from './wire.js';
 
@@ -44,13 +44,12 @@ export function launchRequestFromBody(body: StartRequest): LaunchRequest {
   return args;
 }
 
-/** The launch (as the launcher takes it) → the start body a Tycho server reads back into the same request. */
-export function startBodyFor(spec: LaunchSpec): StartRequest {
-  const r = spec.resources ?? {};
+/** The launch request → the start body a Tycho server reads back into the same request. */
+export function startBodyFor(spec: LaunchRequest): StartRequest {
   const limits: WireLimits = {
-    ...(r.cpu !== undefined ? { cpus: r.cpu } : {}),
-    ...(r.memory !== undefined ? { memory: r.memory } : {}),
-    ...(r.gpu !== undefined ? { gpus: r.gpu } : {}),
+    ...(spec.cpu !== undefined ? { cpus: spec.cpu } : {}),
+    ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
+    ...(spec.gpu ? { gpus: spec.gpu } : {}),
   };
   return {
     name: spec.name,

@@ -14,7 +14,8 @@ import { ConfigError, type SlackConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { LaunchPolicy } from '../commands/policy.js';
 import { boltLogger } from './bolt-logger.js';
-import type { BotContext, SlackLauncher } from './context.js';
+import type { SystemLauncher } from '../k8s/system-launcher.js';
+import type { BotContext } from './context.js';
 import { installationFrom, installedOnly, type Installation } from './installation.js';
 import { registerListeners } from './listeners/index.js';
 import { slackRequestGuard } from './request-guard.js';
@@ -22,7 +23,7 @@ import { slackClientOptions, slackError } from './slack-io.js';
 
 export interface BotDeps {
   slack: Exclude<SlackConfig, { mode: 'off' }>;
-  launcher: SlackLauncher;
+  launcher: SystemLauncher;
   /** Slack channel ID told about every launch, failure and teardown. */
   notifyChannel?: string;
   /** Slack user IDs that may tear down anyone's system, and launch beyond the policy. */

@@ -4,8 +4,8 @@
  * All text is Mrkdwn from slack-text.ts, so nothing from outside reaches Slack unescaped.
  */
 import type { types } from '@slack/bolt';
-import type { Owner, SystemInfo, Stage } from '../k8s/spec.js';
-import { age, stateText, STAGE_WORDS } from '../commands/format.js';
+import type { Owner, SystemInfo } from '../k8s/spec.js';
+import { age, stateText } from '../commands/format.js';
 import { clipMd, code, codeBlock, joinMd, link, md, mention, plain, slackDate, type Mrkdwn } from './slack-text.js';
 
 type KnownBlock = types.KnownBlock;
@@ -134,19 +134,6 @@ export function rootMessage(f: RootFacts, s: RootState): Message {
 }
 
 // ---- Replies in the thread. ----
-
-/** The stages worth a message; "created" is what the root message already says. */
-export const PROGRESS_STAGES: Stage[] = ['scheduled', 'pulling', 'started'];
-
-export function progressReply(stage: Stage, image: string): Message {
-  const words = stage === 'pulling' ? md`Pulling the image ${code(image)}` : plain(capitalised(STAGE_WORDS[stage] ?? stage));
-  const text = md`${words}…`;
-  return message(text, [context(md`:arrow_forward: ${text}`)]);
-}
-
-function capitalised(s: string): string {
-  return `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
-}
 
 /** `live` carries the buttons; `gone` is the same message after a teardown, buttons removed. */
 /** `warning`: the URL did not answer when Tycho opened it (commands/format.ts urlWarning). */

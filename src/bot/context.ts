@@ -4,19 +4,14 @@
  */
 import type { ThreadRecords } from '../k8s/thread-records.js';
 import type { webApi } from '@slack/bolt';
-import type { Caller } from '../commands/command.js';
+import type { Caller, RunContext } from '../commands/command.js';
 import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { Limiter } from '../concurrency.js';
 import { newLogId, type Logger } from '../log.js';
 
-/** The launcher, plus the one extra write the bot makes: where the "Ready" message lives. */
-export interface SlackLauncher extends SystemLauncher {
-  annotate?(name: string, annotations: Record<string, string>): Promise<void>;
-}
-
 export interface BotContext {
-  launcher: SlackLauncher;
+  launcher: SystemLauncher;
   /** Slack user IDs that may tear down anyone's system, and launch beyond the policy. */
   admins: string[];
   /** What everyone else may ask for in a launch. */
@@ -72,4 +67,14 @@ export function slackPolicy(caller: Caller, ctx: Pick<BotContext, 'policy'>): Po
 /** A Slack user as the command layer sees them. */
 export function slackCaller(userId: string, admins: string[]): Caller {
   return { owner: { id: `slack:${userId}`, display: `<@${userId}>` }, origin: 'slack', isAdmin: admins.includes(userId) };
+}
+
+/**
+ * What runCommand needs to run a command for this Slack user, whether they typed it or clicked
+ * a button: the same caller, policy and launcher, so every rule of the command is checked for
+ * both.
+ */
+export function slackRunContext(userId: string, ctx: Pick<BotContext, 'launcher' | 'admins' | 'policy'>, prefix = commandPrefix()): RunContext {
+  const caller = slackCaller(userId, ctx.admins);
+  return { launcher: ctx.launcher, caller, prefix, policy: slackPolicy(caller, ctx) };
 }

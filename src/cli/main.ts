@@ -8,8 +8,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
 import { parseCommand } from '../commands/parser.js';
-import type { Caller } from '../commands/command.js';
-import { runCommand } from '../commands/registry.js';
+import type { Caller, RunContext } from '../commands/command.js';
+import { commandModule, runCommand } from '../commands/registry.js';
 import { FORMATS } from '../api/formats.js';
 import { STAGE_WORDS } from '../commands/format.js';
 import { ConfigError, loadLauncherConfig, type LauncherConfig } from '../config.js';
@@ -18,7 +18,7 @@ import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { configuredCluster, fromFile, resolveNamespace } from '../k8s/kubeconfig.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import { localKubeconfigPath } from '../local/paths.js';
-import { RemoteLauncher } from './remote-launcher.js';
+import { RemoteCommands } from './remote.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { resultJson, resultText, resultWarning } from './render.js';
 
@@ -39,8 +39,7 @@ function cliUser(): string {
   throw new UsageError(sentence, '');
 }
 
-function pickLauncher(server: string | undefined, namespace: string | undefined, cfg: LauncherConfig): SystemLauncher {
-  if (server) return new RemoteLauncher(server, cfg.apiToken);
+function directLauncher(namespace: string | undefined, cfg: LauncherConfig): SystemLauncher {
   const chosen = configuredCluster() ?? (existsSync(localKubeconfigPath()) ? fromFile(localKubeconfigPath()) : undefined);
   if (!chosen) {
     throw new ClusterUnreachable(
@@ -57,26 +56,27 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   try {
     const { command, cli, recorded } = parseCommand(argv, { frontEnd: 'cli', prefix: PREFIX });
     json = cli.json;
-    // `help` needs no owner, as it needs no cluster.
-    const user = command.kind === 'help' ? '' : cliUser();
+    // A command that needs no cluster (help) needs no owner, config or server either.
+    const local = commandModule(command.kind)?.answeredAtOnce === true;
+    const user = local ? '' : cliUser();
     const caller: Caller = { owner: { id: `cli:${user}`, display: user }, origin: 'cli', isAdmin: true };
     // Chosen (and configured) on first use, so `tycho help` works without any cluster or config.
     let cfg: LauncherConfig | undefined;
     const config = () => (cfg ??= loadLauncherConfig());
-    const server = () => cli.server ?? config().serverUrl;
-    const launcher = lazyLauncher(() => pickLauncher(server(), cli.namespace, config()));
-    // Direct mode applies the launch limits of this environment; a Tycho server applies its own.
-    const policy = command.kind === 'up' && !server() ? config().policy : null;
-    const result = await runCommand(command, {
-      launcher,
+    const server = local ? undefined : (cli.server ?? config().serverUrl);
+    const ctx: RunContext = {
+      launcher: lazyLauncher(() => directLauncher(cli.namespace, config())),
       caller,
       prefix: PREFIX,
-      policy,
+      // Direct mode applies the launch limits of this environment; a Tycho server applies its own.
+      policy: server || local ? null : config().policy,
       originalText: recorded,
       wait: cli.wait,
       ...(cli.timeout ? { timeoutSeconds: cli.timeout } : {}),
       ...(json ? {} : { onProgress: (stage) => err.write(`… ${STAGE_WORDS[stage] ?? stage}\n`) }),
-    });
+    };
+    // Remote mode asks the server to run the command, through its REST binding.
+    const result = server ? await new RemoteCommands(server, config().apiToken).run(command, ctx) : await runCommand(command, ctx);
     out.write(`${json ? JSON.stringify(resultJson(result), null, 2) : resultText(result)}\n`);
     const warning = resultWarning(result);
     if (warning && !json) err.write(`tycho: warning: ${warning}\n`);
@@ -100,16 +100,19 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   }
 }
 
+/**
+ * The launcher, made when a command first calls one of its methods (any method, so a method
+ * added to SystemLauncher needs nothing here): `tycho help` never touches a cluster.
+ */
 function lazyLauncher(make: () => SystemLauncher): SystemLauncher {
-  let b: SystemLauncher | undefined;
-  const get = () => (b ??= make());
-  return {
-    up: (spec, opts) => get().up(spec, opts),
-    // `by`: who asked, recorded on the system before it goes (the closing Slack reply names them).
-    down: (name, by) => get().down(name, by),
-    status: (name) => get().status(name),
-    list: () => get().list(),
-  };
+  let made: SystemLauncher | undefined;
+  return new Proxy({} as SystemLauncher, {
+    get(_target, method) {
+      made ??= make();
+      const value = Reflect.get(made, method, made) as unknown;
+      return typeof value === 'function' ? value.bind(made) : value;
+    },
+  });
 }
 
 function isMainModule(): boolean {

@@ -1,9 +1,10 @@
 /**
  * Terminal output of command results: one entry per command, as text and as --json. The
- * mapped type makes a new command fail to compile until it has both.
+ * mapped type makes a new command fail to compile until it has both; a command registered at
+ * run time is shown through its own `text` (and as its result, for --json).
  */
 import { age, stateText, urlWarning } from '../commands/format.js';
-import type { CommandName, CommandResult, ResultOf } from '../commands/registry.js';
+import { commandModule, type CommandName, type CommandResult, type ResultOf } from '../commands/registry.js';
 import type { SystemInfo } from '../k8s/spec.js';
 
 export function systemJson(s: SystemInfo): Record<string, unknown> {
@@ -76,7 +77,9 @@ const RENDERERS: { [K in CommandName]: CliRenderer<ResultOf<K>> } = {
 
 function rendererOf<R extends CommandResult>(r: R): CliRenderer<R> {
   // RENDERERS[kind] takes exactly that kind's result; TypeScript cannot follow it through the union.
-  return RENDERERS[r.kind] as unknown as CliRenderer<R>;
+  if (Object.hasOwn(RENDERERS, r.kind)) return RENDERERS[r.kind] as unknown as CliRenderer<R>;
+  const text = commandModule(r.kind as string)?.text;
+  return { text: (x) => text?.(x) ?? JSON.stringify(x), json: (x) => x };
 }
 
 export function resultText(r: CommandResult): string {

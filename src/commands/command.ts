@@ -1,10 +1,12 @@
 /**
  * What one command is: its flags (with aliases and help), how its typed input is read from
- * them, its handler and its typed result. Each command lives in its own module (up.ts,
- * down.ts, …); the parser, the usage text and every front end are driven by them
- * (registry.ts lists them).
+ * them, its handler, its typed result and its REST operation. Each command lives in its own
+ * module (up.ts, down.ts, …); the parser, the usage text, the REST routes and their OpenAPI
+ * document, the CLI's verbs and remote mode, and the Slack command and buttons are all driven
+ * by them (registry.ts lists them).
  */
-import type { Origin, Owner } from '../k8s/spec.js';
+import type { RestSpec } from '../api/rest-binding.js';
+import type { Origin, Owner, SystemInfo } from '../k8s/spec.js';
 import type { SystemLauncher, UpOptions } from '../k8s/system-launcher.js';
 import type { PolicyFor } from './policy.js';
 
@@ -66,6 +68,12 @@ export interface RunContext extends UpOptions {
   originalText?: string;
   /** Extra annotations for `up` (e.g. the Slack thread). */
   annotations?: Record<string, string>;
+  /**
+   * Called once every check of a command that changes a system has passed, with the system as
+   * it is, just before the change: Slack takes the buttons away and marks the root message
+   * first. Throwing here stops the command; nothing has changed yet.
+   */
+  beforeChange?: (system: SystemInfo) => Promise<void>;
 }
 
 export interface CommandModule<Name extends string, Input extends { kind: Name }, Result extends { kind: Name }> {
@@ -75,12 +83,29 @@ export interface CommandModule<Name extends string, Input extends { kind: Name }
   /** One sentence for `help`. */
   summary: string;
   flags: readonly FlagSpec[];
-  /** Needs no cluster: Slack answers it in the ack itself. */
+  /** Needs no cluster: Slack answers it in the ack itself, and the CLI runs it without a server. */
   answeredAtOnce?: boolean;
+  /** `--up` as well as `up`: the original Tycho client's spelling of this command. */
+  legacyFlag?: boolean;
   /** The typed input from the parsed words; bad input is refused through the reader. */
   read(flags: FlagReader): Input;
   run(input: Input, ctx: RunContext): Promise<Result>;
+  /**
+   * The result in plain words, for a front end that has no renderer of its own for this
+   * command (the built-in commands each have one per front end; a command registered at run
+   * time may have none).
+   */
+  text?(result: Result): string;
+  /**
+   * Its REST operation (POST /system/…): the route, its OpenAPI entry and the CLI's remote mode
+   * are made from it. Without one the command is not offered over REST.
+   */
+  rest?: RestSpec<Input, Result>;
 }
+
+/** Any command module, whatever its input and result (what the registry holds). */
+// Methods are compared bivariantly, so every CommandModule<K, I, R> is one of these.
+export type AnyCommandModule = CommandModule<string, { kind: string }, { kind: string }>;
 
 /** Words left after the flags are a mistake for every command that takes none. */
 export function refuseStrayWords(r: FlagReader): void {

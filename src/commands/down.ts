@@ -4,6 +4,7 @@ import type { SystemInfo } from '../k8s/spec.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import { NAME_FLAG, nameFlagOrWord, type Caller, type CommandModule, type FlagReader } from './command.js';
 import { checkName } from '../k8s/validate.js';
+import { deleteBinding } from '../api/bindings/delete.js';
 
 export interface DownInput {
   kind: 'down';
@@ -28,6 +29,7 @@ export const downCommand: CommandModule<'down', DownInput, DownResult> = {
   usage: 'down -n NAME',
   summary: 'Tear down NAME: its Deployment, Pods and Service.',
   flags: [NAME_FLAG],
+  legacyFlag: true,
   read(r: FlagReader) {
     const name = nameFlagOrWord(r);
     if (name === undefined) r.refuse('Say which system to tear down with -n NAME.');
@@ -35,7 +37,12 @@ export const downCommand: CommandModule<'down', DownInput, DownResult> = {
     return { kind: 'down', name };
   },
   async run(input, ctx) {
-    if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.launcher, ctx.caller, input.name);
+    // An admin's teardown needs no look first, unless the front end acts on the system before it goes.
+    if (!ctx.caller.isAdmin || ctx.beforeChange) {
+      const system = await authorizeTeardown(ctx.launcher, ctx.caller, input.name);
+      await ctx.beforeChange?.(system);
+    }
     return { kind: 'down', system: await ctx.launcher.down(input.name, ctx.caller.owner.id) };
   },
+  rest: deleteBinding,
 };

@@ -1,5 +1,6 @@
 /** `list`: every system Tycho runs here. */
 import type { SystemInfo } from '../k8s/spec.js';
+import { listCall } from '../api/bindings/status.js';
 import { refuseStrayWords, type CommandModule, type FlagReader } from './command.js';
 
 export interface ListInput {
@@ -16,6 +17,7 @@ export const listCommand: CommandModule<'list', ListInput, ListResult> = {
   usage: 'list',
   summary: 'List every system Tycho runs here.',
   flags: [],
+  legacyFlag: true,
   read(r: FlagReader) {
     refuseStrayWords(r);
     return { kind: 'list' };
@@ -23,4 +25,5 @@ export const listCommand: CommandModule<'list', ListInput, ListResult> = {
   async run(_input, ctx) {
     return { kind: 'list', systems: await ctx.launcher.list() };
   },
+  rest: listCall,
 };

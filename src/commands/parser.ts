@@ -1,15 +1,15 @@
 /**
  * The one command language. Slack hands us one string; the CLI hands us argv. Both end up
  * here and come out as a typed Command, or a UsageError with one sentence and the usage line.
- * What each command accepts (its flags, its input) is in its own module (registry.ts); this
- * file only finds the command and its flags, and the options of the CLI.
+ * Which commands there are, and what each accepts (its flags, its input), is in its own module
+ * (registry.ts); this file only finds the command and its flags, and the options of the CLI.
  */
 import yargsParser from 'yargs-parser';
 import { UsageError } from '../k8s/errors.js';
 import { checkName } from '../k8s/validate.js';
 import type { FlagReader, FlagSpec } from './command.js';
 import { recordedCommand } from './recorded.js';
-import { COMMAND_NAMES, commandModule, type Command, type CommandName } from './registry.js';
+import { commandModule, commandModules, registryGeneration, type Command } from './registry.js';
 import { takeFlags } from './repeated-flags.js';
 import { splitShellWords, UnclosedQuote } from './shell-words.js';
 import { overviewUsage, usageLine } from './usage.js';
@@ -49,8 +49,6 @@ const CLI_FLAGS: readonly FlagSpec[] = [
   { name: 'timeout', takes: 'value' },
 ];
 const CLI_FLAG_NAMES = CLI_FLAGS.map((f) => f.name);
-/** The original Tycho client said `--up -n … -c … -p …`; accept its spellings. */
-const LEGACY_VERBS: CommandName[] = ['up', 'down', 'status', 'list'];
 const HELP_FLAG: FlagSpec = { name: 'help', aliases: ['h'], takes: 'switch' };
 
 /**
@@ -62,7 +60,13 @@ function spellings(flags: readonly FlagSpec[]): Record<string, string[]> {
 }
 
 interface FlagTables {
-  byCommand: Record<CommandName, string[]>;
+  /** Which registry this was built from (registry.ts): a command registered since makes it stale. */
+  generation: number;
+  commands: string[];
+  /** The original Tycho client said `--up -n … -c … -p …`: the commands that take that spelling. */
+  legacyVerbs: string[];
+  byCommand: Record<string, string[]>;
+  switches: string[];
   aliases: Record<string, string[]>;
   values: string[];
   /** The flags people repeat, collected in one pass before yargs-parser (see repeated-flags.ts). */
@@ -74,12 +78,18 @@ interface FlagTables {
 let tables: FlagTables | undefined;
 /** From the command modules, on first use (they are loaded lazily, see registry.ts). */
 function flagTables(): FlagTables {
-  if (tables) return tables;
+  if (tables?.generation === registryGeneration()) return tables;
+  const modules = commandModules();
   const byName = new Map<string, FlagSpec>();
-  for (const f of [...COMMAND_NAMES.flatMap((c) => commandModule(c).flags), ...CLI_FLAGS, HELP_FLAG]) byName.set(f.name, f);
+  for (const f of [...modules.flatMap((m) => m.flags), ...CLI_FLAGS, HELP_FLAG]) byName.set(f.name, f);
   const all = [...byName.values()];
+  const legacyVerbs = modules.filter((m) => m.legacyFlag).map((m) => m.name);
   tables = {
-    byCommand: Object.fromEntries(COMMAND_NAMES.map((c) => [c, commandModule(c).flags.map((f) => f.name)])) as Record<CommandName, string[]>,
+    generation: registryGeneration(),
+    commands: modules.map((m) => m.name),
+    legacyVerbs,
+    byCommand: Object.fromEntries(modules.map((m) => [m.name, m.flags.map((f) => f.name)])),
+    switches: [...all.filter((f) => f.takes === 'switch').map((f) => f.name), ...legacyVerbs],
     aliases: Object.fromEntries(all.filter((f) => f.aliases?.length).map((f) => [f.name, [...f.aliases!]])),
     values: all.filter((f) => f.takes === 'value').map((f) => f.name),
     repeatable: spellings(all.filter((f) => f.takes === 'repeated')),
@@ -87,6 +97,8 @@ function flagTables(): FlagTables {
   };
   return tables;
 }
+
+const orList = (xs: readonly string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`);
 
 function shortFlag(flag: string): string {
   const alias = flagTables().aliases[flag]?.find((a) => a.length === 1);
@@ -109,7 +121,7 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
   const argv = yargsParser.detailed(repeated.rest, {
     alias: flags.aliases,
     string: flags.values,
-    boolean: ['json', 'no-wait', 'help', ...LEGACY_VERBS],
+    boolean: flags.switches,
     configuration: {
       'camel-case-expansion': false,
       'dot-notation': false,
@@ -129,22 +141,22 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
   const positionals = a._.map(String);
 
   // Which command? The first word, or the original client's --up/--down flags.
-  const legacy = LEGACY_VERBS.filter((v) => a[v] === true);
-  let cmd: CommandName | undefined;
+  const legacy = flags.legacyVerbs.filter((v) => a[v] === true);
+  let cmd: string | undefined;
   if (legacy.length > 1) throw new UsageError(`Give one command, not ${legacy.map((v) => `--${v}`).join(' and ')}.`, overviewUsage(prefix));
   if (legacy.length === 1) cmd = legacy[0];
   else if (positionals.length > 0) {
     const word = positionals.shift()!.toLowerCase();
-    if (!(COMMAND_NAMES as string[]).includes(word)) {
-      throw new UsageError(`"${word}" is not a Tycho command; use one of ${COMMAND_NAMES.join(', ')}.`, overviewUsage(prefix));
+    if (!flags.commands.includes(word)) {
+      throw new UsageError(`"${word}" is not a Tycho command; use one of ${flags.commands.join(', ')}.`, overviewUsage(prefix));
     }
-    cmd = word as CommandName;
+    cmd = word;
   } else if (a.help === true) cmd = 'help';
-  if (!cmd) throw new UsageError('Say what to do: up, down, status, list or help.', overviewUsage(prefix));
+  if (!cmd) throw new UsageError(`Say what to do: ${orList(flags.commands)}.`, overviewUsage(prefix));
   const usage = usageLine(cmd, prefix);
 
   // Unknown or misplaced flags.
-  const allowed = new Set([...flags.byCommand[cmd], ...LEGACY_VERBS, 'help', '_', ...(opts.frontEnd === 'cli' ? CLI_FLAG_NAMES : ['no-wait'])]);
+  const allowed = new Set([...flags.byCommand[cmd]!, ...flags.legacyVerbs, 'help', '_', ...(opts.frontEnd === 'cli' ? CLI_FLAG_NAMES : ['no-wait'])]);
   for (const key of Object.keys(a)) {
     if (allowed.has(key)) continue;
     const known = Object.values(flags.byCommand).some((f) => f.includes(key)) || CLI_FLAG_NAMES.includes(key);
@@ -207,5 +219,6 @@ export function parseCommand(input: string | string[], opts: ParseOptions): Pars
     },
     check: fail,
   };
-  return { command: commandModule(cmd).read(reader), cli, recorded };
+  // A command registered at run time is outside the Command union: its front ends show it through its own `text`.
+  return { command: commandModule(cmd)!.read(reader) as Command, cli, recorded };
 }

@@ -1,6 +1,7 @@
 /** `status`: one system (with -n), or all of them. */
 import type { SystemInfo } from '../k8s/spec.js';
 import { checkName } from '../k8s/validate.js';
+import { statusBinding } from '../api/bindings/status.js';
 import { NAME_FLAG, nameFlagOrWord, type CommandModule, type FlagReader } from './command.js';
 
 export interface StatusInput {
@@ -20,6 +21,7 @@ export const statusCommand: CommandModule<'status', StatusInput, StatusResult> =
   usage: 'status [-n NAME]',
   summary: 'Show one system, or all of them: ready or not (and why), URL, image, owner, age.',
   flags: [NAME_FLAG],
+  legacyFlag: true,
   read(r: FlagReader) {
     const name = nameFlagOrWord(r);
     if (name === undefined) return { kind: 'status' };
@@ -31,4 +33,5 @@ export const statusCommand: CommandModule<'status', StatusInput, StatusResult> =
       ? { kind: 'status', systems: [await ctx.launcher.status(input.name)], name: input.name }
       : { kind: 'status', systems: await ctx.launcher.list() };
   },
+  rest: statusBinding,
 };

@@ -1,12 +1,13 @@
 /**
  * `up`: launch an image as a named system and answer with it once it is ready (or at once,
  * without waiting). The launch request read here is the one model every front end fills in:
- * the parser from flags, the REST API from the original's start body (api/launch-body.ts).
+ * the parser from flags, the REST API from the original's start body (api/bindings/start.ts).
  */
 import { EXPOSE_MODES, exposeOfServiceType, type ExposeMode, type LaunchSpec, type ServiceType, type SystemInfo, type VolumeMount } from '../k8s/spec.js';
 import type { UpOptions } from '../k8s/system-launcher.js';
 import { checkCpu, checkEnv, checkEnvNames, checkGpu, checkImage, checkMemory, checkName, checkPort, checkVolume, checkVolumes, parseEnvPair, parseVolume } from '../k8s/validate.js';
 import { NAME_FLAG, refuseStrayWords, type Caller, type CommandModule, type FlagReader, type RunContext } from './command.js';
+import { startBinding } from '../api/bindings/start.js';
 import { enforceLaunchPolicy } from './policy.js';
 import { splitShellWords, UnclosedQuote } from './shell-words.js';
 
@@ -155,6 +156,8 @@ export const upCommand: UpCommand = {
     { name: 'service-type', takes: 'value', help: { label: '    --service-type TYPE', text: 'the older spelling: NodePort, LoadBalancer or ClusterIP' } },
     { name: 'volume', takes: 'repeated', help: { label: '    --volume CLAIM:/path[:ro]', text: 'mount an existing PersistentVolumeClaim (repeatable; :ro read-only)' } },
   ],
+  legacyFlag: true,
   read,
   run,
+  rest: startBinding,
 };

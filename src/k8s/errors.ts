@@ -23,7 +23,7 @@ export const TYCHO_ERROR_CODES = [
   'internal',
 ] as const;
 
-/** Every code, as the REST schema publishes it (src/api/schemas.ts reads TYCHO_ERROR_CODES). */
+/** Every code, as the REST schema publishes it (src/api/wire.ts reads TYCHO_ERROR_CODES). */
 export type TychoErrorCode = (typeof TYCHO_ERROR_CODES)[number];
 
 export abstract class TychoError extends Error {

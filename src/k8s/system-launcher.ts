@@ -1,7 +1,7 @@
 /**
  * What the commands need from a launcher: up, down, status and list of systems. The
- * in-process Launcher (launcher.ts) runs them against Kubernetes; the CLI's remote mode
- * (cli/remote-launcher.ts) runs them against a Tycho REST server.
+ * in-process Launcher (launcher.ts) runs them against Kubernetes. (The CLI's remote mode
+ * needs none: it asks a Tycho server to run the whole command, cli/remote.ts.)
  */
 import type { LaunchSpec, Stage, SystemInfo } from './spec.js';
 

@@ -9,7 +9,7 @@ import { enforceLaunchPolicy } from '../../commands/policy.js';
 import { commandModule, runCommand, type Command, type CommandName, type InputOf } from '../../commands/registry.js';
 import { UsageError } from '../../k8s/errors.js';
 import { helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
-import { commandPrefix, forRequest, slackCaller, slackPolicy, type BotContext } from '../context.js';
+import { commandPrefix, forRequest, slackCaller, slackPolicy, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { md } from '../slack-text.js';
 import { launch } from '../launch.js';
@@ -63,9 +63,22 @@ const ANSWERS: { [K in CommandName]: SlackAnswer<K> } = {
   help: async (input, req) => helpMessage((await runCommand(input, req.run)).text),
 };
 
+/**
+ * A command registered at run time has no entry above: it is run for the person and its result
+ * shown in its own words (CommandModule.text).
+ */
+async function plainAnswer(input: { kind: string }, req: SlashRequest, ctx: BotContext): Promise<Message> {
+  try {
+    const result = await runCommand(input, req.run);
+    return plainMessage(md`${commandModule(input.kind)?.text?.(result) ?? `Done: ${input.kind}.`}`);
+  } catch (e) {
+    return plainMessage(md`:x: ${errorText(e, ctx.log, `run "${input.kind}"`)}`);
+  }
+}
+
 function answerOf<C extends Command>(cmd: C): SlackAnswer<C['kind']> {
   // ANSWERS[kind] takes exactly that kind's input; TypeScript cannot follow it through the union.
-  return ANSWERS[cmd.kind] as unknown as SlackAnswer<C['kind']>;
+  return (Object.hasOwn(ANSWERS, cmd.kind) ? ANSWERS[cmd.kind] : plainAnswer) as unknown as SlackAnswer<C['kind']>;
 }
 
 export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext): Promise<void> {
@@ -99,7 +112,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
     prefix,
     recorded,
     caller,
-    run: { launcher: ctx.launcher, caller, prefix, policy },
+    run: slackRunContext(command.user_id, ctx, prefix),
     io: new SlackIO(client, ctx.log),
     tell: async (m: Message) => {
       try {
@@ -109,7 +122,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
       }
     },
   };
-  if (commandModule(cmd.kind).answeredAtOnce) {
+  if (commandModule(cmd.kind)?.answeredAtOnce) {
     const answer = await answerOf(cmd)(cmd, req, ctx);
     await ack(answer ? { response_type: 'ephemeral', ...answer } : undefined);
     return;
