@@ -35,7 +35,7 @@ import { md, plain } from './slack-text.js';
 import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
 import { explain } from './error-text.js';
-import { MAX_POST_ATTEMPT_MS, systemMessage, type PostOutcome, type SlackIO } from './slack-io.js';
+import { systemMessage, type PostOutcome, type SlackIO } from './slack-io.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 
@@ -81,6 +81,9 @@ const CLOSE_RETRY_MAX_MS = 30_000;
 const UNEXPLAINED_GONE_WAIT_MS = 3_000;
 /** Beyond the longest post attempt, before a claim is taken to be its dead writer's. */
 const CLAIM_RECOVERY_MARGIN_MS = 2_000;
+/** Pauses before this process tries again a Ready reply it gave up (Slack unreachable): they double up to the last. */
+const READY_RETRY_FIRST_MS = 1_000;
+const READY_RETRY_MAX_MS = 30_000;
 
 /**
  * What this process keeps about one system with a Slack thread, in one place, so that one delete
@@ -110,6 +113,9 @@ interface Tracked {
   /** Work tried again later: after a late Lease renewal, or a closing claim the API could not answer. */
   retry?: NodeJS.Timeout;
   closeAttempts?: number;
+  /** Ready posts (root updates) this process gave up, Slack away: the pause before the next grows with them. */
+  readyTries?: number;
+  rootTries?: number;
 }
 
 export class SlackReconciler {
@@ -335,7 +341,7 @@ export class SlackReconciler {
       const reply = async () => {
         const outcome = await this.deps.io.tryPost(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), { threadTs: thread.ts, metadata: systemMessage(uid, 'ready'), claim });
         if (outcome.kind === 'not-claimed') return false;
-        await this.afterReadyPost(uid, name, thread, facts, info, outcome, t, log);
+        await this.afterReadyPost(uid, name, thread, facts, info, outcome, t, CLAIMED, log);
         return true;
       };
       const [posted] = await Promise.all([reply(), this.updateRoot(uid, thread, facts, root)]);
@@ -361,7 +367,7 @@ export class SlackReconciler {
   }
 
   /** What became of a Ready post: its ts recorded (or that Slack refused it); one left unsure stays claimed, to be recovered. */
-  private async afterReadyPost(uid: string, name: string, thread: ThreadRef, facts: RootFacts, info: SystemInfo, outcome: PostOutcome, t: Tracked, log: Logger): Promise<void> {
+  private async afterReadyPost(uid: string, name: string, thread: ThreadRef, facts: RootFacts, info: SystemInfo, outcome: PostOutcome, t: Tracked, claimValue: string, log: Logger): Promise<void> {
     if (outcome.kind === 'posted') {
       t.postedReady = outcome.ts;
       log.info(outcome.found ? 'found the Ready reply an earlier try posted' : 'posted the Ready reply', { url: info.url });
@@ -377,7 +383,20 @@ export class SlackReconciler {
       // Rate limited past the budget, or Slack unreachable: the claim stays, and whoever leads
       // once it is older than the longest attempt (this process too) looks for the reply and posts it.
       log.warn('the Ready reply is not posted yet; it stays claimed and will be tried again', { outcome: outcome.kind, error: outcome.error });
+      this.recoverReadyLater(uid, name, t, claimValue);
     }
+  }
+
+  /**
+   * This process held the Ready claim and gave its post up: no writer is posting it now, so its
+   * recovery need not wait out a writer's longest attempt, only a pause that grows while Slack
+   * stays away (a wake-up: nothing else would bring this system's reconcile back).
+   */
+  private recoverReadyLater(uid: string, name: string, t: Tracked, claimValue: string): void {
+    const tries = (t.readyTries = (t.readyTries ?? 0) + 1);
+    const pause = Math.min(READY_RETRY_MAX_MS, READY_RETRY_FIRST_MS * 2 ** Math.min(tries - 1, 10));
+    t.claimSeen = { value: claimValue, sinceMs: this.now() + pause - this.deps.io.maxAttemptMs - CLAIM_RECOVERY_MARGIN_MS };
+    this.wakeAt(uid, name, this.now() + pause);
   }
 
   /**
@@ -388,7 +407,7 @@ export class SlackReconciler {
    */
   private async recoverReady(uid: string, s: SystemState, thread: ThreadRef, facts: RootFacts, info: SystemInfo, claimed: string, t: Tracked, again: () => Promise<void>, log: Logger): Promise<void> {
     if (t.claimSeen?.value !== claimed) t.claimSeen = { value: claimed, sinceMs: this.now() };
-    const due = t.claimSeen.sinceMs + MAX_POST_ATTEMPT_MS + CLAIM_RECOVERY_MARGIN_MS;
+    const due = t.claimSeen.sinceMs + this.deps.io.maxAttemptMs + CLAIM_RECOVERY_MARGIN_MS;
     if (this.now() < due) return this.wakeAt(uid, s.name, due);
     if (this.mayWrite(uid, again) !== 'yes') return;
     const mine = `${CLAIMED}:${randomUUID().slice(0, 8)}`;
@@ -396,12 +415,13 @@ export class SlackReconciler {
     delete t.claimSeen;
     log.info('recovering a Ready reply whose claim outlived its writer', { claim: claimed });
     const found = await this.deps.io.findPosted(thread.channel, thread.ts, uid, 'ready');
-    if (found.kind === 'unknown') return; // still claimed (by this process now): recovered again later
+    // Still claimed (by this process now): recovered again after a pause.
+    if (found.kind === 'unknown') return this.recoverReadyLater(uid, s.name, t, mine);
     const outcome: PostOutcome =
       found.kind === 'posted'
         ? { kind: 'posted', ts: found.ts, found: true }
         : await this.deps.io.tryPost(thread.channel, readyReply(s.name, info.url, 'live', urlWarning(info)), { threadTs: thread.ts, metadata: systemMessage(uid, 'ready') });
-    await this.afterReadyPost(uid, s.name, thread, facts, info, outcome, t, log);
+    await this.afterReadyPost(uid, s.name, thread, facts, info, outcome, t, mine, log);
   }
 
   /**
@@ -501,7 +521,14 @@ export class SlackReconciler {
     const t = this.track(uid);
     if (t.lastRoot === key) return false;
     if (this.mayWrite(uid, () => this.reconcile(uid, facts.name)) !== 'yes') return false;
-    if (!(await this.deps.io.update(thread, m))) return false;
+    const outcome = await this.deps.io.tryUpdate(thread, m);
+    if (outcome === 'not-updated') {
+      // Slack away: the root is painted again later, with the state as it is then.
+      const tries = (t.rootTries = (t.rootTries ?? 0) + 1);
+      this.wakeAt(uid, facts.name, this.now() + Math.min(READY_RETRY_MAX_MS, READY_RETRY_FIRST_MS * 2 ** Math.min(tries - 1, 10)));
+    }
+    if (outcome !== 'updated') return false;
+    delete t.rootTries;
     t.lastRoot = key;
     return true;
   }
@@ -552,12 +579,13 @@ export class SlackReconciler {
     this.forget(uid);
     if (by === labels.LAUNCH_UNDONE) {
       // Its failure was told when it happened; the undo finishing is no news, only its root's last word.
-      await this.deps.io.update(thread, rootMessage(facts, { ...UNDONE_ROOT, reason: md`The launch failed, and nothing of it is left.` }));
+      await this.deps.io.updatePatiently(thread, rootMessage(facts, { ...UNDONE_ROOT, reason: md`The launch failed, and nothing of it is left.` }));
       log.info('closed the Slack thread of an undone launch');
       return;
     }
-    await this.deps.io.update(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
-    if (readyTs) await this.deps.io.update({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
+    // The thread's last words: forgotten here, so nothing would paint them again; they wait for Slack.
+    await this.deps.io.updatePatiently(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
+    if (readyTs) await this.deps.io.updatePatiently({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
     await this.deps.io.post(thread.channel, tornDownReply(who, at), thread.ts, systemMessage(uid, 'gone'));
     await this.deps.io.notify(this.deps.ctx, facts, { kind: 'torn-down', by: who }, thread);
     log.info('closed the Slack thread', { by: who.id || who.display });

@@ -94,6 +94,9 @@ export type PostOutcome =
   /** The post's `claim` said no: nothing was sent. */
   | { kind: 'not-claimed' };
 
+/** What became of an update of a message. */
+export type UpdateOutcome = 'updated' | 'refused' | 'not-updated';
+
 /** Whether a thread holds a message. */
 export type Lookup = { kind: 'posted'; ts: string } | { kind: 'absent' } | { kind: 'unknown'; error: string };
 
@@ -108,6 +111,10 @@ export interface PostOptions {
    * post is over, however long the channel's earlier posts took. It throws: so does the post.
    */
   claim?: () => Promise<boolean>;
+  /** An earlier try of this post may have reached Slack: look for it before posting (SlackIO.post). */
+  lookFirst?: boolean;
+  /** Where the look starts in a channel (not a thread): the first try's moment, on Slack's clock. */
+  since?: number;
 }
 
 /** Time as SlackIO waits it: a test passes a clock of its own, so no test waits a real Retry-After. */
@@ -116,7 +123,8 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
-const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+// Unreferenced: a process that stops is not kept alive by a pause before Slack is tried again.
+const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms).unref()) };
 
 export interface SlackIOOptions {
   /** SLACK_POST_BUDGET_MS unless a test says otherwise. */
@@ -125,6 +133,16 @@ export interface SlackIOOptions {
   callTimeoutMs?: number;
   clock?: Clock;
 }
+
+/**
+ * How long post() and update() keep trying a Slack that does not answer (unreachable, 5xx, rate
+ * limited past a post's budget): one attempt at a time, each within the budget, with pauses
+ * between that grow to PATIENT_PAUSE_MAX_MS. What a thread has to say is said when Slack is back,
+ * in order, once. A process that stops, stops trying (stopDelivery).
+ */
+export const SLACK_PATIENCE_MS = 60 * 60_000;
+const PATIENT_PAUSE_FIRST_MS = 1_000;
+const PATIENT_PAUSE_MAX_MS = 30_000;
 
 /** The first pause before a call that failed is sent again; it doubles with each try. */
 const FIRST_BACKOFF_MS = 500;
@@ -190,14 +208,19 @@ interface Lanes {
   /** Each message's updates, one after another in the order asked: the last asked is what Slack shows. */
   updates: KeyedQueue<string>;
   until: Map<string, number>;
+  /** Set by stopDelivery: patient retries end, and their pauses are cut short. */
+  stopped: boolean;
+  wakers: Set<() => void>;
 }
 const lanesByBot = new Map<string, Lanes>();
 
+const laneKey = (client: WebClient) => `${client.token ?? ''} ${client.slackApiUrl}`;
+
 function lanesOf(client: WebClient): Lanes {
   // The bot, at the Slack it talks to: two Slacks (a test's stand-ins, one per test) are two sets of limits.
-  const bot = `${client.token ?? ''} ${client.slackApiUrl}`;
+  const bot = laneKey(client);
   let lanes = lanesByBot.get(bot);
-  if (!lanes) lanesByBot.set(bot, (lanes = { posts: new KeyedLimiter(POSTS_IN_FLIGHT_PER_CHANNEL), notices: new KeyedQueue(), updates: new KeyedQueue(), until: new Map() }));
+  if (!lanes) lanesByBot.set(bot, (lanes = { posts: new KeyedLimiter(POSTS_IN_FLIGHT_PER_CHANNEL), notices: new KeyedQueue(), updates: new KeyedQueue(), until: new Map(), stopped: false, wakers: new Set() }));
   return lanes;
 }
 
@@ -205,6 +228,7 @@ export class SlackIO {
   private readonly budgetMs: number;
   private readonly callTimeoutMs: number;
   private readonly clock: Clock;
+  private stopped = false;
 
   constructor(
     readonly client: WebClient,
@@ -217,13 +241,67 @@ export class SlackIO {
     this.clock = options.clock ?? realClock;
   }
 
+  /** The longest one post can take, its budget and the last call's timeout: a claim older than this has lost its writer. */
+  get maxAttemptMs(): number {
+    return this.budgetMs + this.callTimeoutMs;
+  }
+
   /**
    * Returns the new message's ts, or undefined if it was not posted. `metadata`: Slack message
    * metadata, so a message says which system and which key it is.
    */
   async post(channel: string, m: Message, threadTs?: string, metadata?: MessageMetadata): Promise<string | undefined> {
-    const outcome = await this.tryPost(channel, m, { ...(threadTs ? { threadTs } : {}), ...(metadata ? { metadata } : {}) });
+    // One identity and one starting moment for every try, so a later try finds an earlier one's message.
+    const options: PostOptions = { ...(threadTs ? { threadTs } : {}), metadata: metadata ?? { event_type: POST_EVENT, event_payload: { post: randomUUID() } }, since: Date.now() - CLOCK_SKEW_MS };
+    const outcome = await this.patiently(
+      (again) => this.tryPost(channel, m, { ...options, lookFirst: again === 'unknown' }),
+      (o) => (o.kind === 'not-posted' || o.kind === 'unknown' ? o.kind : undefined),
+      'chat.postMessage',
+    );
     return outcome.kind === 'posted' ? outcome.ts : undefined;
+  }
+
+  /**
+   * Tries `attempt` until its result is final (`transient` says undefined), the patience is spent,
+   * or delivery is stopped; `attempt` hears what the last try came to.
+   */
+  private async patiently<T>(attempt: (last: string | undefined) => Promise<T>, transient: (r: T) => string | undefined, what: string): Promise<T> {
+    const lanes = lanesOf(this.client);
+    const giveUpAt = this.clock.now() + SLACK_PATIENCE_MS;
+    let last: string | undefined;
+    for (let tries = 0; ; tries++) {
+      const result = await attempt(last);
+      last = transient(result);
+      if (last === undefined || this.stopped || lanes.stopped || this.clock.now() >= giveUpAt) return result;
+      const pause = Math.min(PATIENT_PAUSE_MAX_MS, PATIENT_PAUSE_FIRST_MS * 2 ** Math.min(tries, 10));
+      if (tries === 0) this.log.info(`Slack did not take ${what}; trying again until it does`, { pauseMs: pause });
+      await this.pause(lanes, pause);
+      if (this.stopped || lanes.stopped) return result;
+    }
+  }
+
+  /** A pause that stopDelivery cuts short. */
+  private pause(lanes: Lanes, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        lanes.wakers.delete(done);
+        resolve();
+      };
+      lanes.wakers.add(done);
+      void this.clock.sleep(ms).then(done);
+    });
+  }
+
+  /**
+   * This process stops talking to Slack: posts and updates still waiting for Slack to come back
+   * end after their current attempt (each within its budget), so a stop is not held up by an outage.
+   */
+  stopDelivery(): void {
+    this.stopped = true;
+    const lanes = lanesOf(this.client);
+    lanes.stopped = true;
+    for (const wake of [...lanes.wakers]) wake();
+    lanesByBot.delete(laneKey(this.client));
   }
 
   /** A post, and what became of it (PostOutcome). Rejects only if `claim` does. */
@@ -241,10 +319,10 @@ export class SlackIO {
     const deadline = this.clock.now() + this.budgetMs;
     const metadata = options.metadata ?? { event_type: POST_EVENT, event_payload: { post: randomUUID() } };
     // Slack's clock, not the budget's: messages from here on may be this post's.
-    const since = Date.now() - CLOCK_SKEW_MS;
+    const since = options.since ?? Date.now() - CLOCK_SKEW_MS;
     let error = '';
     /** A try may have reached Slack: it is looked for before the next. */
-    let unsure = false;
+    let unsure = options.lookFirst ?? false;
     // A channel Slack has paused (another post in flight was refused) is waited out before the
     // claim, so a claim is not taken while its post cannot go. A pause past the budget is not:
     // the claim is taken and the post given up below, and its claim is recovered later.
@@ -362,15 +440,38 @@ export class SlackIO {
    * Two writers of one message (a launch's front end and the reconciler) must not cross on the
    * wire: each message's updates go out one after another, in the order they were asked for.
    */
-  update(ref: ThreadRef, m: Message): Promise<boolean> {
+  async update(ref: ThreadRef, m: Message): Promise<boolean> {
+    return (await this.tryUpdate(ref, m)) === 'updated';
+  }
+
+  /**
+   * One update within the budget: `not-updated` when Slack did not take it in time (unreachable,
+   * rate limited), `refused` when it said no. The reconciler repaints a root that was not updated
+   * later (its state then, not this one), so it does not wait for Slack here.
+   */
+  tryUpdate(ref: ThreadRef, m: Message): Promise<UpdateOutcome> {
+    return this.updateInOrder(ref, m, false);
+  }
+
+  /** An update that keeps trying while Slack is away (SLACK_PATIENCE_MS): for a message's last word (a closed thread's root). */
+  async updatePatiently(ref: ThreadRef, m: Message): Promise<boolean> {
+    return (await this.updateInOrder(ref, m, true)) === 'updated';
+  }
+
+  private updateInOrder(ref: ThreadRef, m: Message, patient: boolean): Promise<UpdateOutcome> {
     return lanesOf(this.client).updates.run(`${ref.channel} ${ref.ts}`, async () => {
-      try {
-        await this.retrying(() => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }), this.clock.now() + this.budgetMs);
-        return true;
-      } catch (e) {
-        this.log.warn('Slack refused chat.update', { channel: ref.channel, error: slackError(e) });
-        return false;
-      }
+      const once = async (): Promise<UpdateOutcome> => {
+        try {
+          await this.retrying(() => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }), this.clock.now() + this.budgetMs);
+          return 'updated';
+        } catch (e) {
+          const refused = failureOf(e).kind === 'refused';
+          this.log.warn(refused ? 'Slack refused chat.update' : 'gave up on chat.update for now', { channel: ref.channel, error: slackError(e) });
+          return refused ? 'refused' : 'not-updated';
+        }
+      };
+      // An update says the same however often it is sent: a patient one is tried until Slack takes it.
+      return patient ? await this.patiently(once, (r) => (r === 'not-updated' ? r : undefined), 'chat.update') : await once();
     });
   }
 

@@ -65,6 +65,8 @@ export interface StartOptions {
   localCluster?: LocalClusterStarter;
   /** The live view's watch tuning (tests shorten its backoff). */
   viewOptions?: Pick<LiveViewOptions, 'backoffMaxMs' | 'watchTimeoutSeconds'>;
+  /** How long the reconciler tries one Slack post (SLACK_POST_BUDGET_MS; tests shorten it). */
+  slackBudgetMs?: number;
 }
 
 export async function startTycho(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningTycho> {
@@ -124,6 +126,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   // body parser or fallback route the REST API mounts.
   let bot: RunningBot | undefined;
   let reconciler: SlackReconciler | undefined;
+  let stopSlack: (() => void) | undefined;
   let onLeading: () => void = () => undefined;
   // Background work (the Slack reconciler's writes) runs on the one replica holding the Lease.
   const leaseNamespace = config.lease.namespace ?? podNamespace() ?? namespace;
@@ -154,9 +157,11 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       throw e;
     }
     const reconcilerLog = log.child({ component: 'reconciler' });
+    const io = new SlackIO(bot.client, reconcilerLog, opts.slackBudgetMs ? { budgetMs: opts.slackBudgetMs } : {});
+    stopSlack = () => io.stopDelivery();
     const rec = new SlackReconciler({
       view,
-      io: new SlackIO(bot.client, reconcilerLog),
+      io,
       claims: new DeploymentClaims(cluster.kc, namespace),
       records,
       isLeader: () => elector.isLeader(),
@@ -220,6 +225,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     async stop() {
       draining = true;
       await bot?.stop();
+      // Replies still waiting for an unreachable Slack end after their current attempt.
+      stopSlack?.();
       // Drained: the reconciler's writes in flight finish, then the Lease goes to another replica at once.
       await reconciler?.stop();
       if (config.slack.mode !== 'off') await elector.release();

@@ -62,6 +62,8 @@ export interface HarnessOptions {
   env?: Env;
   /** The live view's watch tuning (e.g. a short backoff after a refusal). */
   viewOptions?: StartOptions['viewOptions'];
+  /** How long the reconciler tries one Slack post (a test of an outage longer than that shortens it). */
+  slackBudgetMs?: number;
 }
 
 export async function startBotHarness(prefix: string, o: HarnessOptions = {}): Promise<BotHarness> {
@@ -82,7 +84,7 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     ...o.env,
   });
   const kc = kubeConfig();
-  const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc, ...(o.viewOptions ? { viewOptions: o.viewOptions } : {}) });
+  const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc, ...(o.viewOptions ? { viewOptions: o.viewOptions } : {}), ...(o.slackBudgetMs ? { slackBudgetMs: o.slackBudgetMs } : {}) });
   const tycho = await start();
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);

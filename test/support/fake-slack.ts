@@ -110,6 +110,7 @@ export class FakeSlack {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private counter = 0;
   private readonly waiters = new Set<() => void>();
+  private down = false;
 
   private constructor(
     private readonly server: Server,
@@ -323,7 +324,25 @@ export class FakeSlack {
     });
   }
 
+  /**
+   * Slack unreachable, as when the stand-in is stopped: the port stops listening (new connections
+   * are refused) and the connections open now are closed. back() listens on the same port again.
+   */
+  async outage(): Promise<void> {
+    this.down = true;
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  async back(): Promise<void> {
+    if (!this.down) return;
+    this.down = false;
+    this.server.listen(Number(new URL(this.origin).port), '127.0.0.1');
+    await once(this.server, 'listening');
+  }
+
   async stop(): Promise<void> {
+    if (this.down) return;
     this.held.clear();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
