@@ -152,7 +152,7 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 const PAGE_SIZE = 200;
 
 /** How a failed call failed, as far as sending it again goes. */
-type Failure =
+export type Failure =
   | { kind: 'rate-limited'; retryAfterMs: number }
   /** It never reached Slack: sending it again is safe. */
   | { kind: 'not-sent' }
@@ -165,6 +165,19 @@ type Failure =
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** Slack's errors that say it failed on its side, perhaps after doing part of the call. */
 const SLACK_SIDE_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable']);
+
+/**
+ * Who hears of each Slack call that failed, by what it came to (`rate-limited`: a Retry-After to
+ * wait out), and how long Slack asked to wait: the metrics (src/server/metrics.ts).
+ */
+export const slackFailureObservers = new Set<(kind: Failure['kind'], retryAfterMs: number) => void>();
+
+/** failureOf, told to the observers: for the one place each failed call is handled. */
+function failedCall(e: unknown): Failure {
+  const failure = failureOf(e);
+  for (const observe of slackFailureObservers) observe(failure.kind, failure.kind === 'rate-limited' ? failure.retryAfterMs : 0);
+  return failure;
+}
 
 function failureOf(e: unknown): Failure {
   const err = e as { code?: unknown; retryAfter?: unknown; statusCode?: unknown; original?: { code?: unknown }; data?: { error?: unknown } } | null;
@@ -358,7 +371,7 @@ export class SlackIO {
         return { kind: 'refused', error: 'no ts in the answer' };
       } catch (e) {
         error = slackError(e);
-        const failure = failureOf(e);
+        const failure = failedCall(e);
         if (failure.kind === 'refused') return { kind: 'refused', error };
         if (failure.kind === 'rate-limited') {
           lanes.until.set(channel, this.clock.now() + failure.retryAfterMs);
@@ -427,7 +440,7 @@ export class SlackIO {
       try {
         return await call();
       } catch (e) {
-        const failure = failureOf(e);
+        const failure = failedCall(e);
         if (failure.kind === 'refused') throw e;
         const pause = failure.kind === 'rate-limited' ? failure.retryAfterMs : FIRST_BACKOFF_MS * 2 ** tries;
         if (!this.fits(pause, deadline)) throw e;

@@ -96,9 +96,17 @@ function missingPermission(message: string): string | undefined {
   return `${verb} ${res}${ns ? ` in namespace "${ns}"` : ' (cluster-wide)'}`;
 }
 
+/**
+ * Who hears of each Kubernetes call that failed (its HTTP status, or `network`): the metrics
+ * (src/server/metrics.ts). Every failure passes through toTychoError once, so it is counted here.
+ */
+export const kubernetesFailureObservers = new Set<(status: string) => void>();
+
 /** Turns any failure of a Kubernetes call into a TychoError. `doing` reads like "create the Service". */
 export function toTychoError(e: unknown, doing: string): TychoError {
   if (e instanceof TychoError) return e;
+  const status = e instanceof ApiException ? String(e.code) : networkCode(e) ? 'network' : 'other';
+  for (const observe of kubernetesFailureObservers) observe(status);
   if (e instanceof ApiException) {
     const body = statusBody(e);
     const msg = body.message ?? '';

@@ -8,7 +8,13 @@ export interface Pingable {
   ping(): Promise<void>;
 }
 
-export function createHttpApp(deps: { cluster: Pingable; log: Logger }): express.Express {
+/** What `GET /metrics` serves (metrics.ts). */
+export interface MetricsText {
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+export function createHttpApp(deps: { cluster: Pingable; log: Logger; metrics?: MetricsText }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Behind an ingress, req.ip must be the client's, for the loopback-only rule of the API.
@@ -24,5 +30,12 @@ export function createHttpApp(deps: { cluster: Pingable; log: Logger }): express
       res.status(503).json({ status: 'not ready', message: (e as Error).message });
     }
   });
+  // Counts and durations only (no names, owners or URLs), for a Prometheus in the cluster to scrape.
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.text());
+    });
+  }
   return app;
 }

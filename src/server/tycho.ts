@@ -19,6 +19,7 @@ import { ThreadRecords } from '../k8s/thread-records.js';
 import { LeaderElector } from '../k8s/lease.js';
 import { readFileSync } from 'node:fs';
 import { createHttpApp } from './http-app.js';
+import { TychoMetrics } from './metrics.js';
 import type { Logger } from '../log.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
@@ -90,6 +91,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     onRestart: (kind, why, delayMs) => log.warn('watch restarting', { kind, why, delayMs: Math.round(delayMs) }),
   });
   view.on('fatal', (problem) => log.error(problem));
+  // From the view's first event on; the Lease is read at scrape time (the elector is made below).
+  const metrics = new TychoMetrics(view, () => config.slack.mode !== 'off' && elector.isLeader());
   // A healthy cluster syncs in milliseconds; an unreachable one must not keep the server (and
   // /healthz) from starting: /readyz answers 503, saying why, until the view has synced.
   // True only once every informer has really listed: a catch-up against a view whose list was
@@ -121,7 +124,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     // Draining: /readyz answers 503 at once, so Endpoints stop sending traffic here while it is still served.
     ping: () => (draining ? Promise.reject(new Error('Tycho is shutting down.')) : launcher.ping()),
   };
-  const http = createHttpApp({ cluster: readiness, log });
+  const http = createHttpApp({ cluster: readiness, log, metrics });
   // Slack first: POST /slack/events must see the raw body (for its signature) before any
   // body parser or fallback route the REST API mounts.
   let bot: RunningBot | undefined;
@@ -231,6 +234,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       await reconciler?.stop();
       if (config.slack.mode !== 'off') await elector.release();
       repair.stop();
+      metrics.stop();
       await view.stop();
       // Callers still waiting on a launch have just been answered; let those answers go out.
       await new Promise((r) => setTimeout(r, 50));
