@@ -30,6 +30,10 @@ export const HTTP_STATUS: Record<TychoErrorCode, number> = {
   crash_looping: 422,
   container_config: 422,
   unschedulable: 422,
+  // 403, as Kubernetes itself answers a quota refusal, not 422: the namespace's policy refuses
+  // the pod, not the request's form, and the same request succeeds once room is freed (or the
+  // quota raised). A pods: 0 quota refuses every request, so there is nothing in it to fix.
+  quota_exceeded: 403,
   internal: 500,
   cluster_unreachable: 503,
   // The launch failed and what it made could not all be removed (left_in_place names it): the

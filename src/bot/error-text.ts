@@ -23,6 +23,7 @@ const TITLES: Record<TychoErrorCode, string> = {
   crash_looping: 'the container keeps crashing',
   container_config: 'the container could not be created',
   unschedulable: 'no node can run it',
+  quota_exceeded: "the namespace's quota refused it",
   timeout: 'it did not become ready in time',
   cluster_unreachable: 'Kubernetes could not be reached',
   invalid_spec: 'Kubernetes rejected the request',

@@ -11,6 +11,8 @@ export const EXIT_CODES: Record<TychoErrorCode, number> = {
   forbidden: 5,
   unauthorized: 5,
   not_owner: 5,
+  // Refused by the namespace's quota or limits: a refusal, like forbidden.
+  quota_exceeded: 5,
   image_pull_failed: 6,
   crash_looping: 6,
   container_config: 6,

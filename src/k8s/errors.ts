@@ -15,6 +15,7 @@ export const TYCHO_ERROR_CODES = [
   'crash_looping',
   'container_config',
   'unschedulable',
+  'quota_exceeded',
   'timeout',
   'cluster_unreachable',
   'invalid_spec',
@@ -140,6 +141,21 @@ export class Unschedulable extends PodFailure {
   }
 }
 
+/**
+ * The namespace's ResourceQuota or LimitRange refused the system's pod: the ReplicaSet could not
+ * create it (FailedCreate), and no pod will come however long one waits. `detail` is the
+ * refusal in Kubernetes' words, cut to the quota's own sentence (quota-refusal in pod-verdict.ts).
+ */
+export class QuotaExceeded extends TychoError {
+  readonly code = 'quota_exceeded' as const;
+  constructor(
+    readonly systemName: string,
+    readonly detail: string,
+  ) {
+    super(`The namespace's quota or limits refused the pod of "${systemName}": ${detail}.`);
+  }
+}
+
 export class Timeout extends TychoError {
   readonly code = 'timeout' as const;
   constructor(
@@ -211,7 +227,8 @@ export class NotOwner extends TychoError {
 }
 
 /** A pod's own failure (pod-verdict.ts), as the coded error every front end knows how to explain. */
-export function podFailureError(name: string, image: string, f: { kind: 'image' | 'crash' | 'config' | 'unschedulable'; reason: string; detail: string }): TychoError {
+export function podFailureError(name: string, image: string, f: { kind: 'image' | 'crash' | 'config' | 'unschedulable' | 'quota'; reason: string; detail: string }): TychoError {
+  if (f.kind === 'quota') return new QuotaExceeded(name, f.detail);
   if (f.kind === 'image') return new ImagePullFailed(name, image, f.reason, f.detail);
   if (f.kind === 'crash') return new CrashLooping(name, f.reason, f.detail);
   if (f.kind === 'config') return new ContainerConfigError(name, f.reason, f.detail);

@@ -13,6 +13,10 @@
  * view (system-model.ts). Then the URL check opens the URL, which waits out the controllers:
  * Ready still means the URL answered. Its record on the Deployment is the launch's last request.
  *
+ * A launch whose pods the namespace's quota refuses has no pod to watch: while none of it is
+ * seen, the Deployment is read every few seconds for the ReplicaFailure condition that says so
+ * (pod-verdict.ts). A launch whose pod appears within that time asks nothing more.
+ *
  * A teardown: one JSON patch that both proves the Deployment is Tycho's and records who asked,
  * the delete, and one watch of that Deployment (by name) until it is gone.
  *
@@ -118,6 +122,12 @@ const backoffMs = (attempt: number) => {
   return d / 2 + Math.random() * (d / 2);
 };
 
+/**
+ * How long a launch waits for a pod of it before it reads its Deployment for a quota refusal
+ * (and between reads). A pod normally appears well within it, so a launch asks nothing more.
+ */
+const REFUSAL_CHECK_MS = 3000;
+
 /** A pod the Service's Endpoints list as ready: Ready, with an address, not being deleted. */
 function routable(p: V1Pod): boolean {
   return !p.metadata?.deletionTimestamp && !!p.status?.podIP && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -142,6 +152,7 @@ export class LaunchWatch implements FollowedSystem {
   private attempts = 0;
   private readonly stopping = new AbortController();
   private readonly watched: Watched;
+  private refusalCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -164,6 +175,7 @@ export class LaunchWatch implements FollowedSystem {
   /** Ends the watch, and resolves once it has ended. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearTimeout(this.refusalCheck);
     this.watch?.stop();
     await this.watch?.ended;
   }
@@ -176,7 +188,30 @@ export class LaunchWatch implements FollowedSystem {
   hold(deployment: V1Deployment, service: V1Service): void {
     const started = deployment.spec?.paused ? { ...deployment, spec: { ...deployment.spec, paused: false } } : deployment;
     this.made = { deployment: started, service };
+    this.scheduleRefusalCheck();
     this.notify();
+  }
+
+  /**
+   * While no pod of the launch is seen, reads its Deployment every REFUSAL_CHECK_MS: a quota or
+   * limit refusal leaves no pod to tell of it, only the Deployment's ReplicaFailure condition.
+   */
+  private scheduleRefusalCheck(): void {
+    clearTimeout(this.refusalCheck);
+    this.refusalCheck = setTimeout(() => void this.checkRefusal(), REFUSAL_CHECK_MS);
+  }
+
+  private async checkRefusal(): Promise<void> {
+    const made = this.made;
+    if (!made || this.stopping.signal.aborted || this.gone || podsOf(made.deployment, [...this.pods.values()]).length > 0) return;
+    const d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name: this.name }).catch(() => undefined);
+    if (this.stopping.signal.aborted || !this.made) return;
+    if (d && d.metadata?.uid === this.made.deployment.metadata?.uid) {
+      // Only the status is taken: the spec stays the started one `hold` was given.
+      this.made = { ...this.made, deployment: { ...this.made.deployment, ...(d.status ? { status: d.status } : {}) } };
+      this.notify();
+    }
+    this.scheduleRefusalCheck();
   }
 
   system(name: string): SystemState | undefined {

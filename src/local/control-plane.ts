@@ -306,6 +306,9 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       '--profiling=false',
+      // On by default since 1.10; named so a namespace's ResourceQuota and LimitRange are sure to
+      // refuse pods here as on a real cluster (the quota refusal tests depend on it).
+      '--enable-admission-plugins=ResourceQuota,LimitRanger',
     ]);
     await waitUntil('kube-apiserver /readyz', procs, opts.readyTimeoutMs ?? 90_000, async () => {
       if (!existsSync(caFile)) return false;

@@ -7,8 +7,9 @@
  *
  * Only what no reader of the view needs goes:
  * - Deployments keep their metadata and spec (the repair rebuilds a Service or Ingress from the
- *   spec; the claims and renderers read the annotations) but not their status, which no reader
- *   looks at (the pods say how a system is);
+ *   spec; the claims and renderers read the annotations), and of their status only a
+ *   ReplicaFailure condition (a quota refusing the pods: no pod then says anything), without its
+ *   timestamps; the pods say how a system is otherwise;
  * - Pods keep their labels, Tycho's annotations (the launch id), timestamps and owners; of their
  *   spec, `nodeName` and each container's name and image; of their status, what the pod verdict
  *   and the URL read: phase, IPs, conditions (without their timestamps), container states;
@@ -35,11 +36,13 @@ export function withoutManagedFields<T extends KubernetesObject>(o: T): T {
 }
 
 export function slimDeployment(d: V1Deployment): V1Deployment {
+  const failure = d.status?.conditions?.find((c) => c.type === 'ReplicaFailure');
   return {
     ...(d.apiVersion ? { apiVersion: d.apiVersion } : {}),
     ...(d.kind ? { kind: d.kind } : {}),
     metadata: slimMetadata(d.metadata) ?? {},
     ...(d.spec ? { spec: d.spec } : {}),
+    ...(failure ? { status: { conditions: [{ type: failure.type, status: failure.status, ...(failure.reason ? { reason: failure.reason } : {}), ...(failure.message ? { message: failure.message } : {}) }] } } : {}),
   };
 }
 

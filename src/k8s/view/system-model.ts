@@ -5,7 +5,7 @@
  */
 import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node';
 import * as labels from '../labels.js';
-import { bestVerdict, type PodVerdict } from '../pod-verdict.js';
+import { bestVerdict, deploymentVerdict, type PodVerdict } from '../pod-verdict.js';
 import type { Stage } from '../spec.js';
 
 export interface SystemObjects {
@@ -75,7 +75,8 @@ export function systemState(o: SystemObjects): SystemState {
   const ips = o.readyIps;
   const servingPods = o.pods.filter((p) => isReady(p) && !!p.status?.podIP && !!ips?.has(p.status.podIP));
   if (d.metadata?.deletionTimestamp) return { ...base, stage: 'terminating', describe: 'being torn down', servingPods };
-  const v = bestVerdict(o.pods);
+  // No pod says anything when the quota refused to make one: the Deployment's condition does.
+  const v = (o.pods.every((p) => p.metadata?.deletionTimestamp) ? deploymentVerdict(d) : undefined) ?? bestVerdict(o.pods);
   const everServed = !!d.metadata?.annotations?.[labels.ANN_URL_CHECK];
   // A first Ready waits until the Service routes to this system's pods only: an earlier system
   // of the same name (deleted, its pods not yet collected) may still be among the addresses, and
