@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import { md, sentenceNaming, type Mrkdwn } from './slack-text.js';
 
 /** A few words for the root message and the notification channel. */
-const TITLES: Record<TychoErrorCode, string> = {
+export const TITLES: Record<TychoErrorCode, string> = {
   usage: 'the command was not understood',
   name_in_use: 'the name is already in use',
   not_found: 'no such system',

@@ -29,10 +29,11 @@ export class RemoteError extends TychoError {
 
 /**
  * The code of an answer that carries none (an older server): the first code whose HTTP status
- * (HTTP_STATUS, the server's one table) is this one, e.g. 404 → not_found; else internal.
+ * (HTTP_STATUS, the server's one table) is this one, e.g. 404 → not_found; a status the table
+ * does not have is a refused request (4xx, e.g. 413 from the body limit) or a failure (5xx).
  */
 export function codeOfStatus(status: number): TychoErrorCode {
-  return TYCHO_ERROR_CODES.find((c) => HTTP_STATUS[c] === status) ?? 'internal';
+  return TYCHO_ERROR_CODES.find((c) => HTTP_STATUS[c] === status) ?? (status >= 400 && status < 500 ? 'usage' : 'internal');
 }
 
 const isCode = (c: unknown): c is TychoErrorCode => (TYCHO_ERROR_CODES as readonly unknown[]).includes(c);
