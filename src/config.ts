@@ -10,7 +10,10 @@ import type { OnFailure } from './k8s/launcher.js';
 import type { UrlCheckMode } from './k8s/url-probe.js';
 import { compareQuantity, parseCpu, parseMemory } from './k8s/quantity.js';
 import { checkCpu, checkMemory } from './k8s/validate.js';
-import { DEFAULT_LIMITS, POLICY_SETTINGS, type LaunchPolicy } from './commands/policy.js';
+import { DEFAULT_LIMITS, POLICY_SETTINGS, type LaunchPolicy, type LimitKey } from './commands/policy.js';
+import { CHANNEL_ID_RE, readPolicyFile, USER_ID_RE, type PolicyFileValues } from './policy/policy-file.js';
+import { checkImageRule, imageRule, IMAGE_RULE_FORM } from './policy/images.js';
+import type { AccessPolicy } from './policy/rules.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -32,6 +35,8 @@ export interface LauncherConfig {
   volumeClaimPrefix?: string;
   /** What people who are not admins may ask for in a launch. */
   policy: LaunchPolicy;
+  /** Who may do what (channels, users, images, how many systems, what `list` shows): src/policy. */
+  access: AccessPolicy;
   publicHost?: string;
   readyTimeoutSeconds: number;
   onFailure: OnFailure;
@@ -82,6 +87,8 @@ export interface Config extends LauncherConfig {
 
 class Reader {
   readonly problems: string[] = [];
+  /** The policy file's name, as problems and refusals name it. */
+  policyFile = 'policy.yaml';
   constructor(private readonly env: Env) {}
 
   str(name: string): string | undefined {
@@ -117,7 +124,7 @@ const byMode = (s: string) => EXPOSE_MODES.find((m) => m === s.trim().toLowerCas
  * older TYCHO_USER_SERVICE_TYPES (Service types, read as their modes). Unset: only the default,
  * or with an ingress domain everything but `loadbalancer` (each one is a cloud load balancer).
  */
-function readExposeModes(r: Reader, expose: ExposeMode, hasDomain: boolean): ExposeMode[] {
+function readExposeModes(r: Reader, expose: ExposeMode, hasDomain: boolean, file: PolicyFileValues): ExposeMode[] {
   const modes = r.check(POLICY_SETTINGS.exposeModes, (s) => s.split(',').every((m) => byMode(m) !== undefined), `must be a comma-separated list of ${EXPOSE_MODES.join(', ')}`);
   const types = r.check(POLICY_SETTINGS.serviceTypes, (s) => s.split(',').every((t) => byServiceType(t) !== undefined), `must be a comma-separated list of ${SERVICE_TYPES.join(', ')}`);
   if (modes && types) r.problems.push(`Set ${POLICY_SETTINGS.exposeModes} or ${POLICY_SETTINGS.serviceTypes} (its older spelling), not both.`);
@@ -125,16 +132,19 @@ function readExposeModes(r: Reader, expose: ExposeMode, hasDomain: boolean): Exp
     ? modes.split(',').map((m) => byMode(m)!)
     : types
       ? types.split(',').map((t) => exposeOfServiceType(byServiceType(t)!))
-      : hasDomain
-        ? EXPOSE_MODES.filter((m) => m !== 'loadbalancer')
-        : [];
-  if (!hasDomain && chosen.includes('ingress')) r.problems.push(`${POLICY_SETTINGS.exposeModes} names ingress, which needs TYCHO_INGRESS_DOMAIN.`);
+      : file.exposeModes
+        ? file.exposeModes
+        : hasDomain
+          ? EXPOSE_MODES.filter((m) => m !== 'loadbalancer')
+          : [];
+  const named = !modes && !types && file.exposeModes ? `${r.policyFile}: limits.exposeModes` : POLICY_SETTINGS.exposeModes;
+  if (!hasDomain && chosen.includes('ingress')) r.problems.push(`${named} names ingress, which needs TYCHO_INGRESS_DOMAIN.`);
   // Taking the configured default is not a choice, so it is always allowed.
   return [...new Set([expose, ...chosen])];
 }
 
-function readPolicy(r: Reader, expose: ExposeMode, hasDomain: boolean): LaunchPolicy {
-  const exposeModes = readExposeModes(r, expose, hasDomain);
+function readPolicy(r: Reader, expose: ExposeMode, hasDomain: boolean, file: PolicyFileValues): LaunchPolicy {
+  const exposeModes = readExposeModes(r, expose, hasDomain, file);
   // A maximum below the default limit would let every launch without --cpu/--memory past it.
   const maxCpu = r.check(
     POLICY_SETTINGS.maxCpu,
@@ -146,12 +156,67 @@ function readPolicy(r: Reader, expose: ExposeMode, hasDomain: boolean): LaunchPo
     (s) => checkMemory(s) === null && compareQuantity(parseMemory(s)!, parseMemory(DEFAULT_RESOURCES.memoryLimit)!) >= 0,
     `must be a memory amount such as 16Gi or 8G, at least ${DEFAULT_RESOURCES.memoryLimit} (the limit every app gets by default)`,
   );
+  const maxGpu = r.str(POLICY_SETTINGS.maxGpu) === undefined ? file.maxGpu : undefined;
+  // The file's values are read where the environment does not set the key; they must be at
+  // least the defaults for the same reason.
+  const fileCpu = maxCpu === undefined && !r.str(POLICY_SETTINGS.maxCpu) ? file.maxCpu : undefined;
+  if (fileCpu !== undefined && compareQuantity(parseCpu(fileCpu)!, parseCpu(DEFAULT_RESOURCES.cpuLimit)!) < 0) {
+    r.problems.push(`${r.policyFile}: limits.maxCpu must be at least ${DEFAULT_RESOURCES.cpuLimit} (the limit every app gets by default).`);
+  }
+  const fileMemory = maxMemory === undefined && !r.str(POLICY_SETTINGS.maxMemory) ? file.maxMemory : undefined;
+  if (fileMemory !== undefined && compareQuantity(parseMemory(fileMemory)!, parseMemory(DEFAULT_RESOURCES.memoryLimit)!) < 0) {
+    r.problems.push(`${r.policyFile}: limits.maxMemory must be at least ${DEFAULT_RESOURCES.memoryLimit} (the limit every app gets by default).`);
+  }
+  const fromFile: Partial<Record<LimitKey, true>> = {};
+  if (!r.str(POLICY_SETTINGS.exposeModes) && !r.str(POLICY_SETTINGS.serviceTypes) && file.exposeModes) fromFile.exposeModes = true;
+  if (fileCpu !== undefined) fromFile.maxCpu = true;
+  if (fileMemory !== undefined) fromFile.maxMemory = true;
+  if (maxGpu !== undefined) fromFile.maxGpu = true;
   return {
     exposeModes,
-    maxCpu: maxCpu ?? DEFAULT_LIMITS.maxCpu,
-    maxMemory: maxMemory ?? DEFAULT_LIMITS.maxMemory,
-    maxGpu: r.int(POLICY_SETTINGS.maxGpu, 0, 16, DEFAULT_LIMITS.maxGpu, 'the most GPUs one system may have'),
+    maxCpu: maxCpu ?? fileCpu ?? DEFAULT_LIMITS.maxCpu,
+    maxMemory: maxMemory ?? fileMemory ?? DEFAULT_LIMITS.maxMemory,
+    maxGpu: maxGpu ?? r.int(POLICY_SETTINGS.maxGpu, 0, 16, DEFAULT_LIMITS.maxGpu, 'the most GPUs one system may have'),
+    ...(Object.keys(fromFile).length ? { fromFile } : {}),
   };
+}
+
+/** The environment variables that override single keys of the policy file. */
+export const ACCESS_SETTINGS = {
+  channels: 'TYCHO_ALLOWED_CHANNELS',
+  users: 'TYCHO_ALLOWED_USERS',
+  images: 'TYCHO_ALLOWED_IMAGES',
+  maxPerUser: 'TYCHO_MAX_SYSTEMS_PER_USER',
+  maxTotal: 'TYCHO_MAX_SYSTEMS',
+  listScope: 'TYCHO_LIST_SCOPE',
+} as const;
+
+const commaList = (s: string) => s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+
+/** Who may do what: the policy file's keys, each overridden by its environment variable when that is set. */
+function readAccess(r: Reader, file: PolicyFileValues): AccessPolicy {
+  const channels = r.check(ACCESS_SETTINGS.channels, (s) => commaList(s).every((c) => CHANNEL_ID_RE.test(c)), 'must be a comma-separated list of Slack channel IDs such as C0123ABCD (IDs, never #names)');
+  const users = r.check(ACCESS_SETTINGS.users, (s) => commaList(s).every((u) => USER_ID_RE.test(u)), 'must be a comma-separated list of Slack user IDs such as U0123ABCD');
+  const images = r.check(ACCESS_SETTINGS.images, (s) => commaList(s).every((i) => checkImageRule(i) === null), `must be a comma-separated list of ${IMAGE_RULE_FORM}`);
+  const perUser = r.str(ACCESS_SETTINGS.maxPerUser) ? r.int(ACCESS_SETTINGS.maxPerUser, 1, 1000, 0, 'the most systems one person may have') : undefined;
+  const total = r.str(ACCESS_SETTINGS.maxTotal) ? r.int(ACCESS_SETTINGS.maxTotal, 1, 100000, 0, 'the most systems Tycho may run') : undefined;
+  const scope = r.str(ACCESS_SETTINGS.listScope) ? r.oneOf(ACCESS_SETTINGS.listScope, ['namespace', 'channel'] as const, 'namespace') : undefined;
+  return {
+    channels: channels ? commaList(channels) : (file.channels ?? null),
+    users: users ? commaList(users) : (file.users ?? null),
+    images: images ? commaList(images).map(imageRule) : (file.images ?? null),
+    maxPerUser: perUser || (file.maxPerUser ?? null),
+    maxTotal: total || (file.maxTotal ?? null),
+    listScope: scope ?? file.listScope ?? 'namespace',
+  };
+}
+
+/** TYCHO_POLICY_FILE, when set: read and validated (its problems join the environment's). */
+function readPolicyFileOf(r: Reader): PolicyFileValues {
+  const path = r.str('TYCHO_POLICY_FILE');
+  if (!path) return {};
+  r.policyFile = path.split('/').pop() || path;
+  return readPolicyFile(path, r.problems);
 }
 
 const URL_RE = /^https?:\/\/[^\s/]+(\/\S*)?$/;
@@ -218,13 +283,14 @@ function readDefaultExpose(r: Reader, hasDomain: boolean): ExposeMode {
   return expose;
 }
 
-function readLauncher(r: Reader): LauncherConfig {
+function readLauncher(r: Reader, file: PolicyFileValues): LauncherConfig {
   const ingress = readIngress(r);
   const expose = readDefaultExpose(r, !!ingress);
   const c: LauncherConfig = {
     expose,
     ...(ingress ? { ingress } : {}),
-    policy: readPolicy(r, expose, !!ingress),
+    policy: readPolicy(r, expose, !!ingress, file),
+    access: readAccess(r, file),
     readyTimeoutSeconds: r.int('TYCHO_READY_TIMEOUT', 1, 3600, 300, 'the seconds to wait for an app to be ready'),
     onFailure: r.oneOf('TYCHO_ON_FAILURE', ['keep', 'delete'] as const, 'keep'),
     localCluster: r.oneOf('TYCHO_LOCAL_CLUSTER', ['auto', 'never'] as const, 'auto'),
@@ -247,7 +313,7 @@ function readLauncher(r: Reader): LauncherConfig {
 
 export function loadLauncherConfig(env: Env = process.env): LauncherConfig {
   const r = new Reader(env);
-  const c = readLauncher(r);
+  const c = readLauncher(r, readPolicyFileOf(r));
   if (r.problems.length) throw new ConfigError(r.problems);
   return c;
 }
@@ -275,7 +341,8 @@ function readSlack(r: Reader): SlackConfig {
 
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
-  const launcher = readLauncher(r);
+  const file = readPolicyFileOf(r);
+  const launcher = readLauncher(r, file);
   const slack = readSlack(r);
   const c: Config = {
     ...launcher,
@@ -301,7 +368,8 @@ export function loadConfig(env: Env = process.env): Config {
   const leaseNs = r.check('TYCHO_LEASE_NAMESPACE', (v) => NAMESPACE_RE.test(v) && v.length <= 63, 'must be a Kubernetes namespace name (lower-case letters, digits and "-")');
   if (leaseNs) c.lease.namespace = leaseNs;
   const admins = r.check('TYCHO_ADMINS', (s) => s.split(',').every((u) => /^[UW][A-Z0-9]{4,}$/.test(u.trim())), 'must be a comma-separated list of Slack user IDs such as U0123ABCD');
-  if (admins) c.admins = admins.split(',').map((u) => u.trim());
+  // The file's admins and TYCHO_ADMINS together: an installation that had the variable keeps it.
+  c.admins = [...new Set([...(file.admins ?? []), ...(admins ? admins.split(',').map((u) => u.trim()) : [])])];
   const hosts = r.check('TYCHO_ALLOWED_HOSTS', (s) => s.split(',').every((h) => HOST_RE.test(h.trim())), 'must be a comma-separated list of host names or IP addresses, without scheme or port (e.g. tycho.example.org,10.0.0.5)');
   if (hosts) c.allowedHosts = hosts.split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, ''));
   // In a pod, kubectl port-forward and service-mesh sidecars arrive from loopback too.

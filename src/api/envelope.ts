@@ -19,6 +19,8 @@ export const HTTP_STATUS: Record<TychoErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_owner: 403,
+  // The operator's policy refused it (policy file): the caller may not, whatever it sends.
+  policy: 403,
   not_found: 404,
   // Gone: the system existed when the start began, and someone removed it before it was ready.
   torn_down: 410,

@@ -10,6 +10,8 @@ import type { Caller, RunContext } from '../commands/command.js';
 import { runCommand } from '../commands/registry.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { PolicyFor } from '../commands/policy.js';
+import type { AccessPolicy } from '../policy/rules.js';
+import type { AuditTrail } from '../audit.js';
 import { BODY_LIMIT_BYTES, readBodyWithin } from '../server/body-limit.js';
 import type { Logger } from '../log.js';
 import { requireCaller } from './auth.js';
@@ -29,6 +31,10 @@ export interface ApiDeps {
   apiToken?: string;
   /** The launch limits for every caller of this API (null: TYCHO_API_TOKEN_UNLIMITED). */
   policy: PolicyFor;
+  /** Who may do what (src/policy): for REST, the image allowlist and the system counts. */
+  access?: AccessPolicy;
+  /** Where each mutating request's audit line goes (src/audit.ts). */
+  audit?: AuditTrail;
   /** Without a token: host names besides loopback that requests may be addressed to (TYCHO_ALLOWED_HOSTS). */
   allowedHosts: readonly string[];
   log: Logger;
@@ -77,7 +83,7 @@ function apiCaller(owner: string): Caller {
 }
 
 function context(deps: ApiDeps, owner: string): RunContext {
-  return { launcher: deps.launcher, caller: apiCaller(owner), prefix: '', policy: deps.policy };
+  return { launcher: deps.launcher, caller: apiCaller(owner), prefix: '', policy: deps.policy, via: 'rest', ...(deps.access ? { access: deps.access } : {}), ...(deps.audit ? { audit: deps.audit } : {}) };
 }
 
 function systemRouter(deps: ApiDeps): express.Router {

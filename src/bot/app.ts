@@ -13,6 +13,8 @@ import type express from 'express';
 import { ConfigError, type SlackConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { LaunchPolicy } from '../commands/policy.js';
+import type { AccessPolicy } from '../policy/rules.js';
+import type { AuditTrail } from '../audit.js';
 import { boltLogger } from './bolt-logger.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { BotContext } from './context.js';
@@ -30,6 +32,10 @@ export interface BotDeps {
   admins: string[];
   /** What everyone else may ask for in a launch. */
   policy: LaunchPolicy;
+  /** Who may do what (src/policy); unset: no such rules. */
+  access?: AccessPolicy;
+  /** Where each mutating action's audit line goes (src/audit.ts). */
+  audit?: AuditTrail;
   log: Logger;
   /** The shared HTTP app; in HTTP mode Slack posts to POST /slack/events on it. */
   http: express.Express;
@@ -116,6 +122,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     launcher: deps.launcher,
     admins: deps.admins,
     policy: deps.policy,
+    ...(deps.access ? { access: deps.access } : {}),
+    ...(deps.audit ? { audit: deps.audit } : {}),
     ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
     log,
     tearingDown: new Map(),

@@ -5,6 +5,8 @@
 import type { ThreadRecords } from '../k8s/thread-records.js';
 import type { webApi } from '@slack/bolt';
 import type { Caller, RunContext } from '../commands/command.js';
+import type { AccessPolicy } from '../policy/rules.js';
+import type { AuditTrail } from '../audit.js';
 import type { LaunchPolicy, PolicyFor } from '../commands/policy.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { Limiter } from '../concurrency.js';
@@ -16,6 +18,10 @@ export interface BotContext {
   admins: string[];
   /** What everyone else may ask for in a launch. */
   policy: LaunchPolicy;
+  /** Who may do what (src/policy): checked by the command layer on every command and button. */
+  access?: AccessPolicy;
+  /** Where each mutating action's audit line goes (src/audit.ts). */
+  audit?: AuditTrail;
   /** Channel ID told about every launch, ready, failure and teardown. */
   notifyChannel?: string;
   log: Logger;
@@ -72,9 +78,24 @@ export function slackCaller(userId: string, admins: string[]): Caller {
 /**
  * What runCommand needs to run a command for this Slack user, whether they typed it or clicked
  * a button: the same caller, policy and launcher, so every rule of the command is checked for
- * both.
+ * both. `where`: the channel it was asked in (policy channels.allow, list.scope, the audit line)
+ * and how (the audit line's `via`: the slash command, or a button).
  */
-export function slackRunContext(userId: string, ctx: Pick<BotContext, 'launcher' | 'admins' | 'policy'>, prefix = commandPrefix()): RunContext {
+export function slackRunContext(
+  userId: string,
+  ctx: Pick<BotContext, 'launcher' | 'admins' | 'policy' | 'access' | 'audit'>,
+  prefix = commandPrefix(),
+  where: { channel?: string | undefined; via?: 'slack' | 'slack-button' } = {},
+): RunContext {
   const caller = slackCaller(userId, ctx.admins);
-  return { launcher: ctx.launcher, caller, prefix, policy: slackPolicy(caller, ctx) };
+  return {
+    launcher: ctx.launcher,
+    caller,
+    prefix,
+    policy: slackPolicy(caller, ctx),
+    ...(ctx.access ? { access: ctx.access } : {}),
+    ...(where.channel ? { channel: where.channel } : {}),
+    via: where.via ?? 'slack',
+    ...(ctx.audit ? { audit: ctx.audit } : {}),
+  };
 }

@@ -5,10 +5,10 @@
  * The sentence may quote Kubernetes (a termination message, a scheduler's reason) or a person
  * (an owner's name), so it is escaped; only an owner Tycho knows as a Slack user stays a mention.
  */
-import { isTychoError, NameInUse, NotOwner, type TychoErrorCode } from '../k8s/errors.js';
+import { isTychoError, NameInUse, NotOwner, PolicyRefused, type TychoErrorCode } from '../k8s/errors.js';
 import type { Owner } from '../k8s/spec.js';
 import type { Logger } from '../log.js';
-import { md, sentenceNaming, type Mrkdwn } from './slack-text.js';
+import { code, md, sentenceNaming, type Mrkdwn } from './slack-text.js';
 
 /** A few words for the root message and the notification channel. */
 export const TITLES: Record<TychoErrorCode, string> = {
@@ -19,6 +19,7 @@ export const TITLES: Record<TychoErrorCode, string> = {
   forbidden: 'Kubernetes refused the request',
   unauthorized: 'not allowed',
   not_owner: 'not allowed',
+  policy: 'not allowed here',
   image_pull_failed: 'the image could not be pulled',
   crash_looping: 'the container keeps crashing',
   container_config: 'the container could not be created',
@@ -44,7 +45,17 @@ function ownerNamed(e: unknown): Owner | undefined {
   return undefined;
 }
 
+/**
+ * A policy refusal ends by naming its rule, "(policy: images.allow)": the key as code, so Slack
+ * neither links it (it looks like a domain) nor runs it into the punctuation after it.
+ */
+function policySentence(sentence: string): Mrkdwn {
+  const m = /^(.*) \(policy: ([\w.]+)\)(.*)$/s.exec(sentence);
+  return m ? md`${m[1]!} (policy: ${code(m[2]!)})${m[3]!}` : md`${sentence}`;
+}
+
 export function explain(e: unknown, log: Pick<Logger, 'error'>, doing: string): Explained {
+  if (e instanceof PolicyRefused) return { title: TITLES[e.code], text: policySentence(e.message) };
   if (isTychoError(e)) return { title: TITLES[e.code], text: sentenceNaming(e.message, ownerNamed(e)) };
   // Not one of ours: log what happened (the logger masks tokens), tell the person only that it did.
   log.error(`unexpected error while trying to ${doing}`, { error: e instanceof Error ? e.message : String(e) });

@@ -10,7 +10,7 @@ import { ANN_SLACK_CHANNEL, ANN_SLACK_FAILED_TS, ANN_SLACK_READY_TS, ANN_SLACK_T
 import { UNCLAIMED } from '../k8s/claims.js';
 import { isTychoError } from '../k8s/errors.js';
 import { failedReply, plainMessage, rootMessage, type Message, type RootFacts } from './blocks.js';
-import { slackCaller, slackPolicy, type BotContext, type ThreadRef } from './context.js';
+import { slackCaller, slackRunContext, type BotContext, type ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import { code, md } from './slack-text.js';
 import type { SlackIO } from './slack-io.js';
@@ -72,10 +72,7 @@ async function launchNow(req: LaunchRequest, ctx: BotContext): Promise<Launched>
     // Intent only: the objects, carrying where their thread is. The reconciler (reconciler.ts)
     // follows the system from here and tells the thread, whichever replica or process runs it.
     await runCommand(req.command, {
-      launcher: ctx.launcher,
-      caller,
-      prefix: req.prefix,
-      policy: slackPolicy(caller, ctx),
+      ...slackRunContext(req.userId, ctx, req.prefix, { channel: req.channelId, via: 'slack' }),
       originalText: req.typed,
       // The replies start unclaimed (empty): a claim is then one JSON patch that tests for empty,
       // with no read first and no conflict with the controllers' status writes (claims.ts).

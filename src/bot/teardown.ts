@@ -18,6 +18,10 @@ import type { SlackIO } from './slack-io.js';
 export interface TeardownRequest {
   name: string;
   userId: string;
+  /** Where it was asked (the command's channel, the clicked message's): policy channels.allow, the audit line. */
+  channelId?: string;
+  /** The audit line's front end: slack (the command, the default) or slack-button. */
+  via?: 'slack' | 'slack-button';
   io: SlackIO;
   /** Tells only the person who asked (ephemeral). */
   tell: (m: Message) => Promise<void>;
@@ -54,7 +58,7 @@ class AlreadyTerminating extends Error {}
 async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<TeardownResult> {
   const { name, io } = req;
   // The manifest's name: `/tycho down` passes its own prefix through its usage lines only.
-  const run = slackRunContext(req.userId, ctx);
+  const run = slackRunContext(req.userId, ctx, undefined, { channel: req.channelId, via: req.via ?? 'slack' });
   const by = run.caller.owner;
   const stripClicked = async () => {
     if (req.clicked) await io.update(req.clicked, { text: code(name).text, blocks: withoutActions(req.clicked.blocks) });
@@ -99,7 +103,7 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
         return 'gone';
       }
       await req.tell(plainMessage(md`:no_entry: ${errorText(e, ctx.log, `check who may tear down "${name}"`)}`));
-      return isTychoError(e) && (e.code === 'not_owner' || e.code === 'usage' || e.code === 'unauthorized') ? 'refused' : 'failed';
+      return isTychoError(e) && (e.code === 'not_owner' || e.code === 'policy' || e.code === 'usage' || e.code === 'unauthorized') ? 'refused' : 'failed';
     }
     // Someone else finished it in the meantime: it is gone, which is what was asked.
     if (!gone) {

@@ -13,6 +13,8 @@ export const EXIT_CODES: Record<TychoErrorCode, number> = {
   not_owner: 5,
   // Refused by the namespace's quota or limits: a refusal, like forbidden.
   quota_exceeded: 5,
+  // Refused by the operator's policy (src/policy): a refusal, like not_owner.
+  policy: 5,
   image_pull_failed: 6,
   crash_looping: 6,
   container_config: 6,

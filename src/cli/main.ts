@@ -70,6 +70,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       prefix: PREFIX,
       // Direct mode applies the launch limits of this environment; a Tycho server applies its own.
       policy: server || local ? null : config().policy,
+      // The rules of the policy file and environment here; a server applies its own.
+      ...(server || local ? {} : { access: config().access }),
       originalText: recorded,
       wait: cli.wait,
       ...(cli.timeout ? { timeoutSeconds: cli.timeout } : {}),

@@ -9,6 +9,8 @@ import type { RestSpec } from '../api/rest-binding.js';
 import type { Origin, Owner, SystemInfo } from '../k8s/spec.js';
 import type { SystemLauncher, UpOptions } from '../k8s/system-launcher.js';
 import type { PolicyFor } from './policy.js';
+import type { AccessPolicy } from '../policy/rules.js';
+import type { AuditTrail } from '../audit.js';
 
 export interface FlagSpec {
   /** The long name, as in --name. */
@@ -74,6 +76,17 @@ export interface RunContext extends UpOptions {
    * first. Throwing here stops the command; nothing has changed yet.
    */
   beforeChange?: (system: SystemInfo) => Promise<void>;
+  /**
+   * Who may do what (src/policy): checked on every command by runCommand. Unset: no such rules
+   * here (the CLI in remote mode, whose server applies its own).
+   */
+  access?: AccessPolicy;
+  /** The Slack channel the request came from: policy channels.allow, list.scope, the audit line. */
+  channel?: string;
+  /** The front end as the audit line names it (slack, slack-button, rest, cli); default from the caller's origin. */
+  via?: string;
+  /** Where the audit line (and the Deployment's Event) of a mutating command goes; unset: nowhere (the CLI in direct mode). */
+  audit?: AuditTrail;
 }
 
 export interface CommandModule<Name extends string, Input extends { kind: Name }, Result extends { kind: Name }> {

@@ -1,5 +1,5 @@
 /** `down`: tear a system down. Only its owner or an admin may. */
-import { NotOwner } from '../k8s/errors.js';
+import { authorizeChange, type ChangeVerb } from '../policy/owner.js';
 import type { SystemInfo } from '../k8s/spec.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import { NAME_FLAG, nameFlagOrWord, type Caller, type CommandModule, type FlagReader } from './command.js';
@@ -17,11 +17,12 @@ export interface DownResult {
   system: SystemInfo;
 }
 
-/** Checks that the caller may tear the system down; returns the system as it is now. */
-export async function authorizeTeardown(launcher: SystemLauncher, caller: Caller, name: string): Promise<SystemInfo> {
-  const system = await launcher.status(name);
-  if (!caller.isAdmin && system.ownerId !== caller.owner.id) throw new NotOwner(name, system.owner, system.ownerId);
-  return system;
+/**
+ * Checks that the caller may tear the system down (or, with `action`, change it otherwise:
+ * "extend"); returns the system as it is now. The rule itself is policy/owner.ts's.
+ */
+export function authorizeTeardown(launcher: SystemLauncher, caller: Caller, name: string, action: ChangeVerb = 'tear down'): Promise<SystemInfo> {
+  return authorizeChange(launcher, caller, name, action);
 }
 
 export const downCommand: CommandModule<'down', DownInput, DownResult> = {

@@ -1,6 +1,7 @@
-/** `list`: every system Tycho runs here. */
+/** `list`: every system Tycho runs here (in Slack under list.scope: channel, those launched from the asking channel). */
 import type { SystemInfo } from '../k8s/spec.js';
 import { listCall } from '../api/bindings/status.js';
+import { visibleSystems } from '../policy/enforce.js';
 import { refuseStrayWords, type CommandModule, type FlagReader } from './command.js';
 
 export interface ListInput {
@@ -23,7 +24,7 @@ export const listCommand: CommandModule<'list', ListInput, ListResult> = {
     return { kind: 'list' };
   },
   async run(_input, ctx) {
-    return { kind: 'list', systems: await ctx.launcher.list() };
+    return { kind: 'list', systems: visibleSystems(await ctx.launcher.list(), ctx) };
   },
   rest: listCall,
 };

@@ -17,7 +17,14 @@ export interface LaunchPolicy {
   maxCpu: string;
   maxMemory: string;
   maxGpu: number;
+  /**
+   * Where each limit was set, when it was the policy file (limits.maxCpu, …): refusals then name
+   * that key instead of the environment variable.
+   */
+  fromFile?: Partial<Record<LimitKey, true>>;
 }
+
+export type LimitKey = 'exposeModes' | 'maxCpu' | 'maxMemory' | 'maxGpu';
 
 export const DEFAULT_LIMITS = { maxCpu: '4', maxMemory: '16Gi', maxGpu: 1 } as const;
 
@@ -39,25 +46,36 @@ export type PolicyFor = LaunchPolicy | null;
 
 const orList = (xs: readonly string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`);
 
-const over = (what: string, limit: string, setting: string) =>
-  `${what} is more than the ${limit} a system may have here (the operator's setting ${setting}); ask for less, or ask an admin.`;
+/** How a refusal names the setting: the policy file's key when it was set there, else the environment variable. */
+function setting(policy: LaunchPolicy, key: LimitKey): string {
+  return policy.fromFile?.[key] ? `policy: limits.${key}` : `the operator's setting ${POLICY_SETTINGS[key]}`;
+}
 
-/** Returns the first rule the launch breaks, as one sentence, or null. Quantities are compared exactly. */
-export function checkLaunchPolicy(args: LaunchRequest, policy: PolicyFor): string | null {
+const over = (what: string, limit: string, named: string) => `${what} is more than the ${limit} a system may have here (${named}); ask for less, or ask an admin.`;
+
+/** The first limit the launch breaks: the rule's key (limits.maxCpu) and one sentence; null when none. Quantities are compared exactly. */
+export function launchPolicyRefusal(args: LaunchRequest, policy: PolicyFor): { rule: `limits.${LimitKey}`; message: string } | null {
   if (!policy) return null;
   if (args.expose && !policy.exposeModes.includes(args.expose)) {
-    return `Exposing a system as ${args.expose} is not allowed here: people may choose only ${orList(policy.exposeModes)} (the operator's setting ${POLICY_SETTINGS.exposeModes}); ask an admin.`;
+    return { rule: 'limits.exposeModes', message: `Exposing a system as ${args.expose} is not allowed here: people may choose only ${orList(policy.exposeModes)} (${setting(policy, 'exposeModes')}); ask an admin.` };
   }
   const cpu = args.cpu === undefined ? undefined : parseCpu(args.cpu);
-  if (cpu && compareQuantity(cpu, parseCpu(policy.maxCpu)!) > 0) return over(`The cpu amount "${args.cpu}"`, `${policy.maxCpu} cpu`, POLICY_SETTINGS.maxCpu);
+  if (cpu && compareQuantity(cpu, parseCpu(policy.maxCpu)!) > 0) return { rule: 'limits.maxCpu', message: over(`The cpu amount "${args.cpu}"`, `${policy.maxCpu} cpu`, setting(policy, 'maxCpu')) };
   const memory = args.memory === undefined ? undefined : parseMemory(args.memory);
-  if (memory && compareQuantity(memory, parseMemory(policy.maxMemory)!) > 0) return over(`The memory amount "${args.memory}"`, policy.maxMemory, POLICY_SETTINGS.maxMemory);
+  if (memory && compareQuantity(memory, parseMemory(policy.maxMemory)!) > 0) return { rule: 'limits.maxMemory', message: over(`The memory amount "${args.memory}"`, policy.maxMemory, setting(policy, 'maxMemory')) };
   if (args.gpu !== undefined && args.gpu > policy.maxGpu) {
-    return policy.maxGpu === 0
-      ? `GPUs are not available to launches here (the operator's setting ${POLICY_SETTINGS.maxGpu} is 0); ask an admin.`
-      : over(`The GPU count ${args.gpu}`, `${policy.maxGpu} GPU${policy.maxGpu === 1 ? '' : 's'}`, POLICY_SETTINGS.maxGpu);
+    const message =
+      policy.maxGpu === 0
+        ? `GPUs are not available to launches here (${setting(policy, 'maxGpu')} is 0); ask an admin.`
+        : over(`The GPU count ${args.gpu}`, `${policy.maxGpu} GPU${policy.maxGpu === 1 ? '' : 's'}`, setting(policy, 'maxGpu'));
+    return { rule: 'limits.maxGpu', message };
   }
   return null;
+}
+
+/** Returns the first rule the launch breaks, as one sentence, or null. */
+export function checkLaunchPolicy(args: LaunchRequest, policy: PolicyFor): string | null {
+  return launchPolicyRefusal(args, policy)?.message ?? null;
 }
 
 /** checkLaunchPolicy for front ends: a refusal is bad input, with the `up` usage line. */

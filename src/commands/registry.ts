@@ -9,6 +9,7 @@
  */
 import { UsageError } from '../k8s/errors.js';
 import type { AnyCommandModule, CommandModule, RunContext } from './command.js';
+import { underPolicy } from '../policy/enforce.js';
 import { downCommand, type DownInput, type DownResult } from './down.js';
 import { helpCommand, type HelpInput, type HelpResult } from './help.js';
 import { listCommand, type ListInput, type ListResult } from './list.js';
@@ -87,5 +88,6 @@ export async function runCommand(cmd: { kind: string }, ctx: RunContext): Promis
   const module = all().get(cmd.kind);
   // Only reachable through a module unregistered between parsing and running.
   if (!module) throw new UsageError(`"${cmd.kind}" is not a Tycho command.`, '');
-  return module.run(cmd, ctx);
+  // Every rule of the operator's policy, and the audit line of a mutating command, for every front end.
+  return underPolicy(cmd, ctx, () => module.run(cmd, ctx));
 }

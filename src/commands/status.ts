@@ -2,6 +2,7 @@
 import type { SystemInfo } from '../k8s/spec.js';
 import { checkName } from '../k8s/validate.js';
 import { statusBinding } from '../api/bindings/status.js';
+import { visibleSystems } from '../policy/enforce.js';
 import { NAME_FLAG, nameFlagOrWord, type CommandModule, type FlagReader } from './command.js';
 
 export interface StatusInput {
@@ -31,7 +32,7 @@ export const statusCommand: CommandModule<'status', StatusInput, StatusResult> =
   async run(input, ctx) {
     return input.name
       ? { kind: 'status', systems: [await ctx.launcher.status(input.name)], name: input.name }
-      : { kind: 'status', systems: await ctx.launcher.list() };
+      : { kind: 'status', systems: visibleSystems(await ctx.launcher.list(), ctx) };
   },
   rest: statusBinding,
 };

@@ -11,6 +11,7 @@ export const TYCHO_ERROR_CODES = [
   'forbidden',
   'unauthorized',
   'not_owner',
+  'policy',
   'image_pull_failed',
   'crash_looping',
   'container_config',
@@ -221,8 +222,25 @@ export class NotOwner extends TychoError {
     readonly owner: string,
     /** The owner's recorded identity ("slack:U…"), so a front end can tell a real Slack user from a typed name. */
     readonly ownerId?: string,
+    /** What was refused, as a verb: "tear down", "extend". */
+    action = 'tear down',
   ) {
-    super(`Only ${owner || 'its owner'} or an admin can tear down "${systemName}".`);
+    super(`Only ${owner || 'its owner'} or an admin can ${action} "${systemName}".`);
+  }
+}
+
+/**
+ * The operator's policy (src/policy) does not allow this request: an allowed channel or user,
+ * the image allowlist, the most systems per person or in all. `rule` is the policy file's key
+ * that decided; the message is one sentence that names it. Nothing was created or changed.
+ */
+export class PolicyRefused extends TychoError {
+  readonly code = 'policy' as const;
+  constructor(
+    readonly rule: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

@@ -20,6 +20,8 @@ import { LeaderElector } from '../k8s/lease.js';
 import { readFileSync } from 'node:fs';
 import { createHttpApp } from './http-app.js';
 import { TychoMetrics } from './metrics.js';
+import { createAuditTrail } from '../audit.js';
+import { DeploymentEvents } from '../k8s/events.js';
 import type { Logger } from '../log.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
@@ -146,13 +148,20 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     onStoppedLeading: (why) => log.warn('no longer leading', { why }),
     onError: (e) => log.warn('leader election', { error: e.message }),
   });
+  // The audit trail: one line per mutating action, and an Event on its Deployment (src/audit.ts).
+  const audit = createAuditTrail({
+    log: log.child({ component: 'audit' }),
+    events: new DeploymentEvents(cluster.kc, namespace, log.child({ component: 'audit' })),
+    uidOf: (name) => view.system(name)?.uid,
+    awaitUid: (name) => view.waitFor(name, (s) => s?.uid || undefined, AbortSignal.timeout(10_000)).catch(() => undefined),
+  });
   // One record per open Slack thread (thread-records.ts), in the namespace the systems live in.
   const records = new ThreadRecords(cluster.kc, namespace);
   if (config.slack.mode === 'off') {
     log.info(`Slack front end is off: ${config.slack.why}. REST API and health routes are still served.`);
   } else {
     try {
-      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, log, http, launchConcurrency: config.launchConcurrency, records, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
+      bot = await startBot({ slack: config.slack, launcher, admins: config.admins, policy: config.policy, access: config.access, audit, log, http, launchConcurrency: config.launchConcurrency, records, ...(config.notifyChannel ? { notifyChannel: config.notifyChannel } : {}) });
     } catch (e) {
       // A refused token: nothing may keep running (the view's watches would keep the process alive).
       await view.stop();
@@ -200,6 +209,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     launcher,
     ...(config.apiToken ? { apiToken: config.apiToken } : {}),
     policy: config.apiTokenUnlimited ? null : config.policy,
+    access: config.access,
+    audit,
     allowedHosts: config.allowedHosts,
     log,
   });

@@ -51,7 +51,7 @@ it('list and status are answered from the live view: no request once it has sync
   expect(requests(proxy.counts('server'))).toEqual({});
 });
 
-it('one launch from Slack: 2 creates and the 4 stated reconciler writes (the claim carries the URL check), no read, no watch', async () => {
+it('one launch from Slack: 2 creates, its audit Event and the 4 stated reconciler writes (the claim carries the URL check), no read, no watch', async () => {
   await waitFor(() => proxy.isQuiet('server', 500), { what: 'the server to settle' });
   const watchesBefore = proxy.counts('server').watchesOpen;
   proxy.reset('server');
@@ -74,6 +74,8 @@ it('one launch from Slack: 2 creates and the 4 stated reconciler writes (the cla
     // The thread's record (a small ConfigMap of its own): created, then the Ready reply's ts in it.
     'create configmaps': 1,
     'patch configmaps': 1,
+    // The audit trail: the launch as an Event on its Deployment (src/audit.ts).
+    'create events': 1,
   });
   expect(c.verbs.watch).toBe(0);
   expect(c.watchesOpen).toBe(watchesBefore);

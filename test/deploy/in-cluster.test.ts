@@ -4,14 +4,14 @@
  * token read by KubeConfig.loadFromCluster(), with no kubeconfig. It is ready, and the REST API
  * launches, lists and tears down in the apps namespace as that account.
  */
-import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config.js';
 import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
 import { silentLogger } from '../../src/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { call, originalBody } from '../api/helpers.js';
 import { openUrl } from '../support/open-url.js';
-import { SECRET_NAME, installTycho, removeServiceAccountFiles, serviceAccountKubeConfig } from './support.js';
+import { SECRET_NAME, installTycho, mountedConfigMaps, removeServiceAccountFiles, serviceAccountKubeConfig } from './support.js';
 
 const TOKEN = 'in-cluster-test-token-0123456789';
 
@@ -39,6 +39,9 @@ beforeAll(async () => {
       env[e.name] = secret[ref.key]!;
     } else env[e.name] = e.value!;
   }
+  // The policy file, as the kubelet mounts it from the ConfigMap kubectl applied.
+  const configMaps = (await kubeConfig().makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: own })).items;
+  env = mountedConfigMaps(env, d, configMaps);
 });
 
 afterAll(async () => {

@@ -29,6 +29,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Launcher } from '../../src/k8s/launcher.js';
 import { ThreadRecords } from '../../src/k8s/thread-records.js';
+import { DeploymentEvents } from '../../src/k8s/events.js';
 import { Forbidden } from '../../src/k8s/errors.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
 import { explain } from '../../src/bot/error-text.js';
@@ -120,6 +121,7 @@ describe('the Role is no more than enough', () => {
       '/configmaps:patch',
       '/endpoints:list',
       '/endpoints:watch',
+      '/events:create',
       '/persistentvolumeclaims:get',
       '/pods:list',
       '/pods:watch',
@@ -192,6 +194,21 @@ describe('the Role is no more than enough', () => {
     expect(await statusOf(core.readNamespacedConfigMap({ namespace: ns, name: 'kube-root-ca.crt' }))).toBe(403);
     expect(await statusOf(core.listNamespacedConfigMap({ namespace: own }))).toBe(403);
     expect(await statusOf(core.createNamespacedConfigMap({ namespace: own, body: { metadata: { name: 'tycho-thread-x' } } }))).toBe(403);
+  });
+
+  it('it may record the audit trail\'s Events on a Deployment (create), and cannot read or change Events', async () => {
+    const admin = new Launcher(kubeConfig(), { namespace: ns });
+    await admin.up(spec('audited'), { wait: false });
+    const d = await kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: ns, name: 'audited' });
+    const warnings: string[] = [];
+    await new DeploymentEvents(sa, ns, { warn: (m: string) => warnings.push(m) }).record({ name: 'audited', uid: d.metadata!.uid! }, { type: 'Normal', reason: 'Launched', message: 'up by slack:U0ALICE001 via slack: done; rule: policy' });
+    expect(warnings).toEqual([]);
+    const events = await kubeConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=audited,reason=Launched' });
+    expect(events.items.map((e) => [e.involvedObject.uid, e.source?.component])).toEqual([[d.metadata!.uid, 'tycho']]);
+    const core = sa.makeApiClient(CoreV1Api);
+    expect(await statusOf(core.listNamespacedEvent({ namespace: ns }))).toBe(403);
+    expect(await statusOf(core.deleteNamespacedEvent({ namespace: ns, name: events.items[0]!.metadata!.name! }))).toBe(403);
+    await admin.down('audited');
   });
 
   it('cannot touch its own Deployment, Service or Secret, nor launch there', async () => {
@@ -466,7 +483,9 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     const unusedHere = ['apps/deployments/finalizers:update', 'discovery.k8s.io/endpointslices:list', 'discovery.k8s.io/endpointslices:watch'];
     // The Slack reconciler's records of threads (no launcher flow): the test above uses each verb.
     const reconcilers = ['/configmaps:create', '/configmaps:delete', '/configmaps:list', '/configmaps:patch'];
-    expect([...cases.map((c) => c.missing), ...unusedHere, ...reconcilers].sort()).toEqual(all());
+    // The audit trail's Events (no launcher flow): the test of the audit trail below.
+    const audit = ['/events:create'];
+    expect([...cases.map((c) => c.missing), ...unusedHere, ...reconcilers, ...audit].sort()).toEqual(all());
     expect(new Set(cases.map((c) => c.missing)).size).toBe(cases.length);
   });
 

@@ -14,6 +14,7 @@ import {
   RbacAuthorizationV1Api,
   loadAllYaml,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1Container,
   type V1Deployment,
   type V1Lease,
@@ -48,6 +49,7 @@ import {
   findObject,
   installTycho,
   kubectl,
+  mountedConfigMaps,
   removeServiceAccountFiles,
   render,
   renderCustomised,
@@ -73,7 +75,8 @@ function podEnv(d: V1Deployment, secret: Record<string, string> = {}): Record<st
     else if (ref?.name === SECRET_NAME && !ref.optional) throw new Error(`CreateContainerConfigError: couldn't find key ${ref.key} in Secret ${SECRET_NAME}`);
     else throw new Error(`unexpected env source for ${e.name}`);
   }
-  return env;
+  // The policy file, as the kubelet mounts it from its ConfigMap.
+  return mountedConfigMaps(env, d, base.filter((o): o is V1ConfigMap => o.kind === 'ConfigMap'));
 }
 
 function filesUnder(dir: string): string[] {
@@ -90,7 +93,8 @@ function leaves(o: unknown, path = ''): [string, string][] {
   return Object.entries(o).flatMap(([k, v]) => leaves(v, path ? `${path}.${k}` : k));
 }
 
-const describeObject = (o: KubernetesObject) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace ?? '-'}/${o.metadata?.name}`;
+/** A generated ConfigMap's name ends in a hash of its content: shown as -HASH. */
+const describeObject = (o: KubernetesObject) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace ?? '-'}/${o.metadata?.name?.replace(/^(tycho-policy)-[a-z0-9]{10}$/, '$1-HASH')}`;
 
 let base: KubernetesObject[];
 
@@ -107,6 +111,7 @@ describe('kubernetes/ as rendered by kustomize', () => {
         'v1 ServiceAccount tycho/tycho',
         'apps/v1 Deployment tycho/tycho',
         'v1 Service tycho/tycho',
+        'v1 ConfigMap tycho/tycho-policy-HASH',
         'coordination.k8s.io/v1 Lease tycho/tycho-leader',
         'rbac.authorization.k8s.io/v1 Role tycho/tycho-leader',
         'rbac.authorization.k8s.io/v1 RoleBinding tycho/tycho-leader',
@@ -122,8 +127,9 @@ describe('kubernetes/ as rendered by kustomize', () => {
         'networking.k8s.io/v1 NetworkPolicy tycho-apps/allow-nodeports',
       ].sort(),
     );
-    // The settings ConfigMap is local to kustomize, never applied (Tycho makes its thread records itself).
-    expect(base.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata?.name)).toEqual([]);
+    // The settings ConfigMap is local to kustomize, never applied (Tycho makes its thread records
+    // itself); the one ConfigMap applied is the policy file's.
+    expect(base.filter((o) => o.kind === 'ConfigMap').map((o) => describeObject(o))).toEqual(['v1 ConfigMap tycho/tycho-policy-HASH']);
   });
 
   it('grants the launcher\'s calls only, in the apps namespace only: no wildcards, no Secrets, nothing cluster-wide', () => {
@@ -145,6 +151,7 @@ describe('kubernetes/ as rendered by kustomize', () => {
       [['networking.k8s.io'], ['ingresses'], ['get', 'list', 'watch', 'create', 'delete']],
       [[''], ['persistentvolumeclaims'], ['get']],
       [[''], ['configmaps'], ['list', 'create', 'patch', 'delete']],
+      [[''], ['events'], ['create']],
     ]);
     const binding = findObject<V1RoleBinding>(base, 'RoleBinding', ROLE_NAME);
     expect(binding.metadata!.namespace).toBe(APPS_NS);
@@ -212,6 +219,19 @@ describe('kubernetes/ as rendered by kustomize', () => {
     const { version } = JSON.parse(read('package.json')) as { version: string };
     expect(c.image).toBe(`tycho:${version}`);
     expect(c.imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  it('reads its policy from kubernetes/policy.yaml, mounted read-only from the generated ConfigMap, and that file is a valid policy', () => {
+    const d = findObject<V1Deployment>(base, 'Deployment', 'tycho');
+    const policy = base.find((o): o is V1ConfigMap => o.kind === 'ConfigMap' && /^tycho-policy-/.test(o.metadata!.name!))!;
+    expect(policy.metadata!.labels).toMatchObject({ 'app.kubernetes.io/component': 'server' });
+    expect(policy.data).toEqual({ 'policy.yaml': read('kubernetes/policy.yaml') });
+    expect(container(d).env?.find((e) => e.name === 'TYCHO_POLICY_FILE')).toEqual({ name: 'TYCHO_POLICY_FILE', value: '/etc/tycho/policy.yaml' });
+    expect(container(d).volumeMounts).toContainEqual({ name: 'policy', mountPath: '/etc/tycho', readOnly: true });
+    expect(d.spec!.template.spec!.volumes).toContainEqual({ name: 'policy', configMap: { name: policy.metadata!.name } });
+    // What the pod reads at start: valid, and as open as Tycho without a policy file.
+    const config = loadConfig(podEnv(d, { TYCHO_API_TOKEN: 'a-token-of-24-characters' }));
+    expect(config.access).toEqual(loadConfig({}).access);
   });
 
   it('never labels itself as one of the apps Tycho launched (Tycho would list and tear down itself)', () => {
@@ -497,10 +517,12 @@ describe('on the real API server', () => {
 
   it('`kubectl apply -k kubernetes/` creates every object, and applying it again changes nothing', async () => {
     const first = await kubectl(['apply', '-k', KUBERNETES_DIR]);
-    expect(first.stdout.trim().split('\n').sort()).toEqual(
+    // The policy ConfigMap's name ends in a hash of policy.yaml (-HASH here).
+    expect(first.stdout.trim().split('\n').map((l) => l.replace(/^(configmap\/tycho-policy)-[a-z0-9]{10} /, '$1-HASH ')).sort()).toEqual(
       [
         // Made in step 3 with the Secret; apply takes it over.
         'namespace/tycho configured',
+        'configmap/tycho-policy-HASH created',
         'namespace/tycho-apps created',
         'serviceaccount/tycho created',
         'deployment.apps/tycho created',

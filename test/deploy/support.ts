@@ -12,10 +12,12 @@ import {
   loadYaml,
   type KubernetesObject,
   type V1ConfigMap,
+  type V1Deployment,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -267,3 +269,23 @@ export async function statusOf(p: Promise<unknown>): Promise<number> {
   }
 }
 
+
+/**
+ * What the kubelet does for a file the Deployment mounts from a ConfigMap (the policy file at
+ * /etc/tycho): the environment with each such path replaced by a file holding the ConfigMap's key,
+ * in a directory of this test's own, so loadConfig reads what the pod would.
+ */
+export function mountedConfigMaps(env: Record<string, string>, d: V1Deployment, configMaps: V1ConfigMap[]): Record<string, string> {
+  const pod = d.spec!.template.spec!;
+  const out = { ...env };
+  for (const m of pod.containers[0]!.volumeMounts ?? []) {
+    const name = pod.volumes?.find((v) => v.name === m.name)?.configMap?.name;
+    if (!name) continue;
+    const cm = configMaps.find((c) => c.metadata?.name === name);
+    if (!cm) throw new Error(`CreateContainerConfigError: configmap "${name}" not found`);
+    const dir = mkdtempSync(join(tmpdir(), 'tycho-mount-'));
+    for (const [key, value] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, key), value);
+    for (const [k, v] of Object.entries(out)) if (v.startsWith(`${m.mountPath}/`)) out[k] = join(dir, v.slice(m.mountPath.length + 1));
+  }
+  return out;
+}

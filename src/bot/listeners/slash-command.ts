@@ -5,11 +5,11 @@
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Caller, RunContext } from '../../commands/command.js';
 import { parseCommand } from '../../commands/parser.js';
-import { enforceLaunchPolicy } from '../../commands/policy.js';
+import { precheck } from '../../policy/enforce.js';
 import { commandModule, runCommand, type Command, type CommandName, type InputOf } from '../../commands/registry.js';
-import { UsageError } from '../../k8s/errors.js';
+import { PolicyRefused, UsageError } from '../../k8s/errors.js';
 import { helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
-import { commandPrefix, forRequest, slackCaller, slackPolicy, slackRunContext, type BotContext } from '../context.js';
+import { commandPrefix, forRequest, slackCaller, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { md } from '../slack-text.js';
 import { launch } from '../launch.js';
@@ -55,7 +55,7 @@ const ANSWERS: { [K in CommandName]: SlackAnswer<K> } = {
     return undefined;
   },
   down: async (input, req, ctx) => {
-    await teardown({ name: input.name, userId: req.userId, io: req.io, tell: req.tell, confirm: true }, ctx);
+    await teardown({ name: input.name, userId: req.userId, channelId: req.channelId, io: req.io, tell: req.tell, confirm: true }, ctx);
     return undefined;
   },
   status: systemsAnswer,
@@ -92,15 +92,19 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
   // Usage lines name the command as this workspace spells it (e.g. /tycho-dev).
   const prefix = commandPrefix(command.command);
   const caller = slackCaller(command.user_id, ctx.admins);
-  const policy = slackPolicy(caller, ctx);
+  const run = slackRunContext(command.user_id, ctx, prefix, { channel: command.channel_id, via: 'slack' });
 
   let cmd: Command;
   let recorded: string;
   try {
     ({ command: cmd, recorded } = parseCommand(command.text ?? '', { frontEnd: 'slack', prefix }));
-    // Refused in the ack, like any bad input: no root message, nothing created.
-    if (cmd.kind === 'up') enforceLaunchPolicy(cmd.args, policy, prefix);
+    // The policy's refusals come in the ack, like any bad input: no root message, nothing created.
+    await precheck(cmd, run);
   } catch (e) {
+    if (e instanceof PolicyRefused) {
+      await ack({ response_type: 'ephemeral', ...plainMessage(md`:no_entry: ${errorText(e, ctx.log, 'check the policy')}`) });
+      return;
+    }
     if (!(e instanceof UsageError)) throw e;
     await ack({ response_type: 'ephemeral', ...usageMessage(e.message, e.usage) });
     return;
@@ -112,7 +116,7 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
     prefix,
     recorded,
     caller,
-    run: slackRunContext(command.user_id, ctx, prefix),
+    run,
     io: new SlackIO(client, ctx.log),
     tell: async (m: Message) => {
       try {

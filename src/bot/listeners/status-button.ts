@@ -20,7 +20,8 @@ export async function handleStatusButton(args: ButtonArgs, ctx: BotContext): Pro
   if (checkName(name)) return;
   const tell = ephemeral(respond, ctx);
   // A block_actions payload does not say what the slash command is called in this workspace: the manifest's name.
-  const run = slackRunContext(body.user.id, ctx);
+  const channel = body.channel?.id ?? (body.container['channel_id'] as string | undefined);
+  const run = slackRunContext(body.user.id, ctx, undefined, { channel, via: 'slack-button' });
   try {
     const { systems } = await runCommand({ kind: 'status', name }, run);
     await tell(statusMessage(systems, run.prefix));

@@ -31,6 +31,8 @@ export async function handleTeardownButton(args: ButtonArgs, ctx: BotContext): P
     {
       name,
       userId: body.user.id,
+      ...(channel ? { channelId: channel } : {}),
+      via: 'slack-button',
       io: new SlackIO(client, ctx.log),
       tell: ephemeral(respond, ctx),
       ...(channel && ts ? { clicked: { channel, ts, blocks: body.message?.['blocks'] as unknown[] | undefined } } : {}),
