@@ -11,6 +11,7 @@ import type { SystemLauncher, UpOptions } from '../k8s/system-launcher.js';
 import type { PolicyFor } from './policy.js';
 import type { AccessPolicy } from '../policy/rules.js';
 import type { AuditTrail } from '../audit.js';
+import { strayWords } from './recorded.js';
 
 export interface FlagSpec {
   /** The long name, as in --name. */
@@ -122,7 +123,7 @@ export type AnyCommandModule = CommandModule<string, { kind: string }, { kind: s
 
 /** Words left after the flags are a mistake for every command that takes none. */
 export function refuseStrayWords(r: FlagReader): void {
-  if (r.words.length) r.refuse(`Unexpected "${r.words.join(' ')}"; values go after their flag, e.g. -n NAME.`);
+  if (r.words.length) r.refuse(`Unexpected "${strayWords(r.words)}"; values go after their flag, e.g. -n NAME.`);
 }
 
 /** `down jupyter-ds` as well as `down -n jupyter-ds`: the name as a plain word too. */

@@ -2,6 +2,7 @@
 import type { CommandModule, FlagReader } from './command.js';
 import { commandNames } from './registry.js';
 import { helpText } from './usage.js';
+import { strayWords } from './recorded.js';
 
 export interface HelpInput {
   kind: 'help';
@@ -23,7 +24,7 @@ export const helpCommand: CommandModule<'help', HelpInput, HelpResult> = {
   read(r: FlagReader) {
     const topic = r.words.shift()?.toLowerCase();
     if (topic && !commandNames().includes(topic)) r.refuse(`There is no command "${topic}"; use one of ${commandNames().join(', ')}.`);
-    if (r.words.length) r.refuse(`Unexpected "${r.words.join(' ')}".`);
+    if (r.words.length) r.refuse(`Unexpected "${strayWords(r.words)}".`);
     return topic ? { kind: 'help', topic } : { kind: 'help' };
   },
   async run(input, ctx) {

@@ -28,3 +28,12 @@ export function recordedCommand(prefix: string, words: readonly string[], spelli
   }
   return `${prefix}${shown.map(quoteWord).join(' ')}`;
 }
+
+/**
+ * Stray words quoted back in a refusal (`tycho -- up -e TOKEN=s3cret` leaves "-e" and
+ * "TOKEN=s3cret" as words, not a flag): whatever a KEY=VALUE word holds after its `=` may be a
+ * secret, and so may any word after a dash-word, so both are masked as the record masks them.
+ */
+export function strayWords(words: readonly string[]): string {
+  return words.map((w, i) => (w.includes('=') ? maskPair(w) : i > 0 && words[i - 1]!.startsWith('-') ? MASK : w)).join(' ');
+}

@@ -47,6 +47,19 @@ export abstract class TychoError extends Error {
   }
 }
 
+/**
+ * A word of a person's input quoted back at more than 80 characters (a name, a port, a flag of
+ * thousands) is cut to its start and end: the sentence around it stays one a person can read.
+ */
+const LONG_WORD = /\S{81,}/g;
+/**
+ * Control characters (a newline in an argv word) and bidirectional overrides quoted back are
+ * shown escaped (`\n`, `\u202e`): the sentence stays on one line and reads in its own order.
+ */
+const INVISIBLE = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
+const escaped = (c: string) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const shortened = (message: string) => message.replace(INVISIBLE, escaped).replace(LONG_WORD, (w) => `${w.slice(0, 60)}…${w.slice(-4)}`);
+
 /** Bad input from a person: the front end shows this sentence and the usage line. */
 export class UsageError extends TychoError {
   readonly code = 'usage' as const;
@@ -54,7 +67,7 @@ export class UsageError extends TychoError {
     message: string,
     readonly usage: string,
   ) {
-    super(message);
+    super(shortened(message));
   }
 }
 
