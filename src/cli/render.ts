@@ -69,6 +69,12 @@ const RENDERERS: { [K in CommandName]: CliRenderer<ResultOf<K>> } = {
     text: ({ systems }) => systemsTable(systems),
     json: ({ systems }) => systems.map(systemJson),
   },
+  logs: {
+    // As the container wrote it (redacted); the CLI adds the final newline.
+    text: ({ text }) => text.replace(/\n$/, ''),
+    json: ({ name, pod, tail, previous, text, redacted }) => ({ name, pod, tail, previous, text, redacted }),
+    warning: ({ redacted }) => (redacted ? `${redacted} secret${redacted === 1 ? '' : 's'} replaced by [REDACTED].` : undefined),
+  },
   help: {
     text: ({ text }) => text,
     json: ({ text }) => ({ help: text }),

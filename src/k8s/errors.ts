@@ -235,7 +235,7 @@ export class NotOwner extends TychoError {
     readonly owner: string,
     /** The owner's recorded identity ("slack:U…"), so a front end can tell a real Slack user from a typed name. */
     readonly ownerId?: string,
-    /** What was refused, as a verb: "tear down", "extend". */
+    /** What was refused, as a verb: "tear down", "extend", "read the logs of". */
     action = 'tear down',
   ) {
     super(`Only ${owner || 'its owner'} or an admin can ${action} "${systemName}".`);
@@ -254,6 +254,21 @@ export class PolicyRefused extends TychoError {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The system exists but has no log to show: no pod yet, a container that has not started, or
+ * --previous when its container never restarted. A `not_found` (what was asked for is not
+ * there), with its own sentence.
+ */
+export class NoLogs extends TychoError {
+  readonly code = 'not_found' as const;
+  constructor(
+    readonly systemName: string,
+    why: string,
+  ) {
+    super(why);
   }
 }
 

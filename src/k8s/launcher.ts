@@ -20,6 +20,7 @@ import { patchDeploymentAnnotations } from './deployment-annotations.js';
 import { currentUrlCheck, urlCheckAnnotation } from './url-check-record.js';
 import { probeUntilGone, probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
 import { createSecretAndStart } from './secret-env.js';
+import { podForLogs, readPodLog, type LogRequest, type SystemLogs } from './pod-logs.js';
 import { checkLaunchSpec } from './validate.js';
 import {
   InvalidSpec,
@@ -610,6 +611,26 @@ export class Launcher implements SystemLauncher {
     const [info] = await this.query(labels.systemSelector(name));
     if (!info) throw new NotFound(name);
     return info;
+  }
+
+  /**
+   * The last lines of the system's log. Its pod comes from the live view once synced (no API call
+   * but the log's); else one list of its objects, as `status` does.
+   */
+  async logs(name: string, req: LogRequest): Promise<SystemLogs> {
+    const s = this.view?.synced ? this.view.system(name) : undefined;
+    let pods = s?.pods;
+    if (!pods) {
+      const selector = labels.systemSelector(name);
+      const [deps, found] = await Promise.all([
+        callKubernetes('list Deployments', () => this.clients.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: selector })),
+        callKubernetes('list Pods', () => this.clients.core.listNamespacedPod({ namespace: this.namespace, labelSelector: selector })),
+      ]);
+      const d = deps.items[0];
+      if (!d) throw new NotFound(name);
+      pods = podsOf(d, found.items);
+    }
+    return readPodLog(this.clients.core, this.namespace, name, podForLogs(pods), req);
   }
 
   /** The live view's systems once synced; before that, four API calls however many systems. */

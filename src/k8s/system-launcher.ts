@@ -3,6 +3,7 @@
  * in-process Launcher (launcher.ts) runs them against Kubernetes. (The CLI's remote mode
  * needs none: it asks a Tycho server to run the whole command, cli/remote.ts.)
  */
+import type { LogRequest, SystemLogs } from './pod-logs.js';
 import type { LaunchSpec, Stage, SystemInfo } from './spec.js';
 
 export interface UpOptions {
@@ -19,4 +20,6 @@ export interface SystemLauncher {
   down(name: string, by?: string): Promise<SystemInfo>;
   status(name: string): Promise<SystemInfo>;
   list(): Promise<SystemInfo[]>;
+  /** The last lines of the system's container log (pod-logs.ts), as written: not redacted yet. */
+  logs(name: string, req: LogRequest): Promise<SystemLogs>;
 }

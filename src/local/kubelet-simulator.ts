@@ -79,6 +79,23 @@ function terminationMessage(c: V1Container): string | undefined {
   return bytes.length <= TERMINATION_MESSAGE_MAX_BYTES ? value : bytes.subarray(0, TERMINATION_MESSAGE_MAX_BYTES).toString('utf8');
 }
 
+/**
+ * What a simulated container "prints", besides the simulator's own lines: tests set these env
+ * vars to assert real log text. SIMULATED_LOG's lines as given (newlines split them);
+ * SIMULATED_LOG_LINES=N adds N numbered request lines (a long log).
+ */
+export const LOG_TEXT_ENV = 'SIMULATED_LOG';
+export const LOG_LINES_ENV = 'SIMULATED_LOG_LINES';
+/** A bound on SIMULATED_LOG_LINES, so a typo cannot make the simulator write gigabytes. */
+const MAX_SIMULATED_LOG_LINES = 100_000;
+
+function writtenLines(c: V1Container): string[] {
+  const env = (name: string) => c.env?.find((e) => e.name === name)?.value;
+  const text = env(LOG_TEXT_ENV);
+  const n = Math.min(MAX_SIMULATED_LOG_LINES, Math.max(0, Math.floor(Number(env(LOG_LINES_ENV) ?? 0)) || 0));
+  return [...(text ? text.split(/\r?\n/) : []), ...Array.from({ length: n }, (_, i) => `GET /items/${i + 1} 200 (simulated request ${i + 1} of ${n})`)];
+}
+
 export function behaviourOf(image: string): PodBehaviour {
   return IMAGE_CONVENTIONS.find((c) => image.includes(c.contains))?.behaviour ?? 'run';
 }
@@ -277,12 +294,14 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   const kubeletServer = createHttpsServer({ key, cert }, (req, res) => serveKubelet(req, res));
   const kubeletPort = await listen(kubeletServer, 0);
 
-  function logLines(pod: PodSim, c: ContainerSim): string[] {
+  /** `run`: which run of the container (0 the first; a restart is the next), so a previous log differs from the current one. */
+  function logLines(pod: PodSim, c: ContainerSim, run: number): string[] {
     const port = c.spec.ports?.[0]?.containerPort ?? 8080;
     const head = [
       `Tycho node simulator: container "${c.name}" of pod ${pod.namespace}/${pod.name} (image ${c.image}); nothing really runs.`,
-      `Starting ${c.image}`,
+      `Starting ${c.image} (run ${run + 1})`,
       'Loading configuration',
+      ...writtenLines(c.spec),
     ];
     if (c.behaviour === 'crashloop') return [...head, 'Error: simulated crash (the image name contains "crashloop")', 'exit status 1'];
     if (c.behaviour === 'never-ready') return [...head, `Listening on 0.0.0.0:${port}`, 'Waiting for a dependency that never answers (image name contains "never-ready")'];
@@ -312,10 +331,18 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
       res.writeHead(400).end(`container "${c.name}" in pod "${pod.name}" is waiting to start: ${waiting ?? 'ContainerCreating'}`);
       return;
     }
+    // As a kubelet: the previous run's log only once the container has restarted.
+    const previous = url.searchParams.get('previous') === 'true';
+    if (previous && c.restartCount === 0) {
+      res.writeHead(400).end(`previous terminated container "${c.name}" in pod "${pod.name}" not found`);
+      return;
+    }
     const stamps = url.searchParams.get('timestamps') === 'true';
     const t0 = c.startedAt.getTime();
     const fmt = (line: string, i: number): string => `${stamps ? `${new Date(t0 + i * 100).toISOString()} ` : ''}${line}\n`;
-    let lines = logLines(pod, c).map(fmt);
+    // A crash-looping container waiting to start again has no current run: its log is its last one's, as a kubelet serves it.
+    const current = waiting === 'CrashLoopBackOff' ? c.restartCount - 1 : c.restartCount;
+    let lines = logLines(pod, c, previous ? c.restartCount - 1 : Math.max(0, current)).map(fmt);
     const tail = Number(url.searchParams.get('tailLines'));
     if (url.searchParams.has('tailLines') && Number.isInteger(tail) && tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail);
     res.writeHead(200, { 'Content-Type': 'text/plain' });

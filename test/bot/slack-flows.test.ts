@@ -434,6 +434,77 @@ describe('the other front ends', () => {
   });
 });
 
+describe('/tycho logs', () => {
+  const SECRET = 'xoxb-1234567890-abcdefghijkl';
+  test('short: a code block in the system\'s thread, secrets redacted; long: uploaded to the thread as a file; --previous, refusals and bad input get one sentence', async () => {
+    const res = await h.slash(`up -n logs-web -c nginx:1.25 -p 80 -e "SIMULATED_LOG=connecting with token=${SECRET} to db password=hunter2"`);
+    expect(res.status).toBe(200);
+    const root = await h.slack.waitFor('chat.postMessage', isRoot('logs-web'), 'the root message of logs-web');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Ready:'), 'the Ready reply of logs-web');
+
+    // Short: in the thread, as a code block, with the container's own lines and no secret.
+    const asked = await h.slash('logs -n logs-web');
+    const posted = await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).includes("'s log"), 'the log in the thread');
+    const shown = shownText(posted);
+    expect(shown).toContain('```');
+    expect(shown).toContain('Listening on 0.0.0.0:80');
+    expect(shown).toContain('token=[REDACTED]');
+    expect(shown).toContain('password=[REDACTED]');
+    expect(JSON.stringify(h.slack.calls)).not.toContain(SECRET);
+    expect(JSON.stringify(h.slack.calls)).not.toContain('hunter2');
+    expect(String((await h.slack.waitFor('response_url', (c) => c.tag === asked.tag, 'the note to the asker')).args.text)).toContain('in its thread');
+
+    // Asked from another channel: answered there, to the asker only.
+    const elsewhere = await h.slash('logs -n logs-web --tail 2', { channel: 'C0ELSEWHERE' });
+    const there = await h.slack.waitFor('response_url', (c) => c.tag === elsewhere.tag, 'the log answered where asked');
+    expect(there.args.response_type).toBe('ephemeral');
+    // shownText is JSON: the newline between the two lines shows as \n.
+    expect(shownText(there)).toContain('Ready to serve requests\\nGET / 200');
+    expect(shownText(there)).not.toContain('Listening');
+
+    // --previous of a container that never restarted: one sentence.
+    const previous = await h.slash('logs -n logs-web --previous');
+    const p = await h.slack.waitFor('response_url', (c) => c.tag === previous.tag, 'the --previous answer');
+    expect(String(p.args.text)).toContain('"logs-web" has not restarted, so there is no previous log');
+
+    // Someone else's system: refused, nothing posted.
+    const before = h.slack.find('chat.postMessage', inThread(root)).length;
+    const bob = await h.slash('logs -n logs-web', { user: BOB });
+    const refused = await h.slack.waitFor('response_url', (c) => c.tag === bob.tag, 'the refusal');
+    expect(String(refused.args.text)).toContain('or an admin can read the logs of "logs-web"');
+    expect(h.slack.find('chat.postMessage', inThread(root))).toHaveLength(before);
+
+    // Bad input, answered in the ack.
+    const bad = await h.slash('logs -n logs-web --tail 0');
+    expect(String(bad.json?.text)).toContain('--tail takes a whole number of lines from 1 to 10000, not "0".');
+    const missing = await h.slash('logs -n no-such-app');
+    expect(String((await h.slack.waitFor('response_url', (c) => c.tag === missing.tag, 'the not-found answer')).args.text)).toContain('There is no system named "no-such-app"');
+
+    // Long: 300 lines are too many for a message; uploaded to the thread as a file.
+    const long = await h.slash('up -n logs-long -c nginx:1.25 -p 80 -e SIMULATED_LOG_LINES=300');
+    expect(long.status).toBe(200);
+    const longRoot = await h.slack.waitFor('chat.postMessage', isRoot('logs-long'), 'the root message of logs-long');
+    await h.slack.waitFor('chat.postMessage', (c) => inThread(longRoot)(c) && String(c.args.text).startsWith('Ready:'), 'the Ready reply of logs-long');
+    await h.slash('logs -n logs-long --tail 300');
+    const complete = await h.slack.waitFor('files.completeUploadExternal', (c) => c.args.channel_id === TEAM_CHANNEL && c.args.thread_ts === longRoot.result.ts, 'the file shared in the thread');
+    const fileId = String(complete.args.files[0].id);
+    const got = h.slack.find('files.getUploadURLExternal', (c) => c.result.file_id === fileId)[0]!;
+    expect(got.args.filename).toBe('logs-long.log');
+    const upload = h.slack.find('file.upload', (c) => c.args.file_id === fileId)[0]!;
+    const lines = String(upload.args.content).trimEnd().split('\n');
+    expect(lines).toHaveLength(300);
+    expect(lines[lines.length - 1]).toBe('GET / 200');
+    expect(upload.args.content).toContain('GET /items/300 200 (simulated request 300 of 300)');
+    expect(Number(got.args.length)).toBe(Buffer.byteLength(String(upload.args.content)));
+    expect(h.slack.find('chat.postMessage', (c) => inThread(longRoot)(c) && String(c.args.text).includes("'s log"))).toHaveLength(0);
+
+    for (const name of ['logs-web', 'logs-long']) {
+      await h.slash(`down -n ${name}`, { tag: `${name}-cleanup` });
+      await h.slack.waitFor('response_url', (x) => x.tag === `${name}-cleanup`, `the teardown of ${name}`);
+    }
+  });
+});
+
 // Last in the file: every flow above has run, so the fake has seen every Web API method the bot uses.
 describe('manifest.yml', () => {
   /** The bot scopes each Web API method needs (from Slack's method pages), space-separated; "" = none. */
@@ -445,6 +516,9 @@ describe('manifest.yml', () => {
     // Public channels, private ones: Slack checks the scope of the channel's kind.
     'conversations.replies': 'channels:history groups:history',
     'conversations.history': 'channels:history groups:history',
+    // `/tycho logs` of a long log: the upload flow (the POST of the bytes to the URL needs none).
+    'files.getUploadURLExternal': 'files:write',
+    'files.completeUploadExternal': 'files:write',
   };
 
   test('asks for exactly the bot scopes the app uses, with Socket Mode and interactivity on', () => {
@@ -452,7 +526,7 @@ describe('manifest.yml', () => {
     const bot = /^ {4}bot:\n((?: {6}- .+\n)+)/m.exec(manifest)?.[1] ?? '';
     const declared = bot.split('\n').map((l) => l.replace(/^\s*-\s*/, '').trim()).filter(Boolean).sort();
 
-    const methods = [...new Set(h.slack.calls.map((c) => c.method).filter((m) => m !== 'response_url'))];
+    const methods = [...new Set(h.slack.calls.map((c) => c.method).filter((m) => m !== 'response_url' && m !== 'file.upload'))];
     for (const m of methods) expect(Object.keys(SCOPE_OF)).toContain(m);
     const used = [...new Set(['commands', ...methods.flatMap((m) => SCOPE_OF[m]!.split(' ')).filter(Boolean)])].sort();
     expect(declared).toEqual(used);

@@ -123,6 +123,7 @@ describe('the Role is no more than enough', () => {
       '/endpoints:watch',
       '/events:create',
       '/persistentvolumeclaims:get',
+      '/pods/log:get',
       '/pods:list',
       '/pods:watch',
       '/services:create',
@@ -290,7 +291,11 @@ describe('the Role is no more than enough', () => {
     const refused: [string, string, string?, string?][] = [
       ['create', 'pods'],
       ['create', 'pods', '', 'exec'],
-      ['get', 'pods', '', 'log'],
+      // `get pods/log` is granted since `logs` (issue 18): reading what an app printed is read
+      // only. Running in, attaching to or forwarding to a pod stays refused.
+      ['create', 'pods', '', 'attach'],
+      ['create', 'pods', '', 'portforward'],
+      ['get', 'pods', '', 'exec'],
       ['delete', 'pods'],
       ['get', 'configmaps'],
       ['create', 'serviceaccounts', '', 'token'],
@@ -463,6 +468,7 @@ describe('a trimmed Role: a 403 names the missing permission, and is never a cra
     { missing: '/services:watch', words: 'watch services', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
     { missing: '/services:delete', words: 'delete services', flow: 'down', prepare: (n) => admin.up(spec(n)), run: (n) => launcher.down(n) },
     { missing: '/pods:list', words: 'list pods', flow: 'list', run: () => launcher.list() },
+    { missing: '/pods/log:get', words: 'get pods/log', flow: 'logs', prepare: (n) => admin.up(spec(n)), run: (n) => launcher.logs(n, { tail: 10, previous: false }) },
     { missing: '/pods:watch', words: 'watch pods', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },
     { missing: '/endpoints:list', words: 'list endpoints', flow: 'list', run: () => launcher.list() },
     { missing: '/endpoints:watch', words: 'watch endpoints', flow: 'up (following it on the live view)', run: (n) => launcher.up(spec(n), { timeoutSeconds: 30 }) },

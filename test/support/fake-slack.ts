@@ -1,7 +1,8 @@
 /**
  * Stands in for Slack's Web API at the network boundary: a local HTTP server that records
  * every call (method + arguments) and answers as Slack does (`ok`, `ts`, `channel`, …).
- * It is also the target of `response_url` posts, recorded as method "response_url".
+ * It is also the target of `response_url` posts, recorded as method "response_url", and of
+ * file uploads to the URLs files.getUploadURLExternal hands out, recorded as "file.upload".
  * Point the bot at it with SLACK_API_URL=fake.apiUrl.
  *
  * It keeps the messages posted, so conversations.replies and conversations.history read them
@@ -105,6 +106,11 @@ export class FakeSlack {
    * (Slack may return fewer than asked): set low to make a reader follow next_cursor.
    */
   pageLimit = 1000;
+  /**
+   * Files handed an upload URL (files.getUploadURLExternal), by file id, with the bytes POSTed to
+   * it (recorded as method "file.upload"); files.completeUploadExternal shares only uploaded ones.
+   */
+  readonly uploads = new Map<string, { filename: string; length: number; content?: string }>();
   private readonly rules: InterjectionRule[] = [];
   private readonly held = new Set<() => void>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -141,6 +147,14 @@ export class FakeSlack {
       }
       for (const w of [...this.waiters]) w();
     };
+    // Slack's file upload service: the bytes of a file files.getUploadURLExternal handed a URL for.
+    if (url.pathname.startsWith('/upload/')) {
+      const fileId = decodeURIComponent(url.pathname.slice('/upload/'.length));
+      const known = this.uploads.get(fileId);
+      if (known) known.content = body;
+      answer({ method: 'file.upload', args: { file_id: fileId, content: body, content_type: String(req.headers['content-type'] ?? '') }, result: { ok: !!known } }, known ? 200 : 404);
+      return;
+    }
     if (url.pathname.startsWith('/response/')) {
       answer({ method: 'response_url', args, result: { ok: true }, tag: decodeURIComponent(url.pathname.slice('/response/'.length)) });
       return;
@@ -250,6 +264,18 @@ export class FakeSlack {
         return { ok: true, message_ts: this.nextTs() };
       case 'chat.getPermalink':
         return { ok: true, channel, permalink: `${TEAM_URL}archives/${channel}/p${String(args.message_ts).replace('.', '')}` };
+      case 'files.getUploadURLExternal': {
+        if (!args.filename || !Number(args.length)) return { ok: false, error: 'missing_argument' };
+        const id = `F${String(++this.counter).padStart(8, '0')}`;
+        this.uploads.set(id, { filename: String(args.filename), length: Number(args.length) });
+        return { ok: true, upload_url: `${this.origin}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal': {
+        const files = (args.files ?? []) as { id: string; title?: string }[];
+        if (!files.length || files.some((f) => this.uploads.get(f.id)?.content === undefined)) return { ok: false, error: 'file_not_found' };
+        if (args.channel_id && this.refuseChannels.has(String(args.channel_id))) return { ok: false, error: 'not_in_channel' };
+        return { ok: true, files: files.map((f) => ({ id: f.id, title: f.title ?? this.uploads.get(f.id)!.filename, name: this.uploads.get(f.id)!.filename })) };
+      }
       case 'apps.connections.open':
         return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };
       default:

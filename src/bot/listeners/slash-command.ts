@@ -13,6 +13,7 @@ import { commandPrefix, forRequest, slackCaller, slackRunContext, type BotContex
 import { errorText } from '../error-text.js';
 import { md } from '../slack-text.js';
 import { launch } from '../launch.js';
+import { replyWithLogs } from '../logs-reply.js';
 import { SlackIO, slackError } from '../slack-io.js';
 import { teardown } from '../teardown.js';
 
@@ -60,6 +61,15 @@ const ANSWERS: { [K in CommandName]: SlackAnswer<K> } = {
   },
   status: systemsAnswer,
   list: systemsAnswer,
+  logs: async (input, req, ctx) => {
+    try {
+      const result = await runCommand(input, req.run);
+      await replyWithLogs({ result, userId: req.userId, channelId: req.channelId, io: req.io, tell: req.tell, log: ctx.log });
+      return undefined;
+    } catch (e) {
+      return plainMessage(md`:x: ${errorText(e, ctx.log, `read the log of "${input.name}"`)}`);
+    }
+  },
   help: async (input, req) => helpMessage((await runCommand(input, req.run)).text),
 };
 
