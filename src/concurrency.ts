@@ -9,7 +9,13 @@
  * events and Slack calls they cause, compete with the Slack ack on one event loop), or the node
  * simulator's status patches.
  */
-export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+export type Limiter = <T>(fn: () => Promise<T>, onQueued?: OnQueued) => Promise<T>;
+
+/**
+ * Told, once, when a piece of work has to wait: its place among the waiting (1: it is next), so
+ * whoever asked for it can be told they are queued and where.
+ */
+export type OnQueued = (position: number) => void;
 
 /** Launches at work at once unless TYCHO_LAUNCH_CONCURRENCY says otherwise (config.ts). */
 export const DEFAULT_LAUNCH_CONCURRENCY = 8;
@@ -17,9 +23,13 @@ export const DEFAULT_LAUNCH_CONCURRENCY = 8;
 export function limiter(max: number): Limiter {
   let active = 0;
   const queue: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
+  return async <T>(fn: () => Promise<T>, onQueued?: OnQueued): Promise<T> => {
     if (active < max) active++;
-    else await new Promise<void>((r) => queue.push(r));
+    else
+      await new Promise<void>((r) => {
+        queue.push(r);
+        onQueued?.(queue.length);
+      });
     try {
       return await fn();
     } finally {

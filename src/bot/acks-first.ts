@@ -48,9 +48,9 @@ export class AcksFirst {
 
 /** A limiter whose work, once its turn comes, also waits for the acks in progress. */
 export function acksFirstLimiter(limit: Limiter, acks: AcksFirst): Limiter {
-  return (fn) =>
+  return (fn, onQueued) =>
     limit(async () => {
       await acks.turn();
       return fn();
-    });
+    }, onQueued);
 }

@@ -33,8 +33,18 @@ export async function launch(req: LaunchRequest, ctx: BotContext): Promise<void>
   // The notices in the team channel are news of the launch, not steps of it: they are posted
   // meanwhile, and its place among the launches at work goes to the next one while they are.
   // A team channel Slack holds back (one post a second per channel) then holds back no launch.
-  const { notices } = await ctx.launches(() => launchNow(req, ctx));
+  const { notices } = await ctx.launches(
+    () => launchNow(req, ctx),
+    // Beyond the launches at work at once: the requester hears, only they, that theirs waits and where.
+    (position) => void req.tell(queuedMessage(req.command.args.name, position)).catch((e: unknown) => ctx.log.warn('could not tell the requester their launch is queued', { error: e instanceof Error ? e.message : String(e) })),
+  );
   await notices;
+}
+
+/** "Queued": the launch waits for a place among those at work (TYCHO_LAUNCH_CONCURRENCY). */
+export function queuedMessage(name: string, position: number): Message {
+  const ahead = position === 1 ? 'it is next' : `${position - 1} other launches wait before it`;
+  return plainMessage(md`Your launch of ${code(name)} is queued at position ${String(position)} (${ahead}): Tycho runs a few launches at a time, and starts it as soon as a place is free.`);
 }
 
 /** The launch's notices still being posted (SlackIO.notify keeps one thread's in order). */
