@@ -1,14 +1,7 @@
-import { ConfigError, loadConfig, loadLauncherConfig } from '../../src/config.js';
+import { loadConfig, loadLauncherConfig } from '../../src/config.js';
+import { configProblems } from '../support/config-problems.js';
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = configProblems;
 
 describe('loadConfig', () => {
   it('has working defaults with nothing set: Slack off, REST on, NodePort, 300 s', () => {

@@ -5,8 +5,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, loadLauncherConfig } from '../../src/config.js';
+import { loadConfig, loadLauncherConfig } from '../../src/config.js';
 import { checkLaunchPolicy } from '../../src/commands/policy.js';
+import { configProblems } from '../support/config-problems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tycho-policy-'));
 let n = 0;
@@ -16,15 +17,7 @@ function policyFile(text: string): string {
   return path;
 }
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = configProblems;
 
 const GOOD = `
 channels: { allow: [C0TEAM0001] }
