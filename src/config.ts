@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS, POLICY_SETTINGS, type LaunchPolicy, type LimitKey } fro
 import { CHANNEL_ID_RE, readPolicyFile, USER_ID_RE, type PolicyFileValues } from './policy/policy-file.js';
 import { checkImageRule, imageRule, IMAGE_RULE_FORM } from './policy/images.js';
 import type { AccessPolicy } from './policy/rules.js';
+import { readExpirySettings, type ExpirySettings } from './k8s/expiry.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -47,6 +48,8 @@ export interface LauncherConfig {
   urlCheckSeconds: number;
   /** Launches whose writes run at once; the rest queue (TYCHO_LAUNCH_CONCURRENCY). */
   launchConcurrency: number;
+  /** How long systems live (TYCHO_DEFAULT_TTL, TYCHO_MAX_TTL) and when their thread is warned (TYCHO_EXPIRY_WARNING). */
+  expiry: ExpirySettings;
   /** CLI remote mode. */
   serverUrl?: string;
   apiToken?: string;
@@ -286,6 +289,8 @@ function readDefaultExpose(r: Reader, hasDomain: boolean): ExposeMode {
 function readLauncher(r: Reader, file: PolicyFileValues): LauncherConfig {
   const ingress = readIngress(r);
   const expose = readDefaultExpose(r, !!ingress);
+  const expiry = readExpirySettings((name) => r.str(name));
+  r.problems.push(...expiry.problems);
   const c: LauncherConfig = {
     expose,
     ...(ingress ? { ingress } : {}),
@@ -297,6 +302,7 @@ function readLauncher(r: Reader, file: PolicyFileValues): LauncherConfig {
     urlCheck: r.oneOf('TYCHO_URL_CHECK', ['auto', 'public', 'cluster', 'off'] as const, 'auto'),
     urlCheckSeconds: r.int('TYCHO_URL_CHECK_SECONDS', 1, 600, 20, 'how long to keep trying a new URL before reporting it unverified'),
     launchConcurrency: r.int('TYCHO_LAUNCH_CONCURRENCY', 1, 1000, DEFAULT_LAUNCH_CONCURRENCY, 'how many launches create their objects at once (the rest queue)'),
+    expiry: expiry.settings,
   };
   const ns = r.check('TYCHO_NAMESPACE', (s) => NAMESPACE_RE.test(s) && s.length <= 63, 'must be a Kubernetes namespace name (lower-case letters, digits and "-")');
   if (ns) c.namespace = ns;

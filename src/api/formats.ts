@@ -3,6 +3,7 @@
  * use (src/k8s/validate.ts), so a name or quantity is valid in every front end or in none.
  * validate-request.ts registers them with ajv and words a failure with `why`.
  */
+import { checkDuration } from '../k8s/expiry.js';
 import { checkCpu, checkEnv, checkGpu, checkImage, checkMemory, checkName, checkWireVolume, normaliseMemory } from '../k8s/validate.js';
 
 export interface TychoFormat {
@@ -27,6 +28,8 @@ export const FORMATS: Readonly<Record<string, TychoFormat>> = {
   'gpu-count': { type: 'string', why: (v) => (String(v).trim() === '0' ? null : checkGpu(String(v).trim())) },
   // The original's "pvc://CLAIM/SUBPATH:/path", and Tycho's ":ro".
   'pvc-volume': { type: 'string', why: (v) => checkWireVolume(String(v)) },
+  // How long a system lives (--ttl): 2h, 90m, 1d12h.
+  duration: { type: 'string', why: (v) => checkDuration(String(v)) },
   // Shown to people and stored as an annotation value: keep it short and printable.
   owner: { type: 'string', why: (v) => (/^[\w.@+-]{1,64}$/.test(String(v)) ? null : `"${String(v)}" is not a valid owner; use up to 64 letters, digits and . _ @ + -.`) },
 };

@@ -30,6 +30,7 @@ export function launchRequestFromBody(body: StartRequest): LaunchRequest {
   const clash = checkEnvNames(args.env, secretEnv);
   if (clash) throw new UsageError(clash, '');
   if (c.command && c.command.length > 0) args.command = c.command;
+  if (body.ttl !== undefined) args.ttl = body.ttl;
   if (c.volumes?.length) {
     args.volumes = c.volumes.map(parseWireVolume);
     // Two mounts on one path: a rule across items, which the schema cannot say.
@@ -66,6 +67,8 @@ export function startBodyFor(spec: LaunchRequest): StartRequest {
         ports: spec.ports.map((containerPort) => ({ containerPort })),
       },
     ],
+    // Only when asked, like secret_env: the server applies its own default and maximum.
+    ...(spec.ttl !== undefined ? { ttl: spec.ttl } : {}),
   };
 }
 

@@ -117,6 +117,9 @@ export const StartRequest = Type.Object(
   {
     name: ref(SystemName),
     containers: Type.Array(ref(Container), { minItems: 1, maxItems: 1, description: 'Exactly one container: Tycho runs one container per system.' }),
+    ttl: Type.Optional(
+      Type.String({ format: 'duration', example: '2h', description: "How long the system lives (d, h, m, s: 2h, 90m, 1d12h); default TYCHO_DEFAULT_TTL, at most TYCHO_MAX_TTL. It is removed once it expires." }),
+    ),
   },
   { $id: 'StartRequest', additionalProperties: false },
 );

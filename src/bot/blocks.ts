@@ -17,6 +17,8 @@ export interface Message {
 export const ACTION_TEARDOWN = 'tycho_teardown';
 export const ACTION_STATUS = 'tycho_status';
 export const ACTIONS_BLOCK_ID = 'tycho_actions';
+/** The Extend button of an expiry warning: its value is only the system's name. */
+export const ACTION_EXTEND = 'tycho_extend';
 
 /** Slack limits (slack-platform.md): 3000 per section text, 2000 per field, 50 blocks. */
 const SECTION_MAX = 3000;
@@ -100,6 +102,10 @@ export type RootState =
   | { kind: 'failed'; reason: Mrkdwn; title: string; exists: boolean }
   | { kind: 'tearing-down'; by: Owner }
   | { kind: 'torn-down'; by: Owner; at: Date }
+  /** The reaper is removing it: its expiry passed. */
+  | { kind: 'expiring' }
+  /** Removed by the reaper once its expiry passed. */
+  | { kind: 'expired'; at: Date }
   /** Torn down while starting by something other than this bot (the CLI, the REST API, kubectl). */
   | { kind: 'stopped'; at: Date };
 
@@ -125,6 +131,10 @@ export function rootMessage(f: RootFacts, s: RootState): Message {
       return message(md`${name} is being torn down`, [section(md`:wastebasket: *${name}* is being torn down (asked by ${mention(s.by)})…`), context(md`${launched} · Status: *tearing down*`)]);
     case 'torn-down':
       return message(md`${name} was torn down`, [section(md`:white_circle: *${name}* was torn down by ${mention(s.by)} on ${slackDate(s.at)}.`), context(md`${launched} · Status: *torn down*`)]);
+    case 'expiring':
+      return message(md`${name} expired and is being removed`, [section(md`:hourglass: *${name}* expired and is being removed…`), context(md`${launched} · Status: *expired*`)]);
+    case 'expired':
+      return message(md`${name} expired`, [section(md`:white_circle: *${name}* expired and was removed on ${slackDate(s.at)}.`), context(md`${launched} · Status: *expired*`)]);
     case 'stopped':
       return message(md`${name} was torn down while starting`, [
         section(md`:white_circle: *${name}* was torn down outside Slack while it was starting (${slackDate(s.at)}).`),
@@ -174,6 +184,35 @@ export function recoveredReply(name: string, url: string | null): Message {
   return message(md`${code(name)} is serving again: ${address(url)}`, [section(md`:large_green_circle: ${code(name)} is serving again: ${address(url)}`)]);
 }
 
+/**
+ * The system expires soon: its owner is tagged and offered an Extend button (the default TTL
+ * more, up to the maximum). One per expiry value (reconciler.ts).
+ */
+export function expiryWarningReply(name: string, owner: Owner, expires: Date, extendBy: string, prefix: string): Message {
+  return message(md`${code(name)} expires ${slackDate(expires)}`, [
+    section(md`:hourglass_flowing_sand: ${mention(owner)} ${code(name)} expires ${slackDate(expires)}, and Tycho will remove it then.`),
+    context(md`Extend it by ${plain(extendBy)} with the button, or by another amount with ${code(`${prefix}extend -n ${name} --ttl 2h`)}.`),
+    {
+      type: 'actions',
+      block_id: ACTIONS_BLOCK_ID,
+      elements: [{ type: 'button', action_id: ACTION_EXTEND, style: 'primary', text: { type: 'plain_text', text: `Extend (+${extendBy})`.slice(0, 75) }, value: name }],
+    },
+  ]);
+}
+
+/** The answer to an extend, for whoever asked. */
+export function extendedMessage(name: string, expires: string | null, capped: boolean): Message {
+  const at = expires ? new Date(expires) : undefined;
+  return plainMessage(
+    md`:hourglass_flowing_sand: Extended ${code(name)}: it now expires ${at && Number.isFinite(at.getTime()) ? slackDate(at) : md`at no set time`}${capped ? md`, the most the operator allows (TYCHO_MAX_TTL)` : md``}.`,
+  );
+}
+
+/** The reaper removed it once its expiry passed. */
+export function expiredReply(at: Date): Message {
+  return message(md`Expired and removed.`, [section(md`:white_circle: Expired and removed on ${slackDate(at)}. The URL no longer answers.`)]);
+}
+
 export function tornDownReply(by: Owner, at: Date): Message {
   return message(md`Torn down by ${mention(by)}.`, [section(md`:white_circle: Torn down by ${mention(by)} on ${slackDate(at)}. The URL no longer answers.`)]);
 }
@@ -184,7 +223,8 @@ export type Notice =
   | { kind: 'launching' }
   | { kind: 'ready'; url: string | null }
   | { kind: 'failed'; title: string }
-  | { kind: 'torn-down'; by: Owner };
+  | { kind: 'torn-down'; by: Owner }
+  | { kind: 'expired' };
 
 export function noticeMessage(f: RootFacts, n: Notice, threadLink?: string): Message {
   const name = code(f.name);
@@ -200,6 +240,8 @@ export function noticeMessage(f: RootFacts, n: Notice, threadLink?: string): Mes
         return md`:x: ${name} of ${owner} failed: ${n.title}${thread}`;
       case 'torn-down':
         return md`:white_circle: ${name} of ${owner} was torn down by ${mention(n.by)}${thread}`;
+      case 'expired':
+        return md`:white_circle: ${name} of ${owner} expired and was removed${thread}`;
     }
   })();
   return message(text, [section(text)]);

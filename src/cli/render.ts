@@ -61,6 +61,10 @@ const RENDERERS: { [K in CommandName]: CliRenderer<ResultOf<K>> } = {
     text: ({ system }) => `Deleted system ${system.name}`,
     json: ({ system }) => ({ name: system.name, deleted: true }),
   },
+  extend: {
+    text: ({ system, capped }) => `Extended ${system.name}: it now expires at ${system.expires ?? 'no set time'}${capped ? " (the most allowed: the operator's maximum TTL)" : ''}.`,
+    json: ({ system, capped }) => ({ name: system.name, expires: system.expires, capped }),
+  },
   status: {
     text: ({ systems }) => systemsTable(systems),
     json: (r) => (r.name ? systemJson(r.systems[0]!) : r.systems.map(systemJson)),

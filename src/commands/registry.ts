@@ -11,6 +11,7 @@ import { UsageError } from '../k8s/errors.js';
 import type { AnyCommandModule, CommandModule, RunContext } from './command.js';
 import { underPolicy } from '../policy/enforce.js';
 import { downCommand, type DownInput, type DownResult } from './down.js';
+import { extendCommand, type ExtendInput, type ExtendResult } from './extend.js';
 import { helpCommand, type HelpInput, type HelpResult } from './help.js';
 import { listCommand, type ListInput, type ListResult } from './list.js';
 import { logsCommand, type LogsInput, type LogsResult } from './logs.js';
@@ -18,9 +19,9 @@ import { statusCommand, type StatusInput, type StatusResult } from './status.js'
 import { upCommand, type UpInput, type UpResult } from './up.js';
 
 /** A built-in command's typed input, as the parser (or a REST route) builds it. */
-export type Command = UpInput | DownInput | StatusInput | ListInput | LogsInput | HelpInput;
+export type Command = UpInput | DownInput | ExtendInput | StatusInput | ListInput | LogsInput | HelpInput;
 /** A built-in command's typed result, which each front end renders. */
-export type CommandResult = UpResult | DownResult | StatusResult | ListResult | LogsResult | HelpResult;
+export type CommandResult = UpResult | DownResult | ExtendResult | StatusResult | ListResult | LogsResult | HelpResult;
 export type CommandName = Command['kind'];
 export type InputOf<K extends CommandName> = Extract<Command, { kind: K }>;
 export type ResultOf<K extends CommandName> = Extract<CommandResult, { kind: K }>;
@@ -29,8 +30,8 @@ type Modules = { [K in CommandName]: CommandModule<K, InputOf<K>, ResultOf<K>> }
 
 /** In the order `help` lists them. Built on first use: the modules import this file (help lists the others). */
 function builtIn(): AnyCommandModule[] {
-  const modules: Modules = { up: upCommand, down: downCommand, status: statusCommand, list: listCommand, logs: logsCommand, help: helpCommand };
-  return [modules.up, modules.down, modules.status, modules.list, modules.logs, modules.help];
+  const modules: Modules = { up: upCommand, down: downCommand, extend: extendCommand, status: statusCommand, list: listCommand, logs: logsCommand, help: helpCommand };
+  return [modules.up, modules.down, modules.extend, modules.status, modules.list, modules.logs, modules.help];
 }
 
 let registered: Map<string, AnyCommandModule> | undefined;

@@ -6,8 +6,11 @@
 import { EXPOSE_MODES, exposeOfServiceType, type ExposeMode, type LaunchSpec, type ServiceType, type SystemInfo, type VolumeMount } from '../k8s/spec.js';
 import type { UpOptions } from '../k8s/system-launcher.js';
 import { checkCpu, checkEnv, checkEnvNames, checkGpu, checkImage, checkMemory, checkName, checkPort, checkVolume, checkVolumes, parseEnvPair, parseVolume } from '../k8s/validate.js';
-import { NAME_FLAG, refuseStrayWords, type Caller, type CommandModule, type FlagReader, type RunContext } from './command.js';
+import { NAME_FLAG, refuseStrayWords, type Caller, type CommandModule, type FlagReader, type FlagSpec, type RunContext } from './command.js';
 import { startBinding } from '../api/bindings/start.js';
+import { checkDuration, checkTtl } from '../k8s/expiry.js';
+import { UsageError } from '../k8s/errors.js';
+import { usageLine } from './usage.js';
 import { enforceLaunchPolicy } from './policy.js';
 import { splitShellWords, UnclosedQuote } from './shell-words.js';
 
@@ -27,6 +30,22 @@ export interface LaunchRequest {
   expose?: ExposeMode;
   /** --volume CLAIM:/path[:ro], repeatable. */
   volumes?: VolumeMount[];
+  /** --ttl 2h: how long it lives; unset, the operator's default (TYCHO_DEFAULT_TTL). */
+  ttl?: string;
+}
+
+/** --ttl, shared by `up` and `extend`. */
+export const TTL_FLAG: FlagSpec = { name: 'ttl', takes: 'value', help: { label: '    --ttl 2h', text: "how long it lives, e.g. 90m, 8h, 1d12h (default and maximum: the operator's)" } };
+
+/**
+ * A --ttl over the operator's maximum is bad input, refused before anything is made. Only where
+ * the launcher applies the rules itself: the CLI's remote launcher leaves them to its server.
+ */
+export function enforceMaxTtl(ttl: string | undefined, ctx: Pick<RunContext, 'launcher' | 'prefix'>, command: 'up' | 'extend'): void {
+  const rules = ctx.launcher.expiry;
+  if (ttl === undefined || !rules) return;
+  const why = checkTtl(ttl, rules);
+  if (why) throw new UsageError(why, usageLine(command, ctx.prefix));
 }
 
 export interface UpInput {
@@ -58,6 +77,7 @@ export function toLaunchSpec(args: LaunchRequest, caller: Caller, extra: { origi
     resources,
     ...(args.expose ? { expose: args.expose } : {}),
     ...(args.volumes?.length ? { volumes: args.volumes } : {}),
+    ...(args.ttl !== undefined ? { ttl: args.ttl } : {}),
     owner: caller.owner,
     origin: caller.origin,
     ...(extra.originalText ? { originalCommand: extra.originalText } : {}),
@@ -122,11 +142,14 @@ function read(r: FlagReader): UpInput {
     up.volumes = volumes.map(parseVolume);
     r.check(checkVolumes(up.volumes));
   }
+  const ttl = r.single('ttl');
+  if (ttl !== undefined) (r.check(checkDuration(ttl)), (up.ttl = ttl));
   return { kind: 'up', args: up };
 }
 
 async function run(input: UpInput, ctx: RunContext): Promise<UpResult> {
   enforceLaunchPolicy(input.args, ctx.policy, ctx.prefix);
+  enforceMaxTtl(input.args.ttl, ctx, 'up');
   const spec = toLaunchSpec(input.args, ctx.caller, { ...(ctx.originalText ? { originalText: ctx.originalText } : {}), ...(ctx.annotations ? { annotations: ctx.annotations } : {}) });
   const opts: UpOptions = {};
   if (ctx.wait !== undefined) opts.wait = ctx.wait;
@@ -140,7 +163,7 @@ type UpCommand = CommandModule<'up', UpInput, UpResult>;
 
 export const upCommand: UpCommand = {
   name: 'up',
-  usage: 'up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]...',
+  usage: 'up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]... [--ttl 2h]',
   summary: 'Launch IMAGE as NAME and answer with its URL once it is ready.',
   flags: [
     NAME_FLAG,
@@ -155,6 +178,7 @@ export const upCommand: UpCommand = {
     { name: 'expose', takes: 'value', help: { label: '    --expose MODE', text: "ingress (an https:// host name), nodeport, loadbalancer or cluster; the default is the operator's" } },
     { name: 'service-type', takes: 'value', help: { label: '    --service-type TYPE', text: 'the older spelling: NodePort, LoadBalancer or ClusterIP' } },
     { name: 'volume', takes: 'repeated', help: { label: '    --volume CLAIM:/path[:ro]', text: 'mount an existing PersistentVolumeClaim (repeatable; :ro read-only)' } },
+    TTL_FLAG,
   ],
   legacyFlag: true,
   read,

@@ -49,6 +49,14 @@ export const ANN_DELETED_BY = `${PREFIX}/deleted-by`;
  * told it failed by the front end, so it never hears "launching", "Ready" or "torn down" after.
  */
 export const LAUNCH_UNDONE = 'tycho:undo';
+/** `deleted-by` of a system the reaper removed because its expiry passed (reaper.ts): its thread says it expired. */
+export const EXPIRED_BY = 'tycho:expiry';
+/**
+ * The expiry (ANN_EXPIRES's value) whose warning its Slack thread was given: one warning per
+ * expiry value, claimed by a guarded swap so two replicas post it once. An extend moves the
+ * expiry, so a warning may come again for the new one.
+ */
+export const ANN_SLACK_EXPIRY_WARNED = `${PREFIX}/slack-expiry-warned`;
 /**
  * The id that every log line about this launch carries (`launchId`), from the command through
  * the launcher to the Slack reconciler, whichever replica logs it.

@@ -36,7 +36,8 @@ import {
 import { exposeOfServiceType, serviceTypeOf, type ExposeMode, type LaunchSpec, type ServiceType, type Stage, type SystemInfo } from './spec.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LauncherConfig } from '../config.js';
-import type { SystemLauncher, UpOptions } from './system-launcher.js';
+import type { Extended, SystemLauncher, UpOptions } from './system-launcher.js';
+import { expiryFor, extendedExpiry, parseDuration, readExpirySettings, type ExpirySettings } from './expiry.js';
 import { newLogId, silentLogger, type Logger } from '../log.js';
 
 export type OnFailure = 'keep' | 'delete';
@@ -82,6 +83,8 @@ export interface LauncherOptions {
    * view (one-watch.ts): the CLI's one-shot process, whose `up` then makes 4 requests and `down` 3.
    */
   oneWatch?: boolean;
+  /** How long systems live (expiry.ts); default the defaults of TYCHO_DEFAULT_TTL and TYCHO_MAX_TTL. */
+  expiry?: ExpirySettings;
 }
 
 /** The launcher options an operator configures (the server and the CLI build launchers the same way). */
@@ -97,6 +100,7 @@ export function launcherOptionsFrom(cfg: LauncherConfig, namespace: string): Lau
     urlCheck: cfg.urlCheck,
     urlCheckSeconds: cfg.urlCheckSeconds,
     launchConcurrency: cfg.launchConcurrency,
+    expiry: cfg.expiry,
     // The service account's environment: Tycho runs in a pod.
     inCluster: !!process.env.KUBERNETES_SERVICE_HOST,
   };
@@ -111,6 +115,8 @@ export class Launcher implements SystemLauncher {
   private readonly view: LiveView | undefined;
   private readonly log: Logger;
   private readonly launchWrites: Limiter;
+  /** Every system this launcher makes gets an expiry from these (expiry.ts). */
+  readonly expiry: ExpirySettings;
   /** The launches followed by one watch of their pods, by name, to be told what their creates made. */
   private readonly launchWatches = new Map<string, LaunchWatch>();
 
@@ -126,6 +132,7 @@ export class Launcher implements SystemLauncher {
     this.view = opts.view;
     this.log = opts.log ?? silentLogger;
     this.launchWrites = limiter(opts.launchConcurrency ?? DEFAULT_LAUNCH_CONCURRENCY);
+    this.expiry = opts.expiry ?? readExpirySettings(() => undefined).settings;
   }
 
   /** Used by /readyz: any cheap authorised call in our namespace proves the cluster is reachable. */
@@ -140,7 +147,12 @@ export class Launcher implements SystemLauncher {
     if (problem) throw new InvalidSpec(problem);
     // The launch id goes on the Deployment, so whoever follows the system later logs it too.
     const launchId = o.launchId ?? newLogId();
-    const spec: LaunchSpec = { ...requested, annotations: { ...requested.annotations, [labels.ANN_LAUNCH_ID]: launchId } };
+    // Every system gets an expiry: its --ttl (refused by the command layer when over the maximum,
+    // and never more than it here), else the default TTL. The reaper (reaper.ts) enforces it.
+    const ttlMs = requested.ttl === undefined ? undefined : parseDuration(requested.ttl);
+    if (requested.ttl !== undefined && ttlMs === undefined) throw new InvalidSpec(`"${requested.ttl}" is not a duration such as 2h, 90m or 1d12h.`);
+    const expires = requested.expires ?? expiryFor(ttlMs === undefined ? undefined : Math.min(ttlMs, this.expiry.maxTtlMs), this.expiry, Date.now());
+    const spec: LaunchSpec = { ...requested, expires, annotations: { ...requested.annotations, [labels.ANN_LAUNCH_ID]: launchId } };
     const log = this.log.child({ launchId, system: spec.name });
     log.info('launching', { image: spec.image, namespace: this.namespace, wait: o.wait !== false });
     try {
@@ -586,6 +598,21 @@ export class Launcher implements SystemLauncher {
       if (isNotFound(e)) throw new NotFound(name);
       throw toTychoError(e, 'annotate the Deployment');
     }
+  }
+
+  /**
+   * Moves the system's expiry: `ttl` (else the default TTL) added to what is left, capped at now
+   * + the maximum (expiry.ts). One merge patch of the expiry annotation; the reaper's timer and
+   * the Slack warning follow it through the live view.
+   */
+  async extend(name: string, o: { ttl?: string; by?: string } = {}): Promise<Extended> {
+    const ttlMs = o.ttl === undefined ? undefined : parseDuration(o.ttl);
+    if (o.ttl !== undefined && ttlMs === undefined) throw new InvalidSpec(`"${o.ttl}" is not a duration such as 2h, 90m or 1d12h.`);
+    const system = await this.status(name);
+    const { expires, capped } = extendedExpiry(system.expires, ttlMs, this.expiry, Date.now());
+    await this.patchAnnotations(name, { [labels.ANN_EXPIRES]: expires });
+    this.log.info('extended', { system: name, by: o.by, from: system.expires, expires, capped, ...labels.launchFields(system.annotations) });
+    return { system: { ...system, expires, annotations: { ...system.annotations, [labels.ANN_EXPIRES]: expires } }, capped };
   }
 
   /**

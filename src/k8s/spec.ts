@@ -59,8 +59,10 @@ export interface LaunchSpec {
   origin: Origin;
   /** The text the person typed, kept as an annotation for whoever inspects the objects later. */
   originalCommand?: string;
-  /** ISO time after which the system may be removed. */
+  /** ISO time after which the system is removed (the launcher sets it from `ttl` or the default TTL). */
   expires?: string;
+  /** --ttl as typed (e.g. "2h"), already checked against the maximum by the command layer. */
+  ttl?: string;
   /** Extra Tycho annotations (e.g. the Slack thread), keyed by full annotation name. */
   annotations?: Record<string, string>;
 }

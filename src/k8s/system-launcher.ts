@@ -4,6 +4,7 @@
  * needs none: it asks a Tycho server to run the whole command, cli/remote.ts.)
  */
 import type { LogRequest, SystemLogs } from './pod-logs.js';
+import type { ExpirySettings } from './expiry.js';
 import type { LaunchSpec, Stage, SystemInfo } from './spec.js';
 
 export interface UpOptions {
@@ -22,4 +23,21 @@ export interface SystemLauncher {
   list(): Promise<SystemInfo[]>;
   /** The last lines of the system's container log (pod-logs.ts), as written: not redacted yet. */
   logs(name: string, req: LogRequest): Promise<SystemLogs>;
+  /**
+   * Moves the system's expiry (expiry.ts, extendedExpiry): `ttl` (else the default TTL) more,
+   * capped at now + the maximum. `by`: who asked, for the log.
+   */
+  extend(name: string, o?: { ttl?: string; by?: string }): Promise<Extended>;
+  /**
+   * The operator's expiry rules when this launcher applies them itself, so the command layer can
+   * refuse a --ttl over the maximum as bad input. (The CLI's remote mode runs no command
+   * locally: the server's command layer applies the server's.)
+   */
+  readonly expiry?: ExpirySettings;
+}
+
+export interface Extended {
+  system: SystemInfo;
+  /** The maximum TTL cut the extension short. */
+  capped: boolean;
 }

@@ -1,6 +1,7 @@
 /** Every listener, registered in one call from app.ts. */
 import type { App } from '@slack/bolt';
 import type { BotContext } from '../context.js';
+import * as extendButton from './extend-button.js';
 import * as slashCommand from './slash-command.js';
 import * as statusButton from './status-button.js';
 import * as teardownButton from './teardown-button.js';
@@ -9,4 +10,5 @@ export function registerListeners(app: App, ctx: BotContext): void {
   slashCommand.register(app, ctx);
   teardownButton.register(app, ctx);
   statusButton.register(app, ctx);
+  extendButton.register(app, ctx);
 }

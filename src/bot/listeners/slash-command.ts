@@ -16,6 +16,7 @@ import { launch } from '../launch.js';
 import { replyWithLogs } from '../logs-reply.js';
 import { SlackIO, slackError } from '../slack-io.js';
 import { teardown } from '../teardown.js';
+import { extendAnswer } from './extend-button.js';
 
 export type SlashCommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
 
@@ -59,6 +60,7 @@ const ANSWERS: { [K in CommandName]: SlackAnswer<K> } = {
     await teardown({ name: input.name, userId: req.userId, channelId: req.channelId, io: req.io, tell: req.tell, confirm: true }, ctx);
     return undefined;
   },
+  extend: (input, req, ctx) => extendAnswer(input, req.userId, req.prefix, ctx),
   status: systemsAnswer,
   list: systemsAnswer,
   logs: async (input, req, ctx) => {
