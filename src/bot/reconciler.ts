@@ -29,7 +29,8 @@ import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
 import { performance } from 'node:perf_hooks';
 import type { ThreadEntry, ThreadRecord, ThreadRecords } from '../k8s/thread-records.js';
 import { urlWarning } from '../commands/format.js';
-import { failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type RootFacts, type RootState } from './blocks.js';
+import { expiredReply, expiryWarningReply, failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type RootFacts, type RootState } from './blocks.js';
+import { formatDuration, msUntil, type ExpirySettings } from '../k8s/expiry.js';
 import { ANN_URL_CHANGED } from '../k8s/node-ports.js';
 import { md, plain } from './slack-text.js';
 import type { Owner } from '../k8s/spec.js';
@@ -68,6 +69,13 @@ export interface ReconcilerDeps {
   prefix: string;
   /** This process's monotonic clock, in ms (tests drive it). Never compared with the API server's timestamps. */
   now?: () => number;
+  /**
+   * When to warn a thread of its system's expiry (`warningMs` before it), and what its Extend
+   * button adds (`defaultTtlMs`). Absent: no warnings.
+   */
+  expiry?: Pick<ExpirySettings, 'warningMs' | 'defaultTtlMs'>;
+  /** Wall-clock ms, to compare with expiries (which Tycho wrote by its own wall clock). */
+  wallNow?: () => number;
 }
 
 /** Recorded instead of a ts when Slack refused the post (so it is not tried again). */
@@ -79,6 +87,8 @@ const CLOSE_RETRY_FIRST_MS = 500;
 const CLOSE_RETRY_MAX_MS = 30_000;
 /** How long a system gone before it served, with no one named as taking it, waits before its thread is closed. */
 const UNEXPLAINED_GONE_WAIT_MS = 3_000;
+/** setTimeout's longest delay (about 24.8 days); a warning due later is looked at again then. */
+const LONGEST_WAKE_MS = 2 ** 31 - 1 - 1000;
 /** Beyond the longest post attempt, before a claim is taken to be its dead writer's. */
 const CLAIM_RECOVERY_MARGIN_MS = 2_000;
 /** Pauses before this process tries again a Ready reply it gave up (Slack unreachable): they double up to the last. */
@@ -112,6 +122,8 @@ interface Tracked {
   claimSeen?: { value: string; sinceMs: number };
   /** Work tried again later: after a late Lease renewal, or a closing claim the API could not answer. */
   retry?: NodeJS.Timeout;
+  /** The expiry its last reconcile saw: a new one (an extend) is reconciled, for its own warning. */
+  expiresSeen?: string;
   closeAttempts?: number;
   /** Ready posts (root updates) this process gave up, Slack away: the pause before the next grows with them. */
   readyTries?: number;
@@ -132,22 +144,35 @@ export class SlackReconciler {
     }
     this.enqueue(t.uid, t.name);
   };
+  /**
+   * A change that moves no stage but the expiry (an extend): its warning is due at another time.
+   * Only systems this process already follows; the rest come through transitions and resync.
+   */
+  private readonly onChanged = (s: SystemState) => {
+    const t = this.tracked.get(s.uid);
+    if (t && t.expiresSeen !== s.deployment.metadata?.annotations?.[labels.ANN_EXPIRES]) this.enqueue(s.uid, s.name);
+  };
   private stopped = false;
   private readonly now: () => number;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => performance.now());
+    this.wallNow = deps.wallNow ?? (() => Date.now());
   }
+
+  private readonly wallNow: () => number;
 
   start(): void {
     this.stopped = false;
     this.deps.view.on('transition', this.onTransition);
+    this.deps.view.on('changed', this.onChanged);
   }
 
   /** Waits for the work in flight (for a drain on shutdown). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.deps.view.off('transition', this.onTransition);
+    this.deps.view.off('changed', this.onChanged);
     await this.chains.settled();
     for (const uid of [...this.tracked.keys()]) this.forget(uid);
     this.queued.clear();
@@ -353,6 +378,7 @@ export class SlackReconciler {
     if (await this.updateRoot(uid, thread, facts, root)) log.debug('updated the root message', { state: root.kind });
     await this.tellIncident(uid, s, thread, facts, outage, info, again, log);
     await this.tellUrlChanged(uid, s, thread, info, again, log);
+    await this.warnOfExpiry(uid, s, thread, facts, t, again, log);
     if (root.kind === 'failed' && !outage.served && !a[labels.ANN_SLACK_FAILED_TS]) {
       if (this.mayWrite(uid, again) !== 'yes') return;
       // As the Ready reply: claimed at its turn in the channel; one given up unsure stays claimed
@@ -474,6 +500,27 @@ export class SlackReconciler {
     log.info('told the thread its URL changed', { url: info.url });
   }
 
+  /**
+   * TYCHO_EXPIRY_WARNING before its expiry, the thread is told once, its owner tagged and offered
+   * an Extend button. Once per expiry value: the swap of the warned-for expiry is the claim, so
+   * of two replicas one posts it, and after an extend the new expiry may have its own warning.
+   * Nothing once it is past (the reaper's turn) or while it is being torn down.
+   */
+  private async warnOfExpiry(uid: string, s: SystemState, thread: ThreadRef, facts: RootFacts, t: Tracked, again: () => Promise<void>, log: Logger): Promise<void> {
+    const a = s.deployment.metadata?.annotations ?? {};
+    const expires = a[labels.ANN_EXPIRES];
+    t.expiresSeen = expires;
+    const rules = this.deps.expiry;
+    const left = msUntil(expires, this.wallNow());
+    if (!rules || !expires || left === undefined || left <= 0 || s.stage === 'terminating' || a[labels.ANN_DELETED_BY]) return;
+    if (a[labels.ANN_SLACK_EXPIRY_WARNED] === expires) return;
+    // Due later: wake then (on this process's own clock, which the wall clock only sets the distance for).
+    if (left > rules.warningMs) return this.wakeAt(uid, s.name, this.now() + Math.min(left - rules.warningMs, LONGEST_WAKE_MS));
+    if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_EXPIRY_WARNED, a[labels.ANN_SLACK_EXPIRY_WARNED], expires, s.deployment))) return;
+    await this.deps.io.post(thread.channel, expiryWarningReply(s.name, facts.owner, new Date(expires), formatDuration(rules.defaultTtlMs), this.deps.prefix), thread.ts, systemMessage(uid, `expiry-${expires}`));
+    log.info('warned the thread of its expiry', { expires });
+  }
+
   /** The root message's state, from the system's state. */
   private rootState(s: SystemState, info: SystemInfo, overdue: boolean, outage: Outage, log: Logger): RootState {
     const a = s.deployment.metadata?.annotations ?? {};
@@ -490,7 +537,7 @@ export class SlackReconciler {
         return { kind: 'failed', title, reason: text, exists: true };
       }
       case 'terminating':
-        return { kind: 'tearing-down', by: deleter(a[labels.ANN_DELETED_BY]) };
+        return a[labels.ANN_DELETED_BY] === labels.EXPIRED_BY ? { kind: 'expiring' } : { kind: 'tearing-down', by: deleter(a[labels.ANN_DELETED_BY]) };
       default: {
         if (overdue) {
           const { title, text } = explain(new Timeout(s.name, this.deps.readyTimeoutSeconds, s.describe), log, `launch "${s.name}"`);
@@ -584,10 +631,12 @@ export class SlackReconciler {
       return;
     }
     // The thread's last words: forgotten here, so nothing would paint them again; they wait for Slack.
-    await this.deps.io.updatePatiently(thread, rootMessage(facts, { kind: 'torn-down', by: who, at }));
+    // Removed by the reaper: the thread and the team channel say it expired, not who tore it down.
+    const expired = by === labels.EXPIRED_BY;
+    await this.deps.io.updatePatiently(thread, rootMessage(facts, expired ? { kind: 'expired', at } : { kind: 'torn-down', by: who, at }));
     if (readyTs) await this.deps.io.updatePatiently({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
-    await this.deps.io.post(thread.channel, tornDownReply(who, at), thread.ts, systemMessage(uid, 'gone'));
-    await this.deps.io.notify(this.deps.ctx, facts, { kind: 'torn-down', by: who }, thread);
+    await this.deps.io.post(thread.channel, expired ? expiredReply(at) : tornDownReply(who, at), thread.ts, systemMessage(uid, 'gone'));
+    await this.deps.io.notify(this.deps.ctx, facts, expired ? { kind: 'expired' } : { kind: 'torn-down', by: who }, thread);
     log.info('closed the Slack thread', { by: who.id || who.display });
   }
 }

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { LiveView, type LiveViewOptions } from '../k8s/view/live-view.js';
 import { SystemRepair } from '../k8s/system-repair.js';
+import { Reaper } from '../k8s/reaper.js';
 import { serviceTypeOf } from '../k8s/spec.js';
 import { configuredCluster, fromFile, resolveNamespace, type ClusterChoice } from '../k8s/kubeconfig.js';
 import { mountApi } from '../api/routes.js';
@@ -120,6 +121,14 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     log: log.child({ component: 'system-repair' }),
   });
   repair.start();
+  // Expired systems are removed by the Lease holder (a REST-only server on its own), from the
+  // expiries on the Deployments as the view holds them (reaper.ts).
+  const reaper = new Reaper(cluster.kc, view, namespace, {
+    remove: (name, by) => launcher.down(name, by),
+    ...(config.slack.mode === 'off' ? {} : { isLeader: () => elector.isLeader() }),
+    log: log.child({ component: 'reaper' }),
+  });
+  reaper.start();
 
   let draining = false;
   const readiness = {
@@ -186,6 +195,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       readyTimeoutSeconds: config.readyTimeoutSeconds,
       incidentGraceSeconds: config.incidentGraceSeconds,
       prefix: commandPrefix(),
+      expiry: config.expiry,
     });
     reconciler = rec;
     rec.start();
@@ -193,7 +203,13 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     // joins once its bot has started (a refused token must not leave a Lease holder behind).
     await elector.start();
     // Whoever becomes leader catches up on every thread (restarts, failovers, deletions while down).
-    onLeading = () => void synced.then((ok) => (ok ? rec.resync() : undefined));
+    onLeading = () =>
+      void synced.then((ok) => {
+        if (!ok) return;
+        // A new leader removes at once what expired while it followed (or nobody ran).
+        reaper.sweep();
+        return rec.resync();
+      });
     // A view whose lists were refused catches up once they are allowed (the RBAC was fixed).
     view.on('recovered', () => {
       log.info('live view synced after a refusal', { namespace });
@@ -246,6 +262,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       if (config.slack.mode !== 'off') await elector.release();
       repair.stop();
       metrics.stop();
+      reaper.stop();
       await view.stop();
       // Callers still waiting on a launch have just been answered; let those answers go out.
       await new Promise((r) => setTimeout(r, 50));
