@@ -6,6 +6,7 @@ import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/
 import type { Caller, RunContext } from '../../commands/command.js';
 import { parseCommand } from '../../commands/parser.js';
 import { precheck } from '../../policy/enforce.js';
+import { enforceMaxTtl } from '../../commands/up.js';
 import { commandModule, runCommand, type Command, type CommandName, type InputOf } from '../../commands/registry.js';
 import { PolicyRefused, UsageError } from '../../k8s/errors.js';
 import { helpMessage, plainMessage, statusMessage, usageMessage, type Message } from '../blocks.js';
@@ -112,6 +113,8 @@ export async function handleSlashCommand(args: SlashCommandArgs, ctx: BotContext
     ({ command: cmd, recorded } = parseCommand(command.text ?? '', { frontEnd: 'slack', prefix }));
     // The policy's refusals come in the ack, like any bad input: no root message, nothing created.
     await precheck(cmd, run);
+    // So is a --ttl over the operator's maximum (the command checks it again when it runs).
+    if (cmd.kind === 'up' || cmd.kind === 'extend') enforceMaxTtl(cmd.kind === 'up' ? cmd.args.ttl : cmd.ttl, { launcher: ctx.launcher, prefix }, cmd.kind);
   } catch (e) {
     if (e instanceof PolicyRefused) {
       await ack({ response_type: 'ephemeral', ...plainMessage(md`:no_entry: ${errorText(e, ctx.log, 'check the policy')}`) });
