@@ -126,6 +126,23 @@ export const StartRequest = Type.Object(
 
 export const NameRequest = Type.Object({ name: ref(SystemName) }, { $id: 'NameRequest', additionalProperties: false });
 
+export const ExtendRequest = Type.Object(
+  {
+    name: ref(SystemName),
+    ttl: Type.Optional(Type.String({ format: 'duration', example: '1h', description: "How much longer it lives (d, h, m, s); default TYCHO_DEFAULT_TTL. Added to what is left, and never past now + TYCHO_MAX_TTL." })),
+  },
+  { $id: 'ExtendRequest', additionalProperties: false },
+);
+
+export const ExtendResult = Type.Object(
+  {
+    name: ref(SystemName),
+    expires: Type.String({ format: 'date-time', description: 'The new expiry (ISO 8601): the system is removed then.' }),
+    capped: Type.Boolean({ description: 'TYCHO_MAX_TTL cut the extension short.' }),
+  },
+  { $id: 'ExtendResult', additionalProperties: false },
+);
+
 export const StatusRequest = Type.Object(
   { name: Type.Optional(ref(SystemName)) },
   { $id: 'StatusRequest', additionalProperties: false, description: '{"name": ...} for one system, {} (or no body) for all.' },
@@ -203,6 +220,7 @@ const envelope = <T extends TSchema>(id: string, status: 'success' | 'error', re
 
 export const StartResponse = envelope('StartResponse', 'success', ref(StartResult), 'The system is up.');
 export const DeleteResponse = envelope('DeleteResponse', 'success', nullable(Type.Object({}), { description: 'Always null.' }), 'The system is gone.');
+export const ExtendResponse = envelope('ExtendResponse', 'success', ref(ExtendResult), 'The system lives longer.');
 export const StatusResponse = envelope('StatusResponse', 'success', Type.Array(ref(StatusItem)), 'The systems asked for.');
 export const ErrorResponse = envelope('ErrorResponse', 'error', ref(ErrorResult), 'Any failure. The HTTP status tells the kind; the envelope is the same as on success.');
 
@@ -242,6 +260,8 @@ export type WireLimits = Static<typeof Limits>;
 export type WireContainer = Static<typeof Container>;
 export type StartRequest = Static<typeof StartRequest>;
 export type NameRequest = Static<typeof NameRequest>;
+export type ExtendRequest = Static<typeof ExtendRequest>;
+export type ExtendResult = Static<typeof ExtendResult>;
 export type StatusRequest = Static<typeof StatusRequest>;
 export type StartResult = Static<typeof StartResult>;
 export type StatusItem = Static<typeof StatusItem>;

@@ -9,6 +9,7 @@ import { checkName } from '../k8s/validate.js';
 import { NAME_FLAG, nameFlagOrWord, type CommandModule, type FlagReader } from './command.js';
 import { authorizeTeardown } from './down.js';
 import { enforceMaxTtl, TTL_FLAG } from './up.js';
+import { extendBinding } from '../api/bindings/extend.js';
 
 export interface ExtendInput {
   kind: 'extend';
@@ -45,4 +46,5 @@ export const extendCommand: CommandModule<'extend', ExtendInput, ExtendResult> =
     const { system, capped } = await ctx.launcher.extend(input.name, { ...(input.ttl !== undefined ? { ttl: input.ttl } : {}), by: ctx.caller.owner.id });
     return { kind: 'extend', system, capped };
   },
+  rest: extendBinding,
 };

@@ -77,7 +77,8 @@ describe('POST /system/start, /system/status, /system/delete with the original b
           ready: true,
           owner: 'api',
           created: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-          expires: null,
+          // Every system expires (TYCHO_DEFAULT_TTL, 8h by default).
+          expires: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
           namespace: live.ns,
           stage: 'ready',
           reason: null,

@@ -103,7 +103,7 @@ describe('up', () => {
 
   it('shows the up usage line for up mistakes', () => {
     expect(usageError(() => slack('up -n web')).usage).toBe(
-      'Usage: /tycho up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]...',
+      'Usage: /tycho up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]... [--ttl 2h]',
     );
   });
 });

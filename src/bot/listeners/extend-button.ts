@@ -11,16 +11,15 @@ import { runCommand } from '../../commands/registry.js';
 import { isTychoError } from '../../k8s/errors.js';
 import { checkName } from '../../k8s/validate.js';
 import { ACTION_EXTEND, extendedMessage, plainMessage, type Message } from '../blocks.js';
-import { commandPrefix, forRequest, slackCaller, slackPolicy, type BotContext } from '../context.js';
+import { commandPrefix, forRequest, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { code, md } from '../slack-text.js';
 import { ephemeral, type ButtonArgs } from './teardown-button.js';
 
 /** Runs `extend` for this Slack user and words the outcome for them. */
 export async function extendAnswer(input: ExtendInput, userId: string, prefix: string, ctx: BotContext): Promise<Message> {
-  const caller = slackCaller(userId, ctx.admins);
   try {
-    const { system, capped } = await runCommand(input, { launcher: ctx.launcher, caller, prefix, policy: slackPolicy(caller, ctx) });
+    const { system, capped } = await runCommand(input, slackRunContext(userId, ctx, prefix));
     return extendedMessage(system.name, system.expires, capped);
   } catch (e) {
     if (isTychoError(e) && e.code === 'not_found') return plainMessage(md`${code(input.name)} is gone: there is nothing to extend.`);
