@@ -6,20 +6,21 @@
  * when its next warning is due.
  */
 import type { App, BlockButtonAction } from '@slack/bolt';
+import type { RunContext } from '../../commands/command.js';
 import type { ExtendInput } from '../../commands/extend.js';
 import { runCommand } from '../../commands/registry.js';
 import { isTychoError } from '../../k8s/errors.js';
 import { checkName } from '../../k8s/validate.js';
 import { ACTION_EXTEND, extendedMessage, plainMessage, type Message } from '../blocks.js';
-import { commandPrefix, forRequest, slackRunContext, type BotContext } from '../context.js';
+import { forRequest, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { code, md } from '../slack-text.js';
 import { ephemeral, type ButtonArgs } from './teardown-button.js';
 
-/** Runs `extend` for this Slack user and words the outcome for them. */
-export async function extendAnswer(input: ExtendInput, userId: string, prefix: string, ctx: BotContext): Promise<Message> {
+/** Runs `extend` for this Slack user (`run`: who, where, through what) and words the outcome for them. */
+export async function extendAnswer(input: ExtendInput, run: RunContext, ctx: BotContext): Promise<Message> {
   try {
-    const { system, capped } = await runCommand(input, slackRunContext(userId, ctx, prefix));
+    const { system, capped } = await runCommand(input, run);
     return extendedMessage(system.name, system.expires, capped);
   } catch (e) {
     if (isTychoError(e) && e.code === 'not_found') return plainMessage(md`${code(input.name)} is gone: there is nothing to extend.`);
@@ -33,8 +34,10 @@ export async function handleExtendButton(args: ButtonArgs, ctx: BotContext): Pro
   if (context.retryNum) return;
   const name = action.value ?? '';
   if (checkName(name)) return; // not a value our buttons carry
-  // A block_actions payload does not say what the slash command is called in this workspace.
-  await ephemeral(respond, ctx)(await extendAnswer({ kind: 'extend', name }, body.user.id, commandPrefix(), ctx));
+  const channel = body.channel?.id ?? (body.container['channel_id'] as string | undefined);
+  // A block_actions payload does not say what the slash command is called in this workspace: the manifest's name.
+  const run = slackRunContext(body.user.id, ctx, undefined, { channel, via: 'slack-button' });
+  await ephemeral(respond, ctx)(await extendAnswer({ kind: 'extend', name }, run, ctx));
 }
 
 export function register(app: App, ctx: BotContext): void {

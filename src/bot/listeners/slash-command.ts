@@ -61,7 +61,7 @@ const ANSWERS: { [K in CommandName]: SlackAnswer<K> } = {
     await teardown({ name: input.name, userId: req.userId, channelId: req.channelId, io: req.io, tell: req.tell, confirm: true }, ctx);
     return undefined;
   },
-  extend: (input, req, ctx) => extendAnswer(input, req.userId, req.prefix, ctx),
+  extend: (input, req, ctx) => extendAnswer(input, req.run, ctx),
   status: systemsAnswer,
   list: systemsAnswer,
   logs: async (input, req, ctx) => {
