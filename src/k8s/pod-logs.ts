@@ -47,6 +47,8 @@ export function podForLogs(pods: readonly V1Pod[]): V1Pod | undefined {
 export async function readPodLog(core: CoreV1Api, namespace: string, name: string, pod: V1Pod | undefined, req: LogRequest): Promise<SystemLogs> {
   const podName = pod?.metadata?.name;
   if (!pod || !podName) throw new NoLogs(name, `"${name}" has no pod right now, so there is no log to show.`);
+  // Not scheduled: no kubelet to ask (the API server would answer an empty 200 without a type).
+  if (!pod.spec?.nodeName) throw new NoLogs(name, `"${name}"'s pod is waiting for a node, so it has no log yet.`);
   // Tycho's pods have one container; the first is the app's.
   const container = pod.spec?.containers?.[0]?.name ?? name;
   try {
@@ -69,5 +71,5 @@ function logError(e: unknown, name: string, req: LogRequest): Error {
       return new NoLogs(name, `"${name}"'s container has not started${req.previous ? '' : ' yet'}, so it has no log to show.`);
     }
   }
-  return toTychoError(e, "read the pod's log");
+  return toTychoError(e, 'read the log of its pod');
 }

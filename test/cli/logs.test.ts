@@ -50,6 +50,15 @@ describe('logs', () => {
     expect(errorLine(cli)).toBe('tycho: "logs-app" has not restarted, so there is no previous log; leave out --previous to see the current one.');
   });
 
+  it('a system whose container never started, or whose pod has no node, gets one sentence', async () => {
+    expect((await direct(['up', '-n', 'logs-pull', '-c', 'example/pull-error:1', '-p', '80'])).code).not.toBe(0);
+    expect((await direct(['up', '-n', 'logs-gpu', '-c', 'nginx', '-p', '80', '--gpu', '1'])).code).not.toBe(0);
+    const pull = await call(live.server.url, '/system/logs', { name: 'logs-pull' }, auth);
+    expect([pull.status, pull.json.result.code, pull.json.message]).toEqual([404, 'not_found', '"logs-pull"\'s container has not started yet, so it has no log to show.']);
+    const gpu = await remote(['logs', '-n', 'logs-gpu']);
+    expect([gpu.code, errorLine(gpu)]).toEqual([3, 'tycho: "logs-gpu"\'s pod is waiting for a node, so it has no log yet.']);
+  });
+
   it('bad input gets one sentence: no such system, a bad --tail', async () => {
     const missing = await call(live.server.url, '/system/logs', { name: 'no-such-app' }, auth);
     expect([missing.status, missing.json.message]).toEqual([404, 'There is no system named "no-such-app".']);
