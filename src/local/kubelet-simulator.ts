@@ -19,8 +19,11 @@
  * does when it stops answering: its running containers turn not Ready (so the Service stops
  * routing to it) until the annotation is removed. Tests make an outage of a served system this way.
  *
- * It also serves, on 127.0.0.1, pod logs for `kubectl logs` (through the API server, which
- * calls the node's kubelet port) and a small page on the nodePort of every NodePort Service
+ * It also serves, on 127.0.0.1, pod logs for `kubectl logs` and Tycho's `logs` (through the API
+ * server, which calls the node's kubelet port): a few lines per run of the container ("Listening
+ * on 0.0.0.0:PORT", a crash's last words for crashloop images), plus what the env vars
+ * SIMULATED_LOG and SIMULATED_LOG_LINES ask for; `previous=true` is the run before a restart, and
+ * refused as a kubelet refuses it when the container never restarted and a small page on the nodePort of every NodePort Service
  * whose Endpoints list a ready pod (as kube-proxy routes), so the URLs the product hands out
  * can really be opened.
  */
