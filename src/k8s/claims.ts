@@ -58,7 +58,7 @@ export class DeploymentClaims {
    * succeeds, the other gets 409, reads again and is refused. False when refused, or when the
    * Deployment is gone, replaced or being deleted.
    */
-  private async guardedPatch(name: string, uid: string, allowed: (a: Record<string, string>) => boolean, annotations: Record<string, string>, cached: V1Deployment | undefined, doing: string): Promise<boolean> {
+  async guardedPatch(name: string, uid: string, allowed: (a: Record<string, string>) => boolean, annotations: Record<string, string>, cached: V1Deployment | undefined, doing: string): Promise<boolean> {
     let d = cached;
     for (let attempt = 0; attempt < 5; attempt++) {
       if (!d) {

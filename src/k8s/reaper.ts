@@ -15,10 +15,9 @@
  * reapers only one marks it. Then the launcher's teardown (the same as `down`) removes it, and
  * the Slack reconciler's closing words say it expired.
  */
-import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { patchDeploymentAnnotations } from './deployment-annotations.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { DeploymentClaims } from './claims.js';
 import { msUntil } from './expiry.js';
-import { isConflict, isNotFound, toTychoError } from './kube.js';
 import * as labels from './labels.js';
 import type { LiveView, Transition } from './view/live-view.js';
 import type { SystemState } from './view/system-model.js';
@@ -50,7 +49,7 @@ interface Timer {
 }
 
 export class Reaper {
-  private readonly apps: AppsV1Api;
+  private readonly claims: DeploymentClaims;
   private readonly timers = new Map<string, Timer>();
   /** Removals in flight, by uid: one at a time per system. */
   private readonly removing = new Set<string>();
@@ -64,10 +63,10 @@ export class Reaper {
   constructor(
     kc: KubeConfig,
     private readonly view: LiveView,
-    private readonly namespace: string,
+    namespace: string,
     private readonly o: ReaperOptions,
   ) {
-    this.apps = kc.makeApiClient(AppsV1Api);
+    this.claims = new DeploymentClaims(kc, namespace);
     this.now = o.now ?? (() => Date.now());
   }
 
@@ -158,30 +157,13 @@ export class Reaper {
 
   /**
    * Writes `deleted-by: tycho:expiry` on this very Deployment if, as read now, it is still
-   * expired and nobody is deleting it; guarded by that read's resourceVersion (another write
-   * since, such as an extend, means read and decide again). False when it is no longer to be
-   * removed by this reaper: extended, gone, replaced, or being deleted by someone else.
+   * expired and nobody is deleting it; guarded by that read's resourceVersion (claims.ts: another
+   * write since, such as an extend, means read and decide again). False when it is no longer to
+   * be removed by this reaper: extended, gone, replaced, or being deleted by someone else; or when
+   * it kept changing, and then its next change in the view arms its timer again.
    */
-  private async mark(name: string, uid: string): Promise<boolean> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      let d;
-      try {
-        d = await this.apps.readNamespacedDeployment({ namespace: this.namespace, name });
-      } catch (e) {
-        if (isNotFound(e)) return false;
-        throw toTychoError(e, 'read the Deployment');
-      }
-      const a = d.metadata?.annotations ?? {};
-      if (d.metadata?.uid !== uid || d.metadata?.deletionTimestamp || a[labels.ANN_DELETED_BY]) return false;
-      if (!this.expired(a[labels.ANN_EXPIRES] ?? '')) return false;
-      try {
-        await patchDeploymentAnnotations(this.apps, { namespace: this.namespace, name, annotations: { [labels.ANN_DELETED_BY]: labels.EXPIRED_BY }, resourceVersion: d.metadata?.resourceVersion });
-        return true;
-      } catch (e) {
-        if (isNotFound(e)) return false;
-        if (!isConflict(e)) throw toTychoError(e, 'mark the expired Deployment');
-      }
-    }
-    throw new Error('the Deployment kept changing while it was being marked as expired');
+  private mark(name: string, uid: string): Promise<boolean> {
+    const stillExpired = (a: Record<string, string>) => !a[labels.ANN_DELETED_BY] && this.expired(a[labels.ANN_EXPIRES] ?? '');
+    return this.claims.guardedPatch(name, uid, stillExpired, { [labels.ANN_DELETED_BY]: labels.EXPIRED_BY }, undefined, 'mark the expired Deployment');
   }
 }
