@@ -93,3 +93,11 @@ export class KeyedLimiter<K> {
     return this.keys.size;
   }
 }
+
+/**
+ * The wait before try `step` (0 for the first retry): `firstMs` doubling with each step, never
+ * more than `maxMs`. The exponent stops at 10 so a long run of failures cannot overflow it.
+ */
+export function backoffMs(step: number, firstMs: number, maxMs: number): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.min(Math.max(0, step), 10));
+}

@@ -17,7 +17,7 @@
  *   claim); the claims still fence, since a Lease alone cannot guarantee a single leader. A
  *   reply once claimed is posted by its claimant, whose claim no one else can take.
  */
-import { KeyedQueue } from '../concurrency.js';
+import { backoffMs, KeyedQueue } from '../concurrency.js';
 import type { LiveView, Transition } from '../k8s/view/live-view.js';
 import type { SystemState } from '../k8s/view/system-model.js';
 import type { SystemInfo } from '../k8s/spec.js';
@@ -420,7 +420,7 @@ export class SlackReconciler {
    */
   private recoverReadyLater(uid: string, name: string, t: Tracked, claimValue: string): void {
     const tries = (t.readyTries = (t.readyTries ?? 0) + 1);
-    const pause = Math.min(READY_RETRY_MAX_MS, READY_RETRY_FIRST_MS * 2 ** Math.min(tries - 1, 10));
+    const pause = backoffMs(tries - 1, READY_RETRY_FIRST_MS, READY_RETRY_MAX_MS);
     t.claimSeen = { value: claimValue, sinceMs: this.now() + pause - this.deps.io.maxAttemptMs - CLAIM_RECOVERY_MARGIN_MS };
     this.wakeAt(uid, name, this.now() + pause);
   }
@@ -572,7 +572,7 @@ export class SlackReconciler {
     if (outcome === 'not-updated') {
       // Slack away: the root is painted again later, with the state as it is then.
       const tries = (t.rootTries = (t.rootTries ?? 0) + 1);
-      this.wakeAt(uid, facts.name, this.now() + Math.min(READY_RETRY_MAX_MS, READY_RETRY_FIRST_MS * 2 ** Math.min(tries - 1, 10)));
+      this.wakeAt(uid, facts.name, this.now() + backoffMs(tries - 1, READY_RETRY_FIRST_MS, READY_RETRY_MAX_MS));
     }
     if (outcome !== 'updated') return false;
     delete t.rootTries;
@@ -604,7 +604,7 @@ export class SlackReconciler {
       } catch (e) {
         const t = this.track(uid);
         const attempt = (t.closeAttempts = (t.closeAttempts ?? 0) + 1);
-        const delay = Math.min(CLOSE_RETRY_MAX_MS, CLOSE_RETRY_FIRST_MS * 2 ** Math.min(attempt - 1, 10));
+        const delay = backoffMs(attempt - 1, CLOSE_RETRY_FIRST_MS, CLOSE_RETRY_MAX_MS);
         log.warn('could not claim the closing of the Slack thread; trying again', { error: (e as Error).message, attempt, delayMs: delay });
         if (t.retry) clearTimeout(t.retry);
         t.retry = setTimeout(() => {

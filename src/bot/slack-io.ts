@@ -34,7 +34,7 @@ import type { Message, Notice, RootFacts } from './blocks.js';
 import { noticeMessage } from './blocks.js';
 import type { BotContext, ThreadRef, WebClient } from './context.js';
 import type { Logger } from '../log.js';
-import { KeyedLimiter, KeyedQueue } from '../concurrency.js';
+import { backoffMs, KeyedLimiter, KeyedQueue } from '../concurrency.js';
 
 /** Slack's error code ("not_in_channel") or the failure's message; never a token. */
 export function slackError(e: unknown): string {
@@ -286,7 +286,7 @@ export class SlackIO {
       const result = await attempt(last);
       last = transient(result);
       if (last === undefined || this.stopped || lanes.stopped || this.clock.now() >= giveUpAt) return result;
-      const pause = Math.min(PATIENT_PAUSE_MAX_MS, PATIENT_PAUSE_FIRST_MS * 2 ** Math.min(tries, 10));
+      const pause = backoffMs(tries, PATIENT_PAUSE_FIRST_MS, PATIENT_PAUSE_MAX_MS);
       if (tries === 0) this.log.info(`Slack did not take ${what}; trying again until it does`, { pauseMs: pause });
       await this.pause(lanes, pause);
       if (this.stopped || lanes.stopped) return result;

@@ -28,6 +28,7 @@ import * as labels from './labels.js';
 import { apiCode, isNotFound, toTychoError } from './kube.js';
 import { Timeout, TornDownWhileLaunching, type TychoError } from './errors.js';
 import { podsOf, systemState, type SystemState } from './view/system-model.js';
+import { backoffMs } from '../concurrency.js';
 
 /** What a launch or a teardown reads of the system it follows: the live view, or a LaunchWatch. */
 export interface FollowedSystem {
@@ -117,8 +118,8 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Between two attempts at a watch that ended: 250 ms, doubling, at most 10 s, with jitter. */
-const backoffMs = (attempt: number) => {
-  const d = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+const jitteredBackoffMs = (attempt: number) => {
+  const d = backoffMs(attempt, 250, 10_000);
   return d / 2 + Math.random() * (d / 2);
 };
 
@@ -284,7 +285,7 @@ export class LaunchWatch implements FollowedSystem {
       }
       // Too old to resume from: start from scratch.
       if (isExpired(err)) this.resourceVersion = undefined;
-      else await pause(backoffMs(this.attempts++), this.stopping.signal);
+      else await pause(jitteredBackoffMs(this.attempts++), this.stopping.signal);
       if (this.stopping.signal.aborted) return;
       try {
         await this.open();
@@ -390,7 +391,7 @@ export async function waitUntilDeleted(kc: KubeConfig, apps: AppsV1Api, o: { nam
       if (d === null || (d && d.metadata?.uid !== o.uid)) return true;
       from = d?.metadata?.resourceVersion;
       if (from === undefined) {
-        await pause(backoffMs(attempt), signal);
+        await pause(jitteredBackoffMs(attempt), signal);
         continue;
       }
     }
@@ -412,7 +413,7 @@ export async function waitUntilDeleted(kc: KubeConfig, apps: AppsV1Api, o: { nam
     } catch (e) {
       if (isRefusal(e)) return false;
       if (isExpired(e)) from = undefined;
-      else await pause(backoffMs(attempt), signal);
+      else await pause(jitteredBackoffMs(attempt), signal);
       continue;
     }
     const stop = () => w!.stop();
@@ -422,7 +423,7 @@ export async function waitUntilDeleted(kc: KubeConfig, apps: AppsV1Api, o: { nam
     signal.removeEventListener('abort', stop);
     if (gone) return true;
     if (isRefusal(err)) return false;
-    if (err && !signal.aborted) await pause(backoffMs(attempt), signal);
+    if (err && !signal.aborted) await pause(jitteredBackoffMs(attempt), signal);
   }
   return gone;
 }

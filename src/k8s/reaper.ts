@@ -22,6 +22,7 @@ import * as labels from './labels.js';
 import type { LiveView, Transition } from './view/live-view.js';
 import type { SystemState } from './view/system-model.js';
 import type { Logger } from '../log.js';
+import { backoffMs } from '../concurrency.js';
 
 /** setTimeout's longest delay is about 24.8 days; a later expiry is looked at again then. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
@@ -138,7 +139,7 @@ export class Reaper {
     if (ms === undefined) return this.forget(uid);
     // Not yet: an extend moved it, or a timer capped at setTimeout's longest delay.
     if (ms > 0) return this.arm(uid, t.name, expires!, ms, 0);
-    const again = () => this.arm(uid, t.name, expires!, Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** Math.min(t.tries, 10)), t.tries + 1);
+    const again = () => this.arm(uid, t.name, expires!, backoffMs(t.tries, RETRY_MS, RETRY_MAX_MS), t.tries + 1);
     if (this.o.isLeader && !this.o.isLeader()) return again();
     if (this.removing.has(uid)) return;
     this.removing.add(uid);

@@ -33,6 +33,7 @@ import { discoverEndpointsApi, endpointsSource, type EndpointsApi, type Endpoint
 import { slimDeployment, slimPod, withoutManagedFields } from './slim.js';
 import { ownedChild, podsOf, systemState, type SystemState } from './system-model.js';
 import type { Stage } from '../spec.js';
+import { backoffMs } from '../../concurrency.js';
 
 export type LiveStage = Stage | 'gone';
 
@@ -200,7 +201,7 @@ export class LiveView extends EventEmitter<{ transition: [Transition]; changed: 
           setTimeout(() => this.startEndpoints(attempt + 1), this.backoffMaxMs).unref();
           return;
         }
-        const delay = Math.min(this.backoffMaxMs, 250 * 2 ** Math.min(attempt, 10));
+        const delay = backoffMs(attempt, 250, this.backoffMaxMs);
         this.opts.onRestart?.('endpoints', `API discovery failed: ${e instanceof Error ? e.message : String(e)}`, delay);
         setTimeout(() => this.startEndpoints(attempt + 1), delay / 2 + Math.random() * (delay / 2)).unref();
       },

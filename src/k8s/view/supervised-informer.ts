@@ -32,6 +32,7 @@
  *   view must leave nothing open on the API server.
  */
 import { Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { backoffMs } from '../../concurrency.js';
 
 export interface ListPage {
   limit: number;
@@ -294,7 +295,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   }
 
   private backoff(): number {
-    const base = Math.min(this.o.backoffMaxMs ?? BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** Math.min(this.failures - 1, 10));
+    const base = backoffMs(this.failures - 1, BACKOFF_START_MS, this.o.backoffMaxMs ?? BACKOFF_MAX_MS);
     return base / 2 + Math.random() * (base / 2);
   }
 
