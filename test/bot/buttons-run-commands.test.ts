@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { AnyCommandModule } from '../../src/commands/command.js';
 import { commandModule, registerCommand } from '../../src/commands/registry.js';
 import { UsageError } from '../../src/k8s/errors.js';
-import type { SlackCall } from '../support/fake-slack.js';
-import { ADMIN, ALICE, BOB, NOTIFY_CHANNEL, startBotHarness, type BotHarness } from './harness.js';
+import { ADMIN, ALICE, BOB, type BotHarness, isRoot, startBotHarness } from './harness.js';
 
 let h: BotHarness;
 beforeAll(async () => {
@@ -19,7 +18,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 
 async function launchReady(name: string) {
   await h.slash(`up -n ${name} -c nginx:1.25 -p 80`, { user: ALICE });

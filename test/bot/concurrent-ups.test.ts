@@ -10,7 +10,7 @@ import { OWNER_HEADER } from '../../src/api/wire.js';
 import { call, type ApiAnswer } from '../api/helpers.js';
 import { waitFor } from '../support/cluster.js';
 import type { SlackCall } from '../support/fake-slack.js';
-import { ALICE, BOB, NOTIFY_CHANNEL, startBotHarness, type BotHarness } from './harness.js';
+import { ALICE, BOB, type BotHarness, isRoot, startBotHarness } from './harness.js';
 
 let h: BotHarness;
 beforeAll(async () => {
@@ -21,7 +21,6 @@ afterAll(async () => {
 });
 
 const NAMES = Array.from({ length: 10 }, (_, i) => `race-${i}`);
-const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;
 
 interface Request {

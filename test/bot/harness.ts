@@ -157,3 +157,6 @@ export function readyUrl(call: SlackCall): string {
   if (!m?.[1]) throw new Error(`no URL in ${String(call.args.text)}`);
   return m[1];
 }
+
+/** The root message of a launch of `name` (posted where it was asked, not the team notice). */
+export const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);

@@ -7,13 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { NetworkingV1Api } from '@kubernetes/client-node';
-import type { SlackCall } from '../support/fake-slack.js';
 import { kubeConfig } from '../support/cluster.js';
 import { openUrl } from '../support/open-url.js';
 import { wildcardCertificate, type TestCertificates } from '../support/test-ca.js';
 import { call, originalBody } from '../api/helpers.js';
 import { tycho } from '../cli/run-cli.js';
-import { NOTIFY_CHANNEL, readyUrl, startBotHarness, type BotHarness } from './harness.js';
+import { type BotHarness, isRoot, readyUrl, startBotHarness } from './harness.js';
 
 /** The README's sign-in example (ingress-nginx external auth through oauth2-proxy), as JSON. */
 const SIGN_IN = {
@@ -45,7 +44,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 
 describe('with an ingress domain', () => {
   test('Slack: the Ready reply links the https URL, which answers with the operator\'s certificate; the sign-in annotations are on the Ingress', async () => {

@@ -9,7 +9,7 @@ import { ANN_COMMAND } from '../../src/k8s/labels.js';
 import { createLogger } from '../../src/log.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
-import { ADMIN, ALICE, NOTIFY_CHANNEL, shownText, startBotHarness, type BotHarness } from './harness.js';
+import { ADMIN, ALICE, type BotHarness, isRoot, shownText, startBotHarness } from './harness.js';
 
 let h: BotHarness;
 /** Everything Tycho logs, at debug level. */
@@ -21,7 +21,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;
 
 /** `/tycho up` until its Ready reply. */

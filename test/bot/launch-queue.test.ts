@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { kubeConfig, waitFor } from '../support/cluster.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { HttpFaultProxy } from '../support/fault-proxy.js';
-import { ALICE, BOB, NOTIFY_CHANNEL, startBotHarness, type BotHarness } from './harness.js';
+import { ALICE, BOB, type BotHarness, isRoot, startBotHarness } from './harness.js';
 
 let gate: HttpFaultProxy;
 let h: BotHarness;
@@ -22,7 +22,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;
 
 test('launches beyond the limit are told they are queued and at what position, then run in order', async () => {

@@ -14,7 +14,7 @@ import { call } from '../api/helpers.js';
 import { tycho } from '../cli/run-cli.js';
 import { kubeConfig, waitFor } from '../support/cluster.js';
 import type { SlackCall } from '../support/fake-slack.js';
-import { ALICE, NOTIFY_CHANNEL, shownText, startBotHarness, type BotHarness } from './harness.js';
+import { ALICE, type BotHarness, isRoot, shownText, startBotHarness } from './harness.js';
 
 let h: BotHarness;
 let kubeconfigPath: string;
@@ -32,7 +32,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;
 
 describe('a ResourceQuota of pods: 0', () => {

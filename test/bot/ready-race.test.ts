@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { waitFor } from '../support/cluster.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { HeldSlack } from './held-slack.js';
-import { ALICE, buttonsOf, NOTIFY_CHANNEL, shownText, startBotHarness, type BotHarness } from './harness.js';
+import { ALICE, type BotHarness, buttonsOf, isRoot, NOTIFY_CHANNEL, shownText, startBotHarness } from './harness.js';
 
 let gate: HeldSlack;
 let h: BotHarness;
@@ -25,7 +25,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;
 const updatesOf = (m: SlackCall) => h.slack.find('chat.update', (c) => c.args.ts === m.result.ts && c.args.channel === m.args.channel);
 

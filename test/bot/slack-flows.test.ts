@@ -12,7 +12,7 @@ import { waitFor } from '../support/cluster.js';
 import { OWNER_HEADER } from '../../src/api/wire.js';
 import { call } from '../api/helpers.js';
 import { openUrl } from '../support/open-url.js';
-import { ADMIN, ALICE, BOB, buttonsOf, NOTIFY_CHANNEL, readyUrl, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
+import { ADMIN, ALICE, BOB, type BotHarness, buttonsOf, isRoot, NOTIFY_CHANNEL, readyUrl, shownText, startBotHarness, TEAM_CHANNEL } from './harness.js';
 
 let h: BotHarness;
 beforeAll(async () => {
@@ -22,7 +22,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const isRoot = (name: string) => (c: SlackCall) => c.args.channel !== NOTIFY_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;
 const rootUpdate = (root: SlackCall, pred: (c: SlackCall) => boolean) => (c: SlackCall) => c.args.ts === root.result.ts && c.args.channel === root.args.channel && pred(c);
 
