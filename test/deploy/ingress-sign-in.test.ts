@@ -3,16 +3,19 @@
  * the Deployment it renders configures Tycho without a problem, and an app launched with that
  * configuration gets an Ingress carrying exactly the oauth2-proxy annotations, its class and TLS.
  */
-import { NetworkingV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { NetworkingV1Api, type V1ConfigMap, type V1Deployment } from '@kubernetes/client-node';
 import { loadLauncherConfig } from '../../src/config.js';
 import { Launcher, launcherOptionsFrom } from '../../src/k8s/launcher.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
-import { findObject, renderCustomised } from './support.js';
+import { findObject, mountedConfigMaps, renderCustomised } from './support.js';
 
 it('renders a configuration whose sign-in annotations land on every Ingress', async () => {
   const objects = await renderCustomised({ components: ['components/ingress-sign-in'] });
-  const container = findObject<V1Deployment>(objects, 'Deployment', 'tycho').spec!.template.spec!.containers[0]!;
-  const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+  const deployment = findObject<V1Deployment>(objects, 'Deployment', 'tycho');
+  const container = deployment.spec!.template.spec!.containers[0]!;
+  // Its environment as the pod sees it, with the policy file the kubelet mounts from the rendered ConfigMap.
+  const configMaps = objects.filter((o): o is V1ConfigMap => o.kind === 'ConfigMap');
+  const env = mountedConfigMaps(Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])), deployment, configMaps);
   // The older NodePort default is gone, so ingress is the default; nothing contradicts it.
   expect(env.TYCHO_SERVICE_TYPE).toBeUndefined();
   const cfg = loadLauncherConfig(env);

@@ -146,6 +146,8 @@ describe('kubernetes/ as rendered by kustomize', () => {
       [['apps'], ['deployments/finalizers'], ['update']],
       [[''], ['services'], ['get', 'list', 'watch', 'create', 'delete']],
       [[''], ['pods'], ['list', 'watch']],
+      // `logs`: read through the API server (src/k8s/pod-logs.ts).
+      [[''], ['pods/log'], ['get']],
       [[''], ['endpoints'], ['list', 'watch']],
       [['discovery.k8s.io'], ['endpointslices'], ['list', 'watch']],
       [['networking.k8s.io'], ['ingresses'], ['get', 'list', 'watch', 'create', 'delete']],

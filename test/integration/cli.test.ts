@@ -68,7 +68,7 @@ it('bad input: one sentence, the usage, exit 2, nothing created', async () => {
   expect(r.stdout).toBe('');
   expect(r.stderr).toBe(
     'tycho: The name "Bad_Name" has upper-case letters, and names must be lower case; try "bad-name".\n' +
-      'Usage: tycho up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]...\n',
+      'Usage: tycho up -n NAME -c IMAGE -p PORT [--command "CMD ARGS"] [-e KEY=VALUE]... [--secret-env KEY=VALUE]... [--cpu 500m] [--memory 1Gi] [--gpu 1] [--expose MODE] [--volume CLAIM:/path[:ro]]... [--ttl 2h]\n',
   );
   expect(await namesInCluster()).toEqual([]);
 });
