@@ -171,6 +171,10 @@ describe('changing a system: owner or admin, and the channel and user rules, on 
     const uid = (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name: 'pm-alice' })).metadata!.uid!;
     await click('pm-alice', ADMIN);
     await waitFor(async () => !(await h.deploymentExists('pm-alice')), { what: 'pm-alice gone' });
+    // Each line is written when its command has ended: a teardown ends after the Deployment is
+    // gone (its pods and Service too), and a launch from Slack after its creates.
+    await waitFor(() => audits().some((a) => a.system === 'pm-alice' && a.action === 'down' && a.result !== 'refused'), { what: "the audit line of pm-alice's teardown" });
+    await waitFor(() => audits().some((a) => a.system === 'pm-admin' && a.action === 'up'), { what: "the audit line of pm-admin's launch" });
     expect(audits().filter((a) => a.system === 'pm-admin')).toEqual([expect.objectContaining({ action: 'up', who: `slack:${ADMIN}`, rule: 'admins', result: 'done' })]);
     expect(audits().filter((a) => a.system === 'pm-alice' && a.result === 'done')).toEqual([
       expect.objectContaining({ action: 'up', who: `slack:${ALICE}` }),
