@@ -338,8 +338,9 @@ export class SlackReconciler {
         .catch((e: unknown) => log.warn('could not record the Slack thread', { error: (e as Error).message }));
     }
     // Closed before this view caught up (a launch undone while the watch was cut): its front end
-    // had the last word, and a stale "launching" must not paint over it.
-    if (t.closedBefore) return;
+    // had the last word, and a stale "launching" must not paint over it. Closed by this process's
+    // front end: known at once, however the record was found when it was opened.
+    if (t.closedBefore || this.deps.records?.closedHere(uid)) return;
     // The URL is announced (root and Ready reply) only once it answers, or with a warning that
     // it did not: it is opened once per system, and the verdict is recorded with the Ready claim.
     let info = this.deps.systemInfo(s);

@@ -50,8 +50,13 @@ export interface ThreadRecord {
   closedAt?: number;
 }
 
+/** Closings this process remembers (the newest), for closedHere. */
+const CLOSED_HERE_KEPT = 10_000;
+
 export class ThreadRecords {
   private readonly api: CoreV1Api;
+  /** Threads this process closed (take won), newest last. */
+  private readonly closed = new Set<string>();
 
   constructor(
     kc: KubeConfig,
@@ -110,6 +115,27 @@ export class ThreadRecords {
    * again later.
    */
   async take(uid: string, entry: ThreadEntry): Promise<boolean> {
+    const won = await this.takeOnce(uid, entry);
+    if (won) this.remember(uid);
+    return won;
+  }
+
+  /**
+   * Whether this process closed the thread of `uid`: a launch's front end that undid it and said
+   * so. The reconciler in the same process then leaves the thread alone at once, even while its
+   * view still shows the system as it was before the undo (a watch that lags after an outage) and
+   * its record was opened before the front end closed it.
+   */
+  closedHere(uid: string): boolean {
+    return this.closed.has(uid);
+  }
+
+  private remember(uid: string): void {
+    this.closed.add(uid);
+    if (this.closed.size > CLOSED_HERE_KEPT) this.closed.delete(this.closed.values().next().value!);
+  }
+
+  private async takeOnce(uid: string, entry: ThreadEntry): Promise<boolean> {
     const ops = [
       { op: 'test', path: '/data/state', value: 'open' },
       { op: 'replace', path: '/data/state', value: 'closed' },
