@@ -41,7 +41,7 @@ export interface AuditTrail {
   record(entry: AuditEntry, uid?: string): void;
 }
 
-const EVENT_REASONS: Record<string, string> = { up: 'Launched', down: 'TornDown', extend: 'Extended' };
+const EVENT_REASONS: Record<string, string> = { up: 'Launched', down: 'TornDown', extend: 'Extended', restart: 'Restarted' };
 
 export interface AuditTrailDeps {
   log: Pick<Logger, 'info' | 'warn'>;

@@ -19,6 +19,9 @@ export const ACTION_STATUS = 'tycho_status';
 export const ACTIONS_BLOCK_ID = 'tycho_actions';
 /** The Extend button of an expiry warning: its value is only the system's name. */
 export const ACTION_EXTEND = 'tycho_extend';
+/** Restart (a fresh pod, as kubectl rollout restart) and Logs (its log in the thread): values are only the name. */
+export const ACTION_RESTART = 'tycho_restart';
+export const ACTION_LOGS = 'tycho_logs';
 
 /** Slack limits (slack-platform.md): 3000 per section text, 2000 per field, 50 blocks. */
 const SECTION_MAX = 3000;
@@ -43,29 +46,61 @@ function address(url: string | null): Mrkdwn {
   return url ? link(url) : md`_no address yet_`;
 }
 
-/** Status and Tear down. The value is only the system's name: everything else is read from Kubernetes on click. */
-export function systemActions(name: string): KnownBlock {
+// ---- Buttons. Each value is only the system's name: everything else is read from Kubernetes on click. ----
+
+type Button = types.Button;
+
+export function statusButton(name: string): Button {
+  return { type: 'button', action_id: ACTION_STATUS, text: { type: 'plain_text', text: 'Status' }, value: name };
+}
+
+/** Asks before it deletes. */
+export function teardownButton(name: string): Button {
   return {
-    type: 'actions',
-    block_id: ACTIONS_BLOCK_ID,
-    elements: [
-      { type: 'button', action_id: ACTION_STATUS, text: { type: 'plain_text', text: 'Status' }, value: name },
-      {
-        type: 'button',
-        action_id: ACTION_TEARDOWN,
-        style: 'danger',
-        text: { type: 'plain_text', text: 'Tear down' },
-        value: name,
-        confirm: {
-          title: { type: 'plain_text', text: `Tear down ${name}?`.slice(0, 100) },
-          text: mrkdwn(md`This deletes ${code(name)}: its Deployment, Pods and Service. Its URL stops working.`),
-          confirm: { type: 'plain_text', text: 'Tear down' },
-          deny: { type: 'plain_text', text: 'Cancel' },
-          style: 'danger',
-        },
-      },
-    ],
+    type: 'button',
+    action_id: ACTION_TEARDOWN,
+    style: 'danger',
+    text: { type: 'plain_text', text: 'Tear down' },
+    value: name,
+    confirm: {
+      title: { type: 'plain_text', text: `Tear down ${name}?`.slice(0, 100) },
+      text: mrkdwn(md`This deletes ${code(name)}: its Deployment, Pods and Service. Its URL stops working.`),
+      confirm: { type: 'plain_text', text: 'Tear down' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+      style: 'danger',
+    },
   };
+}
+
+/** Asks before it replaces the pod: whatever the container holds in memory (a notebook's kernel) is lost. */
+export function restartButton(name: string): Button {
+  return {
+    type: 'button',
+    action_id: ACTION_RESTART,
+    text: { type: 'plain_text', text: 'Restart' },
+    value: name,
+    confirm: {
+      title: { type: 'plain_text', text: `Restart ${name}?`.slice(0, 100) },
+      text: mrkdwn(md`This replaces the pod of ${code(name)} with a fresh one. What it holds in memory is lost; its URL stays.`),
+      confirm: { type: 'plain_text', text: 'Restart' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
+}
+
+/** Posts the system's last log lines in its thread (as /tycho logs). */
+export function logsButton(name: string): Button {
+  return { type: 'button', action_id: ACTION_LOGS, text: { type: 'plain_text', text: 'Logs' }, value: name };
+}
+
+/** An actions block of these buttons (Slack allows one block_id per message: Tycho's messages have one actions block). */
+export function actionsBlock(buttons: Button[]): KnownBlock {
+  return { type: 'actions', block_id: ACTIONS_BLOCK_ID, elements: buttons };
+}
+
+/** Status and Tear down. */
+export function systemActions(name: string): KnownBlock {
+  return actionsBlock([statusButton(name), teardownButton(name)]);
 }
 
 /**
@@ -198,6 +233,11 @@ export function expiryWarningReply(name: string, owner: Owner, expires: Date, ex
       elements: [{ type: 'button', action_id: ACTION_EXTEND, style: 'primary', text: { type: 'plain_text', text: `Extend (+${extendBy})`.slice(0, 75) }, value: name }],
     },
   ]);
+}
+
+/** The answer to a restart, for whoever asked: the thread shows the rest. */
+export function restartingMessage(name: string): Message {
+  return plainMessage(md`:arrows_counterclockwise: Restarting ${code(name)}: its pod is being replaced with a fresh one. Its URL stays the same.`);
 }
 
 /** The answer to an extend, for whoever asked. */

@@ -79,6 +79,10 @@ const RENDERERS: { [K in CommandName]: CliRenderer<ResultOf<K>> } = {
     json: ({ name, pod, tail, previous, text, redacted }) => ({ name, pod, tail, previous, text, redacted }),
     warning: ({ redacted }) => (redacted ? `${redacted} secret${redacted === 1 ? '' : 's'} replaced by [REDACTED].` : undefined),
   },
+  restart: {
+    text: ({ system }) => `Restarting ${system.name}: its pod is being replaced.`,
+    json: ({ system }) => ({ name: system.name, restarting: true }),
+  },
   help: {
     text: ({ text }) => text,
     json: ({ text }) => ({ help: text }),

@@ -15,13 +15,14 @@ import { extendCommand, type ExtendInput, type ExtendResult } from './extend.js'
 import { helpCommand, type HelpInput, type HelpResult } from './help.js';
 import { listCommand, type ListInput, type ListResult } from './list.js';
 import { logsCommand, type LogsInput, type LogsResult } from './logs.js';
+import { restartCommand, type RestartInput, type RestartResult } from './restart.js';
 import { statusCommand, type StatusInput, type StatusResult } from './status.js';
 import { upCommand, type UpInput, type UpResult } from './up.js';
 
 /** A built-in command's typed input, as the parser (or a REST route) builds it. */
-export type Command = UpInput | DownInput | ExtendInput | StatusInput | ListInput | LogsInput | HelpInput;
+export type Command = UpInput | DownInput | ExtendInput | StatusInput | ListInput | LogsInput | RestartInput | HelpInput;
 /** A built-in command's typed result, which each front end renders. */
-export type CommandResult = UpResult | DownResult | ExtendResult | StatusResult | ListResult | LogsResult | HelpResult;
+export type CommandResult = UpResult | DownResult | ExtendResult | StatusResult | ListResult | LogsResult | RestartResult | HelpResult;
 export type CommandName = Command['kind'];
 export type InputOf<K extends CommandName> = Extract<Command, { kind: K }>;
 export type ResultOf<K extends CommandName> = Extract<CommandResult, { kind: K }>;
@@ -30,8 +31,8 @@ type Modules = { [K in CommandName]: CommandModule<K, InputOf<K>, ResultOf<K>> }
 
 /** In the order `help` lists them. Built on first use: the modules import this file (help lists the others). */
 function builtIn(): AnyCommandModule[] {
-  const modules: Modules = { up: upCommand, down: downCommand, extend: extendCommand, status: statusCommand, list: listCommand, logs: logsCommand, help: helpCommand };
-  return [modules.up, modules.down, modules.extend, modules.status, modules.list, modules.logs, modules.help];
+  const modules: Modules = { up: upCommand, down: downCommand, extend: extendCommand, status: statusCommand, list: listCommand, logs: logsCommand, restart: restartCommand, help: helpCommand };
+  return [modules.up, modules.down, modules.extend, modules.status, modules.list, modules.logs, modules.restart, modules.help];
 }
 
 let registered: Map<string, AnyCommandModule> | undefined;

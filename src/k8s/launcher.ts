@@ -17,6 +17,7 @@ import { LaunchWatch, markForTeardown, waitUntilDeleted, type FollowedSystem } f
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
 import { missingParts, ownedChild, podsOf, systemState, type SystemState } from './view/system-model.js';
 import { patchDeploymentAnnotations } from './deployment-annotations.js';
+import { rolloutRestart } from './rollout-restart.js';
 import { currentUrlCheck, urlCheckAnnotation } from './url-check-record.js';
 import { probeUntilGone, probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
 import { createSecretAndStart } from './secret-env.js';
@@ -613,6 +614,23 @@ export class Launcher implements SystemLauncher {
     await this.patchAnnotations(name, { [labels.ANN_EXPIRES]: expires });
     this.log.info('extended', { system: name, by: o.by, from: system.expires, expires, capped, ...labels.launchFields(system.annotations) });
     return { system: { ...system, expires, annotations: { ...system.annotations, [labels.ANN_EXPIRES]: expires } }, capped };
+  }
+
+  /**
+   * Replaces the system's pod as `kubectl rollout restart` does (rollout-restart.ts). Answers once
+   * the Deployment has the new template; the pod is replaced after, as the live view shows.
+   */
+  async restart(name: string, by?: string): Promise<SystemInfo> {
+    const system = await this.status(name);
+    const uid = this.view?.synced ? this.view.system(name)?.uid : undefined;
+    try {
+      await rolloutRestart(this.clients.apps, { namespace: this.namespace, name, uid, at: new Date() });
+    } catch (e) {
+      if (isNotFound(e)) throw new NotFound(name);
+      throw toTychoError(e, 'restart the Deployment');
+    }
+    this.log.info('restarted', { system: name, by, ...labels.launchFields(system.annotations) });
+    return system;
   }
 
   /**

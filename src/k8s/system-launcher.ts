@@ -28,6 +28,8 @@ export interface SystemLauncher {
    * capped at now + the maximum. `by`: who asked, for the log.
    */
   extend(name: string, o?: { ttl?: string; by?: string }): Promise<Extended>;
+  /** Replaces the system's pod as `kubectl rollout restart` does; `by`: who asked, for the log. Returns the system as it was. */
+  restart(name: string, by?: string): Promise<SystemInfo>;
   /**
    * The operator's expiry rules when this launcher applies them itself, so the command layer can
    * refuse a --ttl over the maximum as bad input. (The CLI's remote mode runs no command

@@ -23,7 +23,7 @@ import { usageLine } from '../commands/usage.js';
 import { checkChannel, checkCounts, checkImage, checkUser, inScope, type Refusal } from './rules.js';
 
 /** The commands that change something: each is audited, allowed or refused. */
-const MUTATING: ReadonlySet<string> = new Set(['up', 'down', 'extend']);
+const MUTATING: ReadonlySet<string> = new Set(['up', 'down', 'extend', 'restart']);
 
 export const isMutating = (kind: string): boolean => MUTATING.has(kind);
 

@@ -8,7 +8,7 @@ import type { SystemLauncher } from '../k8s/system-launcher.js';
 import type { Caller } from '../commands/command.js';
 
 /** `read the logs of`: a log is posted where a channel reads it, so it is the owner's to show (commands/logs.ts). */
-export type ChangeVerb = 'tear down' | 'extend' | 'read the logs of';
+export type ChangeVerb = 'tear down' | 'extend' | 'read the logs of' | 'restart';
 
 /** Checks that the caller may change the system; returns the system as it is now (NotFound when there is none). */
 export async function authorizeChange(launcher: SystemLauncher, caller: Caller, name: string, verb: ChangeVerb): Promise<SystemInfo> {

@@ -197,8 +197,8 @@ describe('routes and methods that do not exist', () => {
   });
 
   it('an unknown API route: 404 with the envelope', async () => {
-    const r = await call(live.server.url, '/system/restart', { name: 'x' });
+    const r = await call(live.server.url, '/system/reboot', { name: 'x' });
     expect(r.status).toBe(404);
-    expect(r.json).toMatchObject({ status: 'error', message: expect.stringContaining('POST /system/start, /system/delete, /system/extend, /system/status and /system/logs') });
+    expect(r.json).toMatchObject({ status: 'error', message: expect.stringContaining('POST /system/start, /system/delete, /system/extend, /system/status, /system/logs and /system/restart') });
   });
 });

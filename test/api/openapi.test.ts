@@ -57,7 +57,7 @@ it('resolves every $ref', () => {
 
 it('lists the system operations (extend and logs too), each with an example request and example answers', () => {
   const ops = Object.entries(openApiDocument().paths).flatMap(([path, item]) => Object.entries(item).map(([m, op]) => ({ path, m, op })));
-  expect(ops.filter((o) => o.op.tags.includes('system')).map((o) => `${o.m.toUpperCase()} ${o.path}`)).toEqual(['POST /system/start', 'POST /system/delete', 'POST /system/extend', 'POST /system/status', 'POST /system/logs']);
+  expect(ops.filter((o) => o.op.tags.includes('system')).map((o) => `${o.m.toUpperCase()} ${o.path}`)).toEqual(['POST /system/start', 'POST /system/delete', 'POST /system/extend', 'POST /system/status', 'POST /system/logs', 'POST /system/restart']);
   for (const { op } of ops) {
     for (const [code, r] of Object.entries(op.responses)) {
       expect(`${op.operationId} ${code}: ${Object.keys(r.content?.['application/json'].examples ?? {}).length > 0}`).toBe(`${op.operationId} ${code}: true`);

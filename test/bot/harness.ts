@@ -31,7 +31,7 @@ export interface BotHarness {
   /** Types `/tycho <text>`; the response_url is tagged so its posts can be found. `from` overrides the workspace and app Slack names. */
   slash(text: string, o?: { user?: string; channel?: string; tag?: string; send?: Partial<SendOptions>; from?: RequestSource }): Promise<SlackPostResult & { tag: string }>;
   /** Clicks a button on a message the bot posted. */
-  click(o: { user: string; message: SlackCall; action: 'tycho_teardown' | 'tycho_status' | 'tycho_extend'; value: string; tag?: string; send?: Partial<SendOptions>; from?: RequestSource }): Promise<SlackPostResult & { tag: string }>;
+  click(o: { user: string; message: SlackCall; action: 'tycho_teardown' | 'tycho_status' | 'tycho_extend' | 'tycho_restart' | 'tycho_logs'; value: string; tag?: string; send?: Partial<SendOptions>; from?: RequestSource }): Promise<SlackPostResult & { tag: string }>;
   /** Stops Tycho and starts a fresh one (same config, namespace and fake Slack): no state survives but Kubernetes'. */
   restart(): Promise<void>;
   /** Starts another replica on the same config, namespace and fake Slack (the caller stops it). */

@@ -127,7 +127,7 @@ describe('a command registered at run time', () => {
     // The existing routes are still there, and the list of routes names the new one.
     const unknown = await post('/system/nope', {});
     expect(unknown.status).toBe(404);
-    expect(unknown.body.message).toContain('/system/status, /system/logs and /system/shout');
+    expect(unknown.body.message).toContain('/system/status, /system/logs, /system/restart and /system/shout');
   });
 
   it('is a CLI verb, in direct mode and in remote mode (through its REST binding), and help lists it', async () => {
@@ -181,8 +181,8 @@ it('is gone from what is derived once unregistered; the built-in commands are as
   const again = registerCommand(whisper);
   expect(parseCommand(['whisper', '-n', 'web'], { frontEnd: 'cli', prefix: 'tycho ' }).command).toEqual({ kind: 'whisper', name: 'web' });
   again();
-  expect(() => parseCommand(['whisper', '-n', 'web'], { frontEnd: 'cli', prefix: 'tycho ' })).toThrow('"whisper" is not a Tycho command; use one of up, down, extend, status, list, logs, help, shout.');
-  expect(Object.keys(openApiDocument().paths).filter((p) => p.startsWith('/system/'))).toEqual(['/system/start', '/system/delete', '/system/extend', '/system/status', '/system/logs', '/system/shout']);
+  expect(() => parseCommand(['whisper', '-n', 'web'], { frontEnd: 'cli', prefix: 'tycho ' })).toThrow('"whisper" is not a Tycho command; use one of up, down, extend, status, list, logs, restart, help, shout.');
+  expect(Object.keys(openApiDocument().paths).filter((p) => p.startsWith('/system/'))).toEqual(['/system/start', '/system/delete', '/system/extend', '/system/status', '/system/logs', '/system/restart', '/system/shout']);
   // The original client's spellings come from the modules too.
   expect(parseCommand(['--down', '-n', 'web'], { frontEnd: 'cli', prefix: 'tycho ' }).command).toEqual({ kind: 'down', name: 'web' });
   expect(() => registerCommand(shout)).toThrow('A command named "shout" is registered already.');

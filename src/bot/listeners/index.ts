@@ -2,6 +2,8 @@
 import type { App } from '@slack/bolt';
 import type { BotContext } from '../context.js';
 import * as extendButton from './extend-button.js';
+import * as logsButton from './logs-button.js';
+import * as restartButton from './restart-button.js';
 import * as slashCommand from './slash-command.js';
 import * as statusButton from './status-button.js';
 import * as teardownButton from './teardown-button.js';
@@ -11,4 +13,6 @@ export function registerListeners(app: App, ctx: BotContext): void {
   teardownButton.register(app, ctx);
   statusButton.register(app, ctx);
   extendButton.register(app, ctx);
+  restartButton.register(app, ctx);
+  logsButton.register(app, ctx);
 }

@@ -18,6 +18,7 @@ import { replyWithLogs } from '../logs-reply.js';
 import { SlackIO, slackError } from '../slack-io.js';
 import { teardown } from '../teardown.js';
 import { extendAnswer } from './extend-button.js';
+import { restartAnswer } from './restart-button.js';
 
 export type SlashCommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
 
@@ -62,6 +63,7 @@ const ANSWERS: { [K in CommandName]: SlackAnswer<K> } = {
     return undefined;
   },
   extend: (input, req, ctx) => extendAnswer(input, req.run, ctx),
+  restart: (input, req, ctx) => restartAnswer(input, req.run, ctx),
   status: systemsAnswer,
   list: systemsAnswer,
   logs: async (input, req, ctx) => {
