@@ -22,6 +22,12 @@ export interface SlackCall {
   result: Record<string, unknown>;
   /** For response_url posts: the tag given to responseUrl(). */
   tag?: string;
+  /**
+   * When the request arrived and when it was answered, as places in one count of the fake's
+   * events: two calls were in flight at once when one arrived before the other was answered.
+   */
+  arrived?: number;
+  answered?: number;
 }
 
 /** A message as the fake keeps it, and as conversations.replies and .history hand it out. */
@@ -115,6 +121,8 @@ export class FakeSlack {
   private readonly held = new Set<() => void>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private counter = 0;
+  /** Requests arrived and answers sent, counted together (SlackCall.arrived, .answered). */
+  private events = 0;
   private readonly waiters = new Set<() => void>();
   private down = false;
 
@@ -137,9 +145,10 @@ export class FakeSlack {
   private handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     const url = new URL(req.url ?? '/', this.origin);
     const args = parseArgs(body, String(req.headers['content-type'] ?? ''));
+    const arrived = ++this.events;
     // Recorded first, then answered, then the waiters told: a test that sees a call can count on it.
     const answer = (call: SlackCall, status = 200, headers: Record<string, string> = {}, body = call.result) => {
-      this.calls.push(call);
+      this.calls.push(Object.assign(call, { arrived, answered: ++this.events }));
       // A client that gave up (its timeout) has closed the socket: the answer goes nowhere.
       if (!res.destroyed) {
         res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -175,11 +184,12 @@ export class FakeSlack {
     }
     const call: SlackCall = { method, args, result: this.answer(method, args) };
     if (interjected?.kind !== 'held') return answer(call);
-    // Done and recorded now; the answer waits for releaseHeld().
-    this.calls.push(call);
+    // Done and recorded now; the answer waits for releaseHeld() (answered then).
+    this.calls.push(Object.assign(call, { arrived }));
     for (const w of [...this.waiters]) w();
     const release = () => {
       this.held.delete(release);
+      call.answered = ++this.events;
       if (res.destroyed) return;
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(call.result));
