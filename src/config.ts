@@ -6,6 +6,7 @@
 import { DEFAULT_RESOURCES, EXPOSE_MODES, SERVICE_TYPES, exposeOfServiceType, type ExposeMode } from './k8s/spec.js';
 import { isDnsName, type IngressSettings } from './k8s/ingress.js';
 import { DEFAULT_LAUNCH_CONCURRENCY } from './concurrency.js';
+import { NOTICE_BATCH_MS, SLACK_CHANNEL_INTERVAL_MS } from './bot/slack-pace.js';
 import type { OnFailure } from './k8s/launcher.js';
 import type { UrlCheckMode } from './k8s/url-probe.js';
 import { compareQuantity, parseCpu, parseMemory } from './k8s/quantity.js';
@@ -86,6 +87,10 @@ export interface Config extends LauncherConfig {
   drainSeconds: number;
   /** A served system may stop serving this long (a pod replaced, a rollout) before it is an incident in its thread. */
   incidentGraceSeconds: number;
+  /** Slack's pace: the least time between two messages (posts, updates) to one channel; 0 does not pace. */
+  slackChannelIntervalMs: number;
+  /** Notices to the team channel arriving within this of the first are posted as one message; 0 posts each alone. */
+  noticeBatchMs: number;
 }
 
 class Reader {
@@ -364,6 +369,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     drainSeconds: r.int('TYCHO_DRAIN_SECONDS', 0, 120, 5, 'the seconds to keep serving after SIGTERM'),
     incidentGraceSeconds: r.int('TYCHO_INCIDENT_GRACE_SECONDS', 1, 3600, 30, 'the seconds a served system may stop serving before its thread is told'),
+    slackChannelIntervalMs: r.int('TYCHO_SLACK_CHANNEL_INTERVAL_MS', 0, 60_000, SLACK_CHANNEL_INTERVAL_MS, 'the milliseconds between two messages to one Slack channel (0: not paced)'),
+    noticeBatchMs: r.int('TYCHO_NOTICE_BATCH_MS', 0, 60_000, NOTICE_BATCH_MS, 'the milliseconds notices to the team channel gather into one message (0: each alone)'),
     allowedHosts: [],
   };
   if (c.apiTokenUnlimited && !c.apiToken) {

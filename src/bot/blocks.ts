@@ -287,6 +287,11 @@ export function noticeMessage(f: RootFacts, n: Notice, threadLink?: string): Mes
   return message(text, [section(text)]);
 }
 
+/** Several notices as one message (the team channel's, gathered by SlackIO): each a line, as it would be alone. */
+export function noticesMessage(notices: Message[]): Message {
+  return { text: notices.map((n) => n.text).join('\n'), blocks: notices.flatMap((n) => n.blocks) };
+}
+
 // ---- Ephemeral answers: status, list, help, bad input. ----
 
 function systemSection(s: SystemInfo, now: number): KnownBlock {

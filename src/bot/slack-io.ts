@@ -18,23 +18,28 @@
  * Rate limits are handled here, not by the WebClient: on a 429 it would pause its whole queue,
  * so one busy channel would hold up every other channel and every chat.update. The client is
  * built with `rejectRateLimitedCalls`, and here:
- * - posts to one channel go at most POSTS_IN_FLIGHT_PER_CHANNEL at a time, in order (Slack allows
- *   about one per second per channel, in short bursts), so a refusal stops that channel only;
- *   posts to other channels, and updates, go on meanwhile. A few, not one: with one, a burst of
- *   launches in one channel waited a full round trip per post (in a benchmark burst of 200, the
- *   channel's 400 posts one after another set the pace of every launch);
+ * - messages to one channel keep Slack's pace (about one a second per channel, slack-pace.ts):
+ *   posts and updates of a channel go one at a time, in the order asked, each at least the
+ *   channel's interval after the one before, so a burst is delayed, not refused; other channels
+ *   go on meanwhile. Unpaced (an interval of 0, for a Slack without the limit) up to
+ *   POSTS_IN_FLIGHT_PER_CHANNEL posts go at once, and updates as they come;
  * - a channel Slack has paused is waited out before a post's turn begins (before its claim);
  * - a refused call waits the Retry-After Slack gave, if that leaves time for the call within the
  *   budget; if not, it gives up at once rather than wait, and the channel's next posts do not
  *   call Slack before the Retry-After is over.
+ *
+ * Notices to the team channel (notify) arriving within a few seconds of each other are posted as
+ * one message listing each (NOTICE_BATCH_MS): a burst of launches is a few messages there, not
+ * two per launch. A stop (stopDelivery) posts what has gathered at once.
  */
 import { randomUUID } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
 import type { Message, Notice, RootFacts } from './blocks.js';
-import { noticeMessage } from './blocks.js';
+import { noticeMessage, noticesMessage } from './blocks.js';
 import type { BotContext, ThreadRef, WebClient } from './context.js';
 import type { Logger } from '../log.js';
 import { backoffMs, KeyedLimiter, KeyedQueue } from '../concurrency.js';
+import { NOTICE_BATCH_MS, SLACK_CHANNEL_INTERVAL_MS } from './slack-pace.js';
 
 /** Slack's error code ("not_in_channel") or the failure's message; never a token. */
 export function slackError(e: unknown): string {
@@ -126,13 +131,35 @@ export interface Clock {
 // Unreferenced: a process that stops is not kept alive by a pause before Slack is tried again.
 const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms).unref()) };
 
-export interface SlackIOOptions {
+export interface SlackIOOptions extends Partial<SlackPace> {
   /** SLACK_POST_BUDGET_MS unless a test says otherwise. */
   budgetMs?: number;
   /** The client's timeout: SLACK_CALL_TIMEOUT_MS, as slackClientOptions gives it. */
   callTimeoutMs?: number;
   clock?: Clock;
 }
+
+/** How fast one bot talks to a channel (config.ts: TYCHO_SLACK_CHANNEL_INTERVAL_MS, TYCHO_NOTICE_BATCH_MS). */
+export interface SlackPace {
+  /** The least time between two messages (posts, updates) to one channel; 0: not paced. */
+  channelIntervalMs: number;
+  /** Notices to the team channel within this of the first are one message; 0: each alone. */
+  noticeBatchMs: number;
+}
+
+/**
+ * Each bot's pace, as the process was configured: every SlackIO of the bot keeps it, wherever it
+ * is made (a listener's, the reconciler's), as they share its channels' lanes.
+ */
+const paceByBot = new Map<string, SlackPace>();
+
+/** The pace of this bot's messages in this process (startTycho, from the configuration). */
+export function setSlackPace(client: WebClient, pace: SlackPace): void {
+  paceByBot.set(laneKey(client), pace);
+}
+
+/** Most notices in one message: a section each, well within Slack's 50 blocks and its text limits. */
+export const NOTICES_PER_MESSAGE = 20;
 
 /**
  * How long post() and update() keep trying a Slack that does not answer (unreachable, 5xx, rate
@@ -215,7 +242,14 @@ export const POSTS_IN_FLIGHT_PER_CHANNEL = 4;
  * said the channel may be posted to again.
  */
 interface Lanes {
+  /** Unpaced: each channel's posts, a few at once. */
   posts: KeyedLimiter<string>;
+  /** Paced: each channel's messages (posts and updates), one at a time, in order. */
+  paced: KeyedQueue<string>;
+  /** When each channel's last message call started, for its pace. */
+  lastSent: Map<string, number>;
+  /** Each team channel's notices gathering for one message. */
+  gathering: Map<string, Gathering>;
   /** Each thread's notices in the team channel, one after another (notify). */
   notices: KeyedQueue<string>;
   /** Each message's updates, one after another in the order asked: the last asked is what Slack shows. */
@@ -227,13 +261,22 @@ interface Lanes {
 }
 const lanesByBot = new Map<string, Lanes>();
 
+/** Notices waiting for the end of their window: each with what its caller awaits. */
+interface Gathering {
+  notices: { message: Promise<Message>; posted: () => void }[];
+}
+
 const laneKey = (client: WebClient) => `${client.token ?? ''} ${client.slackApiUrl}`;
 
 function lanesOf(client: WebClient): Lanes {
   // The bot, at the Slack it talks to: two Slacks (a test's stand-ins, one per test) are two sets of limits.
   const bot = laneKey(client);
   let lanes = lanesByBot.get(bot);
-  if (!lanes) lanesByBot.set(bot, (lanes = { posts: new KeyedLimiter(POSTS_IN_FLIGHT_PER_CHANNEL), notices: new KeyedQueue(), updates: new KeyedQueue(), until: new Map(), stopped: false, wakers: new Set() }));
+  if (!lanes)
+    lanesByBot.set(
+      bot,
+      (lanes = { posts: new KeyedLimiter(POSTS_IN_FLIGHT_PER_CHANNEL), paced: new KeyedQueue(), lastSent: new Map(), gathering: new Map(), notices: new KeyedQueue(), updates: new KeyedQueue(), until: new Map(), stopped: false, wakers: new Set() }),
+    );
   return lanes;
 }
 
@@ -246,12 +289,45 @@ export class SlackIO {
   constructor(
     readonly client: WebClient,
     private readonly log: Logger,
-    options: SlackIOOptions = {},
+    private readonly options: SlackIOOptions = {},
   ) {
     this.callTimeoutMs = options.callTimeoutMs ?? SLACK_CALL_TIMEOUT_MS;
     // The first try always starts; a budget shorter than one call would end every post with it.
     this.budgetMs = Math.max(options.budgetMs ?? SLACK_POST_BUDGET_MS, this.callTimeoutMs);
     this.clock = options.clock ?? realClock;
+  }
+
+  /** This bot's pace: the options', else the process's (setSlackPace), else Slack's own. */
+  private get pace(): SlackPace {
+    const set = paceByBot.get(laneKey(this.client));
+    return {
+      channelIntervalMs: this.options.channelIntervalMs ?? set?.channelIntervalMs ?? SLACK_CHANNEL_INTERVAL_MS,
+      noticeBatchMs: this.options.noticeBatchMs ?? set?.noticeBatchMs ?? NOTICE_BATCH_MS,
+    };
+  }
+
+  /** A turn at sending to a channel: paced, one at a time in order; unpaced, posts a few at once. */
+  private inTurn<T>(lanes: Lanes, channel: string, work: () => Promise<T>, kind: 'post' | 'update'): Promise<T> {
+    if (this.pace.channelIntervalMs > 0) return lanes.paced.run(channel, work);
+    return kind === 'post' ? lanes.posts.run(channel, work) : work();
+  }
+
+  /** How long until the channel's interval since its last message call has passed. */
+  private paceWaitMs(lanes: Lanes, channel: string): number {
+    const interval = this.pace.channelIntervalMs;
+    return interval > 0 ? (lanes.lastSent.get(channel) ?? -Infinity) + interval - this.clock.now() : 0;
+  }
+
+  /** Just before a message call (in its turn): waits out the channel's pace, and starts the next interval. */
+  private async paced(lanes: Lanes, channel: string): Promise<void> {
+    const interval = this.pace.channelIntervalMs;
+    if (interval <= 0) return;
+    const wait = this.paceWaitMs(lanes, channel);
+    if (wait > 0) await this.clock.sleep(wait);
+    const now = this.clock.now();
+    // Nothing kept for a channel whose pace is over: only the recently busy ones are remembered.
+    if (lanes.lastSent.size > 1000) for (const [c, at] of lanes.lastSent) if (now - at >= interval) lanes.lastSent.delete(c);
+    lanes.lastSent.set(channel, now);
   }
 
   /** The longest one post can take, its budget and the last call's timeout: a claim older than this has lost its writer. */
@@ -313,6 +389,7 @@ export class SlackIO {
     this.stopped = true;
     const lanes = lanesOf(this.client);
     lanes.stopped = true;
+    // Notices gathering for the team channel are posted now (their windows are pauses, cut short here).
     for (const wake of [...lanes.wakers]) wake();
     lanesByBot.delete(laneKey(this.client));
   }
@@ -320,7 +397,7 @@ export class SlackIO {
   /** A post, and what became of it (PostOutcome). Rejects only if `claim` does. */
   async tryPost(channel: string, m: Message, options: PostOptions = {}): Promise<PostOutcome> {
     const lanes = lanesOf(this.client);
-    const outcome = await lanes.posts.run(channel, () => this.postInTurn(lanes, channel, m, options));
+    const outcome = await this.inTurn(lanes, channel, () => this.postInTurn(lanes, channel, m, options), 'post');
     if (outcome.kind === 'refused') this.log.warn('Slack refused chat.postMessage', { channel, error: outcome.error });
     if (outcome.kind === 'not-posted') this.log.warn('gave up on chat.postMessage: not posted', { channel, error: outcome.error });
     if (outcome.kind === 'unknown') this.log.warn('gave up on chat.postMessage: Slack may have it, and could not be asked', { channel, error: outcome.error });
@@ -349,13 +426,15 @@ export class SlackIO {
         if (found.kind === 'unknown') return { kind: 'unknown', error };
         unsure = false;
       }
-      const waitMs = (lanes.until.get(channel) ?? 0) - this.clock.now();
+      // A Retry-After, or the channel's pace: either is waited out only if the call still fits after it.
+      const waitMs = Math.max((lanes.until.get(channel) ?? 0) - this.clock.now(), this.paceWaitMs(lanes, channel));
       if (waitMs > 0) {
         if (!this.fits(waitMs, deadline)) return { kind: 'not-posted', error: error || 'ratelimited' };
         await this.clock.sleep(waitMs);
       } else if (tries > 0 && !this.fits(0, deadline)) {
         return { kind: 'not-posted', error };
       }
+      await this.paced(lanes, channel);
       try {
         const res = await this.client.chat.postMessage({
           channel,
@@ -472,10 +551,23 @@ export class SlackIO {
   }
 
   private updateInOrder(ref: ThreadRef, m: Message, patient: boolean): Promise<UpdateOutcome> {
-    return lanesOf(this.client).updates.run(`${ref.channel} ${ref.ts}`, async () => {
+    const lanes = lanesOf(this.client);
+    return lanes.updates.run(`${ref.channel} ${ref.ts}`, async () => {
       const once = async (): Promise<UpdateOutcome> => {
         try {
-          await this.retrying(() => this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }), this.clock.now() + this.budgetMs);
+          // The budget starts with the update's turn in its channel, as a post's does.
+          await this.inTurn(
+            lanes,
+            ref.channel,
+            () => {
+              const deadline = this.clock.now() + this.budgetMs;
+              return this.retrying(async () => {
+                await this.paced(lanes, ref.channel);
+                return this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks });
+              }, deadline);
+            },
+            'update',
+          );
           return 'updated';
         } catch (e) {
           const refused = failureOf(e).kind === 'refused';
@@ -505,12 +597,48 @@ export class SlackIO {
   notify(ctx: Pick<BotContext, 'notifyChannel'>, facts: RootFacts, notice: Notice, thread?: ThreadRef): Promise<void> {
     const channel = ctx.notifyChannel;
     if (!channel || thread?.channel === channel) return Promise.resolve();
-    const tell = async () => {
-      const link = thread ? await this.permalink(thread) : undefined;
-      await this.post(channel, noticeMessage(facts, notice, link));
-    };
+    const lanes = lanesOf(this.client);
+    // The notice joins its window when its turn comes, its link still being asked for.
+    const tell = () => this.announce(lanes, channel, (async () => noticeMessage(facts, notice, thread ? await this.permalink(thread) : undefined))());
     // One thread's notices in the order they were asked for, from the moment they are asked for:
-    // a launch does not wait for its notice, and its Ready notice must not overtake it.
-    return thread ? lanesOf(this.client).notices.run(`${channel} ${thread.channel} ${thread.ts}`, tell) : tell();
+    // a launch does not wait for its notice, and its Ready notice must not overtake it (it joins
+    // a window only once the launching notice is posted).
+    return thread ? lanes.notices.run(`${channel} ${thread.channel} ${thread.ts}`, tell) : tell();
+  }
+
+  /**
+   * A notice for the team channel: posted with the others that arrive within the window opened by
+   * the first (noticeBatchMs), as one message; alone, as itself. Resolves once it is posted (or
+   * given up, as any post). A stopped process does not gather.
+   */
+  private announce(lanes: Lanes, channel: string, message: Promise<Message>): Promise<void> {
+    const window = this.pace.noticeBatchMs;
+    if (window <= 0 || this.stopped || lanes.stopped) return message.then((m) => this.post(channel, m)).then(() => undefined);
+    let gathering = lanes.gathering.get(channel);
+    if (!gathering) {
+      const opened: Gathering = { notices: [] };
+      lanes.gathering.set(channel, (gathering = opened));
+      void this.pause(lanes, window).then(() => this.postGathered(lanes, channel, opened));
+    }
+    const joined = gathering;
+    return new Promise<void>((posted) => joined.notices.push({ message, posted }));
+  }
+
+  /** A window's notices: one message for each NOTICES_PER_MESSAGE of them, after the previous window's. */
+  private async postGathered(lanes: Lanes, channel: string, gathering: Gathering): Promise<void> {
+    if (lanes.gathering.get(channel) === gathering) lanes.gathering.delete(channel);
+    try {
+      await lanes.notices.run(channel, async () => {
+        const messages = await Promise.all(gathering.notices.map((n) => n.message));
+        for (let i = 0; i < messages.length; i += NOTICES_PER_MESSAGE) {
+          const some = messages.slice(i, i + NOTICES_PER_MESSAGE);
+          await this.post(channel, some.length === 1 ? some[0]! : noticesMessage(some));
+        }
+      });
+    } catch (e) {
+      this.log.warn('could not post the notices in the team channel', { channel, error: slackError(e) });
+    } finally {
+      for (const n of gathering.notices) n.posted();
+    }
   }
 }

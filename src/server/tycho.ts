@@ -13,7 +13,7 @@ import { mountApi } from '../api/routes.js';
 import { answeredHosts } from '../api/same-site.js';
 import { startBot, type RunningBot } from '../bot/app.js';
 import { SlackReconciler } from '../bot/reconciler.js';
-import { SlackIO } from '../bot/slack-io.js';
+import { setSlackPace, SlackIO } from '../bot/slack-io.js';
 import { commandPrefix } from '../bot/context.js';
 import { DeploymentClaims } from '../k8s/claims.js';
 import { ThreadRecords } from '../k8s/thread-records.js';
@@ -177,6 +177,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       await stopLocal?.();
       throw e;
     }
+    // Every SlackIO of this bot, the listeners' and the reconciler's, keeps the configured pace.
+    setSlackPace(bot.client, { channelIntervalMs: config.slackChannelIntervalMs, noticeBatchMs: config.noticeBatchMs });
     const reconcilerLog = log.child({ component: 'reconciler' });
     const io = new SlackIO(bot.client, reconcilerLog, opts.slackBudgetMs ? { budgetMs: opts.slackBudgetMs } : {});
     stopSlack = () => io.stopDelivery();

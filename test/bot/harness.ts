@@ -81,6 +81,10 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     SLACK_API_URL: o.slackApiUrl ? await o.slackApiUrl(slack) : slack.apiUrl,
     TYCHO_NOTIFY_CHANNEL: NOTIFY_CHANNEL,
     TYCHO_ADMINS: ADMIN,
+    // Slack's pace is the stand-in's to enforce when a test wants it (postRateLimit), and each
+    // notice is its own message: tests count them. slack-burst.test.ts turns both on.
+    TYCHO_SLACK_CHANNEL_INTERVAL_MS: '0',
+    TYCHO_NOTICE_BATCH_MS: '0',
     ...o.env,
   });
   const kc = kubeConfig();

@@ -54,6 +54,9 @@ async function world(prefix: string) {
       TYCHO_LEASE_SECONDS: '3',
       TYCHO_DRAIN_SECONDS: '0',
       TYCHO_READY_TIMEOUT: '120',
+      // Unpaced, each notice its own message, as in the harness (the tests count them).
+      TYCHO_SLACK_CHANNEL_INTERVAL_MS: '0',
+      TYCHO_NOTICE_BATCH_MS: '0',
       ...o.env,
     });
     started.push(p);

@@ -137,15 +137,16 @@ export class FakeSlack {
     await once(server, 'listening');
     const fake = new FakeSlack(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     server.on('request', (req, res) => {
-      void readBody(req).then((body) => fake.handle(req, res, body));
+      // Arrived when its headers did, before its body is read: as a client's call is in flight.
+      const arrived = ++fake.events;
+      void readBody(req).then((body) => fake.handle(req, res, body, arrived));
     });
     return fake;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+  private handle(req: IncomingMessage, res: ServerResponse, body: string, arrived: number): void {
     const url = new URL(req.url ?? '/', this.origin);
     const args = parseArgs(body, String(req.headers['content-type'] ?? ''));
-    const arrived = ++this.events;
     // Recorded first, then answered, then the waiters told: a test that sees a call can count on it.
     const answer = (call: SlackCall, status = 200, headers: Record<string, string> = {}, body = call.result) => {
       this.calls.push(Object.assign(call, { arrived, answered: ++this.events }));

@@ -61,12 +61,15 @@ afterEach(async () => {
   await fake.stop();
 });
 
+/** These tests are of Slack's refusals and answers, not of the pace (slack-pacing.test.ts): unpaced, each notice alone. */
+const UNPACED: SlackIOOptions = { channelIntervalMs: 0, noticeBatchMs: 0 };
+
 const lines: string[] = [];
 const log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
 
 function io(options: SlackIOOptions = {}): SlackIO {
   const client = new webApi.WebClient(`xoxb-test-${token}`, { ...slackClientOptions(fake.apiUrl), timeout: CALL_TIMEOUT_MS, logLevel: webApi.LogLevel.ERROR });
-  return new SlackIO(client, log, { callTimeoutMs: CALL_TIMEOUT_MS, clock: new InstantClock(), ...options });
+  return new SlackIO(client, log, { callTimeoutMs: CALL_TIMEOUT_MS, clock: new InstantClock(), ...UNPACED, ...options });
 }
 
 const msg = (text: string) => ({ text, blocks: [] });
@@ -196,7 +199,7 @@ describe('every post ends within its budget', () => {
     const clock = new InstantClock();
     const budgetMs = 5_000;
     const client = new webApi.WebClient(`xoxb-test-${token}`, { ...slackClientOptions('http://127.0.0.1:1/api/'), timeout: CALL_TIMEOUT_MS, logLevel: webApi.LogLevel.ERROR });
-    const s = new SlackIO(client, log, { callTimeoutMs: CALL_TIMEOUT_MS, budgetMs, clock });
+    const s = new SlackIO(client, log, { callTimeoutMs: CALL_TIMEOUT_MS, budgetMs, clock, ...UNPACED });
     const started = clock.now();
     expect(await s.tryPost('C1', msg('root'))).toMatchObject({ kind: 'not-posted' });
     expect(clock.now() - started).toBeLessThanOrEqual(budgetMs);
@@ -255,7 +258,7 @@ describe('a burst of posts to one channel', () => {
     fake.interject('chat.postMessage', { kind: 'held' }, { times: n });
     const patient = 30_000;
     const client = new webApi.WebClient(`xoxb-test-${token}`, { ...slackClientOptions(fake.apiUrl), timeout: patient, logLevel: webApi.LogLevel.ERROR });
-    const s = new SlackIO(client, log, { callTimeoutMs: patient, clock: new InstantClock() });
+    const s = new SlackIO(client, log, { callTimeoutMs: patient, clock: new InstantClock(), ...UNPACED });
     const texts = Array.from({ length: n + 2 }, (_, i) => `post ${i}`);
     let ended = 0;
     const posts = texts.map((t) => s.tryPost('C1', msg(t)).finally(() => ended++));
