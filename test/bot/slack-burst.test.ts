@@ -22,6 +22,8 @@ beforeAll(async () => {
   h = await startBotHarness('burst', { env: { TYCHO_SLACK_CHANNEL_INTERVAL_MS: '20', TYCHO_NOTICE_BATCH_MS: '1500' } });
   // Slack's limit, scaled: past 10 posts a second per channel (5 at once), 429 with Retry-After.
   h.slack.postRateLimit = { perSecond: 10, burst: 5 };
+  // Answers take a while, as over a network: calls sent together are in flight together.
+  h.slack.latencyMs = 15;
   // And a run of refused updates in the launches' channel.
   h.slack.interject('chat.update', { kind: 'ratelimited', retryAfterSeconds: 1 }, { times: 4, when: (a) => a.channel === TEAM_CHANNEL });
 });

@@ -105,6 +105,8 @@ export class FakeSlack {
    * (the call is recorded as "chat.postMessage:ratelimited").
    */
   postRateLimit?: { perSecond: number; burst: number };
+  /** How long each call takes to be answered, as over a network (0: at once): calls sent together are then in flight together. */
+  latencyMs = 0;
   /** Every message posted (and not refused), in the order posted. */
   readonly messages: FakeMessage[] = [];
   /**
@@ -139,7 +141,12 @@ export class FakeSlack {
     server.on('request', (req, res) => {
       // Arrived when its headers did, before its body is read: as a client's call is in flight.
       const arrived = ++fake.events;
-      void readBody(req).then((body) => fake.handle(req, res, body, arrived));
+      void readBody(req)
+        .then(async (body) => {
+          if (fake.latencyMs > 0) await new Promise((r) => setTimeout(r, fake.latencyMs));
+          return body;
+        })
+        .then((body) => fake.handle(req, res, body, arrived));
     });
     return fake;
   }
