@@ -19,6 +19,13 @@
  * does when it stops answering: its running containers turn not Ready (so the Service stops
  * routing to it) until the annotation is removed. Tests make an outage of a served system this way.
  *
+ * A pod annotated `sim.tycho.renci.org/crash: <any new value>` has its running containers crash
+ * once, on demand, as an app that dies after it was Ready does: `oom…` values are OOMKilled (exit
+ * 137), any other value is Error (exit 1). The container's lastState.terminated says so,
+ * restartCount grows, it waits CrashLoopBackOff ~1 s, then runs (and is Ready) again; its previous
+ * log ends with the crash's last words. Setting another value crashes it again. Tests make crash
+ * alerts this way.
+ *
  * It also serves, on 127.0.0.1, pod logs for `kubectl logs` and Tycho's `logs` (through the API
  * server, which calls the node's kubelet port): a few lines per run of the container ("Listening
  * on 0.0.0.0:PORT", a crash's last words for crashloop images), plus what the env vars
@@ -138,6 +145,8 @@ interface ContainerSim {
   backoffMs: number;
   /** Ready as its behaviour has it, before the readiness annotation is applied. */
   probeReady?: boolean;
+  /** Runs (0 the first) that ended in a crash asked for by the crash annotation, and how. */
+  crashedRuns?: Map<number, 'oom' | 'error'>;
 }
 
 interface PodSim {
@@ -158,10 +167,16 @@ interface PodSim {
   deleting: boolean;
   /** Its readiness probe fails (the readiness annotation): running containers are not Ready. */
   probeFails: boolean;
+  /** The crash annotation's value last acted on: a new value crashes the running containers once. */
+  crashAsked?: string;
 }
 
 /** A pod annotation that makes the simulated readiness probe fail while it is set to "fail". */
 export const SIM_READINESS_ANNOTATION = 'sim.tycho.renci.org/readiness';
+/** A pod annotation whose every new value crashes its running containers once (`oom…`: OOMKilled). */
+export const SIM_CRASH_ANNOTATION = 'sim.tycho.renci.org/crash';
+/** How long a container crashed on demand waits before it runs again (a kubelet's first back-off is short). */
+const DEMAND_RESTART_MS = 1000;
 
 /** What answers on a simulated address: a Service and the ready pod behind it. */
 export interface PortTarget {
@@ -307,6 +322,9 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
       ...writtenLines(c.spec),
     ];
     if (c.behaviour === 'crashloop') return [...head, 'Error: simulated crash (the image name contains "crashloop")', 'exit status 1'];
+    const demanded = c.crashedRuns?.get(run);
+    if (demanded === 'oom') return [...head, `Listening on 0.0.0.0:${port}`, 'Ready to serve requests', 'Allocating a large buffer', 'Killed (simulated: out of memory, the crash annotation)'];
+    if (demanded === 'error') return [...head, `Listening on 0.0.0.0:${port}`, 'Ready to serve requests', 'Error: simulated crash after Ready (the crash annotation)', 'exit status 1'];
     if (c.behaviour === 'never-ready') return [...head, `Listening on 0.0.0.0:${port}`, 'Waiting for a dependency that never answers (image name contains "never-ready")'];
     return [...head, `Listening on 0.0.0.0:${port}`, 'Ready to serve requests', 'GET / 200'];
   }
@@ -541,6 +559,19 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
     schedulePatch(sim);
   }
 
+  /** The crash annotation: a running container dies now, as an app that crashed after it was Ready. */
+  function crashOnDemand(sim: PodSim, c: ContainerSim, kind: 'oom' | 'error'): void {
+    const terminated = { ...(kind === 'oom' ? { exitCode: 137, reason: 'OOMKilled' } : { exitCode: 1, reason: 'Error' }), startedAt: c.startedAt, finishedAt: new Date(), containerID: c.containerID };
+    (c.crashedRuns ??= new Map()).set(c.restartCount, kind);
+    setReady(sim, c, false);
+    c.lastState = { terminated };
+    c.restartCount++;
+    c.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off 1s restarting failed container=${c.name} pod=${sim.name}_${sim.namespace}(${sim.uid})` } };
+    event(sim, c, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    later(sim, DEMAND_RESTART_MS, () => run(sim, c, c.behaviour === 'run' || c.behaviour === 'slow-start'));
+    schedulePatch(sim);
+  }
+
   function wait(sim: PodSim, c: ContainerSim, reason: string, message: string): void {
     sim.ip ??= allocIp();
     c.state = { waiting: { reason, message } };
@@ -632,6 +663,8 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
       })),
       timers: new Set(), events: new Set(), patching: false, dirty: false, gone: false, deleting: false,
       probeFails: pod.metadata?.annotations?.[SIM_READINESS_ANNOTATION] === 'fail',
+      // A pod made with the annotation does not crash for it: only a new value does.
+      ...(pod.metadata?.annotations?.[SIM_CRASH_ANNOTATION] ? { crashAsked: pod.metadata.annotations[SIM_CRASH_ANNOTATION] } : {}),
     };
     const ip = pod.status?.podIP;
     if (ip) {
@@ -692,6 +725,11 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
       sim.probeFails = probeFails;
       for (const c of sim.containers) if (c.state.running && c.probeReady) setReady(sim, c, !probeFails);
       schedulePatch(sim);
+    }
+    const crashAsk = pod.metadata?.annotations?.[SIM_CRASH_ANNOTATION];
+    if (crashAsk && crashAsk !== sim.crashAsked && !sim.deleting) {
+      sim.crashAsked = crashAsk;
+      for (const c of sim.containers) if (c.state.running) crashOnDemand(sim, c, crashAsk.startsWith('oom') ? 'oom' : 'error');
     }
     if (pod.metadata?.deletionTimestamp && !sim.deleting) {
       sim.deleting = true;
