@@ -133,7 +133,8 @@ export interface RootFacts {
 export type RootState =
   /** `progress`: where the launch is, in words ("pulling the image"); the root is updated as it moves. */
   | { kind: 'launching'; progress?: string }
-  | { kind: 'ready'; url: string | null }
+  /** `note`: something to know while it serves (it crashed and restarted, and the incident is not over yet). */
+  | { kind: 'ready'; url: string | null; note?: Mrkdwn }
   | { kind: 'failed'; reason: Mrkdwn; title: string; exists: boolean }
   | { kind: 'tearing-down'; by: Owner }
   | { kind: 'torn-down'; by: Owner; at: Date }
@@ -155,7 +156,11 @@ export function rootMessage(f: RootFacts, s: RootState): Message {
         s.progress ? context(md`Status: *launching* · ${plain(s.progress)}`) : context(md`Status: *launching*`),
       ]);
     case 'ready':
-      return message(md`${name} is ready: ${address(s.url)}`, [section(md`:white_check_mark: *${name}* is ready: ${address(s.url)}`), context(md`${launched} · Status: *ready*`), systemActions(f.name)]);
+      return message(md`${name} is ready: ${address(s.url)}`, [
+        section(md`:white_check_mark: *${name}* is ready: ${address(s.url)}`),
+        context(s.note ? md`${launched} · Status: *ready* · ${s.note}` : md`${launched} · Status: *ready*`),
+        systemActions(f.name),
+      ]);
     case 'failed':
       return message(md`${name} failed: ${s.title}`, [
         section(md`:x: *${name}* failed: ${s.title}.\n${s.reason}`),
@@ -198,11 +203,64 @@ export function failedReply(name: string, reason: Mrkdwn, exists: boolean, prefi
   ]);
 }
 
+/** The last lines of a log shown in an incident reply: redacted already, or why there are none. */
+export type LogExcerpt = { text: string; previous: boolean; redacted: number } | { unavailable: string };
+
+/** Slack's section limit, less room for the line that introduces the log. */
+const EXCERPT_MAX_CHARS = 2600;
+
+function excerptBlocks(log: LogExcerpt | undefined): KnownBlock[] {
+  if (!log) return [];
+  if ('unavailable' in log) return [context(md`No log to show: ${plain(log.unavailable)}`)];
+  const lines = log.text.replace(/\n$/, '').split('\n');
+  // Whole lines from the end, as many as fit in one section.
+  let shown = lines;
+  while (shown.length > 1 && codeBlock(shown.join('\n')).text.length > EXCERPT_MAX_CHARS) shown = shown.slice(1);
+  if (log.text.trim() === '') return [context(md`Its ${log.previous ? "previous run's " : ''}log is empty.`)];
+  const redacted = log.redacted ? md` (${String(log.redacted)} secret${log.redacted === 1 ? '' : 's'} replaced by [REDACTED])` : md``;
+  return [section(clipMd(md`The last ${String(shown.length)} line${shown.length === 1 ? '' : 's'} of its ${log.previous ? "previous run's " : ''}log${redacted}:\n${codeBlock(shown.join('\n'))}`, SECTION_MAX))];
+}
+
+/** What to do about an incident: Restart, Logs and Tear down. */
+export function incidentActions(name: string): KnownBlock {
+  return actionsBlock([restartButton(name), logsButton(name), teardownButton(name)]);
+}
+
 /** A served system stopped serving for longer than the grace period: one reply per incident. */
-export function outageReply(name: string, reason: Mrkdwn, owner: Owner, prefix: string): Message {
+export function outageReply(name: string, reason: Mrkdwn, owner: Owner, prefix: string, log?: LogExcerpt): Message {
   return message(md`${code(name)} stopped serving: ${reason}`, [
     section(md`:red_circle: ${mention(owner)} ${code(name)} stopped serving. ${reason}`),
-    context(md`Tycho will say here when it serves again. Tear it down with the button above or ${code(`${prefix}down -n ${name}`)}.`),
+    ...excerptBlocks(log),
+    context(md`Tycho will say here when it serves again. More of its log: ${code(`${prefix}logs -n ${name}`)}.`),
+    incidentActions(name),
+  ]);
+}
+
+export interface CrashFacts {
+  /** As the kubelet says it: Error, OOMKilled, … */
+  reason: string;
+  exitCode: number;
+  /** What it wrote to its termination log. */
+  message?: string;
+}
+
+/**
+ * A served system's container crashed (a non-zero exit, or OOMKilled): one reply per incident,
+ * its owner tagged, with the crashed run's last lines and what can be done about it.
+ */
+export function crashAlert(name: string, c: CrashFacts, owner: Owner, prefix: string, log: LogExcerpt): Message {
+  const oom = c.reason === 'OOMKilled';
+  const why = oom ? md`It ran out of memory (*OOMKilled*, exit code ${String(c.exitCode)}).` : md`*${plain(c.reason)}*, exit code ${String(c.exitCode)}.`;
+  return message(md`${code(name)} crashed: ${plain(c.reason)}, exit code ${String(c.exitCode)}`, [
+    section(md`:boom: ${mention(owner)} ${code(name)} crashed. ${why} Kubernetes restarts it; what it held in memory is lost.`),
+    ...(c.message ? [context(md`Its last words: ${plain(c.message)}`)] : []),
+    ...excerptBlocks(log),
+    context(
+      oom
+        ? md`Tycho will say here when it serves again. It may need more memory: launch it again with a higher ${code('--memory')}. More of the log: ${code(`${prefix}logs -n ${name} --previous`)}.`
+        : md`Tycho will say here when it serves again. More of the crashed run's log: ${code(`${prefix}logs -n ${name} --previous`)}.`,
+    ),
+    incidentActions(name),
   ]);
 }
 

@@ -24,12 +24,16 @@ import type { SystemInfo } from '../k8s/spec.js';
 import { currentUrlCheck, urlCheckAnnotation } from '../k8s/url-check-record.js';
 import type { UrlVerdict } from '../k8s/url-probe.js';
 import * as labels from '../k8s/labels.js';
-import { podFailureError, Timeout } from '../k8s/errors.js';
+import { isTychoError, podFailureError, Timeout } from '../k8s/errors.js';
 import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
 import { performance } from 'node:perf_hooks';
 import type { ThreadEntry, ThreadRecord, ThreadRecords } from '../k8s/thread-records.js';
 import { urlWarning } from '../commands/format.js';
-import { expiredReply, expiryWarningReply, failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type RootFacts, type RootState } from './blocks.js';
+import { crashAlert, expiredReply, expiryWarningReply, failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type LogExcerpt, type RootFacts, type RootState } from './blocks.js';
+import { lastCrash, type Crash } from '../k8s/crash.js';
+import { formatIncident, NO_CRASH, parseIncident, type Incident } from './incident.js';
+import type { LogRequest } from '../k8s/pod-logs.js';
+import { redactSecrets } from '../commands/redact.js';
 import { formatDuration, msUntil, type ExpirySettings } from '../k8s/expiry.js';
 import { ANN_URL_CHANGED } from '../k8s/node-ports.js';
 import { md, plain } from './slack-text.js';
@@ -63,8 +67,16 @@ export interface ReconcilerDeps {
   ctx: Pick<BotContext, 'notifyChannel'>;
   log: Logger;
   readyTimeoutSeconds: number;
-  /** How long a served system may stop serving before it is an incident (TYCHO_INCIDENT_GRACE_SECONDS). */
+  /**
+   * How long a served system may stop serving before it is an incident (TYCHO_INCIDENT_GRACE_SECONDS);
+   * also how long it must serve again before a crash's incident is over.
+   */
   incidentGraceSeconds: number;
+  /**
+   * The last lines of a system's log as written (the reconciler redacts them), for incident
+   * replies; absent: the replies carry none.
+   */
+  readLog?: (name: string, req: LogRequest) => Promise<string>;
   /** "/tycho " for the hints in failure replies. */
   prefix: string;
   /** This process's monotonic clock, in ms (tests drive it). Never compared with the API server's timestamps. */
@@ -91,6 +103,8 @@ const UNEXPLAINED_GONE_WAIT_MS = 3_000;
 const LONGEST_WAKE_MS = 2 ** 31 - 1 - 1000;
 /** Beyond the longest post attempt, before a claim is taken to be its dead writer's. */
 const CLAIM_RECOVERY_MARGIN_MS = 2_000;
+/** How many of the last log lines an incident reply carries. */
+const INCIDENT_LOG_LINES = 20;
 /** Pauses before this process tries again a Ready reply it gave up (Slack unreachable): they double up to the last. */
 const READY_RETRY_FIRST_MS = 1_000;
 const READY_RETRY_MAX_MS = 30_000;
@@ -104,6 +118,11 @@ interface Tracked {
   firstSeenMs: number;
   /** Since when (own clock) a served system has not served; undefined while it serves. */
   unservingSinceMs?: number;
+  /** Since when (own clock) it serves without a break: a crash's incident ends once this is the grace period. */
+  servingSinceMs?: number;
+  /** The incident record and the newest crash its last reconcile saw: a change is reconciled (see onChanged). */
+  incidentSeen?: string;
+  crashSeen?: string;
   /** The last root message this process wrote: repeats are skipped (they are harmless, not free). */
   lastRoot?: string;
   /** The Ready reply this process posted, for closing words even before its record landed. */
@@ -150,7 +169,10 @@ export class SlackReconciler {
    */
   private readonly onChanged = (s: SystemState) => {
     const t = this.tracked.get(s.uid);
-    if (t && t.expiresSeen !== s.deployment.metadata?.annotations?.[labels.ANN_EXPIRES]) this.enqueue(s.uid, s.name);
+    if (!t) return;
+    const a = s.deployment.metadata?.annotations ?? {};
+    // An extend; an incident opened or closed (the root shows it); a crash the stage did not show (a restart between two looks).
+    if (t.expiresSeen !== a[labels.ANN_EXPIRES] || t.incidentSeen !== a[labels.ANN_SLACK_INCIDENT] || t.crashSeen !== lastCrash(s.pods)?.key) this.enqueue(s.uid, s.name);
   };
   private stopped = false;
   private readonly now: () => number;
@@ -362,7 +384,11 @@ export class SlackReconciler {
       // comes (SlackIO.tryPost), so a claim is never older than MAX_POST_ATTEMPT_MS while its
       // writer lives: an older one is recovered (recoverReady). One write: the claim, and the URL
       // check with it. The reply and the root's update go out together: neither waits for the other.
-      const alongside: Record<string, string> = verdict ? { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict, s) } : {};
+      const alongside: Record<string, string> = {
+        ...(verdict ? { [labels.ANN_URL_CHECK]: urlCheckAnnotation(verdict, s) } : {}),
+        // A crash before it ever served was its launch's, not an incident: the baseline of crash alerts.
+        ...(a[labels.ANN_SLACK_INCIDENT] ? {} : { [labels.ANN_SLACK_INCIDENT]: formatIncident({ n: 0, open: false, kind: 'outage', crashKey: lastCrash(s.pods)?.key ?? NO_CRASH }) }),
+      };
       const claim = () => this.deps.claims.claim(name, uid, [labels.ANN_SLACK_READY_TS], { alongside, cached: s.deployment });
       const reply = async () => {
         const outcome = await this.deps.io.tryPost(thread.channel, readyReply(name, info.url, 'live', urlWarning(info)), { threadTs: thread.ts, metadata: systemMessage(uid, 'ready'), claim });
@@ -453,36 +479,96 @@ export class SlackReconciler {
 
   /**
    * Where a served system stands: a gap in serving shorter than the grace period (a pod replaced,
-   * an eviction, a rollout) is no incident, and the root keeps saying ready. A longer one is.
+   * an eviction, a rollout) is no incident, and the root keeps saying ready. A longer one is. A
+   * crash (a container that exited non-zero or was OOMKilled, k8s/crash.ts) is one at once,
+   * even if it is back within the grace period: what it held in memory (a notebook's kernel) is
+   * lost, and its owner wants to know. A crash's incident is over once it has served for the
+   * grace period again, so a crash loop with short Ready moments is one incident, not one per restart.
    */
   private outage(uid: string, name: string, s: SystemState, t: Tracked): Outage {
     const a = s.deployment.metadata?.annotations ?? {};
     const served = !!a[labels.ANN_URL_CHECK];
     const incident = parseIncident(a[labels.ANN_SLACK_INCIDENT]);
     const serving = s.stage === 'ready';
-    if (!served || serving || s.stage === 'terminating') {
+    const crash = served ? lastCrash(s.pods) : undefined;
+    t.incidentSeen = a[labels.ANN_SLACK_INCIDENT];
+    t.crashSeen = crash?.key;
+    // Not told yet: newer than the crash the record accounts for (a record of the older form accounts for none: it is adopted, not told).
+    const newCrash = crash && incident.crashKey !== undefined && crash.key !== incident.crashKey && s.stage !== 'terminating' ? crash : undefined;
+    const base = { served, serving, incident, ...(crash ? { crash } : {}), ...(newCrash ? { newCrash } : {}) };
+    if (serving) {
+      t.servingSinceMs ??= this.now();
+      const stableAt = t.servingSinceMs + this.deps.incidentGraceSeconds * 1000;
+      const stable = this.now() >= stableAt;
+      if (!stable && incident.open && incident.kind === 'crash') this.wakeAt(uid, name, stableAt);
       const gapMs = t.unservingSinceMs === undefined ? undefined : this.now() - t.unservingSinceMs;
       delete t.unservingSinceMs;
-      return { served, serving, long: false, incident, ...(serving && gapMs !== undefined && !incident.open ? { shortGapMs: gapMs } : {}) };
+      return { ...base, long: false, stable, ...(gapMs !== undefined && !incident.open && !newCrash ? { shortGapMs: gapMs } : {}) };
+    }
+    delete t.servingSinceMs;
+    if (!served || s.stage === 'terminating') {
+      delete t.unservingSinceMs;
+      return { ...base, long: false, stable: false };
     }
     t.unservingSinceMs ??= this.now();
     const dueMs = t.unservingSinceMs + this.deps.incidentGraceSeconds * 1000;
     const long = this.now() >= dueMs;
     if (!long) this.wakeAt(uid, name, dueMs);
-    return { served, serving, long, incident };
+    return { ...base, long, stable: false };
   }
 
-  /** One reply when an incident starts, one when it ends: each move is claimed on the Deployment. */
+  /**
+   * The last lines of the log for an incident reply, redacted: the crashed run's (previous) when
+   * the container restarted. Never throws: a log that cannot be read is said so in the reply.
+   */
+  private async logExcerpt(name: string, previous: boolean): Promise<LogExcerpt | undefined> {
+    if (!this.deps.readLog) return undefined;
+    try {
+      const { text, count } = redactSecrets(await this.deps.readLog(name, { tail: INCIDENT_LOG_LINES, previous }));
+      return { text, previous, redacted: count };
+    } catch (e) {
+      return { unavailable: isTychoError(e) ? e.message : 'Tycho could not read it.' };
+    }
+  }
+
+  /**
+   * One reply when an incident starts (a crash, at once; a gap in serving, past the grace
+   * period), one when it ends: each move is claimed on the Deployment (a guarded swap of the
+   * incident record), so of two replicas one tells it.
+   */
   private async tellIncident(uid: string, s: SystemState, thread: ThreadRef, facts: RootFacts, o: Outage, info: SystemInfo, again: () => Promise<void>, log: Logger): Promise<void> {
+    if (!o.served) return;
     const current = s.deployment.metadata?.annotations?.[labels.ANN_SLACK_INCIDENT];
-    if (o.long && !o.incident.open) {
-      const n = o.incident.n + 1;
-      if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_INCIDENT, current, `open ${n}`, s.deployment))) return;
-      await this.deps.io.post(thread.channel, outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix), thread.ts, systemMessage(uid, `outage-${n}`));
+    const i = o.incident;
+    const swap = (next: Incident) => this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_INCIDENT, current, formatIncident(next), s.deployment);
+    if (i.crashKey === undefined) {
+      // Served before crash alerts, or before its Ready claim recorded a baseline: what has crashed so far is adopted, quietly.
+      if (this.mayWrite(uid, again) !== 'yes') return;
+      await swap({ ...i, crashKey: o.crash?.key ?? NO_CRASH });
+      return;
+    }
+    if (o.newCrash && !i.open) {
+      const c = o.newCrash;
+      if (this.mayWrite(uid, again) !== 'yes') return;
+      // Read before the claim, so that claim and post are close together.
+      const excerpt = await this.logExcerpt(s.name, true);
+      const n = i.n + 1;
+      if (!(await swap({ n, open: true, kind: 'crash', crashKey: c.key }))) return;
+      await this.deps.io.post(thread.channel, crashAlert(s.name, c, facts.owner, this.deps.prefix, excerpt ?? { unavailable: 'Tycho reads no logs here.' }), thread.ts, systemMessage(uid, `crash-${n}`));
+      log.info('posted a crash alert', { incident: n, reason: c.reason, exitCode: c.exitCode, pod: c.pod, restartCount: c.restartCount });
+    } else if (o.long && !i.open) {
+      if (this.mayWrite(uid, again) !== 'yes') return;
+      const restarted = (s.pods.find((p) => !p.metadata?.deletionTimestamp)?.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0;
+      const excerpt = await this.logExcerpt(s.name, restarted);
+      const n = i.n + 1;
+      if (!(await swap({ n, open: true, kind: 'outage', crashKey: o.crash?.key ?? i.crashKey }))) return;
+      await this.deps.io.post(thread.channel, outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix, excerpt), thread.ts, systemMessage(uid, `outage-${n}`));
       log.info('posted an outage reply', { incident: n, reason: s.describe });
-    } else if (o.serving && o.incident.open) {
-      const n = o.incident.n;
-      if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_INCIDENT, current, `over ${n}`, s.deployment))) return;
+    } else if (o.serving && i.open && (i.kind !== 'crash' || o.stable)) {
+      const n = i.n;
+      if (this.mayWrite(uid, again) !== 'yes') return;
+      // The crashes of this incident (a loop's restarts) are accounted for with it.
+      if (!(await swap({ n, open: false, kind: i.kind, crashKey: o.crash?.key ?? i.crashKey }))) return;
       await this.deps.io.post(thread.channel, recoveredReply(s.name, info.url), thread.ts, systemMessage(uid, `recovered-${n}`));
       log.info('posted a serving-again reply', { incident: n });
     }
@@ -525,11 +611,15 @@ export class SlackReconciler {
   /** The root message's state, from the system's state. */
   private rootState(s: SystemState, info: SystemInfo, overdue: boolean, outage: Outage, log: Logger): RootState {
     const a = s.deployment.metadata?.annotations ?? {};
+    const crashed = outage.incident.open && outage.incident.kind === 'crash' && s.stage !== 'terminating' ? outage.crash : undefined;
     if (outage.served && !outage.serving && s.stage !== 'terminating') {
+      if (crashed) return { kind: 'failed', title: 'it crashed', reason: md`Its container crashed (${plain(crashed.reason)}, exit code ${String(crashed.exitCode)}): ${plain(s.describe)}.`, exists: true };
       // Within the grace period, and no incident open: the root does not flap.
       if (!outage.long && !outage.incident.open) return { kind: 'ready', url: info.url };
       return { kind: 'failed', title: 'it stopped serving', reason: md`It no longer answers: ${plain(s.describe)}.`, exists: true };
     }
+    // Serving again after a crash, its incident not over yet.
+    if (crashed && s.stage === 'ready') return { kind: 'ready', url: info.url, note: md`:warning: it crashed (${plain(crashed.reason)}, exit code ${String(crashed.exitCode)}) and restarted` };
     switch (s.stage) {
       case 'ready':
         return { kind: 'ready', url: info.url };
@@ -651,7 +741,13 @@ interface Outage {
   serving: boolean;
   /** Not serving for longer than the grace period: an incident. */
   long: boolean;
-  incident: { n: number; open: boolean };
+  /** Serving for the grace period without a break: a crash's incident is over. */
+  stable: boolean;
+  incident: Incident;
+  /** The newest crash its pods show, told or not. */
+  crash?: Crash;
+  /** A crash not told yet. */
+  newCrash?: Crash;
   /** It serves again after a gap shorter than the grace period, which lasted this long. */
   shortGapMs?: number;
 }
@@ -665,12 +761,6 @@ function urlChangedService(v: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** "open 3" / "over 3" (labels.ANN_SLACK_INCIDENT); none yet is incident 0, over. */
-function parseIncident(v: string | undefined): { n: number; open: boolean } {
-  const m = /^(open|over) (\d+)$/.exec(v ?? '');
-  return m ? { n: Number(m[2]), open: m[1] === 'open' } : { n: 0, open: false };
 }
 
 /** A reply's ts as recorded, or undefined while it is only claimed or could not be posted. */

@@ -196,6 +196,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       log: reconcilerLog,
       readyTimeoutSeconds: config.readyTimeoutSeconds,
       incidentGraceSeconds: config.incidentGraceSeconds,
+      // Through the API server, one read per incident, by the leader only.
+      readLog: async (name, req) => (await launcher.logs(name, req)).text,
       prefix: commandPrefix(),
       expiry: config.expiry,
     });
