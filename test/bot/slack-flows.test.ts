@@ -259,7 +259,7 @@ describe('bad input', () => {
     ['up -n no-image -p 80', 'no-image', 'Usage: /tycho up'],
     ['up -n bad-port -c nginx -p 99999', 'bad-port', 'Usage: /tycho up'],
     ['up -n bad-flag -c nginx -p 80 --bogus 1', 'bad-flag', 'Usage: /tycho up'],
-    ['launch -n nope -c nginx -p 80', 'nope', 'Usage: /tycho up|down|extend|status|list|logs|help'],
+    ['launch -n nope -c nginx -p 80', 'nope', 'Usage: /tycho up|down|extend|status|list|logs|restart|help'],
   ])('"/tycho %s" gets an ephemeral reason and usage line, and creates nothing', async (text, name, usage) => {
     const res = await h.slash(text);
     expect(res.status).toBe(200);
