@@ -10,6 +10,7 @@ import addFormatsPlugin from 'ajv-formats';
 import { FORMATS } from './formats.js';
 import { componentName, namedSchemas, openApiDocument, type JsonSchema, type Operation } from './openapi.js';
 import type { FieldError } from './wire.js';
+import { shortened } from '../k8s/errors.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
@@ -108,7 +109,8 @@ interface Located extends FieldError {
 function sentence(e: ErrorObject, root: unknown, name: string): Located | undefined {
   const at = locate(root, e.instancePath, name);
   const p = e.params as Record<string, unknown>;
-  const make = (field: string, rule: string, message: string, order = at.order): Located => ({ field, rule, message, order });
+  // A field error may quote what was sent (a name, an unknown key): cut to a readable length.
+  const make = (field: string, rule: string, message: string, order = at.order): Located => ({ field: shortened(field), rule, message: shortened(message), order });
   const value = e.data;
   switch (e.keyword) {
     case 'type':

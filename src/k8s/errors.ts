@@ -58,7 +58,18 @@ const LONG_WORD = /\S{81,}/g;
  */
 const INVISIBLE = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
 const escaped = (c: string) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-const shortened = (message: string) => message.replace(INVISIBLE, escaped).replace(LONG_WORD, (w) => `${w.slice(0, 60)}…${w.slice(-4)}`);
+/** A quoted stretch of input (`"…"`) of more than 80 characters, spaces and all. */
+const LONG_QUOTE = /"[^"]{81,}"/g;
+/**
+ * A sentence that quotes input, fit to show: control characters escaped, and a long quote or
+ * word cut to its start and end. For every message that echoes what a person sent (the usage
+ * errors here, the REST API's field errors).
+ */
+export const shortened = (message: string) =>
+  message
+    .replace(INVISIBLE, escaped)
+    .replace(LONG_QUOTE, (q) => `${q.slice(0, 61)}…"`)
+    .replace(LONG_WORD, (w) => `${w.slice(0, 60)}…${w.slice(-4)}`);
 
 /** Bad input from a person: the front end shows this sentence and the usage line. */
 export class UsageError extends TychoError {
