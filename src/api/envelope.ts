@@ -67,8 +67,12 @@ export function sendThrown(res: Response, e: unknown): { status: number; code: T
   return { status: 500, code: 'internal' };
 }
 
+/**
+ * A body with many mistakes (a fuzzer's, or a client of another version) is answered with one
+ * sentence, its first mistake; result.errors lists every one, field by field, for a program.
+ */
 export function sendInvalid(res: Response, errors: FieldError[]): void {
-  const shown = errors.slice(0, 5).map((e) => e.message);
-  const more = errors.length > shown.length ? ` (and ${errors.length - shown.length} more)` : '';
-  sendError(res, 400, 'usage', `The request is not valid: ${shown.join(' ')}${more}`, errors);
+  const first = errors[0]?.message.replace(/\.$/, '') ?? 'it does not match /openapi.json';
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more ${errors.length === 2 ? 'problem' : 'problems'}, each in result.errors)` : '';
+  sendError(res, 400, 'usage', `The request is not valid: ${first}${more}.`, errors);
 }
