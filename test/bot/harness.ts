@@ -10,7 +10,7 @@ import { startTycho, type RunningTycho, type StartOptions } from '../../src/serv
 import { silentLogger, type Logger } from '../../src/log.js';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
 import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
-import { blockActionsBody, postToSlackEndpoint, slashCommandBody, type SendOptions, type SlackPostResult } from '../support/slack-signing.js';
+import { blockActionsBody, eventCallbackBody, homeActionsBody, postToSlackEndpoint, slashCommandBody, type SendOptions, type SlackPostResult } from '../support/slack-signing.js';
 
 export const TEAM_CHANNEL = 'C0TEAM0001';
 export const NOTIFY_CHANNEL = 'C0NOTIFY01';
@@ -32,6 +32,10 @@ export interface BotHarness {
   slash(text: string, o?: { user?: string; channel?: string; tag?: string; send?: Partial<SendOptions>; from?: RequestSource }): Promise<SlackPostResult & { tag: string }>;
   /** Clicks a button on a message the bot posted. */
   click(o: { user: string; message: SlackCall; action: 'tycho_teardown' | 'tycho_status' | 'tycho_extend' | 'tycho_restart' | 'tycho_logs'; value: string; tag?: string; send?: Partial<SendOptions>; from?: RequestSource }): Promise<SlackPostResult & { tag: string }>;
+  /** Opens the App Home's Home tab as this user (a signed app_home_opened event). */
+  openHome(user: string): Promise<SlackPostResult>;
+  /** Clicks a button in the user's Home tab (no channel, message or response_url in the payload). */
+  clickHome(o: { user: string; action: string; value: string }): Promise<SlackPostResult>;
   /** Stops Tycho and starts a fresh one (same config, namespace and fake Slack): no state survives but Kubernetes'. */
   restart(): Promise<void>;
   /** Starts another replica on the same config, namespace and fake Slack (the caller stops it). */
@@ -64,6 +68,8 @@ export interface HarnessOptions {
   viewOptions?: StartOptions['viewOptions'];
   /** How long the reconciler tries one Slack post (a test of an outage longer than that shortens it). */
   slackBudgetMs?: number;
+  /** The clock the daily digest reads and sets its timers on (a test's manual clock). */
+  digestClock?: StartOptions['digestClock'];
 }
 
 export async function startBotHarness(prefix: string, o: HarnessOptions = {}): Promise<BotHarness> {
@@ -88,7 +94,7 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
     ...o.env,
   });
   const kc = kubeConfig();
-  const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc, ...(o.viewOptions ? { viewOptions: o.viewOptions } : {}), ...(o.slackBudgetMs ? { slackBudgetMs: o.slackBudgetMs } : {}) });
+  const start = () => startTycho(config, o.log ?? silentLogger, { kubeConfig: o.kubeConfig ?? kc, ...(o.viewOptions ? { viewOptions: o.viewOptions } : {}), ...(o.slackBudgetMs ? { slackBudgetMs: o.slackBudgetMs } : {}), ...(o.digestClock ? { digestClock: o.digestClock } : {}) });
   const tycho = await start();
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -120,7 +126,8 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
       const m = c.message;
       const body = blockActionsBody({
         user_id: c.user,
-        channel_id: String(m.args.channel),
+        // Where Slack put it: a post to a user ID lands in the D… channel the answer names.
+        channel_id: String(m.result.channel ?? m.args.channel),
         message: { ts: String(m.result.ts ?? m.args.ts), text: m.args.text, blocks: m.args.blocks, ...(m.args.thread_ts ? { thread_ts: m.args.thread_ts } : {}) },
         action_id: c.action,
         value: c.value,
@@ -129,6 +136,8 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
       });
       return { ...(await postToSlackEndpoint(h.eventsUrl, body, { secret, ...c.send })), tag };
     },
+    openHome: (user) => postToSlackEndpoint(h.eventsUrl, eventCallbackBody({ type: 'app_home_opened', user, channel: 'D0HOME0001', tab: 'home' }), { secret, contentType: 'application/json' }),
+    clickHome: (c) => postToSlackEndpoint(h.eventsUrl, homeActionsBody({ user_id: c.user, action_id: c.action, value: c.value }), { secret }),
     deploymentExists: (name) => exists(() => apps.readNamespacedDeployment({ namespace, name })),
     serviceExists: (name) => exists(() => core.readNamespacedService({ namespace, name })),
     async restart() {

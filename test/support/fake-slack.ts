@@ -264,6 +264,8 @@ export class FakeSlack {
         return { ok: true, url: TEAM_URL, team: 'Tycho Test', user: 'tycho', user_id: BOT_USER_ID, bot_id: BOT_ID, ...this.installation };
       case 'chat.postMessage': {
         if (this.refuseChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
+        // As Slack: a message to a user ID goes to the bot's direct message with them (a D… channel).
+        if (/^[UW]/.test(channel)) return this.answer(method, { ...args, channel: dmOf(channel) });
         const ts = this.nextTs();
         const kept: FakeMessage = { channel, ts, text: args.text as string, ...(args.blocks ? { blocks: args.blocks } : {}), ...(args.thread_ts ? { thread_ts: String(args.thread_ts) } : {}), ...(args.metadata ? { metadata: args.metadata as FakeMessage['metadata'] } : {}) };
         this.messages.push(kept);
@@ -293,6 +295,13 @@ export class FakeSlack {
         if (!files.length || files.some((f) => this.uploads.get(f.id)?.content === undefined)) return { ok: false, error: 'file_not_found' };
         if (args.channel_id && this.refuseChannels.has(String(args.channel_id))) return { ok: false, error: 'not_in_channel' };
         return { ok: true, files: files.map((f) => ({ id: f.id, title: f.title ?? this.uploads.get(f.id)!.filename, name: this.uploads.get(f.id)!.filename })) };
+      }
+      case 'views.publish': {
+        // As Slack: the published view back, with an id; a view over 100 blocks is refused.
+        const view = (args.view ?? {}) as { type?: string; blocks?: unknown[] };
+        if (!args.user_id || view.type !== 'home') return { ok: false, error: 'invalid_arguments' };
+        if ((view.blocks ?? []).length > 100) return { ok: false, error: 'invalid_blocks' };
+        return { ok: true, view: { id: `V${String(++this.counter).padStart(8, '0')}`, ...view } };
       }
       case 'apps.connections.open':
         return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };
@@ -338,6 +347,11 @@ export class FakeSlack {
     }));
     const more = start + size < all.length;
     return { ok: true, messages, has_more: more, response_metadata: { next_cursor: more ? Buffer.from(`offset:${start + size}`).toString('base64') : '' } };
+  }
+
+  /** Every Home tab published for this user (views.publish), oldest first. */
+  homesOf(user: string): SlackCall[] {
+    return this.find('views.publish', (c) => c.args.user_id === user && c.result.ok === true);
   }
 
   /** Calls of one method, optionally filtered. */
@@ -391,6 +405,11 @@ export class FakeSlack {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+/** The direct message channel between the bot and this user, as the fake names it. */
+export function dmOf(user: string): string {
+  return `D${user.slice(1)}`;
 }
 
 /** Slack's ts ("1700000000.000123") in time order. */

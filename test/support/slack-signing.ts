@@ -78,8 +78,59 @@ export function blockActionsBody(c: ButtonClick): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/**
+ * An Events API delivery (e.g. app_home_opened): JSON, `type: event_callback`, signed like the
+ * forms above. Slack sends it to the same request URL.
+ */
+export function eventCallbackBody(event: Record<string, unknown>, o: { team_id?: string; api_app_id?: string; event_id?: string } = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  return JSON.stringify({
+    token: 'deprecated-verification-token',
+    team_id: o.team_id ?? TEAM_ID,
+    api_app_id: o.api_app_id ?? APP_ID,
+    event: { event_ts: `${now}.000100`, ...event },
+    type: 'event_callback',
+    event_id: o.event_id ?? `Ev${now}${Math.floor(Math.random() * 1e6)}`,
+    event_time: now,
+    authorizations: [{ team_id: o.team_id ?? TEAM_ID, user_id: 'U0TYCHOBOT', is_bot: true, is_enterprise_install: false }],
+  });
+}
+
+export interface HomeClick {
+  user_id: string;
+  action_id: string;
+  value: string;
+  team_id?: string;
+}
+
+/**
+ * A button clicked in the App Home tab: a block_actions payload whose container is the view
+ * (no channel, no message, and no response_url: Slack gives none for the Home tab).
+ */
+export function homeActionsBody(c: HomeClick): string {
+  const team = c.team_id ?? TEAM_ID;
+  const payload = {
+    type: 'block_actions',
+    user: { id: c.user_id, username: c.user_id.toLowerCase(), name: c.user_id.toLowerCase(), team_id: team },
+    api_app_id: APP_ID,
+    token: 'deprecated-verification-token',
+    container: { type: 'view', view_id: 'V0HOME0001' },
+    trigger_id: `${Date.now()}.123.abc`,
+    team: { id: team, domain: 'tycho-test' },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: { id: 'V0HOME0001', team_id: team, type: 'home', blocks: [], private_metadata: '', callback_id: '', state: { values: {} }, hash: '1.1', app_id: APP_ID, bot_id: 'B0TYCHOBOT' },
+    actions: [
+      { type: 'button', action_id: c.action_id, block_id: 'tycho_actions', value: c.value, text: { type: 'plain_text', text: c.action_id }, action_ts: `${Date.now() / 1000}` },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 export interface SendOptions {
   secret: string;
+  /** application/x-www-form-urlencoded unless given (Events API deliveries are application/json). */
+  contentType?: string;
   /** Unix seconds; defaults to now. */
   timestamp?: number;
   /** Overrides the computed signature (a forgery). */
@@ -100,7 +151,7 @@ export async function postToSlackEndpoint(url: string, body: string, o: SendOpti
   const res = await fetch(url, {
     method: 'POST',
     headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
+      'Content-Type': o.contentType ?? 'application/x-www-form-urlencoded',
       'User-Agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
       'X-Slack-Request-Timestamp': String(timestamp),
       'X-Slack-Signature': o.signature ?? slackSignature(o.secret, timestamp, body),
