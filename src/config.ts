@@ -16,6 +16,7 @@ import { CHANNEL_ID_RE, readPolicyFile, USER_ID_RE, type PolicyFileValues } from
 import { checkImageRule, imageRule, IMAGE_RULE_FORM } from './policy/images.js';
 import type { AccessPolicy } from './policy/rules.js';
 import { readExpirySettings, type ExpirySettings } from './k8s/expiry.js';
+import { readDigestSettings, type DigestSettings } from './bot/digest-schedule.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -91,6 +92,8 @@ export interface Config extends LauncherConfig {
   slackChannelIntervalMs: number;
   /** Notices to the team channel arriving within this of the first are posted as one message; 0 posts each alone. */
   noticeBatchMs: number;
+  /** The daily digest's time (TYCHO_DIGEST_AT, TYCHO_DIGEST_TZ); unset: no digest. */
+  digest?: DigestSettings;
 }
 
 class Reader {
@@ -373,6 +376,9 @@ export function loadConfig(env: Env = process.env): Config {
     noticeBatchMs: r.int('TYCHO_NOTICE_BATCH_MS', 0, 60_000, NOTICE_BATCH_MS, 'the milliseconds notices to the team channel gather into one message (0: each alone)'),
     allowedHosts: [],
   };
+  const digest = readDigestSettings((name) => r.str(name));
+  r.problems.push(...digest.problems);
+  if (digest.settings) c.digest = digest.settings;
   if (c.apiTokenUnlimited && !c.apiToken) {
     r.problems.push('TYCHO_API_TOKEN_UNLIMITED=true needs TYCHO_API_TOKEN: without a token, Tycho only knows a caller is on its machine, and so is any port-forward or web page.');
   }

@@ -17,7 +17,8 @@ import type { AccessPolicy } from '../policy/rules.js';
 import type { AuditTrail } from '../audit.js';
 import { boltLogger } from './bolt-logger.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
-import type { BotContext } from './context.js';
+import { commandPrefix, type BotContext } from './context.js';
+import { HomeTabs } from './home-tabs.js';
 import { installationFrom, installedOnly, type Installation } from './installation.js';
 import { registerListeners } from './listeners/index.js';
 import { slackRequestGuard } from './request-guard.js';
@@ -47,6 +48,8 @@ export interface BotDeps {
 export interface RunningBot {
   /** The bot's Web API client, for the reconciler's writes. */
   client: webApi.WebClient;
+  /** The App Home tabs, which the server refreshes from the live view on the Lease holder. */
+  home: HomeTabs;
   stop(): Promise<void>;
 }
 
@@ -118,6 +121,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     app = new App({ ...common, receiver });
   }
 
+  const home = new HomeTabs({ client: app.client, launcher: deps.launcher, prefix: commandPrefix(), log });
   const ctx: BotContext = {
     launcher: deps.launcher,
     admins: deps.admins,
@@ -129,6 +133,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     tearingDown: new Map(),
     launches: acksFirstLimiter(limiter(deps.launchConcurrency ?? DEFAULT_LAUNCH_CONCURRENCY), acksFirst),
     ...(deps.records ? { records: deps.records } : {}),
+    home,
   };
   app.use(installedOnly(installationSource(deps, clientOptions, installation), log));
   registerListeners(app, ctx);
@@ -147,10 +152,12 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     }
     return {
       client: app.client,
+      home,
       stop: async () => {
+        home.stop();
         await app.stop();
       },
     };
   }
-  return { client: app.client, stop: async () => {} };
+  return { client: app.client, home, stop: async () => home.stop() };
 }

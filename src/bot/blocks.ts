@@ -392,3 +392,11 @@ export function usageMessage(reason: string, usage: string): Message {
 export function plainMessage(text: Mrkdwn): Message {
   return message(text, [section(text)]);
 }
+
+/**
+ * The Extend button: the default TTL more, up to the maximum (the `extend` command). Its value is
+ * only the system's name. The App Home and the daily digest carry it.
+ */
+export function extendButton(name: string, label = 'Extend'): types.Button {
+  return { type: 'button', action_id: ACTION_EXTEND, style: 'primary', text: { type: 'plain_text', text: label.slice(0, 75) }, value: name };
+}

@@ -3,6 +3,7 @@
  * everything about a system comes from Kubernetes, so buttons keep working after a restart.
  */
 import type { ThreadRecords } from '../k8s/thread-records.js';
+import type { HomeTabs } from './home-tabs.js';
 import type { webApi } from '@slack/bolt';
 import type { Caller, RunContext } from '../commands/command.js';
 import type { AccessPolicy } from '../policy/rules.js';
@@ -39,6 +40,8 @@ export interface BotContext {
   launches: Limiter;
   /** The records of open threads (thread-records.ts): a launch undone closes its thread's with its failure reply. */
   records?: ThreadRecords;
+  /** Each person's App Home tab (home-tabs.ts): published when opened, and after a click in it. */
+  home?: HomeTabs;
 }
 
 /** The context of one Slack request (a slash command, a button click): its log lines carry a request id. */

@@ -14,6 +14,9 @@ import { answeredHosts } from '../api/same-site.js';
 import { startBot, type RunningBot } from '../bot/app.js';
 import { SlackReconciler } from '../bot/reconciler.js';
 import { setSlackPace, SlackIO } from '../bot/slack-io.js';
+import { systemDigestClock, type DigestClock } from '../bot/digest-schedule.js';
+import { DailyDigest } from '../bot/digest.js';
+import { DigestClaims } from '../k8s/digest-claims.js';
 import { commandPrefix } from '../bot/context.js';
 import { DeploymentClaims } from '../k8s/claims.js';
 import { ThreadRecords } from '../k8s/thread-records.js';
@@ -71,6 +74,8 @@ export interface StartOptions {
   viewOptions?: Pick<LiveViewOptions, 'backoffMaxMs' | 'watchTimeoutSeconds'>;
   /** How long the reconciler tries one Slack post (SLACK_POST_BUDGET_MS; tests shorten it). */
   slackBudgetMs?: number;
+  /** The clock of the daily digest (tests move a manual one instead of waiting for the time). */
+  digestClock?: DigestClock;
 }
 
 export async function startTycho(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningTycho> {
@@ -142,6 +147,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   let reconciler: SlackReconciler | undefined;
   let stopSlack: (() => void) | undefined;
   let onLeading: () => void = () => undefined;
+  let digest: DailyDigest | undefined;
   // Background work (the Slack reconciler's writes) runs on the one replica holding the Lease.
   const leaseNamespace = config.lease.namespace ?? podNamespace() ?? namespace;
   const elector = LeaderElector.forCluster(cluster.kc, {
@@ -203,15 +209,34 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     });
     reconciler = rec;
     rec.start();
+    // Each person's Home tab follows their systems; only the Lease holder publishes for changes.
+    bot.home.follow(view, () => elector.isLeader());
+    // The daily digest (off unless TYCHO_DIGEST_AT): sent by the Lease holder, claimed per day in Kubernetes.
+    if (config.digest) {
+      digest = new DailyDigest({
+        settings: config.digest,
+        clock: opts.digestClock ?? systemDigestClock,
+        isLeader: () => elector.isLeader(),
+        claims: new DigestClaims(cluster.kc, namespace),
+        identity: elector.identity,
+        systems: () => launcher.list(),
+        io,
+        prefix: commandPrefix(),
+        log: log.child({ component: 'digest' }),
+      });
+    }
     // Only a Slack front end has background work today: a REST-only server takes no part. It
     // joins once its bot has started (a refused token must not leave a Lease holder behind).
     await elector.start();
+    digest?.start();
     // Whoever becomes leader catches up on every thread (restarts, failovers, deletions while down).
     onLeading = () =>
       void synced.then((ok) => {
         if (!ok) return;
         // A new leader removes at once what expired while it followed (or nobody ran).
         reaper.sweep();
+        // A day's digest nobody sent yet (the last leader died at the set time) goes out now.
+        digest?.check();
         return rec.resync();
       });
     // A view whose lists were refused catches up once they are allowed (the RBAC was fixed).
@@ -262,6 +287,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
       // Replies still waiting for an unreachable Slack end after their current attempt.
       stopSlack?.();
       // Drained: the reconciler's writes in flight finish, then the Lease goes to another replica at once.
+      digest?.stop();
       await reconciler?.stop();
       if (config.slack.mode !== 'off') await elector.release();
       repair.stop();

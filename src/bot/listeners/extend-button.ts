@@ -15,7 +15,8 @@ import { ACTION_EXTEND, extendedMessage, plainMessage, type Message } from '../b
 import { forRequest, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
 import { code, md } from '../slack-text.js';
-import { ephemeral, type ButtonArgs } from './teardown-button.js';
+import type { ButtonArgs } from './teardown-button.js';
+import { clickPlace } from '../click-answer.js';
 
 /** Runs `extend` for this Slack user (`run`: who, where, through what) and words the outcome for them. */
 export async function extendAnswer(input: ExtendInput, run: RunContext, ctx: BotContext): Promise<Message> {
@@ -29,15 +30,16 @@ export async function extendAnswer(input: ExtendInput, run: RunContext, ctx: Bot
 }
 
 export async function handleExtendButton(args: ButtonArgs, ctx: BotContext): Promise<void> {
-  const { ack, action, body, respond, context } = args;
+  const { ack, action, body, context } = args;
   await ack();
   if (context.retryNum) return;
   const name = action.value ?? '';
   if (checkName(name)) return; // not a value our buttons carry
-  const channel = body.channel?.id ?? (body.container['channel_id'] as string | undefined);
+  const place = await clickPlace(args, name, ctx);
   // A block_actions payload does not say what the slash command is called in this workspace: the manifest's name.
-  const run = slackRunContext(body.user.id, ctx, undefined, { channel, via: 'slack-button' });
-  await ephemeral(respond, ctx)(await extendAnswer({ kind: 'extend', name }, run, ctx));
+  const run = slackRunContext(body.user.id, ctx, undefined, { channel: place.channel, via: 'slack-button' });
+  await place.tell(await extendAnswer({ kind: 'extend', name }, run, ctx));
+  if (place.home) await ctx.home?.refresh(body.user.id);
 }
 
 export function register(app: App, ctx: BotContext): void {

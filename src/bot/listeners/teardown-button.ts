@@ -5,6 +5,7 @@ import { ACTION_TEARDOWN, type Message } from '../blocks.js';
 import { forRequest, type BotContext } from '../context.js';
 import { SlackIO, slackError } from '../slack-io.js';
 import { teardown, type TeardownResult } from '../teardown.js';
+import { clickPlace } from '../click-answer.js';
 
 export type ButtonArgs = Pick<SlackActionMiddlewareArgs<BlockButtonAction>, 'ack' | 'action' | 'body' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
 
@@ -20,26 +21,30 @@ export function ephemeral(respond: ButtonArgs['respond'], ctx: BotContext): (m: 
 }
 
 export async function handleTeardownButton(args: ButtonArgs, ctx: BotContext): Promise<TeardownResult | undefined> {
-  const { ack, action, body, respond, client, context } = args;
+  const { ack, action, body, client, context } = args;
   await ack();
   if (context.retryNum) return undefined;
   const name = action.value ?? '';
   if (checkName(name)) return undefined; // not a value our buttons carry
-  const channel = body.channel?.id ?? (body.container['channel_id'] as string | undefined);
+  const place = await clickPlace(args, name, ctx);
   const ts = (body.container['message_ts'] as string | undefined) ?? body.message?.ts;
-  return teardown(
+  const result = await teardown(
     {
       name,
       userId: body.user.id,
-      ...(channel ? { channelId: channel } : {}),
+      ...(place.channel ? { channelId: place.channel } : {}),
       via: 'slack-button',
       io: new SlackIO(client, ctx.log),
-      tell: ephemeral(respond, ctx),
-      ...(channel && ts ? { clicked: { channel, ts, blocks: body.message?.['blocks'] as unknown[] | undefined } } : {}),
-      confirm: false,
+      tell: place.tell,
+      // In a system's thread the buttons go and the thread says it is torn down. In the App
+      // Home and a digest (one message, several systems) nothing is stripped, and the clicker is told.
+      ...(!place.home && !place.direct && place.channel && ts ? { clicked: { channel: place.channel, ts, blocks: body.message?.['blocks'] as unknown[] | undefined } } : {}),
+      confirm: place.home || place.direct,
     },
     ctx,
   );
+  if (place.home) await ctx.home?.refresh(body.user.id);
+  return result;
 }
 
 export function register(app: App, ctx: BotContext): void {
