@@ -61,6 +61,7 @@ export class DailyDigest {
   /** The last day this process found claimed (by itself or anyone): nothing more to do that day. */
   private settledDay: string | undefined;
   private running = false;
+  private again = false;
   private cancel: (() => void) | undefined;
   private stopped = true;
 
@@ -79,11 +80,21 @@ export class DailyDigest {
 
   /** Sends today's digest if it is due, not yet claimed, and this replica leads. */
   check(): void {
-    if (this.stopped || this.running) return;
+    if (this.stopped) return;
+    if (this.running) {
+      // Looked again while a run is in flight (it may be for another day): look once more after it.
+      this.again = true;
+      return;
+    }
     const { day, due } = digestDue(this.o.clock.now(), this.o.settings);
     if (!due || this.settledDay === day || !this.o.isLeader()) return;
     this.running = true;
-    void this.run(day).finally(() => (this.running = false));
+    void this.run(day).finally(() => {
+      this.running = false;
+      if (!this.again) return;
+      this.again = false;
+      this.check();
+    });
   }
 
   private schedule(): void {

@@ -4,6 +4,7 @@
  * rules refuse them; a click there has no channel to answer in, so the answer is a direct
  * message. The tab is published when it is opened and again when one of its systems changes.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { dmOf, type SlackCall } from '../support/fake-slack.js';
 import { ALICE, BOB, type BotHarness, isRoot, shownText, startBotHarness } from './harness.js';
@@ -92,4 +93,10 @@ describe('the App Home', () => {
     const home = await nextHome(ALICE, (c) => !shows(c, 'home-a2'), 'Home without home-a2', after);
     expect(shows(home, 'home-a3')).toBe(true);
   });
+});
+
+test('manifest.yml turns the Home tab on, subscribes to app_home_opened, and lets Tycho write direct messages', () => {
+  const manifest = readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8');
+  expect(manifest).toMatch(/^ {2}app_home:\n {4}home_tab_enabled: true\n {4}messages_tab_enabled: true\n/m);
+  expect(manifest).toMatch(/^ {2}event_subscriptions:\n {4}bot_events:\n {6}- app_home_opened$/m);
 });

@@ -16,17 +16,18 @@ import { replyWithLogs } from '../logs-reply.js';
 import { SlackIO } from '../slack-io.js';
 import { code, md } from '../slack-text.js';
 import { refusalMark } from './restart-button.js';
-import { ephemeral, type ButtonArgs } from './teardown-button.js';
+import type { ButtonArgs } from './teardown-button.js';
+import { clickPlace } from '../click-answer.js';
 
 export async function handleLogsButton(args: ButtonArgs, ctx: BotContext): Promise<void> {
-  const { ack, action, body, respond, client, context } = args;
+  const { ack, action, body, client, context } = args;
   await ack();
   if (context.retryNum) return;
   const name = action.value ?? '';
   if (checkName(name)) return; // not a value our buttons carry
-  const tell = ephemeral(respond, ctx);
-  // In the App Home there is no channel: the answer is then the clicker's alone.
-  const channel = body.channel?.id ?? (body.container['channel_id'] as string | undefined);
+  // In the App Home the log goes to the system's thread, as /tycho logs there would, and the
+  // clicker is told in a direct message (click-answer.ts).
+  const { channel, tell } = await clickPlace(args, name, ctx);
   const run = slackRunContext(body.user.id, ctx, undefined, { channel, via: 'slack-button' });
   try {
     const result = await runCommand({ kind: 'logs', name, tail: DEFAULT_TAIL, previous: false }, run);
