@@ -126,8 +126,8 @@ export async function startBotHarness(prefix: string, o: HarnessOptions = {}): P
       const m = c.message;
       const body = blockActionsBody({
         user_id: c.user,
-        // Where Slack put it: a post to a user ID lands in the D… channel the answer names.
-        channel_id: String(m.result.channel ?? m.args.channel),
+        // A post to a user ID lands in the D… channel the answer names; else the channel it was posted to.
+        channel_id: String(/^[UW]/.test(String(m.args.channel)) ? m.result.channel : m.args.channel),
         message: { ts: String(m.result.ts ?? m.args.ts), text: m.args.text, blocks: m.args.blocks, ...(m.args.thread_ts ? { thread_ts: m.args.thread_ts } : {}) },
         action_id: c.action,
         value: c.value,
