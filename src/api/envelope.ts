@@ -22,6 +22,8 @@ export const HTTP_STATUS: Record<TychoErrorCode, number> = {
   // The operator's policy refused it (policy file): the caller may not, whatever it sends.
   policy: 403,
   not_found: 404,
+  // The system is being removed: the request conflicts with its state, as a name in use does.
+  already_terminating: 409,
   // Gone: the system existed when the start began, and someone removed it before it was ready.
   torn_down: 410,
   name_in_use: 409,

@@ -15,6 +15,7 @@ export const TITLES: Record<TychoErrorCode, string> = {
   usage: 'the command was not understood',
   name_in_use: 'the name is already in use',
   not_found: 'no such system',
+  already_terminating: 'it is already being torn down',
   torn_down: 'it was torn down while starting',
   forbidden: 'Kubernetes refused the request',
   unauthorized: 'not allowed',

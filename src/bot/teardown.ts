@@ -5,7 +5,7 @@
  * Deployment's annotations, never from this process.
  */
 import { runCommand } from '../commands/registry.js';
-import { isTychoError } from '../k8s/errors.js';
+import { AlreadyTerminating, isTychoError } from '../k8s/errors.js';
 import { ANN_SLACK_CHANNEL, ANN_SLACK_READY_TS, ANN_SLACK_TS } from '../k8s/labels.js';
 import type { SystemInfo } from '../k8s/spec.js';
 import { stateText } from '../commands/format.js';
@@ -52,9 +52,6 @@ export async function teardown(req: TeardownRequest, ctx: BotContext): Promise<T
   }
 }
 
-/** Thrown from the command's beforeChange to stop a teardown another process has begun. */
-class AlreadyTerminating extends Error {}
-
 async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<TeardownResult> {
   const { name, io } = req;
   // The manifest's name: `/tycho down` passes its own prefix through its usage lines only.
@@ -69,7 +66,8 @@ async function teardownNow(req: TeardownRequest, ctx: BotContext): Promise<Teard
   let checked: { system: SystemInfo; thread: ThreadRef | undefined; facts: RootFacts } | undefined;
   const beforeChange = async (system: SystemInfo): Promise<void> => {
     // Another process (or one before a restart) started deleting it.
-    if (system.stage === 'terminating') throw new AlreadyTerminating();
+    // Thrown here, it stops the teardown and is audited as a refusal of its own kind.
+    if (system.stage === 'terminating') throw new AlreadyTerminating(name);
     const thread = threadOf(system);
     const readyTs = system.annotations[ANN_SLACK_READY_TS];
     const ready = thread && readyTs ? { channel: thread.channel, ts: readyTs } : undefined;

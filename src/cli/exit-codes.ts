@@ -6,6 +6,8 @@ export const EXIT_CODES: Record<TychoErrorCode, number> = {
   usage: 2,
   claim_unavailable: 2,
   not_found: 3,
+  // Already being torn down (or marked to expire): nothing to do, and not a failure.
+  already_terminating: 11,
   torn_down: 9,
   name_in_use: 4,
   forbidden: 5,

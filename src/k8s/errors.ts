@@ -7,6 +7,7 @@ export const TYCHO_ERROR_CODES = [
   'usage',
   'name_in_use',
   'not_found',
+  'already_terminating',
   'torn_down',
   'forbidden',
   'unauthorized',
@@ -258,6 +259,21 @@ export class NotOwner extends TychoError {
  * the image allowlist, the most systems per person or in all. `rule` is the policy file's key
  * that decided; the message is one sentence that names it. Nothing was created or changed.
  */
+/**
+ * The system is already on its way out: being deleted (by another process, or one before a
+ * restart), or marked by the reaper for removal. A refusal of what the state allows, not a
+ * failure of Tycho's: tearing it down again or extending it changes nothing.
+ */
+export class AlreadyTerminating extends TychoError {
+  readonly code = 'already_terminating' as const;
+  constructor(
+    readonly systemName: string,
+    message = `"${systemName}" is already being torn down.`,
+  ) {
+    super(message);
+  }
+}
+
 export class PolicyRefused extends TychoError {
   readonly code = 'policy' as const;
   constructor(

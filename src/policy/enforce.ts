@@ -13,7 +13,7 @@
  *   REST, with this environment's policy; in remote mode, the server's.
  */
 import type { AuditEntry } from '../audit.js';
-import { isTychoError, NotOwner, PolicyRefused, UsageError, type TychoError } from '../k8s/errors.js';
+import { AlreadyTerminating, isTychoError, NotOwner, PolicyRefused, UsageError, type TychoError } from '../k8s/errors.js';
 import { ANN_SLACK_CHANNEL } from '../k8s/labels.js';
 import type { SystemInfo } from '../k8s/spec.js';
 import type { RunContext } from '../commands/command.js';
@@ -85,8 +85,9 @@ function entryOf(cmd: Command, ctx: RunContext, rule: string, result: AuditEntry
   };
 }
 
-/** A refusal of the rules here, or the owner check of the command itself. */
-const isRefusal = (e: unknown) => e instanceof PolicyRefused || e instanceof NotOwner;
+/** A refusal of the rules here, the owner check of the command itself, or of the system's state (on its way out). */
+const isRefusal = (e: unknown) => e instanceof PolicyRefused || e instanceof NotOwner || e instanceof AlreadyTerminating;
+const refusalRule = (e: unknown) => (e instanceof NotOwner ? 'owner' : e instanceof AlreadyTerminating ? 'already_terminating' : (e as PolicyRefused).rule);
 
 /**
  * Runs a command under the policy: a refusal throws before anything is done; a mutating
@@ -116,7 +117,7 @@ export async function underPolicy<R>(cmd: Command, ctx: RunContext, run: () => P
     record(verdict.rule, 'done');
     return result;
   } catch (e) {
-    if (isRefusal(e)) record(e instanceof NotOwner ? 'owner' : (e as PolicyRefused).rule, 'refused', e);
+    if (isRefusal(e)) record(refusalRule(e), 'refused', e);
     else record(verdict.rule, 'failed', e);
     throw e;
   }
