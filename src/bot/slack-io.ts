@@ -250,6 +250,8 @@ interface Lanes {
   lastSent: Map<string, number>;
   /** Each team channel's notices gathering for one message. */
   gathering: Map<string, Gathering>;
+  /** Every window not yet posted (gathering, or its message on its way): what a stop waits for. */
+  windows: Set<Promise<void>>;
   /** Each thread's notices in the team channel, one after another (notify). */
   notices: KeyedQueue<string>;
   /** Each message's updates, one after another in the order asked: the last asked is what Slack shows. */
@@ -275,7 +277,7 @@ function lanesOf(client: WebClient): Lanes {
   if (!lanes)
     lanesByBot.set(
       bot,
-      (lanes = { posts: new KeyedLimiter(POSTS_IN_FLIGHT_PER_CHANNEL), paced: new KeyedQueue(), lastSent: new Map(), gathering: new Map(), notices: new KeyedQueue(), updates: new KeyedQueue(), until: new Map(), stopped: false, wakers: new Set() }),
+      (lanes = { posts: new KeyedLimiter(POSTS_IN_FLIGHT_PER_CHANNEL), paced: new KeyedQueue(), lastSent: new Map(), gathering: new Map(), windows: new Set(), notices: new KeyedQueue(), updates: new KeyedQueue(), until: new Map(), stopped: false, wakers: new Set() }),
     );
   return lanes;
 }
@@ -384,14 +386,16 @@ export class SlackIO {
   /**
    * This process stops talking to Slack: posts and updates still waiting for Slack to come back
    * end after their current attempt (each within its budget), so a stop is not held up by an outage.
+   * Notices gathering for the team channel are posted at once (their windows are pauses, cut short
+   * here); it resolves once they are (or given up, each within its budget).
    */
-  stopDelivery(): void {
+  stopDelivery(): Promise<void> {
     this.stopped = true;
     const lanes = lanesOf(this.client);
     lanes.stopped = true;
-    // Notices gathering for the team channel are posted now (their windows are pauses, cut short here).
     for (const wake of [...lanes.wakers]) wake();
     lanesByBot.delete(laneKey(this.client));
+    return Promise.all([...lanes.windows]).then(() => undefined);
   }
 
   /** A post, and what became of it (PostOutcome). Rejects only if `claim` does. */
@@ -618,7 +622,9 @@ export class SlackIO {
     if (!gathering) {
       const opened: Gathering = { notices: [] };
       lanes.gathering.set(channel, (gathering = opened));
-      void this.pause(lanes, window).then(() => this.postGathered(lanes, channel, opened));
+      const posted = this.pause(lanes, window).then(() => this.postGathered(lanes, channel, opened));
+      lanes.windows.add(posted);
+      void posted.then(() => lanes.windows.delete(posted));
     }
     const joined = gathering;
     return new Promise<void>((posted) => joined.notices.push({ message, posted }));

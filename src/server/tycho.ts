@@ -145,7 +145,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   // body parser or fallback route the REST API mounts.
   let bot: RunningBot | undefined;
   let reconciler: SlackReconciler | undefined;
-  let stopSlack: (() => void) | undefined;
+  let stopSlack: (() => Promise<void>) | undefined;
   let onLeading: () => void = () => undefined;
   let digest: DailyDigest | undefined;
   // Background work (the Slack reconciler's writes) runs on the one replica holding the Lease.
@@ -284,11 +284,13 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     async stop() {
       draining = true;
       await bot?.stop();
-      // Replies still waiting for an unreachable Slack end after their current attempt.
-      stopSlack?.();
+      // Replies still waiting for an unreachable Slack end after their current attempt, and the
+      // notices gathering for the team channel go now: the stop waits for them, as for the reconciler.
+      const slackStopped = stopSlack?.();
       // Drained: the reconciler's writes in flight finish, then the Lease goes to another replica at once.
       digest?.stop();
       await reconciler?.stop();
+      await slackStopped;
       if (config.slack.mode !== 'off') await elector.release();
       repair.stop();
       metrics.stop();

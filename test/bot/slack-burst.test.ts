@@ -9,6 +9,7 @@
  *   launching and once as ready, launching before ready.
  * The pace and the window are short here (what is under test does not depend on them); Slack's
  * own (1 s, 3 s) are the defaults.
+ * And a stop (SIGTERM drains, then stops) posts the notices still gathering before it ends.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { waitFor } from '../support/cluster.js';
@@ -17,6 +18,7 @@ import { NOTIFY_CHANNEL, startBotHarness, TEAM_CHANNEL, type BotHarness } from '
 
 const LAUNCHES = 30;
 let h: BotHarness;
+let stopping: BotHarness | undefined;
 
 beforeAll(async () => {
   h = await startBotHarness('burst', { env: { TYCHO_SLACK_CHANNEL_INTERVAL_MS: '20', TYCHO_NOTICE_BATCH_MS: '1500' } });
@@ -30,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.stop();
+  await stopping?.slack.stop();
 });
 
 const names = Array.from({ length: LAUNCHES }, (_, i) => `burst-${String(i).padStart(2, '0')}`);
@@ -77,3 +80,14 @@ test(`${LAUNCHES} launches in one channel while Slack answers 429: nothing lost,
     expect({ channel, overlapping }).toEqual({ channel, overlapping: [] });
   }
 }, 150_000);
+
+test('a stop posts the notices still gathering for the team channel before it ends', async () => {
+  // A window far longer than the test: only the stop can end it.
+  stopping = await startBotHarness('burst-stop', { env: { TYCHO_NOTICE_BATCH_MS: '60000' } });
+  const s = stopping;
+  expect((await s.slash('up -n gathered -c nginx -p 80')).status).toBe(200);
+  await s.slack.waitFor('chat.postMessage', (c) => c.args.channel === TEAM_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('`gathered`'), 'the root message');
+  await s.slack.waitFor('chat.getPermalink', () => true, "the launching notice's link, asked for as it joins the window");
+  await s.tycho.stop();
+  expect(s.slack.messages.filter((m) => m.channel === NOTIFY_CHANNEL).map((m) => m.text)).toEqual([expect.stringContaining('is launching `gathered`')]);
+}, 60_000);

@@ -157,7 +157,7 @@ describe("the team channel's notices", () => {
     const { told, lines } = await threeLaunching(s);
     expect(await waitsOrEnds(clock, told)).toBe('waits');
     // No time passes: the stop ends the gathering.
-    s.stopDelivery();
+    await s.stopDelivery();
     await told;
     expect(teamPosts()).toHaveLength(1);
     expect(String(teamPosts()[0]!.args.text).split('\n')).toEqual(lines.map((l) => l.text));
