@@ -39,14 +39,16 @@ export interface AuditTrail {
   uidOf(name: string): string | undefined;
   /** Writes the line, and the Event when the Deployment exists (uid: taken before, or looked up). */
   record(entry: AuditEntry, uid?: string): void;
+  /** Resolves once every Event begun so far is written (or given up): a CLI waits before it exits. */
+  settled(): Promise<void>;
 }
 
 const EVENT_REASONS: Record<string, string> = { up: 'Launched', down: 'TornDown', extend: 'Extended', restart: 'Restarted' };
 
 export interface AuditTrailDeps {
   log: Pick<Logger, 'info' | 'warn'>;
-  /** Where the Events go; without it (a CLI), only the line. */
-  events?: DeploymentEvents;
+  /** Where the Events go; without it, only the line. */
+  events?: Pick<DeploymentEvents, 'record'>;
   /** The uid of a system's Deployment as the live view holds it. */
   uidOf?: (name: string) => string | undefined;
   /** Waits (on the live view's cache) for a just-created Deployment's uid; undefined if it does not come. */
@@ -61,7 +63,11 @@ function eventMessage(e: AuditEntry): string {
 
 export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   const log = deps.log;
+  const pending = new Set<Promise<unknown>>();
   return {
+    async settled() {
+      await Promise.all([...pending]);
+    },
     uidOf: (name) => deps.uidOf?.(name),
     record(entry, uid) {
       log.info('audit', { audit: entry });
@@ -76,9 +82,11 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       const known = uid ?? deps.uidOf?.(name);
       // A launch just made its Deployment; the live view has it a moment later.
       const found = known ? Promise.resolve(known) : entry.action === 'up' && entry.result === 'done' ? (deps.awaitUid?.(name) ?? Promise.resolve(undefined)) : Promise.resolve(undefined);
-      void found
+      const writing = found
         .then((u) => (u ? events.record({ name, uid: u }, event) : undefined))
-        .catch((e: unknown) => log.warn('could not record the Event on the Deployment', { system: name, error: e instanceof Error ? e.message : String(e) }));
+        .catch((e: unknown) => log.warn('could not record the Event on the Deployment', { system: name, error: e instanceof Error ? e.message : String(e) }))
+        .finally(() => pending.delete(writing));
+      pending.add(writing);
     },
   };
 }

@@ -18,6 +18,9 @@ import { Launcher, launcherOptionsFrom } from '../k8s/launcher.js';
 import { configuredCluster, fromFile, resolveNamespace } from '../k8s/kubeconfig.js';
 import type { SystemLauncher } from '../k8s/system-launcher.js';
 import { localKubeconfigPath } from '../local/paths.js';
+import { createAuditTrail, type AuditTrail } from '../audit.js';
+import { DeploymentEvents } from '../k8s/events.js';
+import { createLogger } from '../log.js';
 import { RemoteCommands } from './remote.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { resultJson, resultText, resultWarning } from './render.js';
@@ -39,15 +42,34 @@ function cliUser(): string {
   throw new UsageError(sentence, '');
 }
 
-function directLauncher(namespace: string | undefined, cfg: LauncherConfig): SystemLauncher {
+/** The cluster of the kubeconfig (or the local one), and the namespace the systems live in. */
+function directCluster(namespace: string | undefined, cfg: LauncherConfig) {
   const chosen = configuredCluster() ?? (existsSync(localKubeconfigPath()) ? fromFile(localKubeconfigPath()) : undefined);
   if (!chosen) {
     throw new ClusterUnreachable(
       'No cluster is configured: set KUBECONFIG (or ~/.kube/config), start the local one with `npm start`, or use -s URL to talk to a Tycho server.',
     );
   }
+  return { kc: chosen.kc, namespace: resolveNamespace(chosen.kc, namespace ?? cfg.namespace) };
+}
+
+function directLauncher(cluster: ReturnType<typeof directCluster>, cfg: LauncherConfig): SystemLauncher {
   // One process per command: it follows its one system with one watch, not a view (one-watch.ts).
-  return new Launcher(chosen.kc, { ...launcherOptionsFrom(cfg, resolveNamespace(chosen.kc, namespace ?? cfg.namespace)), oneWatch: true });
+  return new Launcher(cluster.kc, { ...launcherOptionsFrom(cfg, cluster.namespace), oneWatch: true });
+}
+
+/**
+ * Direct mode audits as the server does (src/audit.ts): the same structured line (on stderr,
+ * where a CLI's log goes) and the Event on the Deployment. Its uid comes from the Deployment
+ * the command read or made: a CLI has no view to ask.
+ */
+function directAudit(cluster: () => ReturnType<typeof directCluster>, err: NodeJS.WritableStream): AuditTrail {
+  const log = createLogger({ write: (line) => err.write(`${line}\n`) }).child({ component: 'audit' });
+  let events: DeploymentEvents | undefined;
+  return createAuditTrail({
+    log,
+    events: { record: (d, e) => (events ??= new DeploymentEvents(cluster().kc, cluster().namespace, log)).record(d, e) },
+  });
 }
 
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
@@ -64,8 +86,12 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     let cfg: LauncherConfig | undefined;
     const config = () => (cfg ??= loadLauncherConfig());
     const server = local ? undefined : (cli.server ?? config().serverUrl);
+    let chosen: ReturnType<typeof directCluster> | undefined;
+    const cluster = () => (chosen ??= directCluster(cli.namespace, config()));
+    // A server audits what it is asked; in direct mode this process is the one that acts.
+    const audit = server || local ? undefined : directAudit(cluster, err);
     const ctx: RunContext = {
-      launcher: lazyLauncher(() => directLauncher(cli.namespace, config())),
+      launcher: lazyLauncher(() => directLauncher(cluster(), config())),
       caller,
       prefix: PREFIX,
       // Direct mode applies the launch limits of this environment; a Tycho server applies its own.
@@ -73,12 +99,15 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       // The rules of the policy file and environment here; a server applies its own.
       ...(server || local ? {} : { access: config().access }),
       originalText: recorded,
+      ...(audit ? { audit } : {}),
       wait: cli.wait,
       ...(cli.timeout ? { timeoutSeconds: cli.timeout } : {}),
       ...(json ? {} : { onProgress: (stage) => err.write(`… ${STAGE_WORDS[stage] ?? stage}\n`) }),
     };
     // Remote mode asks the server to run the command, through its REST binding.
-    const result = server ? await new RemoteCommands(server, config().apiToken).run(command, ctx) : await runCommand(command, ctx);
+    const result = server
+      ? await new RemoteCommands(server, config().apiToken).run(command, ctx)
+      : await runCommand(command, ctx).finally(() => audit?.settled());
     out.write(`${json ? JSON.stringify(resultJson(result), null, 2) : resultText(result)}\n`);
     const warning = resultWarning(result);
     if (warning && !json) err.write(`tycho: warning: ${warning}\n`);

@@ -740,6 +740,8 @@ export class Launcher implements SystemLauncher {
     return {
       name: meta.name ?? '',
       namespace: meta.namespace ?? this.namespace,
+      // Its Deployment's, so an audit Event can name the very object (a CLI has no view to ask).
+      ...(d?.metadata?.uid ? { uid: d.metadata.uid } : {}),
       image: container?.image ?? '',
       ports: (svc?.spec?.ports ?? []).map((p) => ({ port: p.port, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
       url: host ? ingressUrl(host) : svc ? resolveUrl(svc, state?.servingPods.length ? state.servingPods : pods, this.opts.publicHost) : null,

@@ -77,6 +77,8 @@ export const URL_CHECKS = ['public', 'cluster', 'none'] as const;
 export interface SystemInfo {
   name: string;
   namespace: string;
+  /** Its Deployment's uid, when the Deployment was read (for the audit Event on it). */
+  uid?: string;
   image: string;
   ports: { port: number; nodePort?: number }[];
   url: string | null;

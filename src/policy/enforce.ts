@@ -98,8 +98,8 @@ export async function underPolicy<R>(cmd: Command, ctx: RunContext, run: () => P
   const name = systemOf(cmd);
   // Taken before the action: a teardown's Event goes on the Deployment it removes.
   const uid = mutating && name ? ctx.audit?.uidOf(name) : undefined;
-  const record = (rule: string, result: AuditEntry['result'], e?: unknown) => {
-    if (mutating) ctx.audit?.record(entryOf(cmd, ctx, rule, result, e), uid);
+  const record = (rule: string, result: AuditEntry['result'], e?: unknown, known = uid) => {
+    if (mutating) ctx.audit?.record(entryOf(cmd, ctx, rule, result, e), known);
   };
   let verdict: Verdict;
   try {
@@ -114,7 +114,8 @@ export async function underPolicy<R>(cmd: Command, ctx: RunContext, run: () => P
   }
   try {
     const result = await run();
-    record(verdict.rule, 'done');
+    // Without a view to ask before (a CLI), the Deployment the command read or made names itself.
+    record(verdict.rule, 'done', undefined, uid ?? (result as { system?: SystemInfo } | undefined)?.system?.uid);
     return result;
   } catch (e) {
     if (isRefusal(e)) record(refusalRule(e), 'refused', e);

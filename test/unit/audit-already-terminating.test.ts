@@ -10,7 +10,7 @@ import { AlreadyTerminating } from '../../src/k8s/errors.js';
 import { underPolicy } from '../../src/policy/enforce.js';
 
 function context(entries: AuditEntry[]): RunContext {
-  const audit: AuditTrail = { uidOf: () => 'uid-1', record: (e) => void entries.push(e) };
+  const audit: AuditTrail = { uidOf: () => 'uid-1', record: (e) => void entries.push(e), settled: async () => {} };
   return {
     launcher: {} as RunContext['launcher'],
     caller: { owner: { id: 'slack:U0ALICE001', display: 'alice' }, origin: 'slack', isAdmin: false },
