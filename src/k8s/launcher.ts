@@ -17,6 +17,7 @@ import { LaunchWatch, markForTeardown, waitUntilDeleted, type FollowedSystem } f
 import { discoverEndpointsApi, endpointsSource, type EndpointsApi } from './view/endpoints-source.js';
 import { missingParts, ownedChild, podsOf, systemState, type SystemState } from './view/system-model.js';
 import { patchDeploymentAnnotations } from './deployment-annotations.js';
+import { writeExtendedExpiry } from './extend-expiry.js';
 import { rolloutRestart } from './rollout-restart.js';
 import { currentUrlCheck, urlCheckAnnotation } from './url-check-record.js';
 import { probeUntilGone, probeUrl, urlToCheck, type UrlCheckMode, type UrlVerdict, type UrlChecked } from './url-probe.js';
@@ -603,15 +604,16 @@ export class Launcher implements SystemLauncher {
 
   /**
    * Moves the system's expiry: `ttl` (else the default TTL) added to what is left, capped at now
-   * + the maximum (expiry.ts). One merge patch of the expiry annotation; the reaper's timer and
-   * the Slack warning follow it through the live view.
+   * + the maximum (expiry.ts). One merge patch of the expiry annotation, refused (AlreadyTerminating)
+   * once the reaper or a teardown has marked the system, and guarded so a mark written meanwhile
+   * is not lost (extend-expiry.ts); the reaper's timer and the Slack warning follow it through the live view.
    */
   async extend(name: string, o: { ttl?: string; by?: string } = {}): Promise<Extended> {
     const ttlMs = o.ttl === undefined ? undefined : parseDuration(o.ttl);
     if (o.ttl !== undefined && ttlMs === undefined) throw new InvalidSpec(`"${o.ttl}" is not a duration such as 2h, 90m or 1d12h.`);
     const system = await this.status(name);
-    const { expires, capped } = extendedExpiry(system.expires, ttlMs, this.expiry, Date.now());
-    await this.patchAnnotations(name, { [labels.ANN_EXPIRES]: expires });
+    const cached = this.view?.synced ? this.view.system(name)?.deployment : undefined;
+    const { expires, capped } = await writeExtendedExpiry(this.clients.apps, this.namespace, name, (current) => extendedExpiry(current, ttlMs, this.expiry, Date.now()), cached);
     this.log.info('extended', { system: name, by: o.by, from: system.expires, expires, capped, ...labels.launchFields(system.annotations) });
     return { system: { ...system, expires, annotations: { ...system.annotations, [labels.ANN_EXPIRES]: expires } }, capped };
   }

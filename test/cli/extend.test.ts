@@ -3,14 +3,15 @@
  * the extend command's REST binding), and `tycho up --ttl` / `tycho extend` in direct and remote
  * mode, which answer alike. The server's maximum (TYCHO_MAX_TTL) is a day here.
  */
-import { AppsV1Api } from '@kubernetes/client-node';
-import { ANN_EXPIRES } from '../../src/k8s/labels.js';
-import { kubeConfig } from '../support/cluster.js';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ANN_DELETED_BY, ANN_EXPIRES, EXPIRED_BY } from '../../src/k8s/labels.js';
+import { kubeConfig, waitFor } from '../support/cluster.js';
 import { call, objectsIn, originalBody, serverInFreshNamespace, TOKEN } from '../api/helpers.js';
 import { errorLine, tycho } from './run-cli.js';
 
 const live = serverInFreshNamespace('cli-extend', { token: TOKEN, env: { TYCHO_MAX_TTL: '1d', TYCHO_DEFAULT_TTL: '2h' } });
 const apps = kubeConfig().makeApiClient(AppsV1Api);
+const core = kubeConfig().makeApiClient(CoreV1Api);
 const auth = { headers: { Authorization: `Bearer ${TOKEN}` } };
 const HOUR = 3600_000;
 
@@ -72,5 +73,51 @@ describe('CLI', () => {
     const tooLong = await run(['extend', '-n', name, '--ttl', '2d']);
     expect(tooLong.code).toBe(2);
     expect(errorLine(tooLong)).toBe("tycho: A --ttl of 2d is longer than the 1d a system may live here (the operator's setting TYCHO_MAX_TTL); ask for less.");
+  });
+});
+
+/** A finalizer of the test's own: a deleted Deployment stays (deletionTimestamp set) until the test lets it go. */
+const HOLD = 'tycho.test/hold';
+const mergePatch = (name: string, body: object) => apps.patchNamespacedDeployment({ namespace: live.ns, name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+const refusedAudits = async (name: string) =>
+  (await core.listNamespacedEvent({ namespace: live.ns, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${name}` })).items
+    .filter((e) => e.reason === 'Refused' && e.message?.startsWith('extend by '))
+    .map((e) => e.message);
+
+describe('a system on its way out', () => {
+  it('marked by the reaper (deleted-by tycho:expiry) or being deleted, it cannot be extended: REST 409 already_terminating, CLI exit 11, audited as refused; the expiry stays and it is removed', async () => {
+    for (const name of ['doomed-expired', 'doomed-deleted']) {
+      expect((await call(live.server.url, '/system/start?wait=false', { ...originalBody(name), ttl: '3h' }, auth)).status).toBe(201);
+    }
+    // As the reaper marks an expired system before it removes it; the finalizer keeps both
+    // Deployments after their delete, as a Foreground deletion does while the pods go.
+    await mergePatch('doomed-expired', { metadata: { finalizers: [HOLD], annotations: { [ANN_DELETED_BY]: EXPIRED_BY } } });
+    await mergePatch('doomed-deleted', { metadata: { finalizers: [HOLD] } });
+    await apps.deleteNamespacedDeployment({ namespace: live.ns, name: 'doomed-deleted' });
+    const expired = '"doomed-expired" has expired and is being removed; it can no longer be extended.';
+    const deleted = '"doomed-deleted" is already being torn down; it can no longer be extended.';
+
+    for (const [name, sentence] of [['doomed-expired', expired], ['doomed-deleted', deleted]] as const) {
+      const first = (await expiresOf(name))!;
+      const rest = await call(live.server.url, '/system/extend', { name, ttl: '1h' }, auth);
+      expect(rest.status).toBe(409);
+      expect(rest.json.result).toEqual({ code: 'already_terminating', error: sentence });
+      for (const run of [direct, remote]) {
+        const cli = await run(['extend', '-n', name]);
+        expect(cli.code).toBe(11);
+        expect(errorLine(cli)).toBe(`tycho: ${sentence}`);
+      }
+      expect(await expiresOf(name)).toBe(first);
+      // The server's refusal and the direct CLI's: audited as refused, with their own rule.
+      await waitFor(async () => (await refusedAudits(name)).length >= 2, { what: `the refusals of extending ${name} audited` });
+      for (const m of await refusedAudits(name)) expect(m).toContain(`refused (already_terminating); rule: already_terminating. ${sentence}`);
+    }
+
+    // The reaper's removal goes on (here: the delete it makes once marked), and nothing holds it back.
+    await apps.deleteNamespacedDeployment({ namespace: live.ns, name: 'doomed-expired' });
+    for (const name of ['doomed-expired', 'doomed-deleted']) {
+      await apps.patchNamespacedDeployment({ namespace: live.ns, name, body: [{ op: 'remove', path: '/metadata/finalizers' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    }
+    await waitFor(async () => !(await objectsIn(live.ns)).some((o) => o.includes('doomed-')), { what: 'both systems removed', timeoutMs: 60_000 });
   });
 });
