@@ -5,6 +5,8 @@
  */
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { ANN_DELETED_BY, ANN_EXPIRES, EXPIRED_BY } from '../../src/k8s/labels.js';
+import { AlreadyTerminating } from '../../src/k8s/errors.js';
+import { writeExtendedExpiry } from '../../src/k8s/extend-expiry.js';
 import { kubeConfig, waitFor } from '../support/cluster.js';
 import { call, objectsIn, originalBody, serverInFreshNamespace, TOKEN } from '../api/helpers.js';
 import { errorLine, tycho } from './run-cli.js';
@@ -119,5 +121,19 @@ describe('a system on its way out', () => {
       await apps.patchNamespacedDeployment({ namespace: live.ns, name, body: [{ op: 'remove', path: '/metadata/finalizers' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
     }
     await waitFor(async () => !(await objectsIn(live.ns)).some((o) => o.includes('doomed-')), { what: 'both systems removed', timeoutMs: 60_000 });
+  });
+
+  it('a mark written between the read and the write of an extend is not lost: the write fails on the changed resourceVersion, the read after it refuses', async () => {
+    expect((await call(live.server.url, '/system/start?wait=false', { ...originalBody('doomed-race'), ttl: '3h' }, auth)).status).toBe(201);
+    // What an extend read (the live view's copy, or its own read) just before the reaper marked it.
+    const read = await apps.readNamespacedDeployment({ namespace: live.ns, name: 'doomed-race' });
+    const first = read.metadata!.annotations![ANN_EXPIRES]!;
+    await mergePatch('doomed-race', { metadata: { annotations: { [ANN_DELETED_BY]: EXPIRED_BY } } });
+    const later = new Date(Date.parse(first) + HOUR).toISOString();
+    const write = writeExtendedExpiry(apps, live.ns, 'doomed-race', () => ({ expires: later }), read);
+    await expect(write).rejects.toBeInstanceOf(AlreadyTerminating);
+    await expect(write).rejects.toThrow('"doomed-race" has expired and is being removed; it can no longer be extended.');
+    expect(await expiresOf('doomed-race')).toBe(first);
+    await apps.deleteNamespacedDeployment({ namespace: live.ns, name: 'doomed-race' });
   });
 });
