@@ -8,7 +8,8 @@
  * The warning lead is 8 s here and the TTLs 20 s or less, so each test takes about half a minute.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { ANN_EXPIRES } from '../../src/k8s/labels.js';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ANN_DELETED_BY, ANN_EXPIRES, EXPIRED_BY } from '../../src/k8s/labels.js';
 import { patchDeploymentAnnotations } from '../../src/k8s/deployment-annotations.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
@@ -91,6 +92,15 @@ describe('expiry', () => {
     expect(String(answer.args.text)).toContain('Extended `exp-ext`');
     const clicked = (await expiresOf('exp-ext'))!;
     expect(Date.parse(clicked) - Date.parse(first)).toBe(2 * 3600_000);
+    // The warning itself now says who extended it and until when, and has no button left to click again.
+    const isWarningUpdate = (c: SlackCall) => c.args.channel === warning.args.channel && c.args.ts === warning.result.ts;
+    const updated = await h.slack.waitFor('chat.update', isWarningUpdate, 'the warning updated after the Extend click');
+    expect(shownText(updated)).toContain(`<@${ALICE}> extended \`exp-ext\``);
+    expect(shownText(updated)).toContain(`|${clicked}>`);
+    expect(shownText(updated)).not.toContain(`|${first}>`);
+    expect(buttonsOf(updated)).toEqual([]);
+    // Bob's refused click (before Alice's) left the message as it was: Alice's is its only update.
+    expect(h.slack.find('chat.update', isWarningUpdate)).toHaveLength(1);
 
     // Over the maximum (1d): one sentence naming the setting, and the usage.
     const tooLong = await h.slash('extend -n exp-ext --ttl 2d');
@@ -109,6 +119,28 @@ describe('expiry', () => {
     await h.slack.waitFor('chat.postMessage', isExpiredReply(root), 'the closing reply', 60_000);
     await gone('exp-ext');
     expect(h.slack.find('chat.postMessage', isWarning(root))).toHaveLength(2);
+  });
+
+  test('a system the reaper has marked cannot be extended (button or command): refused in one sentence, the expiry and the message stay, and it is removed', async () => {
+    const root = await launch('exp-doomed', '1h');
+    const first = (await expiresOf('exp-doomed'))!;
+    // As the reaper marks it before its teardown; the test's finalizer keeps it through the delete.
+    await h.apps.patchNamespacedDeployment(
+      { namespace: h.namespace, name: 'exp-doomed', body: { metadata: { finalizers: ['tycho.test/hold'], annotations: { [ANN_DELETED_BY]: EXPIRED_BY } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await h.apps.deleteNamespacedDeployment({ namespace: h.namespace, name: 'exp-doomed' });
+    const sentence = ':no_entry: "exp-doomed" has expired and is being removed; it can no longer be extended.';
+    const click = await h.click({ user: ALICE, message: root, action: 'tycho_extend', value: 'exp-doomed' });
+    expect(String((await h.slack.waitFor('response_url', (c) => c.tag === click.tag, 'the answer to the click')).args.text)).toBe(sentence);
+    const typed = await h.slash('extend -n exp-doomed');
+    expect(String((await h.slack.waitFor('response_url', (c) => c.tag === typed.tag, 'the answer to /tycho extend')).args.text)).toBe(sentence);
+    expect(await expiresOf('exp-doomed')).toBe(first);
+    expect(h.slack.find('chat.update', (c) => c.args.ts === root.result.ts && shownText(c).includes('extended'))).toEqual([]);
+
+    await h.apps.patchNamespacedDeployment({ namespace: h.namespace, name: 'exp-doomed', body: [{ op: 'remove', path: '/metadata/finalizers' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await h.slack.waitFor('chat.postMessage', isExpiredReply(root), 'the closing reply saying it expired', 60_000);
+    await gone('exp-doomed');
   });
 
   test('a --ttl over the maximum on up is refused in the ack, naming the setting, and nothing is created', async () => {
