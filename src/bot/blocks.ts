@@ -108,9 +108,13 @@ export function systemActions(name: string): KnownBlock {
  * objects get `verbatim` again, in case Slack's echo left it out.
  */
 export function withoutActions(blocks: unknown[] | undefined): KnownBlock[] {
+  return withVerbatim(((blocks ?? []) as KnownBlock[]).filter((b) => b.type !== 'actions'));
+}
+
+/** A message's blocks as Slack sent them back, with `verbatim` again on their text objects. */
+function withVerbatim(blocks: KnownBlock[]): KnownBlock[] {
   const verbatim = (t: unknown) => (t && typeof t === 'object' && (t as { type?: unknown }).type === 'mrkdwn' ? { ...t, verbatim: true } : t);
-  return ((blocks ?? []) as KnownBlock[])
-    .filter((b) => b.type !== 'actions')
+  return blocks
     .map((b) => {
       const o = b as { text?: unknown; elements?: unknown[]; fields?: unknown[] };
       return {
@@ -304,6 +308,41 @@ export function extendedMessage(name: string, expires: string | null, capped: bo
   return plainMessage(
     md`:hourglass_flowing_sand: Extended ${code(name)}: it now expires ${at && Number.isFinite(at.getTime()) ? slackDate(at) : md`at no set time`}${capped ? md`, the most the operator allows (TYCHO_MAX_TTL)` : md``}.`,
   );
+}
+
+/**
+ * The clicked message once its Extend button worked (the clicker was allowed, the expiry moved),
+ * so nobody clicks it again against an expiry it no longer shows; undefined to leave it as it
+ * is (no Extend of this system on it). `blocks` are the message's as Slack sent them back.
+ * - An expiry warning (its one button is this Extend): says who extended it and until when,
+ *   without the button.
+ * - A message of several systems (the daily digest): this system's line shows the new expiry and
+ *   who extended it, and its Extend button goes; every other line and button stays.
+ */
+export function afterExtendClick(clicked: { text?: string; blocks?: unknown[] }, name: string, by: Owner, expires: string | null, capped: boolean): Message | undefined {
+  const blocks = (clicked.blocks ?? []) as KnownBlock[];
+  const isThisExtend = (e: unknown) => (e as { action_id?: string; value?: string }).action_id === ACTION_EXTEND && (e as { value?: string }).value === name;
+  const at = expires && Number.isFinite(Date.parse(expires)) ? slackDate(new Date(expires)) : md`no set time`;
+  const until = md`${at}${capped ? md`, the most the operator allows (TYCHO_MAX_TTL)` : md``}`;
+  const actions = blocks.filter((b) => b.type === 'actions') as types.ActionsBlock[];
+  const row = blocks.findIndex((b) => b.type === 'actions' && (b as types.ActionsBlock).elements.some(isThisExtend));
+  if (row < 0) return undefined;
+  if (actions.length === 1 && actions[0]!.elements.length === 1) {
+    return message(md`${mention(by)} extended ${code(name)}: it now expires ${at}`, [
+      section(md`:hourglass_flowing_sand: ${mention(by)} extended ${code(name)}: it now expires ${until}.`),
+    ]);
+  }
+  const line = md` (extended by ${mention(by)})`;
+  const out = withVerbatim(blocks).map((b, i) => {
+    if (i === row) return { ...b, elements: (b as types.ActionsBlock).elements.filter((e) => !isThisExtend(e)) } as KnownBlock;
+    const text = (b as { text?: { type?: string; text?: string } }).text;
+    if (i !== row - 1 || b.type !== 'section' || text?.type !== 'mrkdwn') return b;
+    // The digest's line says "expires <date>": the new date replaces the old.
+    const old = text.text ?? '';
+    const moved = /expires <!date\^[^>]*>/.test(old) ? old.replace(/expires <!date\^[^>]*>/, () => `expires ${until.text}${line.text}`) : `${old} · expires ${until.text}${line.text}`;
+    return { ...b, text: { ...text, text: moved } } as KnownBlock;
+  });
+  return { text: clicked.text ?? code(name).text, blocks: out.filter((b) => b.type !== 'actions' || (b as types.ActionsBlock).elements.length > 0) };
 }
 
 /** The reaper removed it once its expiry passed. */
