@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { dmOf, type SlackCall } from '../support/fake-slack.js';
+import { ANN_EXPIRES } from '../../src/k8s/labels.js';
 import { ManualClock } from '../support/manual-clock.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { ALICE, BOB, buttonsOf, type BotHarness, isRoot, shownText, startBotHarness } from './harness.js';
@@ -73,7 +74,18 @@ describe('the daily digest', () => {
     const refused = await answerTo(await h.click({ user: BOB, message: alices, action: 'tycho_teardown', value: 'dig-a1' }), "Bob's Tear down");
     expect(refused).toBe(`:no_entry: Only <@${ALICE}> or an admin can tear down "dig-a1".`);
     expect(await h.deploymentExists('dig-a1')).toBe(true);
+    // Bob's Extend is refused too, and leaves the digest as it is; Alice's updates it in place:
+    // dig-a1's line shows its new expiry and who extended it, its Extend is gone, the rest stays.
+    expect(await answerTo(await h.click({ user: BOB, message: alices, action: 'tycho_extend', value: 'dig-a1' }), "Bob's Extend")).toBe(`:no_entry: Only <@${ALICE}> or an admin can extend "dig-a1".`);
     expect(await answerTo(await h.click({ user: ALICE, message: alices, action: 'tycho_extend', value: 'dig-a1' }), "Alice's Extend")).toContain('Extended `dig-a1`');
+    const isDigestUpdate = (c: SlackCall) => c.args.channel === alices.result.channel && c.args.ts === alices.result.ts;
+    const updated = await h.slack.waitFor('chat.update', isDigestUpdate, 'the digest updated after the Extend click');
+    const expires = (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name: 'dig-a1' })).metadata?.annotations?.[ANN_EXPIRES];
+    const line = JSON.stringify(updated.args.blocks).split('dig-a1')[1]!;
+    expect(line).toContain(`|${expires}> (extended by <@${ALICE}>)`);
+    expect(buttonsOf(updated).filter((b) => b.value === 'dig-a1').map((b) => b.action_id)).toEqual(['tycho_teardown']);
+    expect(buttonsOf(updated).filter((b) => b.value === 'dig-a2').map((b) => b.action_id).sort()).toEqual(['tycho_extend', 'tycho_teardown']);
+    expect(h.slack.find('chat.update', isDigestUpdate)).toHaveLength(1);
     await answerTo(await h.click({ user: ALICE, message: alices, action: 'tycho_teardown', value: 'dig-a1' }), "Alice's Tear down");
     expect(await h.deploymentExists('dig-a1')).toBe(false);
   });
