@@ -20,7 +20,7 @@ import type { SystemLauncher } from '../k8s/system-launcher.js';
 import { localKubeconfigPath } from '../local/paths.js';
 import { createAuditTrail, type AuditTrail } from '../audit.js';
 import { DeploymentEvents } from '../k8s/events.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Level } from '../log.js';
 import { RemoteCommands } from './remote.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { resultJson, resultText, resultWarning } from './render.js';
@@ -59,12 +59,21 @@ function directLauncher(cluster: ReturnType<typeof directCluster>, cfg: Launcher
 }
 
 /**
- * Direct mode audits as the server does (src/audit.ts): the same structured line (on stderr,
- * where a CLI's log goes) and the Event on the Deployment. Its uid comes from the Deployment
- * the command read or made: a CLI has no view to ask.
+ * The CLI's own log level: TYCHO_LOG_LEVEL, else `warn`. A person at a terminal reads the
+ * progress words and the result; the JSON audit line (info) is for a pipeline that asks for it.
+ */
+function cliLogLevel(): Level {
+  const v = process.env.TYCHO_LOG_LEVEL;
+  return v === 'debug' || v === 'info' || v === 'warn' || v === 'error' ? v : 'warn';
+}
+
+/**
+ * Direct mode audits as the server does (src/audit.ts): the Event on the Deployment, and the same
+ * structured line on stderr (where a CLI's log goes) at TYCHO_LOG_LEVEL=info. Its uid comes from
+ * the Deployment the command read or made: a CLI has no view to ask.
  */
 function directAudit(cluster: () => ReturnType<typeof directCluster>, err: NodeJS.WritableStream): AuditTrail {
-  const log = createLogger({ write: (line) => err.write(`${line}\n`) }).child({ component: 'audit' });
+  const log = createLogger({ level: cliLogLevel(), write: (line) => err.write(`${line}\n`) }).child({ component: 'audit' });
   let events: DeploymentEvents | undefined;
   return createAuditTrail({
     log,

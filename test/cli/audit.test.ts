@@ -2,7 +2,8 @@
  * The CLI in direct mode audits its mutating actions as the server does (src/audit.ts): one
  * structured audit line per action on stderr, and the action as a Kubernetes Event on the
  * system's Deployment, who being cli:TYCHO_OWNER. The line is the server's log line, so one
- * pipeline can collect both.
+ * pipeline can collect both; it is written at TYCHO_LOG_LEVEL=info (a person at a terminal, at
+ * the CLI's default level `warn`, sees only the progress words and the result).
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import { createTestNamespace, kubeConfig } from '../support/cluster.js';
@@ -13,7 +14,7 @@ beforeAll(async () => {
   ns = await createTestNamespace('cli-audit');
 });
 
-const cli = (args: string[]) => tycho(args, { KUBECONFIG: process.env.KUBECONFIG!, TYCHO_NAMESPACE: ns, TYCHO_OWNER: 'carol' });
+const cli = (args: string[], level = 'info') => tycho(args, { KUBECONFIG: process.env.KUBECONFIG!, TYCHO_NAMESPACE: ns, TYCHO_OWNER: 'carol', TYCHO_LOG_LEVEL: level });
 
 /** The audit entries among what the CLI wrote on stderr (its other lines are words for a person). */
 function auditLines(stderr: string): unknown[] {
@@ -55,6 +56,14 @@ it('up, extend and down each write one audit line and one Event on the Deploymen
     { type: 'Normal', reason: 'Extended', message: 'extend by cli:carol via cli: done; rule: trusted client' },
     { type: 'Normal', reason: 'TornDown', message: 'down by cli:carol via cli: done; rule: trusted client' },
   ]);
+});
+
+it("at the CLI's default level a person sees the progress and the result, not the JSON line; the Event is still written", async () => {
+  const up = await cli(['up', '-n', 'quiet', '-c', 'nginx', '-p', '80'], '');
+  expect(up.code).toBe(0);
+  expect(up.stderr.split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
+  expect(up.stderr.trim().split('\n').pop()).toBe('… ready');
+  expect(await eventsOn('quiet')).toEqual([{ type: 'Normal', reason: 'Launched', message: 'up by cli:carol via cli: done; rule: policy' }]);
 });
 
 it('a command that changes nothing (status, list) writes no audit line and no Event', async () => {

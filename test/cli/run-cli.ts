@@ -12,7 +12,7 @@ export interface CliRun {
 }
 
 /** The variables main() reads; each call sets all of them, so no run leaks into the next. */
-const KEYS = ['TYCHO_URL', 'TYCHO_API_TOKEN', 'TYCHO_NAMESPACE', 'TYCHO_OWNER', 'KUBECONFIG', 'TYCHO_POLICY_FILE', 'TYCHO_DEFAULT_TTL', 'TYCHO_MAX_TTL'] as const;
+const KEYS = ['TYCHO_URL', 'TYCHO_API_TOKEN', 'TYCHO_NAMESPACE', 'TYCHO_OWNER', 'KUBECONFIG', 'TYCHO_POLICY_FILE', 'TYCHO_DEFAULT_TTL', 'TYCHO_MAX_TTL', 'TYCHO_LOG_LEVEL'] as const;
 type CliEnv = Partial<Record<(typeof KEYS)[number], string>>;
 
 function sink(): { stream: NodeJS.WriteStream; text: () => string } {
