@@ -258,6 +258,9 @@ export class FakeSlack {
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
     const channel = String(args.channel ?? '');
+    // As Slack: a block_id is unique within a message or view; a repeated one refuses it.
+    const blocks = method === 'views.publish' ? (args.view as { blocks?: unknown } | undefined)?.blocks : args.blocks;
+    if (hasRepeatedBlockId(blocks)) return { ok: false, error: 'invalid_blocks' };
     switch (method) {
       case 'auth.test':
         if (this.authError) return { ok: false, error: this.authError };
@@ -417,4 +420,19 @@ function compareTs(a: string, b: string): number {
   const [as = '0', af = ''] = a.split('.');
   const [bs = '0', bf = ''] = b.split('.');
   return Number(as) - Number(bs) || Number(af.padEnd(6, '0')) - Number(bf.padEnd(6, '0'));
+}
+
+/** Whether two blocks of a message (an array, or its JSON as a form sends it) share a block_id. */
+function hasRepeatedBlockId(blocks: unknown): boolean {
+  let list: unknown = blocks;
+  if (typeof blocks === 'string') {
+    try {
+      list = JSON.parse(blocks);
+    } catch {
+      return false;
+    }
+  }
+  if (!Array.isArray(list)) return false;
+  const ids = list.map((b) => (b as { block_id?: unknown })?.block_id).filter((id) => id !== undefined);
+  return new Set(ids).size !== ids.length;
 }
