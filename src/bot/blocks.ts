@@ -93,9 +93,13 @@ export function logsButton(name: string): Button {
   return { type: 'button', action_id: ACTION_LOGS, text: { type: 'plain_text', text: 'Logs' }, value: name };
 }
 
-/** An actions block of these buttons (Slack allows one block_id per message: Tycho's messages have one actions block). */
-export function actionsBlock(buttons: Button[]): KnownBlock {
-  return { type: 'actions', block_id: ACTIONS_BLOCK_ID, elements: buttons };
+/**
+ * An actions block of these buttons. Slack refuses a message or view in which two blocks share a
+ * block_id: a message of one system has one actions block; one of several (the App Home, the
+ * digest) gives each system's its own, by `system`.
+ */
+export function actionsBlock(buttons: Button[], system?: string): KnownBlock {
+  return { type: 'actions', block_id: system ? `${ACTIONS_BLOCK_ID}:${system}` : ACTIONS_BLOCK_ID, elements: buttons };
 }
 
 /** Status and Tear down. */
