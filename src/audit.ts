@@ -11,15 +11,16 @@
  */
 import type { Logger } from './log.js';
 import type { DeploymentEvents } from './k8s/events.js';
+import { EXPIRED_BY } from './k8s/labels.js';
 
 export type AuditResult = 'done' | 'refused' | 'failed';
 
 export interface AuditEntry {
-  /** The command: up, down, extend. */
+  /** The command: up, down, extend, restart; `expire` for the reaper's removal. */
   action: string;
   /** The caller's identity, as recorded on the systems it owns: slack:U…, api:NAME, cli:NAME. */
   who: string;
-  /** The front end: slack (slash command), slack-button, rest, cli. */
+  /** The front end: slack (slash command), slack-button, rest, cli; `reaper` for an expiry. */
   via: string;
   /** The Slack channel the request came from. */
   channel?: string;
@@ -43,7 +44,7 @@ export interface AuditTrail {
   settled(): Promise<void>;
 }
 
-const EVENT_REASONS: Record<string, string> = { up: 'Launched', down: 'TornDown', extend: 'Extended', restart: 'Restarted' };
+const EVENT_REASONS: Record<string, string> = { up: 'Launched', down: 'TornDown', extend: 'Extended', restart: 'Restarted', expire: 'Expired' };
 
 export interface AuditTrailDeps {
   log: Pick<Logger, 'info' | 'warn'>;
@@ -89,4 +90,21 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       pending.add(writing);
     },
   };
+}
+
+/**
+ * The reaper's removal of an expired system (k8s/reaper.ts), audited as the commands are: one
+ * line and an `Expired` Event, written by the replica that marked and removed it (the mark is
+ * the lock, so two replicas audit it once). The uid is taken before the system goes.
+ */
+export async function auditedExpiry(audit: AuditTrail, name: string, remove: () => Promise<unknown>): Promise<void> {
+  const uid = audit.uidOf(name);
+  const entry = { action: 'expire', who: EXPIRED_BY, via: 'reaper', system: name, rule: 'expiry' } as const;
+  try {
+    await remove();
+    audit.record({ ...entry, result: 'done' }, uid);
+  } catch (e) {
+    audit.record({ ...entry, result: 'failed', code: (e as { code?: string }).code ?? 'internal' }, uid);
+    throw e;
+  }
 }

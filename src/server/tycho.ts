@@ -24,7 +24,7 @@ import { LeaderElector } from '../k8s/lease.js';
 import { readFileSync } from 'node:fs';
 import { createHttpApp } from './http-app.js';
 import { TychoMetrics } from './metrics.js';
-import { createAuditTrail } from '../audit.js';
+import { auditedExpiry, createAuditTrail } from '../audit.js';
 import { DeploymentEvents } from '../k8s/events.js';
 import type { Logger } from '../log.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -128,8 +128,16 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
   repair.start();
   // Expired systems are removed by the Lease holder (a REST-only server on its own), from the
   // expiries on the Deployments as the view holds them (reaper.ts).
+  // The audit trail: one line per mutating action, and an Event on its Deployment (src/audit.ts).
+  const audit = createAuditTrail({
+    log: log.child({ component: 'audit' }),
+    events: new DeploymentEvents(cluster.kc, namespace, log.child({ component: 'audit' })),
+    uidOf: (name) => view.system(name)?.uid,
+    awaitUid: (name) => view.waitFor(name, (s) => s?.uid || undefined, AbortSignal.timeout(10_000)).catch(() => undefined),
+  });
   const reaper = new Reaper(cluster.kc, view, namespace, {
-    remove: (name, by) => launcher.down(name, by),
+    // An expiry is a mutating action too: audited once, by the replica that removed it.
+    remove: (name, by) => auditedExpiry(audit, name, () => launcher.down(name, by)),
     ...(config.slack.mode === 'off' ? {} : { isLeader: () => elector.isLeader() }),
     log: log.child({ component: 'reaper' }),
   });
@@ -162,13 +170,6 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     },
     onStoppedLeading: (why) => log.warn('no longer leading', { why }),
     onError: (e) => log.warn('leader election', { error: e.message }),
-  });
-  // The audit trail: one line per mutating action, and an Event on its Deployment (src/audit.ts).
-  const audit = createAuditTrail({
-    log: log.child({ component: 'audit' }),
-    events: new DeploymentEvents(cluster.kc, namespace, log.child({ component: 'audit' })),
-    uidOf: (name) => view.system(name)?.uid,
-    awaitUid: (name) => view.waitFor(name, (s) => s?.uid || undefined, AbortSignal.timeout(10_000)).catch(() => undefined),
   });
   // One record per open Slack thread (thread-records.ts), in the namespace the systems live in.
   const records = new ThreadRecords(cluster.kc, namespace);

@@ -13,7 +13,7 @@ import { ANN_DELETED_BY, ANN_EXPIRES, EXPIRED_BY } from '../../src/k8s/labels.js
 import { patchDeploymentAnnotations } from '../../src/k8s/deployment-annotations.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
-import { ADMIN, ALICE, BOB, buttonsOf, NOTIFY_CHANNEL, shownText, startBotHarness, type BotHarness } from './harness.js';
+import { ADMIN, ALICE, BOB, buttonsOf, NOTIFY_CHANNEL, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
 
 let h: BotHarness;
 beforeAll(async () => {
@@ -41,6 +41,15 @@ async function launch(name: string, ttl: string) {
   const root = await h.slack.waitFor('chat.postMessage', isRoot(name), `the root message of ${name}`);
   await h.slack.waitFor('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Ready:'), `the Ready reply of ${name}`);
   return root;
+}
+
+/** Tycho's audit Events on a system's Deployment (they outlive it), by reason, in order. */
+async function auditEvents(name: string): Promise<string[]> {
+  const list = await h.core.listNamespacedEvent({ namespace: h.namespace, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${name}` });
+  return list.items
+    .filter((e) => e.source?.component === 'tycho' || e.reportingComponent === 'tycho')
+    .sort((a, b) => String(a.eventTime ?? a.firstTimestamp ?? '').localeCompare(String(b.eventTime ?? b.firstTimestamp ?? '')))
+    .map((e) => `${e.reason}: ${e.message}`);
 }
 
 async function gone(name: string): Promise<void> {
@@ -171,6 +180,12 @@ describe('expiry', () => {
       expect(h.slack.find('chat.postMessage', isWarning(root))).toHaveLength(1);
       expect(h.slack.find('chat.postMessage', isGoneReply(root))).toHaveLength(1);
       expect(expiredNotices('exp-two')).toHaveLength(1);
+      // The removal is audited once, by the replica that marked it: no second removal, no failed one.
+      await waitFor(async () => (await auditEvents('exp-two')).some((e) => e.startsWith('Expired')), { what: 'the Expired audit Event' });
+      expect(await auditEvents('exp-two')).toEqual([
+        `Launched: up by slack:${ALICE} via slack in ${TEAM_CHANNEL}: done; rule: policy`,
+        'Expired: expire by tycho:expiry via reaper: done; rule: expiry',
+      ]);
     } finally {
       await replica.stop();
     }
