@@ -29,7 +29,7 @@ import { BenchEnv, READINESS_DELAY_MS } from './bench-env.js';
 import { measureBurst } from './burst.js';
 import { measureLaunchOverhead } from './launch-overhead.js';
 import { measureListAtScale } from './list-at-scale.js';
-import { measureMemoryAtScale } from './memory-at-scale.js';
+import { measureMemoryAtScale, type Settle } from './memory-at-scale.js';
 import { populate } from './populate.js';
 import { countReads, countUpDown } from './request-counts.js';
 import { burstReport, memoryAtScaleSection, writeReport } from './report.js';
@@ -51,10 +51,12 @@ interface Plan {
   extraNodes: number;
   /** Systems the memory at scale fills a namespace with (0: not measured); nodes are added for their pods. */
   scaleSystems: number;
+  /** How long the memory at scale samples a process's resident set (the quick run only checks that it runs). */
+  settle: Settle;
 }
 
-const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, ackRounds: 3, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4, scaleSystems: 5000 };
-const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, ackRounds: 1, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0, scaleSystems: 20 };
+const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, ackRounds: 3, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4, scaleSystems: 5000, settle: { minMs: 12_000, maxMs: 60_000 } };
+const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, ackRounds: 1, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0, scaleSystems: 20, settle: { minMs: 0, maxMs: 8_000 } };
 
 interface Args {
   quick: boolean;
@@ -128,7 +130,7 @@ async function run(args: Args): Promise<void> {
   const startLoad = loadavg().map((x) => Math.round(x * 100) / 100);
   const commit = gitCommit();
   if (!args.kubeconfig) await buildIfNeeded(log);
-  const env = await BenchEnv.start({ kubeconfig: args.kubeconfig, extraNodes: plan.extraNodes, log });
+  const env = await BenchEnv.start({ kubeconfig: args.kubeconfig, extraNodes: plan.extraNodes, log, awaitDrops: !args.quick });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -178,7 +180,7 @@ async function run(args: Args): Promise<void> {
     let memoryAtScale;
     if (plan.scaleSystems > 0) {
       log(`memory at scale: ${plan.scaleSystems} systems ...`);
-      memoryAtScale = await measureMemoryAtScale(env, plan.scaleSystems, { before: args.before });
+      memoryAtScale = await measureMemoryAtScale(env, plan.scaleSystems, { before: args.before, settle: plan.settle });
     }
 
     const memory: MemoryResult = {
@@ -232,7 +234,7 @@ async function runScaleOnly(args: Args): Promise<void> {
   if (!args.kubeconfig) await buildIfNeeded(log);
   const env = await BenchEnv.start({ kubeconfig: args.kubeconfig, extraNodes: 0, log });
   try {
-    const result = await measureMemoryAtScale(env, plan.scaleSystems, { before: args.before });
+    const result = await measureMemoryAtScale(env, plan.scaleSystems, { before: args.before, settle: plan.settle });
     const meta = { date: new Date().toISOString(), command: `npm run bench -- --only scale${args.plan ? ` --plan '${JSON.stringify(args.plan)}'` : ''}`, node: process.version, gitCommit: gitCommit(), loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100), durationS: Math.round((Date.now() - t0) / 1000) };
     await mkdir(args.out, { recursive: true });
     await writeFile(join(args.out, 'memory-at-scale.json'), `${JSON.stringify({ meta, memoryAtScale: result }, null, 2)}\n`);
@@ -249,7 +251,7 @@ async function runBurstOnly(args: Args): Promise<void> {
   const plan = { ...(args.quick ? QUICK : FULL), ...args.plan };
   const startLoad = loadavg().map((x) => Math.round(x * 100) / 100);
   if (!args.kubeconfig) await buildIfNeeded(log);
-  const env = await BenchEnv.start({ kubeconfig: args.kubeconfig, extraNodes: plan.extraNodes, log });
+  const env = await BenchEnv.start({ kubeconfig: args.kubeconfig, extraNodes: plan.extraNodes, log, awaitDrops: !args.quick });
   try {
     const r = await measureBurst(env, plan.burst, { profileDir: args.profile, before: args.before, serverEnv: args.serverEnv, nodeArgs: args.serverFlags });
     const experiment = [...Object.entries(args.serverEnv).map(([k, v]) => ` --server-env ${k}=${v}`), ...args.serverFlags.map((f) => ` --server-flag ${f}`)].join('');

@@ -22,10 +22,19 @@ import type { MemoryAtScaleResult } from './results.js';
 /**
  * The resident set once it has settled: right after a sync it still holds the lists' garbage
  * until V8's memory reducer runs (some seconds of little allocation), and a long-running server
- * lives in the settled state. Sampled every 2 s from 12 s on until three samples in a row agree
- * within 1 MiB (or a minute has passed): their median, and the high-water mark (the sync's peak).
+ * lives in the settled state. Sampled every 2 s from `settle.minMs` on until three samples in a row
+ * agree within 1 MiB (or `settle.maxMs` has passed): their median, and the high-water mark (the sync's peak).
  */
-async function settled(read: () => Promise<Memory>): Promise<Memory> {
+export interface Settle {
+  /** Sampled at least this long (a full run: 12 s, for V8's memory reducer). */
+  minMs: number;
+  /** And at most this long. */
+  maxMs: number;
+}
+
+const FULL_SETTLE: Settle = { minMs: 12_000, maxMs: 60_000 };
+
+async function settled(read: () => Promise<Memory>, settle: Settle): Promise<Memory> {
   const t0 = Date.now();
   const rss: number[] = [];
   let last: Memory = { rssMiB: 0, peakMiB: 0 };
@@ -35,7 +44,7 @@ async function settled(read: () => Promise<Memory>): Promise<Memory> {
     rss.push(last.rssMiB);
     const recent = rss.slice(-3);
     const steady = recent.length === 3 && Math.max(...recent) - Math.min(...recent) < 1;
-    if ((steady && Date.now() - t0 >= 12_000) || Date.now() - t0 >= 60_000) break;
+    if ((steady && Date.now() - t0 >= settle.minMs) || Date.now() - t0 >= settle.maxMs) break;
   }
   const recent = rss.slice(-3).sort((a, b) => a - b);
   return { rssMiB: recent[Math.floor(recent.length / 2)]!, peakMiB: last.peakMiB };
@@ -63,14 +72,14 @@ function commitOf(dir: string): string {
 }
 
 /** Tycho's server idle (an empty namespace), then holding the systems: /readyz answers once its view has synced. */
-async function serverMemory(env: BenchEnv, ns: string, empty: string, systems: number, checkout?: string): Promise<MemoryAtScaleResult['tycho']> {
+async function serverMemory(env: BenchEnv, ns: string, empty: string, systems: number, settle: Settle, checkout?: string): Promise<MemoryAtScaleResult['tycho']> {
   let tycho = await env.startTycho(empty, [], checkout);
   await env.quiet('tycho', 1000);
-  const idle = await settled(() => tycho.memory());
+  const idle = await settled(() => tycho.memory(), settle);
   await env.stopApp(tycho);
   tycho = await env.startTycho(ns, [], checkout);
   await env.quiet('tycho', 2000);
-  const held = await settled(() => tycho.memory());
+  const held = await settled(() => tycho.memory(), settle);
   const status = await rest(tycho, '/system/status', {});
   const listed = (status.body.result as { ready?: boolean }[] | undefined) ?? [];
   await env.stopApp(tycho);
@@ -78,7 +87,8 @@ async function serverMemory(env: BenchEnv, ns: string, empty: string, systems: n
   return { idleMiB: idle.rssMiB, heldMiB: held.rssMiB, highWaterMiB: held.peakMiB, listed: listed.length, ready: listed.filter((s) => s.ready).length };
 }
 
-export async function measureMemoryAtScale(env: BenchEnv, systems: number, opts: { before?: string } = {}): Promise<MemoryAtScaleResult> {
+export async function measureMemoryAtScale(env: BenchEnv, systems: number, opts: { before?: string; settle?: Settle } = {}): Promise<MemoryAtScaleResult> {
+  const settle = opts.settle ?? FULL_SETTLE;
   await env.roomForPods(systems);
   const ns = await env.namespace('scale');
   env.log(`memory at scale: creating ${systems} systems straight to the API server ...`);
@@ -87,18 +97,18 @@ export async function measureMemoryAtScale(env: BenchEnv, systems: number, opts:
   await until(`the Endpoints of ${systems} Services to route to their pods`, async () => (await routedServices(core, ns)) >= systems, 600_000, 5000);
   env.log(`memory at scale: ${systems} systems Ready`);
   const empty = await env.namespace('scale-empty');
-  const tycho = await serverMemory(env, ns, empty, systems);
-  const before = opts.before ? { checkout: commitOf(opts.before), ...(await serverMemory(env, ns, empty, systems, opts.before)) } : undefined;
+  const tycho = await serverMemory(env, ns, empty, systems, settle);
+  const before = opts.before ? { checkout: commitOf(opts.before), ...(await serverMemory(env, ns, empty, systems, settle, opts.before)) } : undefined;
 
   // The baseline: client-node's informers, in a process of their own.
   const bare = await env.bareInformers(ns);
   let baseline;
   try {
     const pid = bare.ready.pid;
-    const bareIdle = await settled(() => readMemory(pid));
+    const bareIdle = await settled(() => readMemory(pid), settle);
     const objects = await bare.call<BareInformersSynced>('start');
     await env.quiet('baseline', 2000);
-    const bareHeld = await settled(() => readMemory(pid));
+    const bareHeld = await settled(() => readMemory(pid), settle);
     baseline = { idleMiB: bareIdle.rssMiB, heldMiB: bareHeld.rssMiB, highWaterMiB: bareHeld.peakMiB, objects };
   } finally {
     await bare.stop();
