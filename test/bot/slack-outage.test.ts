@@ -20,7 +20,11 @@ const BUDGET_MS = 5_000;
 test('Slack down while a launch gets Ready, and again while it is torn down: each reply arrives once when Slack is back', async () => {
   const lines: { msg: string }[] = [];
   const log = createLogger({ level: 'info', write: (l) => lines.push(JSON.parse(l) as { msg: string }) });
-  const logged = (msg: string, after = 0) => waitFor(() => lines.slice(after).some((l) => l.msg === msg), { what: `the log line "${msg}"`, timeoutMs: 60_000 });
+  // A wait that times out says what was logged: a failure explains itself.
+  const logged = (msg: string, after = 0) =>
+    waitFor(() => lines.slice(after).some((l) => l.msg === msg), { what: `the log line "${msg}"`, timeoutMs: 60_000 }).catch((e: Error) => {
+      throw new Error(`${e.message}; logged:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
+    });
   h = await startBotHarness('slack-outage', { log, slackBudgetMs: BUDGET_MS });
   const hh = h;
   const name = 'through-outage';
@@ -37,6 +41,13 @@ test('Slack down while a launch gets Ready, and again while it is torn down: eac
   await hh.slack.back();
   const ready = await hh.slack.waitFor('chat.postMessage', (c) => inThread(c) && String(c.args.text).startsWith('Ready:'), 'the Ready reply, once Slack is back');
   await hh.slack.waitFor('chat.update', (c) => c.args.ts === root.result.ts && /is ready/.test(shownText(c)), 'the root saying Ready');
+  // The Ready's last word is its notice in the team channel, and that may come well after the reply
+  // and the root: it follows the launching notice, which may still be in a pause between its tries
+  // from the first outage, and the root may have been painted before the reply by a reconcile of
+  // its own. A system's Slack work goes one piece at a time, in order: down while that notice is on
+  // its way, the teardown's paint is not tried (nor given up) until Slack is back. Only once it is
+  // in is the teardown the next thing this thread has to say.
+  await hh.slack.waitFor('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes(`\`${name}\``) && /is ready/.test(String(c.args.text)), 'the team channel told it is ready');
 
   // Down again, and the system torn down meanwhile (from the CLI's identity): the closing reply
   // waits for Slack, and names who tore it down.
