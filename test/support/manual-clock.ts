@@ -1,27 +1,60 @@
 /**
- * A clock a test moves by hand: `now` is what it was set to, and timers fire only when the test
- * moves it past them (set()). For background work that runs at a wall-clock time (the daily
- * digest), so a test never waits for that time.
+ * A clock a test moves by hand, so a test never waits for real time to pass:
+ * - `new ManualClock(at)` stands still at `at` until set() or advance() moves it: for background
+ *   work that runs at a wall-clock time (the daily digest's DigestClock);
+ * - `new ManualClock()` runs with the real clock, plus however far the test moved it: for
+ *   SlackIO's Clock, whose sleeps (a Retry-After, a channel's pace) last until the test moves the
+ *   clock past them, so a wait is seen as a wait.
+ * Timers and sleeps fire in time order once the clock passes them.
  */
 export class ManualClock {
+  private offset: number;
+  private readonly standsStill: boolean;
   private timers: { at: number; fn: () => void }[] = [];
+  private onSleep?: () => void;
 
-  constructor(private at: number) {}
+  constructor(at?: number) {
+    this.standsStill = at !== undefined;
+    this.offset = at ?? 0;
+  }
 
-  now = (): number => this.at;
+  now = (): number => (this.standsStill ? this.offset : Date.now() + this.offset);
 
   setTimeout = (fn: () => void, ms: number): (() => void) => {
-    const t = { at: this.at + Math.max(0, ms), fn };
+    const t = { at: this.now() + Math.max(0, ms), fn };
     this.timers.push(t);
     return () => {
       this.timers = this.timers.filter((x) => x !== t);
     };
   };
 
-  /** Moves the clock to `when` and runs every timer due by then, in time order. */
+  sleep = (ms: number): Promise<void> =>
+    new Promise<void>((wake) => {
+      this.setTimeout(wake, ms);
+      this.onSleep?.();
+    });
+
+  /** Resolves once something sleeps (or waits on a timer) on this clock. */
+  someoneSleeps(): Promise<void> {
+    if (this.timers.length) return Promise.resolve();
+    return new Promise((r) => (this.onSleep = r));
+  }
+
+  /** Moves the clock on by `ms`, and runs what is due by then. */
+  advance(ms: number): void {
+    this.offset += ms;
+    this.fire();
+  }
+
+  /** Moves a clock that stands still to `when`, and runs what is due by then. */
   set(when: Date | number): void {
-    this.at = typeof when === 'number' ? when : when.getTime();
-    const due = this.timers.filter((t) => t.at <= this.at).sort((a, b) => a.at - b.at);
+    this.offset = typeof when === 'number' ? when : when.getTime();
+    this.fire();
+  }
+
+  private fire(): void {
+    const now = this.now();
+    const due = this.timers.filter((t) => t.at <= now).sort((a, b) => a.at - b.at);
     this.timers = this.timers.filter((t) => !due.includes(t));
     for (const t of due) t.fn();
   }

@@ -11,6 +11,7 @@ import { webApi } from '@slack/bolt';
 import { MAX_POST_ATTEMPT_MS, POSTS_IN_FLIGHT_PER_CHANNEL, SLACK_CALL_TIMEOUT_MS, SLACK_POST_BUDGET_MS, slackClientOptions, SlackIO, systemMessage, type Clock, type SlackIOOptions } from '../../src/bot/slack-io.js';
 import { createLogger } from '../../src/log.js';
 import { FakeSlack, type FakeMessage } from '../support/fake-slack.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 /** The client's timeout here: a held answer costs this much real time. */
 const CALL_TIMEOUT_MS = 300;
@@ -24,30 +25,6 @@ class InstantClock implements Clock {
   };
 }
 
-/** Sleeps last until the test moves the clock on past them. */
-class ManualClock implements Clock {
-  private offset = 0;
-  private readonly sleepers: { at: number; wake: () => void }[] = [];
-  private onSleep?: () => void;
-  now = () => Date.now() + this.offset;
-  sleep = (ms: number) =>
-    new Promise<void>((wake) => {
-      this.sleepers.push({ at: this.now() + ms, wake });
-      this.onSleep?.();
-    });
-  /** Resolves once something sleeps on this clock. */
-  someoneSleeps(): Promise<void> {
-    if (this.sleepers.length) return Promise.resolve();
-    return new Promise((r) => (this.onSleep = r));
-  }
-  advance(ms: number): void {
-    this.offset += ms;
-    for (const s of this.sleepers.filter((s) => s.at <= this.now())) {
-      this.sleepers.splice(this.sleepers.indexOf(s), 1);
-      s.wake();
-    }
-  }
-}
 
 let fake: FakeSlack;
 /** Each test's own bot token: the channel lanes are per token, so tests do not share them. */

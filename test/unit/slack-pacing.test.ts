@@ -12,31 +12,8 @@ import { noticeMessage, type Message, type RootFacts } from '../../src/bot/block
 import { slackClientOptions, SlackIO, type Clock, type SlackIOOptions } from '../../src/bot/slack-io.js';
 import { silentLogger } from '../../src/log.js';
 import { FakeSlack, TEAM_URL, type SlackCall } from '../support/fake-slack.js';
+import { ManualClock } from '../support/manual-clock.js';
 
-/** Sleeps last until the test moves the clock on past them. */
-class ManualClock implements Clock {
-  private offset = 0;
-  private readonly sleepers: { at: number; wake: () => void }[] = [];
-  private onSleep?: () => void;
-  now = () => Date.now() + this.offset;
-  sleep = (ms: number) =>
-    new Promise<void>((wake) => {
-      this.sleepers.push({ at: this.now() + ms, wake });
-      this.onSleep?.();
-    });
-  /** Resolves once something sleeps on this clock. */
-  someoneSleeps(): Promise<void> {
-    if (this.sleepers.length) return Promise.resolve();
-    return new Promise((r) => (this.onSleep = r));
-  }
-  advance(ms: number): void {
-    this.offset += ms;
-    for (const s of this.sleepers.filter((s) => s.at <= this.now())) {
-      this.sleepers.splice(this.sleepers.indexOf(s), 1);
-      s.wake();
-    }
-  }
-}
 
 /** Sleeps pass at once; the time they would have taken is added to now(). */
 class InstantClock implements Clock {
