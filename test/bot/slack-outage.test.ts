@@ -19,7 +19,16 @@ const BUDGET_MS = 5_000;
 
 test('Slack down while a launch gets Ready, and again while it is torn down: each reply arrives once when Slack is back', async () => {
   const lines: { msg: string }[] = [];
-  const log = createLogger({ level: 'info', write: (l) => lines.push(JSON.parse(l) as { msg: string }) });
+  /** Run as the line is written (before the code after it): when it is armed, at the first line it takes. */
+  let onLine: ((msg: string) => boolean) | undefined;
+  const log = createLogger({
+    level: 'info',
+    write: (l) => {
+      const line = JSON.parse(l) as { msg: string };
+      lines.push(line);
+      if (onLine?.(line.msg)) onLine = undefined;
+    },
+  });
   // A wait that times out says what was logged: a failure explains itself.
   const logged = (msg: string, after = 0) =>
     waitFor(() => lines.slice(after).some((l) => l.msg === msg), { what: `the log line "${msg}"`, timeoutMs: 60_000 }).catch((e: Error) => {
@@ -36,9 +45,19 @@ test('Slack down while a launch gets Ready, and again while it is torn down: eac
   // than a post tries and than its claim's recovery waits.
   await hh.slack.outage();
   await logged('the Ready reply is not posted yet; it stays claimed and will be tried again');
-  const recovering = lines.length;
-  await logged('recovering a Ready reply whose claim outlived its writer', recovering);
-  await hh.slack.back();
+  // Slack is back the moment the recovery starts, but its look for an earlier try is answered
+  // with a 503: the reply waits for a later recovery, and this reconcile paints the root Ready
+  // first. So the root and the reply say Ready while the Ready's notice to the team channel is
+  // still to come (the flake this test had: down again then, it waited for the teardown's paint).
+  let back: Promise<void> | undefined;
+  onLine = (msg) => {
+    if (msg !== 'recovering a Ready reply whose claim outlived its writer') return false;
+    hh.slack.interject('conversations.replies', { kind: 'server-error', status: 503, done: false }, { times: 1 });
+    back = hh.slack.back();
+    return true;
+  };
+  await logged('recovering a Ready reply whose claim outlived its writer');
+  await back;
   const ready = await hh.slack.waitFor('chat.postMessage', (c) => inThread(c) && String(c.args.text).startsWith('Ready:'), 'the Ready reply, once Slack is back');
   await hh.slack.waitFor('chat.update', (c) => c.args.ts === root.result.ts && /is ready/.test(shownText(c)), 'the root saying Ready');
   // The Ready's last word is its notice in the team channel, and that may come well after the reply
