@@ -19,6 +19,21 @@ export const ACTION_STATUS = 'tycho_status';
 export const ACTIONS_BLOCK_ID = 'tycho_actions';
 /** The Extend button of an expiry warning: its value is only the system's name. */
 export const ACTION_EXTEND = 'tycho_extend';
+
+/**
+ * An Extend button's value: the system's name and the expiry the button was made for
+ * (`NAME@ISO-TIME`), so a second click of the same button (a double click, a retry, a click on
+ * an older message) extends nothing (launcher.extend's `from`). A bare name, from a message
+ * posted before this, still extends.
+ */
+export function extendValue(name: string, expires?: string | null): string {
+  return expires ? `${name}@${expires}` : name;
+}
+
+export function parseExtendValue(value: string): { name: string; from?: string } {
+  const at = value.indexOf('@');
+  return at < 0 ? { name: value } : { name: value.slice(0, at), from: value.slice(at + 1) };
+}
 /** Restart (a fresh pod, as kubectl rollout restart) and Logs (its log in the thread): values are only the name. */
 export const ACTION_RESTART = 'tycho_restart';
 export const ACTION_LOGS = 'tycho_logs';
@@ -296,7 +311,7 @@ export function expiryWarningReply(name: string, owner: Owner, expires: Date, ex
     {
       type: 'actions',
       block_id: ACTIONS_BLOCK_ID,
-      elements: [{ type: 'button', action_id: ACTION_EXTEND, style: 'primary', text: { type: 'plain_text', text: `Extend (+${extendBy})`.slice(0, 75) }, value: name }],
+      elements: [{ type: 'button', action_id: ACTION_EXTEND, style: 'primary', text: { type: 'plain_text', text: `Extend (+${extendBy})`.slice(0, 75) }, value: extendValue(name, expires.toISOString()) }],
     },
   ]);
 }
@@ -306,9 +321,11 @@ export function restartingMessage(name: string): Message {
   return plainMessage(md`:arrows_counterclockwise: Restarting ${code(name)}: its pod is being replaced with a fresh one. Its URL stays the same.`);
 }
 
-/** The answer to an extend, for whoever asked. */
-export function extendedMessage(name: string, expires: string | null, capped: boolean): Message {
+/** The answer to an extend, for whoever asked; `already`: a second click found it extended already. */
+export function extendedMessage(name: string, expires: string | null, capped: boolean, already = false): Message {
   const at = expires ? new Date(expires) : undefined;
+  if (already)
+    return plainMessage(md`:hourglass_flowing_sand: ${code(name)} was already extended: it expires ${at && Number.isFinite(at.getTime()) ? slackDate(at) : md`at no set time`}.`);
   return plainMessage(
     md`:hourglass_flowing_sand: Extended ${code(name)}: it now expires ${at && Number.isFinite(at.getTime()) ? slackDate(at) : md`at no set time`}${capped ? md`, the most the operator allows (TYCHO_MAX_TTL)` : md``}.`,
   );
@@ -325,7 +342,7 @@ export function extendedMessage(name: string, expires: string | null, capped: bo
  */
 export function afterExtendClick(clicked: { text?: string; blocks?: unknown[] }, name: string, by: Owner, expires: string | null, capped: boolean): Message | undefined {
   const blocks = (clicked.blocks ?? []) as KnownBlock[];
-  const isThisExtend = (e: unknown) => (e as { action_id?: string; value?: string }).action_id === ACTION_EXTEND && (e as { value?: string }).value === name;
+  const isThisExtend = (e: unknown) => (e as { action_id?: string }).action_id === ACTION_EXTEND && parseExtendValue((e as { value?: string }).value ?? '').name === name;
   const at = expires && Number.isFinite(Date.parse(expires)) ? slackDate(new Date(expires)) : md`no set time`;
   const until = md`${at}${capped ? md`, the most the operator allows (TYCHO_MAX_TTL)` : md``}`;
   const actions = blocks.filter((b) => b.type === 'actions') as types.ActionsBlock[];
@@ -440,6 +457,6 @@ export function plainMessage(text: Mrkdwn): Message {
  * The Extend button: the default TTL more, up to the maximum (the `extend` command). Its value is
  * only the system's name. The App Home and the daily digest carry it.
  */
-export function extendButton(name: string, label = 'Extend'): types.Button {
-  return { type: 'button', action_id: ACTION_EXTEND, style: 'primary', text: { type: 'plain_text', text: label.slice(0, 75) }, value: name };
+export function extendButton(name: string, expires?: string | null, label = 'Extend'): types.Button {
+  return { type: 'button', action_id: ACTION_EXTEND, style: 'primary', text: { type: 'plain_text', text: label.slice(0, 75) }, value: extendValue(name, expires) };
 }

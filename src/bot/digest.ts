@@ -37,7 +37,7 @@ export function digestMessage(day: string, systems: SystemInfo[], prefix: string
   const count = systems.length === 1 ? '1 system' : `${systems.length} systems`;
   const head = md`:sunrise: Tycho's daily digest for ${day}: you have ${count} running.`;
   const blocks: types.KnownBlock[] = [{ type: 'section', text: text(head) }];
-  for (const s of systems.slice(0, DIGEST_SYSTEMS_SHOWN)) blocks.push({ type: 'section', text: text(systemLine(s)) }, actionsBlock([teardownButton(s.name), extendButton(s.name)], s.name));
+  for (const s of systems.slice(0, DIGEST_SYSTEMS_SHOWN)) blocks.push({ type: 'section', text: text(systemLine(s)) }, actionsBlock([teardownButton(s.name), extendButton(s.name, s.expires)], s.name));
   if (systems.length > DIGEST_SYSTEMS_SHOWN) blocks.push({ type: 'context', elements: [text(md`…and ${String(systems.length - DIGEST_SYSTEMS_SHOWN)} more: ${code(`${prefix}list`)}.`)] });
   const lines = systems.map(systemLine);
   return { text: clipMd(joinMd([head, ...lines], '\n'), 3000).text, blocks };

@@ -49,7 +49,7 @@ function systemBlocks(s: SystemInfo, now: number): KnownBlock[] {
   ];
   const blocks: KnownBlock[] = [{ type: 'divider' }, { type: 'section', fields: fields.map((f) => text(f, 2000)) }];
   // A system being torn down has nothing left to click.
-  if (s.stage !== 'terminating') blocks.push(actionsBlock([teardownButton(s.name), extendButton(s.name), logsButton(s.name)], s.name));
+  if (s.stage !== 'terminating') blocks.push(actionsBlock([teardownButton(s.name), extendButton(s.name, s.expires), logsButton(s.name)], s.name));
   return blocks;
 }
 

@@ -16,6 +16,8 @@ export interface ExtendInput {
   name: string;
   /** As typed (e.g. "1h"); unset: the default TTL. */
   ttl?: string;
+  /** A button's: the expiry it was made for, so a second click of it extends nothing (no flag). */
+  from?: string;
 }
 
 export interface ExtendResult {
@@ -24,6 +26,8 @@ export interface ExtendResult {
   system: SystemInfo;
   /** The operator's maximum cut the extension short. */
   capped: boolean;
+  /** Nothing done: it was already extended since the button was made. */
+  already?: boolean;
 }
 
 export const extendCommand: CommandModule<'extend', ExtendInput, ExtendResult> = {
@@ -43,8 +47,8 @@ export const extendCommand: CommandModule<'extend', ExtendInput, ExtendResult> =
   async run(input, ctx) {
     enforceMaxTtl(input.ttl, ctx, 'extend');
     if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.launcher, ctx.caller, input.name, 'extend');
-    const { system, capped } = await ctx.launcher.extend(input.name, { ...(input.ttl !== undefined ? { ttl: input.ttl } : {}), by: ctx.caller.owner.id });
-    return { kind: 'extend', system, capped };
+    const { system, capped, already } = await ctx.launcher.extend(input.name, { ...(input.ttl !== undefined ? { ttl: input.ttl } : {}), ...(input.from !== undefined ? { from: input.from } : {}), by: ctx.caller.owner.id });
+    return { kind: 'extend', system, capped, ...(already ? { already } : {}) };
   },
   rest: extendBinding,
 };

@@ -29,9 +29,9 @@ export function goingAway(name: string, d: V1Deployment): AlreadyTerminating | u
 /**
  * Writes the expiry `next(current)` computes on the Deployment `name`, guarded as above.
  * `cached` (the live view's copy) saves the first read; a stale one costs a 409 and a read.
- * Returns the new expiry and what `next` said with it.
+ * Returns the new expiry and what `next` said with it; `unchanged` results are not written.
  */
-export async function writeExtendedExpiry<R extends { expires: string }>(
+export async function writeExtendedExpiry<R extends { expires: string; unchanged?: boolean }>(
   apps: AppsV1Api,
   namespace: string,
   name: string,
@@ -53,6 +53,8 @@ export async function writeExtendedExpiry<R extends { expires: string }>(
     const refusal = goingAway(name, d);
     if (refusal) throw refusal;
     const result = next(d.metadata?.annotations?.[labels.ANN_EXPIRES]);
+    // Nothing to write: `next` found the expiry already moved (a second click of one button).
+    if (result.unchanged) return result;
     try {
       await patchDeploymentAnnotations(apps, { namespace, name, annotations: { [labels.ANN_EXPIRES]: result.expires }, resourceVersion: d.metadata?.resourceVersion });
       return result;

@@ -608,12 +608,25 @@ export class Launcher implements SystemLauncher {
    * once the reaper or a teardown has marked the system, and guarded so a mark written meanwhile
    * is not lost (extend-expiry.ts); the reaper's timer and the Slack warning follow it through the live view.
    */
-  async extend(name: string, o: { ttl?: string; by?: string } = {}): Promise<Extended> {
+  async extend(name: string, o: { ttl?: string; by?: string; from?: string } = {}): Promise<Extended> {
     const ttlMs = o.ttl === undefined ? undefined : parseDuration(o.ttl);
     if (o.ttl !== undefined && ttlMs === undefined) throw new InvalidSpec(`"${o.ttl}" is not a duration such as 2h, 90m or 1d12h.`);
     const system = await this.status(name);
     const cached = this.view?.synced ? this.view.system(name)?.deployment : undefined;
-    const { expires, capped } = await writeExtendedExpiry(this.clients.apps, this.namespace, name, (current) => extendedExpiry(current, ttlMs, this.expiry, Date.now()), cached);
+    // `from`: the expiry a button was made for. Already moved (the same button clicked twice, a
+    // double click, a retry): the extend was done, and is not done again.
+    const moved = (current: string | undefined) => o.from !== undefined && current !== undefined && Date.parse(current) !== Date.parse(o.from);
+    const { expires, capped, unchanged } = await writeExtendedExpiry(
+      this.clients.apps,
+      this.namespace,
+      name,
+      (current) => (moved(current) ? { expires: current!, capped: false, unchanged: true } : { ...extendedExpiry(current, ttlMs, this.expiry, Date.now()), unchanged: false }),
+      cached,
+    );
+    if (unchanged) {
+      this.log.info('not extended: already extended since the button was made', { system: name, by: o.by, from: o.from, expires });
+      return { system: { ...system, expires }, capped: false, already: true };
+    }
     this.log.info('extended', { system: name, by: o.by, from: system.expires, expires, capped, ...labels.launchFields(system.annotations) });
     return { system: { ...system, expires, annotations: { ...system.annotations, [labels.ANN_EXPIRES]: expires } }, capped };
   }

@@ -27,7 +27,8 @@ export interface SystemLauncher {
    * Moves the system's expiry (expiry.ts, extendedExpiry): `ttl` (else the default TTL) more,
    * capped at now + the maximum. `by`: who asked, for the log.
    */
-  extend(name: string, o?: { ttl?: string; by?: string }): Promise<Extended>;
+  /** `from`: the expiry an Extend button was made for; if it has moved since, nothing is written (`already`). */
+  extend(name: string, o?: { ttl?: string; by?: string; from?: string }): Promise<Extended>;
   /** Replaces the system's pod as `kubectl rollout restart` does; `by`: who asked, for the log. Returns the system as it was. */
   restart(name: string, by?: string): Promise<SystemInfo>;
   /**
@@ -42,4 +43,6 @@ export interface Extended {
   system: SystemInfo;
   /** The maximum TTL cut the extension short. */
   capped: boolean;
+  /** Not extended: the expiry had moved since the button (`from`) was made. */
+  already?: boolean;
 }

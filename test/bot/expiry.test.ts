@@ -66,7 +66,8 @@ describe('expiry', () => {
 
     const warning = await h.slack.waitFor('chat.postMessage', isWarning(root), 'the expiry warning');
     expect(shownText(warning)).toContain(`<@${ALICE}>`);
-    expect(buttonsOf(warning)).toEqual([expect.objectContaining({ action_id: 'tycho_extend', value: 'exp-twenty' })]);
+    // The button carries the expiry it was made for, so a second click of it extends nothing.
+    expect(buttonsOf(warning)).toEqual([expect.objectContaining({ action_id: 'tycho_extend', value: `exp-twenty@${new Date(expires!).toISOString()}` })]);
     // Warned before it is removed, not after.
     expect(await h.deploymentExists('exp-twenty')).toBe(true);
 
@@ -95,10 +96,15 @@ describe('expiry', () => {
     expect(String(refusal2.args.text)).toContain('or an admin can extend');
     expect(await expiresOf('exp-ext')).toBe(first);
 
-    // Alice clicks Extend: the default TTL (2h) more.
-    const click = await h.click({ user: ALICE, message: warning, action: 'tycho_extend', value: 'exp-ext' });
-    const answer = await h.slack.waitFor('response_url', (c) => c.tag === click.tag, 'the answer to the Extend click');
-    expect(String(answer.args.text)).toContain('Extended `exp-ext`');
+    // Alice clicks Extend twice at once (a double click): the default TTL (2h) more, once. The
+    // button carries the expiry it was made for; the second click finds it moved.
+    const value = buttonsOf(warning)[0]!.value!;
+    const clicks = await Promise.all([1, 2].map(() => h.click({ user: ALICE, message: warning, action: 'tycho_extend', value })));
+    const answers = await Promise.all(clicks.map((click) => h.slack.waitFor('response_url', (c) => c.tag === click.tag, 'the answer to an Extend click')));
+    expect(answers.map((a) => String(a.args.text).replace(/<!date[^>]*>/, 'DATE')).sort()).toEqual([
+      ':hourglass_flowing_sand: Extended `exp-ext`: it now expires DATE.',
+      ':hourglass_flowing_sand: `exp-ext` was already extended: it expires DATE.',
+    ]);
     const clicked = (await expiresOf('exp-ext'))!;
     expect(Date.parse(clicked) - Date.parse(first)).toBe(2 * 3600_000);
     // The warning itself now says who extended it and until when, and has no button left to click again.

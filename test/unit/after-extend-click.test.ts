@@ -27,7 +27,7 @@ test("a digest: only that system's line and Extend change; a system without an e
   const sys = (name: string, expires: string | null) => ({ name, expires, state: 'ready', stage: 'ready', url: null, owner: 'alice', ownerId: 'slack:U0ALICE001' }) as unknown as SystemInfo;
   const digest = digestMessage('2031-03-04', [sys('a', '2031-03-04T10:00:00.000Z'), sys('b', '2031-03-04T11:00:00.000Z'), sys('c', null)], '/tycho ');
   const m = afterExtendClick(digest, 'a', alice, NEW, false)!;
-  expect(buttons(m)).toEqual(['tycho_teardown:a', 'tycho_teardown:b', 'tycho_extend:b', 'tycho_teardown:c', 'tycho_extend:c']);
+  expect(buttons(m)).toEqual(['tycho_teardown:a', 'tycho_teardown:b', 'tycho_extend:b@2031-03-04T11:00:00.000Z', 'tycho_teardown:c', 'tycho_extend:c']);
   const lines = m.blocks.filter((b) => b.type === 'section').map((b) => JSON.stringify(b));
   expect(lines[1]).toContain(`expires <!date^${Date.parse(NEW) / 1000}^{date_short_pretty} at {time}|${NEW}> (extended by <@U0ALICE001>)`);
   expect(lines[1]).not.toContain('10:00:00');
