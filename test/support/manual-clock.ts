@@ -5,7 +5,8 @@
  * - `new ManualClock()` runs with the real clock, plus however far the test moved it: for
  *   SlackIO's Clock, whose sleeps (a Retry-After, a channel's pace) last until the test moves the
  *   clock past them, so a wait is seen as a wait.
- * Timers and sleeps fire in time order once the clock passes them.
+ * Timers and sleeps fire in time order once the clock passes them. InstantClock, below, is the
+ * other kind SlackIO's tests use: its sleeps end at once.
  */
 export class ManualClock {
   private offset: number;
@@ -58,4 +59,13 @@ export class ManualClock {
     this.timers = this.timers.filter((t) => !due.includes(t));
     for (const t of due) t.fn();
   }
+}
+
+/** For SlackIO's Clock: sleeps pass at once, and the time they would have taken is added to now(). */
+export class InstantClock {
+  slept = 0;
+  now = (): number => Date.now() + this.slept;
+  sleep = async (ms: number): Promise<void> => {
+    this.slept += ms;
+  };
 }

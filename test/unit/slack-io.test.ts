@@ -8,22 +8,14 @@
  * Retry-After waits pass on a clock of the test's own, so no test waits a real second for them.
  */
 import { webApi } from '@slack/bolt';
-import { MAX_POST_ATTEMPT_MS, POSTS_IN_FLIGHT_PER_CHANNEL, SLACK_CALL_TIMEOUT_MS, SLACK_POST_BUDGET_MS, slackClientOptions, SlackIO, systemMessage, type Clock, type SlackIOOptions } from '../../src/bot/slack-io.js';
+import { MAX_POST_ATTEMPT_MS, POSTS_IN_FLIGHT_PER_CHANNEL, SLACK_CALL_TIMEOUT_MS, SLACK_POST_BUDGET_MS, slackClientOptions, SlackIO, systemMessage, type SlackIOOptions } from '../../src/bot/slack-io.js';
 import { createLogger } from '../../src/log.js';
 import { FakeSlack, type FakeMessage } from '../support/fake-slack.js';
-import { ManualClock } from '../support/manual-clock.js';
+import { InstantClock, ManualClock } from '../support/manual-clock.js';
 
 /** The client's timeout here: a held answer costs this much real time. */
 const CALL_TIMEOUT_MS = 300;
 
-/** Sleeps pass at once; the time they would have taken is added to now(). */
-class InstantClock implements Clock {
-  slept = 0;
-  now = () => Date.now() + this.slept;
-  sleep = async (ms: number) => {
-    this.slept += ms;
-  };
-}
 
 
 let fake: FakeSlack;

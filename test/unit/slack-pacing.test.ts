@@ -9,20 +9,12 @@
  */
 import { webApi } from '@slack/bolt';
 import { noticeMessage, type Message, type RootFacts } from '../../src/bot/blocks.js';
-import { slackClientOptions, SlackIO, type Clock, type SlackIOOptions } from '../../src/bot/slack-io.js';
+import { slackClientOptions, SlackIO, type SlackIOOptions } from '../../src/bot/slack-io.js';
 import { silentLogger } from '../../src/log.js';
 import { FakeSlack, TEAM_URL, type SlackCall } from '../support/fake-slack.js';
-import { ManualClock } from '../support/manual-clock.js';
+import { InstantClock, ManualClock } from '../support/manual-clock.js';
 
 
-/** Sleeps pass at once; the time they would have taken is added to now(). */
-class InstantClock implements Clock {
-  slept = 0;
-  now = () => Date.now() + this.slept;
-  sleep = async (ms: number) => {
-    this.slept += ms;
-  };
-}
 
 const CALL_TIMEOUT_MS = 2_000;
 const TEAM = 'CTEAM';
