@@ -13,6 +13,7 @@ import type { ExtendInput, ExtendResult } from '../../commands/extend.js';
 import { runCommand } from '../../commands/registry.js';
 import { isTychoError } from '../../k8s/errors.js';
 import { checkName } from '../../k8s/validate.js';
+import { ackClick } from '../button-click.js';
 import { ACTION_EXTEND, afterExtendClick, extendedMessage, parseExtendValue, plainMessage, type Message } from '../blocks.js';
 import { forRequest, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
@@ -38,11 +39,13 @@ async function runExtend(input: ExtendInput, run: RunContext, ctx: BotContext): 
 }
 
 export async function handleExtendButton(args: ButtonArgs, ctx: BotContext): Promise<void> {
-  const { ack, action, body, context } = args;
-  await ack();
-  if (context.retryNum) return;
-  const { name, from } = parseExtendValue(action.value ?? '');
-  if (checkName(name) || (from !== undefined && !Number.isFinite(Date.parse(from)))) return; // not a value our buttons carry
+  const { body } = args;
+  const clicked = await ackClick(args, (value) => {
+    const v = parseExtendValue(value);
+    return checkName(v.name) || (v.from !== undefined && !Number.isFinite(Date.parse(v.from))) ? undefined : v;
+  });
+  if (!clicked) return;
+  const { name, from } = clicked;
   const place = await clickPlace(args, name, ctx);
   // A block_actions payload does not say what the slash command is called in this workspace: the manifest's name.
   const run = slackRunContext(body.user.id, ctx, undefined, { channel: place.channel, via: 'slack-button' });

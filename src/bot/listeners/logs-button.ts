@@ -8,7 +8,7 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { runCommand } from '../../commands/registry.js';
 import { isTychoError } from '../../k8s/errors.js';
 import { DEFAULT_TAIL } from '../../k8s/pod-logs.js';
-import { checkName } from '../../k8s/validate.js';
+import { ackClick } from '../button-click.js';
 import { ACTION_LOGS, plainMessage } from '../blocks.js';
 import { forRequest, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
@@ -20,11 +20,9 @@ import type { ButtonArgs } from './teardown-button.js';
 import { clickPlace } from '../click-answer.js';
 
 export async function handleLogsButton(args: ButtonArgs, ctx: BotContext): Promise<void> {
-  const { ack, action, body, client, context } = args;
-  await ack();
-  if (context.retryNum) return;
-  const name = action.value ?? '';
-  if (checkName(name)) return; // not a value our buttons carry
+  const { body, client } = args;
+  const name = await ackClick(args);
+  if (name === undefined) return;
   // In the App Home the log goes to the system's thread, as /tycho logs there would, and the
   // clicker is told in a direct message (click-answer.ts).
   const { channel, tell } = await clickPlace(args, name, ctx);

@@ -9,7 +9,7 @@ import type { RunContext } from '../../commands/command.js';
 import type { RestartInput } from '../../commands/restart.js';
 import { runCommand } from '../../commands/registry.js';
 import { isTychoError, NotOwner, PolicyRefused } from '../../k8s/errors.js';
-import { checkName } from '../../k8s/validate.js';
+import { ackClick } from '../button-click.js';
 import { ACTION_RESTART, plainMessage, restartingMessage, type Message } from '../blocks.js';
 import { forRequest, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
@@ -31,11 +31,9 @@ export async function restartAnswer(input: RestartInput, run: RunContext, ctx: B
 }
 
 export async function handleRestartButton(args: ButtonArgs, ctx: BotContext): Promise<void> {
-  const { ack, action, body, respond, context } = args;
-  await ack();
-  if (context.retryNum) return;
-  const name = action.value ?? '';
-  if (checkName(name)) return; // not a value our buttons carry
+  const { body, respond } = args;
+  const name = await ackClick(args);
+  if (name === undefined) return;
   const channel = body.channel?.id ?? (body.container['channel_id'] as string | undefined);
   const run = slackRunContext(body.user.id, ctx, undefined, { channel, via: 'slack-button' });
   await ephemeral(respond, ctx)(await restartAnswer({ kind: 'restart', name }, run, ctx));

@@ -4,7 +4,7 @@
  */
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { runCommand } from '../../commands/registry.js';
-import { checkName } from '../../k8s/validate.js';
+import { ackClick } from '../button-click.js';
 import { ACTION_STATUS, plainMessage, statusMessage } from '../blocks.js';
 import { forRequest, slackRunContext, type BotContext } from '../context.js';
 import { errorText } from '../error-text.js';
@@ -13,11 +13,9 @@ import { ephemeral, type ButtonArgs } from './teardown-button.js';
 import { isTychoError } from '../../k8s/errors.js';
 
 export async function handleStatusButton(args: ButtonArgs, ctx: BotContext): Promise<void> {
-  const { ack, action, body, respond, context } = args;
-  await ack();
-  if (context.retryNum) return;
-  const name = action.value ?? '';
-  if (checkName(name)) return;
+  const { body, respond } = args;
+  const name = await ackClick(args);
+  if (name === undefined) return;
   const tell = ephemeral(respond, ctx);
   // A block_actions payload does not say what the slash command is called in this workspace: the manifest's name.
   const channel = body.channel?.id ?? (body.container['channel_id'] as string | undefined);

@@ -1,6 +1,6 @@
 /** The Tear down button. Its value is only the system's name; the rest is read from Kubernetes. */
 import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { checkName } from '../../k8s/validate.js';
+import { ackClick } from '../button-click.js';
 import { ACTION_TEARDOWN, type Message } from '../blocks.js';
 import { forRequest, type BotContext } from '../context.js';
 import { SlackIO, slackError } from '../slack-io.js';
@@ -21,11 +21,9 @@ export function ephemeral(respond: ButtonArgs['respond'], ctx: BotContext): (m: 
 }
 
 export async function handleTeardownButton(args: ButtonArgs, ctx: BotContext): Promise<TeardownResult | undefined> {
-  const { ack, action, body, client, context } = args;
-  await ack();
-  if (context.retryNum) return undefined;
-  const name = action.value ?? '';
-  if (checkName(name)) return undefined; // not a value our buttons carry
+  const { body, client } = args;
+  const name = await ackClick(args);
+  if (name === undefined) return undefined;
   const place = await clickPlace(args, name, ctx);
   const ts = (body.container['message_ts'] as string | undefined) ?? body.message?.ts;
   const result = await teardown(
