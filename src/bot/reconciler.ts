@@ -29,7 +29,7 @@ import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
 import { performance } from 'node:perf_hooks';
 import type { ThreadEntry, ThreadRecord, ThreadRecords } from '../k8s/thread-records.js';
 import { urlWarning } from '../commands/format.js';
-import { crashAlert, expiredReply, expiryWarningReply, failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type LogExcerpt, type RootFacts, type RootState } from './blocks.js';
+import { crashAlert, expiredReply, expiryWarningReply, failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type LogExcerpt, type Notice, type RootFacts, type RootState } from './blocks.js';
 import { lastCrash, type Crash } from '../k8s/crash.js';
 import { formatIncident, NO_CRASH, parseIncident, type Incident } from './incident.js';
 import type { LogRequest } from '../k8s/pod-logs.js';
@@ -152,6 +152,8 @@ interface Tracked {
 export class SlackReconciler {
   /** One system's work at a time; systems proceed side by side. */
   private readonly chains = new KeyedQueue<string>();
+  /** Team-channel notices asked for and not yet posted (or given up): a stop waits for them. */
+  private readonly notices = new Set<Promise<void>>();
   private readonly tracked = new Map<string, Tracked>();
   /** Systems with a reconcile waiting to start. */
   private readonly queued = new Set<string>();
@@ -190,12 +192,27 @@ export class SlackReconciler {
     this.deps.view.on('changed', this.onChanged);
   }
 
-  /** Waits for the work in flight (for a drain on shutdown). */
+  /**
+   * Tells the team channel, without holding up the system's thread: a notice may wait for the
+   * team channel's window (TYCHO_NOTICE_BATCH_MS) or for Slack, and the thread's next words (a
+   * teardown right after Ready) must not wait with it. One thread's notices still go in the order
+   * asked (SlackIO.notify queues them per thread); a stop waits for those still to go.
+   */
+  private tellTeam(facts: RootFacts, notice: Notice, thread: ThreadRef): void {
+    const told: Promise<void> = this.deps.io
+      .notify(this.deps.ctx, facts, notice, thread)
+      .catch((e: unknown) => this.deps.log.warn('could not tell the team channel', { error: e instanceof Error ? e.message : String(e) }))
+      .finally(() => this.notices.delete(told));
+    this.notices.add(told);
+  }
+
+  /** Waits for the work in flight (for a drain on shutdown), and the notices it asked for. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.deps.view.off('transition', this.onTransition);
     this.deps.view.off('changed', this.onChanged);
     await this.chains.settled();
+    await Promise.all([...this.notices]);
     for (const uid of [...this.tracked.keys()]) this.forget(uid);
     this.queued.clear();
   }
@@ -415,7 +432,7 @@ export class SlackReconciler {
       if (outcome.kind === 'not-claimed') return;
       if (outcome.kind === 'posted' || outcome.kind === 'refused') await this.deps.claims.record(name, { [labels.ANN_SLACK_FAILED_TS]: outcome.kind === 'posted' ? outcome.ts : NOT_POSTED });
       log.info(outcome.kind === 'posted' ? 'posted the failure reply' : 'the failure reply was not posted', { reason: root.title, outcome: outcome.kind });
-      if (outcome.kind === 'posted' || outcome.kind === 'refused') await this.deps.io.notify(this.deps.ctx, facts, { kind: 'failed', title: root.title }, thread);
+      if (outcome.kind === 'posted' || outcome.kind === 'refused') this.tellTeam(facts, { kind: 'failed', title: root.title }, thread);
     }
   }
 
@@ -427,8 +444,8 @@ export class SlackReconciler {
       await Promise.all([
         this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: outcome.ts }),
         this.deps.records ? this.deps.records.setReadyTs(uid, outcome.ts).catch(() => undefined) : undefined,
-        this.deps.io.notify(this.deps.ctx, facts, { kind: 'ready', url: info.url }, thread),
       ]);
+      this.tellTeam(facts, { kind: 'ready', url: info.url }, thread);
     } else if (outcome.kind === 'refused') {
       log.info('Slack refused the Ready reply', { url: info.url, error: outcome.error });
       await this.deps.claims.record(name, { [labels.ANN_SLACK_READY_TS]: NOT_POSTED });
@@ -727,7 +744,7 @@ export class SlackReconciler {
     await this.deps.io.updatePatiently(thread, rootMessage(facts, expired ? { kind: 'expired', at } : { kind: 'torn-down', by: who, at }));
     if (readyTs) await this.deps.io.updatePatiently({ channel: thread.channel, ts: readyTs }, readyReply(entry.name, null, 'gone'));
     await this.deps.io.post(thread.channel, expired ? expiredReply(at) : tornDownReply(who, at), thread.ts, systemMessage(uid, 'gone'));
-    await this.deps.io.notify(this.deps.ctx, facts, expired ? { kind: 'expired' } : { kind: 'torn-down', by: who }, thread);
+    this.tellTeam(facts, expired ? { kind: 'expired' } : { kind: 'torn-down', by: who }, thread);
     log.info('closed the Slack thread', { by: who.id || who.display });
   }
 }

@@ -287,6 +287,7 @@ export class SlackIO {
   private readonly callTimeoutMs: number;
   private readonly clock: Clock;
   private stopped = false;
+  private stoppedLanes?: Lanes;
 
   constructor(
     readonly client: WebClient,
@@ -357,7 +358,7 @@ export class SlackIO {
    * or delivery is stopped; `attempt` hears what the last try came to.
    */
   private async patiently<T>(attempt: (last: string | undefined) => Promise<T>, transient: (r: T) => string | undefined, what: string): Promise<T> {
-    const lanes = lanesOf(this.client);
+    const lanes = this.lanes();
     const giveUpAt = this.clock.now() + SLACK_PATIENCE_MS;
     let last: string | undefined;
     for (let tries = 0; ; tries++) {
@@ -369,6 +370,11 @@ export class SlackIO {
       await this.pause(lanes, pause);
       if (this.stopped || lanes.stopped) return result;
     }
+  }
+
+  /** This bot's lanes; once this SlackIO is stopped, the lanes it stopped. */
+  private lanes(): Lanes {
+    return this.stoppedLanes ?? lanesOf(this.client);
   }
 
   /** A pause that stopDelivery cuts short. */
@@ -391,16 +397,19 @@ export class SlackIO {
    */
   stopDelivery(): Promise<void> {
     this.stopped = true;
-    const lanes = lanesOf(this.client);
+    const lanes = this.lanes();
     lanes.stopped = true;
     for (const wake of [...lanes.wakers]) wake();
+    // A process started after this one (in the same Node process: a test's restart) gets lanes of
+    // its own; this one keeps its stopped lanes, so what it still sends keeps each thread's order.
+    this.stoppedLanes = lanes;
     lanesByBot.delete(laneKey(this.client));
     return Promise.all([...lanes.windows]).then(() => undefined);
   }
 
   /** A post, and what became of it (PostOutcome). Rejects only if `claim` does. */
   async tryPost(channel: string, m: Message, options: PostOptions = {}): Promise<PostOutcome> {
-    const lanes = lanesOf(this.client);
+    const lanes = this.lanes();
     const outcome = await this.inTurn(lanes, channel, () => this.postInTurn(lanes, channel, m, options), 'post');
     if (outcome.kind === 'refused') this.log.warn('Slack refused chat.postMessage', { channel, error: outcome.error });
     if (outcome.kind === 'not-posted') this.log.warn('gave up on chat.postMessage: not posted', { channel, error: outcome.error });
@@ -555,7 +564,7 @@ export class SlackIO {
   }
 
   private updateInOrder(ref: ThreadRef, m: Message, patient: boolean): Promise<UpdateOutcome> {
-    const lanes = lanesOf(this.client);
+    const lanes = this.lanes();
     return lanes.updates.run(`${ref.channel} ${ref.ts}`, async () => {
       const once = async (): Promise<UpdateOutcome> => {
         try {
@@ -601,7 +610,7 @@ export class SlackIO {
   notify(ctx: Pick<BotContext, 'notifyChannel'>, facts: RootFacts, notice: Notice, thread?: ThreadRef): Promise<void> {
     const channel = ctx.notifyChannel;
     if (!channel || thread?.channel === channel) return Promise.resolve();
-    const lanes = lanesOf(this.client);
+    const lanes = this.lanes();
     // The notice joins its window when its turn comes, its link still being asked for.
     const tell = () => this.announce(lanes, channel, (async () => noticeMessage(facts, notice, thread ? await this.permalink(thread) : undefined))());
     // One thread's notices in the order they were asked for, from the moment they are asked for:

@@ -9,16 +9,19 @@
  *   launching and once as ready, launching before ready.
  * The pace and the window are short here (what is under test does not depend on them); Slack's
  * own (1 s, 3 s) are the defaults.
- * And a stop (SIGTERM drains, then stops) posts the notices still gathering before it ends.
+ * A thread never waits for the team channel's window; a stop (SIGTERM drains, then stops) posts
+ * the notices still to go before it ends.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { waitFor } from '../support/cluster.js';
 import type { SlackCall } from '../support/fake-slack.js';
-import { NOTIFY_CHANNEL, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
+import { NOTIFY_CHANNEL, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
 
 const LAUNCHES = 30;
 let h: BotHarness;
 let stopping: BotHarness | undefined;
+/** The stop test stopped its Tycho itself (else, failed before it: the cleanup stops it). */
+let stoppedInTest = false;
 
 beforeAll(async () => {
   h = await startBotHarness('burst', { env: { TYCHO_SLACK_CHANNEL_INTERVAL_MS: '20', TYCHO_NOTICE_BATCH_MS: '1500' } });
@@ -32,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.stop();
-  await stopping?.slack.stop();
+  if (stopping) await (stoppedInTest ? stopping.slack.stop() : stopping.stop());
 });
 
 const names = Array.from({ length: LAUNCHES }, (_, i) => `burst-${String(i).padStart(2, '0')}`);
@@ -81,13 +84,23 @@ test(`${LAUNCHES} launches in one channel while Slack answers 429: nothing lost,
   }
 }, 150_000);
 
-test('a stop posts the notices still gathering for the team channel before it ends', async () => {
+test("a thread does not wait for the team channel: with its notices still gathering, its teardown is told at once; a stop posts them all, in order", async () => {
   // A window far longer than the test: only the stop can end it.
   stopping = await startBotHarness('burst-stop', { env: { TYCHO_NOTICE_BATCH_MS: '60000' } });
   const s = stopping;
   expect((await s.slash('up -n gathered -c nginx -p 80')).status).toBe(200);
-  await s.slack.waitFor('chat.postMessage', (c) => c.args.channel === TEAM_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('`gathered`'), 'the root message');
-  await s.slack.waitFor('chat.getPermalink', () => true, "the launching notice's link, asked for as it joins the window");
+  const root = await s.slack.waitFor('chat.postMessage', (c) => c.args.channel === TEAM_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('`gathered`'), 'the root message');
+  const inThread = (c: SlackCall) => c.args.thread_ts === root.result.ts;
+  await s.slack.waitFor('chat.postMessage', (c) => inThread(c) && String(c.args.text).startsWith('Ready:'), 'the Ready reply');
+  // Torn down while the team channel's window is open: the thread is told now, not after the
+  // window (its Ready notice waits there, behind the launching notice).
+  await s.tycho.launcher.down('gathered', 'cli:bob');
+  await s.slack.waitFor('chat.update', (c) => c.args.ts === root.result.ts && /torn down/i.test(shownText(c)), 'the root saying torn down, not held behind the Ready notice');
+  await s.slack.waitFor('chat.postMessage', (c) => inThread(c) && String(c.args.text).startsWith('Torn down by bob'), 'the closing reply');
+  expect(s.slack.messages.filter((m) => m.channel === NOTIFY_CHANNEL)).toEqual([]);
+  // The stop posts what the team channel has still to hear, each once, in the order it happened.
   await s.tycho.stop();
-  expect(s.slack.messages.filter((m) => m.channel === NOTIFY_CHANNEL).map((m) => m.text)).toEqual([expect.stringContaining('is launching `gathered`')]);
-}, 60_000);
+  stoppedInTest = true;
+  const told = s.slack.messages.filter((m) => m.channel === NOTIFY_CHANNEL).flatMap((m) => String(m.text).split('\n'));
+  expect(told).toEqual([expect.stringContaining('is launching `gathered`'), expect.stringMatching(/`gathered`.* is ready/), expect.stringMatching(/`gathered`.*torn down/i)]);
+}, 90_000);
