@@ -12,6 +12,7 @@
 import type { Logger } from './log.js';
 import type { DeploymentEvents } from './k8s/events.js';
 import { EXPIRED_BY } from './k8s/labels.js';
+import { isTychoError } from './k8s/errors.js';
 
 export type AuditResult = 'done' | 'refused' | 'failed';
 
@@ -104,7 +105,7 @@ export async function auditedExpiry(audit: AuditTrail, name: string, remove: () 
     await remove();
     audit.record({ ...entry, result: 'done' }, uid);
   } catch (e) {
-    audit.record({ ...entry, result: 'failed', code: (e as { code?: string }).code ?? 'internal' }, uid);
+    audit.record({ ...entry, result: 'failed', code: isTychoError(e) ? e.code : 'internal' }, uid);
     throw e;
   }
 }

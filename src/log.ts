@@ -168,7 +168,7 @@ function wrap(p: PinoLogger): Logger {
   };
 }
 
-const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
+export const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
 
 /**
  * `write` receives each line without its newline (tests); without it, lines go to stdout,

@@ -20,7 +20,7 @@ import type { SystemLauncher } from '../k8s/system-launcher.js';
 import { localKubeconfigPath } from '../local/paths.js';
 import { createAuditTrail, type AuditTrail } from '../audit.js';
 import { DeploymentEvents } from '../k8s/events.js';
-import { createLogger, type Level } from '../log.js';
+import { createLogger, LEVELS, type Level } from '../log.js';
 import { RemoteCommands } from './remote.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { resultJson, resultText, resultWarning } from './render.js';
@@ -63,8 +63,8 @@ function directLauncher(cluster: ReturnType<typeof directCluster>, cfg: Launcher
  * progress words and the result; the JSON audit line (info) is for a pipeline that asks for it.
  */
 function cliLogLevel(): Level {
-  const v = process.env.TYCHO_LOG_LEVEL;
-  return v === 'debug' || v === 'info' || v === 'warn' || v === 'error' ? v : 'warn';
+  const v = process.env.TYCHO_LOG_LEVEL as Level | undefined;
+  return v && LEVELS.includes(v) ? v : 'warn';
 }
 
 /**

@@ -126,8 +126,6 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     log: log.child({ component: 'system-repair' }),
   });
   repair.start();
-  // Expired systems are removed by the Lease holder (a REST-only server on its own), from the
-  // expiries on the Deployments as the view holds them (reaper.ts).
   // The audit trail: one line per mutating action, and an Event on its Deployment (src/audit.ts).
   const audit = createAuditTrail({
     log: log.child({ component: 'audit' }),
@@ -135,6 +133,8 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     uidOf: (name) => view.system(name)?.uid,
     awaitUid: (name) => view.waitFor(name, (s) => s?.uid || undefined, AbortSignal.timeout(10_000)).catch(() => undefined),
   });
+  // Expired systems are removed by the Lease holder (a REST-only server on its own), from the
+  // expiries on the Deployments as the view holds them (reaper.ts).
   const reaper = new Reaper(cluster.kc, view, namespace, {
     // An expiry is a mutating action too: audited once, by the replica that removed it.
     remove: (name, by) => auditedExpiry(audit, name, () => launcher.down(name, by)),
