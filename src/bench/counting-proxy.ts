@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request as httpsRequest, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { closeServer, trackSockets } from '../local/close-server.js';
 import { classify, VERBS, type Verb } from './verbs.js';
 
 export interface ActorCounts {
@@ -107,7 +108,7 @@ export class CountingProxy {
 
   /** Opens a port for one actor; returns it. */
   async addActor(name: string): Promise<number> {
-    const server = createServer({ key: this.tls.key, cert: this.tls.cert });
+    const server = trackSockets(createServer({ key: this.tls.key, cert: this.tls.cert }));
     // Watches last minutes; client keep-alive must not be cut shorter than the API server would.
     server.keepAliveTimeout = 120_000;
     server.requestTimeout = 0;
@@ -217,10 +218,7 @@ export class CountingProxy {
 
   async stop(): Promise<void> {
     await Promise.all(
-      [...this.actors.values()].map((a) => {
-        a.server.closeAllConnections();
-        return new Promise<void>((r) => a.server.close(() => r()));
-      }),
+      [...this.actors.values()].map((a) => closeServer(a.server)),
     );
   }
 }

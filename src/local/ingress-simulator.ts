@@ -13,7 +13,8 @@ import { CoreV1Api, ListWatch, NetworkingV1Api, Watch, type KubeConfig, type V1E
 import { createServer, type ServerOptions } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { closeServer, listen, selfSignedCert, servePage } from './kubelet-simulator.js';
+import { closeServer, trackSockets } from './close-server.js';
+import { listen, selfSignedCert, servePage } from './kubelet-simulator.js';
 import { errText, watchRestarts } from './watches.js';
 
 export interface IngressSimulator {
@@ -110,12 +111,12 @@ export async function startIngressSimulator(kc: KubeConfig, opts: IngressSimulat
       );
     },
   };
-  const server = createServer(options, (req, res) => {
+  const server = trackSockets(createServer(options, (req, res) => {
     serve(req, res).catch((err: unknown) => {
       log(`ingress request: ${errText(err)}`);
       if (!res.headersSent) res.writeHead(500).end();
     });
-  });
+  }));
 
   const stop = async (): Promise<void> => {
     if (stopped) return;

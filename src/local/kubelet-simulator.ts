@@ -59,6 +59,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { closeServer, trackSockets } from './close-server.js';
 import { errText, httpCode, watchRestarts } from './watches.js';
 
 export type PodBehaviour = 'pull-error' | 'invalid-image' | 'crashloop' | 'config-error' | 'never-ready' | 'slow-start' | 'run';
@@ -266,13 +267,6 @@ export function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** Closes a server now, keep-alive sockets included, so its URL stops answering at once. */
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((res) => {
-    server.close(() => res());
-    server.closeAllConnections();
-  });
-}
 
 /**
  * Every simulated node has the address 127.0.0.1, so their kube-proxies would all bind the same
@@ -309,7 +303,7 @@ export async function startNodeSimulator(kc: KubeConfig, opts: NodeSimulatorOpti
   // ---- kubelet HTTPS endpoint: the API server proxies `pods/log` here ----
   const follows = new Set<ServerResponse>();
   const { key, cert } = await selfSignedCert(nodeName);
-  const kubeletServer = createHttpsServer({ key, cert }, (req, res) => serveKubelet(req, res));
+  const kubeletServer = trackSockets(createHttpsServer({ key, cert }, (req, res) => serveKubelet(req, res)));
   const kubeletPort = await listen(kubeletServer, 0);
 
   /** `run`: which run of the container (0 the first; a restart is the next), so a previous log differs from the current one. */

@@ -15,6 +15,7 @@ import { Agent as HttpsAgent, createServer as createHttpsServer, request as http
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { throughProxy, upstreamOf } from '../../src/bench/counting-proxy.js';
 import { classify } from '../../src/bench/verbs.js';
+import { closeServer, trackSockets } from '../../src/local/close-server.js';
 import { selfSignedCert } from '../../src/local/kubelet-simulator.js';
 
 interface Pair {
@@ -153,7 +154,7 @@ export class HttpFaultProxy {
     const upstream = await upstreamOf(kc);
     const { key, cert } = await selfSignedCert('tycho-test-expiring-proxy');
     const agent = new HttpsAgent({ ...upstream.agentOptions, keepAlive: true });
-    const server = createHttpsServer({ key, cert });
+    const server = trackSockets(createHttpsServer({ key, cert }));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const proxy = new HttpFaultProxy(server, cert.toString(), (server.address() as AddressInfo).port);
@@ -277,8 +278,7 @@ export class HttpFaultProxy {
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await closeServer(this.server);
   }
 }
 
