@@ -41,6 +41,8 @@ import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import { systemMessage, type PostOutcome, type SlackIO } from './slack-io.js';
+import { parsePending, withoutPending, withPending } from './pending-replies.js';
+import type { Message } from './blocks.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 
@@ -147,6 +149,12 @@ interface Tracked {
   /** Ready posts (root updates) this process gave up, Slack away: the pause before the next grows with them. */
   readyTries?: number;
   rootTries?: number;
+  /** Pending marks of replies (pending-replies.ts) seen, "KEY@TOKEN", and since when on this process's clock. */
+  pendingSeen?: Map<string, number>;
+  /** The pending marks its last reconcile saw: a change is reconciled, so their age counts from it. */
+  pendingValue?: string;
+  /** Replies this process gave up, Slack away: the pause before their recovery grows with them. */
+  pendingTries?: number;
 }
 
 export class SlackReconciler {
@@ -174,7 +182,13 @@ export class SlackReconciler {
     if (!t) return;
     const a = s.deployment.metadata?.annotations ?? {};
     // An extend; an incident opened or closed (the root shows it); a crash the stage did not show (a restart between two looks).
-    if (t.expiresSeen !== a[labels.ANN_EXPIRES] || t.incidentSeen !== a[labels.ANN_SLACK_INCIDENT] || t.crashSeen !== lastCrash(s.pods)?.key) this.enqueue(s.uid, s.name);
+    if (
+      t.expiresSeen !== a[labels.ANN_EXPIRES] ||
+      t.incidentSeen !== a[labels.ANN_SLACK_INCIDENT] ||
+      t.crashSeen !== lastCrash(s.pods)?.key ||
+      (t.pendingValue ?? '') !== (a[labels.ANN_SLACK_PENDING] ?? '')
+    )
+      this.enqueue(s.uid, s.name);
   };
   private stopped = false;
   private readonly now: () => number;
@@ -420,6 +434,7 @@ export class SlackReconciler {
     if (s.stage === 'ready' && readyClaim?.startsWith(CLAIMED)) await this.recoverReady(uid, s, thread, facts, info, readyClaim, t, again, log);
     else delete t.claimSeen;
     if (await this.updateRoot(uid, thread, facts, root)) log.debug('updated the root message', { state: root.kind });
+    await this.recoverPending(uid, s, thread, facts, info, t, again, log);
     await this.tellIncident(uid, s, thread, facts, outage, info, again, log);
     await this.tellUrlChanged(uid, s, thread, info, again, log);
     await this.warnOfExpiry(uid, s, thread, facts, t, again, log);
@@ -558,6 +573,9 @@ export class SlackReconciler {
     const current = s.deployment.metadata?.annotations?.[labels.ANN_SLACK_INCIDENT];
     const i = o.incident;
     const swap = (next: Incident) => this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_INCIDENT, current, formatIncident(next), s.deployment);
+    const record = (next: Incident) => ({ key: labels.ANN_SLACK_INCIDENT, expected: current, next: formatIncident(next) });
+    // An incident's replies go in order: none while an earlier one is still to reach Slack (recoverPending posts it first).
+    if ([...parsePending(s.deployment.metadata?.annotations?.[labels.ANN_SLACK_PENDING]).keys()].some((k) => /^(crash|outage|recovered)-/.test(k))) return;
     if (i.crashKey === undefined) {
       // Served before crash alerts, or before its Ready claim recorded a baseline: what has crashed so far is adopted, quietly.
       if (this.mayWrite(uid, again) !== 'yes') return;
@@ -570,24 +588,139 @@ export class SlackReconciler {
       // Read before the claim, so that claim and post are close together.
       const excerpt = await this.logExcerpt(s.name, true);
       const n = i.n + 1;
-      if (!(await swap({ n, open: true, kind: 'crash', crashKey: c.key }))) return;
-      await this.deps.io.post(thread.channel, crashAlert(s.name, c, facts.owner, this.deps.prefix, excerpt ?? { unavailable: 'Tycho reads no logs here.' }), thread.ts, systemMessage(uid, `crash-${n}`));
-      log.info('posted a crash alert', { incident: n, reason: c.reason, exitCode: c.exitCode, pod: c.pod, restartCount: c.restartCount });
+      const told = await this.tellOnce(uid, s, thread, `crash-${n}`, crashAlert(s.name, c, facts.owner, this.deps.prefix, excerpt ?? { unavailable: 'Tycho reads no logs here.' }), record({ n, open: true, kind: 'crash', crashKey: c.key }), log);
+      if (told) log.info('posted a crash alert', { incident: n, reason: c.reason, exitCode: c.exitCode, pod: c.pod, restartCount: c.restartCount });
     } else if (o.long && !i.open) {
       if (this.mayWrite(uid, again) !== 'yes') return;
       const restarted = (s.pods.find((p) => !p.metadata?.deletionTimestamp)?.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0;
       const excerpt = await this.logExcerpt(s.name, restarted);
       const n = i.n + 1;
-      if (!(await swap({ n, open: true, kind: 'outage', crashKey: o.crash?.key ?? i.crashKey }))) return;
-      await this.deps.io.post(thread.channel, outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix, excerpt), thread.ts, systemMessage(uid, `outage-${n}`));
-      log.info('posted an outage reply', { incident: n, reason: s.describe });
+      const told = await this.tellOnce(uid, s, thread, `outage-${n}`, outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix, excerpt), record({ n, open: true, kind: 'outage', crashKey: o.crash?.key ?? i.crashKey }), log);
+      if (told) log.info('posted an outage reply', { incident: n, reason: s.describe });
     } else if (o.serving && i.open && (i.kind !== 'crash' || o.stable)) {
       const n = i.n;
       if (this.mayWrite(uid, again) !== 'yes') return;
       // The crashes of this incident (a loop's restarts) are accounted for with it.
-      if (!(await swap({ n, open: false, kind: i.kind, crashKey: o.crash?.key ?? i.crashKey }))) return;
-      await this.deps.io.post(thread.channel, recoveredReply(s.name, info.url), thread.ts, systemMessage(uid, `recovered-${n}`));
-      log.info('posted a serving-again reply', { incident: n });
+      const told = await this.tellOnce(uid, s, thread, `recovered-${n}`, recoveredReply(s.name, info.url), record({ n, open: false, kind: i.kind, crashKey: o.crash?.key ?? i.crashKey }), log);
+      if (told) log.info('posted a serving-again reply', { incident: n });
+    }
+  }
+
+  /**
+   * A reply told once (pending-replies.ts): claimed when its turn in the channel comes, by a
+   * guarded swap of its record from `expected` to `next` that also marks it pending; tried within
+   * the budget; the mark removed once Slack has it or refused it. One left unsure stays marked and
+   * is recovered (recoverPending): by whoever leads once the mark is older than any attempt, or
+   * by this process after a growing pause. True once Slack has it.
+   */
+  private async tellOnce(uid: string, s: SystemState, thread: ThreadRef, key: string, message: Message, rec: { key: string; expected: string | undefined; next: string }, log: Logger): Promise<boolean> {
+    const token = randomUUID().slice(0, 8);
+    const claim = () =>
+      this.deps.claims.guardedPatch(
+        s.name,
+        uid,
+        (a) => a[rec.key] === rec.expected,
+        (a) => ({ [rec.key]: rec.next, [labels.ANN_SLACK_PENDING]: withPending(a[labels.ANN_SLACK_PENDING], key, token) }),
+        s.deployment,
+        'claim a Slack reply on the Deployment',
+      );
+    const outcome = await this.deps.io.tryPost(thread.channel, message, { threadTs: thread.ts, metadata: systemMessage(uid, key), claim });
+    if (outcome.kind === 'not-claimed') return false;
+    await this.settlePending(uid, s.name, key, token, outcome.kind === 'posted' || outcome.kind === 'refused', log);
+    return outcome.kind === 'posted';
+  }
+
+  /** A pending reply settled (done: Slack has it, or refused it) loses its mark; one not settled is recovered later. */
+  private async settlePending(uid: string, name: string, key: string, token: string, done: boolean, log: Logger): Promise<void> {
+    if (done) {
+      const still = (a: Record<string, string>) => parsePending(a[labels.ANN_SLACK_PENDING]).get(key) === token;
+      await this.deps.claims
+        // Read afresh: the view has rarely caught up with the claim just written, and a stale copy costs a 409 more.
+        .guardedPatch(name, uid, still, (a) => ({ [labels.ANN_SLACK_PENDING]: withoutPending(a[labels.ANN_SLACK_PENDING], key) }), undefined, 'record a Slack reply on the Deployment')
+        .catch((e: unknown) => log.warn('could not record a Slack reply; it may be looked for again', { reply: key, error: (e as Error).message }));
+      return;
+    }
+    // No writer is posting it now: its recovery need not wait out a writer's longest attempt,
+    // only a pause that grows while Slack stays away.
+    const t = this.track(uid);
+    const tries = (t.pendingTries = (t.pendingTries ?? 0) + 1);
+    const pause = backoffMs(tries - 1, READY_RETRY_FIRST_MS, READY_RETRY_MAX_MS);
+    (t.pendingSeen ??= new Map()).set(`${key}@${token}`, this.now() + pause - this.deps.io.maxAttemptMs - CLAIM_RECOVERY_MARGIN_MS);
+    log.warn('a thread reply is not posted yet; it stays claimed and will be tried again', { reply: key });
+    this.wakeAt(uid, name, this.now() + pause);
+  }
+
+  /**
+   * Replies marked pending for longer than any writer can still be posting them (on this
+   * process's clock, from when it first saw the mark): taken over (one recoverer wins the
+   * guarded swap of the mark), looked for in the thread, and posted only if not there. A reply
+   * that is no longer true (a warning for an expiry since extended) loses its mark unposted.
+   */
+  private async recoverPending(uid: string, s: SystemState, thread: ThreadRef, facts: RootFacts, info: SystemInfo, t: Tracked, again: () => Promise<void>, log: Logger): Promise<void> {
+    const value = s.deployment.metadata?.annotations?.[labels.ANN_SLACK_PENDING];
+    t.pendingValue = value;
+    const marks = parsePending(value);
+    const seen = (t.pendingSeen ??= new Map());
+    // A mark gone (settled, or taken over) is forgotten; a reply marked again starts its age afresh.
+    const current = new Set([...marks].map(([key, token]) => `${key}@${token}`));
+    for (const mark of [...seen.keys()]) if (!current.has(mark)) seen.delete(mark);
+    if (s.stage === 'terminating') return;
+    for (const [key, token] of marks) {
+      const mark = `${key}@${token}`;
+      if (!seen.has(mark)) seen.set(mark, this.now());
+      const due = seen.get(mark)! + this.deps.io.maxAttemptMs + CLAIM_RECOVERY_MARGIN_MS;
+      if (this.now() < due) {
+        this.wakeAt(uid, s.name, due);
+        continue;
+      }
+      if (this.mayWrite(uid, again) !== 'yes') return;
+      const mine = randomUUID().slice(0, 8);
+      const taken = await this.deps.claims.guardedPatch(
+        s.name,
+        uid,
+        (a) => parsePending(a[labels.ANN_SLACK_PENDING]).get(key) === token,
+        (a) => ({ [labels.ANN_SLACK_PENDING]: withPending(a[labels.ANN_SLACK_PENDING], key, mine) }),
+        s.deployment,
+        'recover a Slack reply on the Deployment',
+      );
+      if (!taken) continue;
+      seen.delete(mark);
+      log.info('recovering a thread reply whose claim outlived its writer', { reply: key });
+      const message = await this.pendingReply(key, s, facts, info);
+      const found = message ? await this.deps.io.findPosted(thread.channel, thread.ts, uid, key) : undefined;
+      if (found?.kind === 'unknown') {
+        await this.settlePending(uid, s.name, key, mine, false, log);
+        continue;
+      }
+      if (!message || found?.kind === 'posted') {
+        await this.settlePending(uid, s.name, key, mine, true, log);
+        continue;
+      }
+      const outcome = await this.deps.io.tryPost(thread.channel, message, { threadTs: thread.ts, metadata: systemMessage(uid, key) });
+      await this.settlePending(uid, s.name, key, mine, outcome.kind === 'posted' || outcome.kind === 'refused', log);
+    }
+  }
+
+  /** A pending reply made again from the system as it is now; undefined when it is no longer true. */
+  private async pendingReply(key: string, s: SystemState, facts: RootFacts, info: SystemInfo): Promise<Message | undefined> {
+    const a = s.deployment.metadata?.annotations ?? {};
+    const [, kind, what = ''] = /^(crash|outage|recovered|expiry|url)-(.+)$/.exec(key) ?? [];
+    const crash = lastCrash(s.pods);
+    switch (kind) {
+      case 'crash':
+        if (crash) return crashAlert(s.name, crash, facts.owner, this.deps.prefix, (await this.logExcerpt(s.name, true)) ?? { unavailable: 'Tycho reads no logs here.' });
+        return outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix, await this.logExcerpt(s.name, false));
+      case 'outage':
+        return outageReply(s.name, md`${plain(s.describe)}.`, facts.owner, this.deps.prefix, await this.logExcerpt(s.name, false));
+      case 'recovered':
+        return recoveredReply(s.name, info.url);
+      case 'expiry':
+        if (!this.deps.expiry || what !== a[labels.ANN_EXPIRES] || a[labels.ANN_DELETED_BY]) return undefined;
+        return expiryWarningReply(s.name, facts.owner, new Date(what), formatDuration(this.deps.expiry.defaultTtlMs), this.deps.prefix);
+      case 'url':
+        return s.service?.metadata?.uid === what ? urlChangedReply(s.name, info.url) : undefined;
+      default:
+        return undefined;
     }
   }
 
@@ -599,9 +732,9 @@ export class SlackReconciler {
     const a = s.deployment.metadata?.annotations ?? {};
     const service = urlChangedService(a[ANN_URL_CHANGED]);
     if (!service || a[labels.ANN_SLACK_URL_TOLD] === service || s.service?.metadata?.uid !== service) return;
-    if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_URL_TOLD, a[labels.ANN_SLACK_URL_TOLD], service, s.deployment))) return;
-    await this.deps.io.post(thread.channel, urlChangedReply(s.name, info.url), thread.ts, systemMessage(uid, `url-${service}`));
-    log.info('told the thread its URL changed', { url: info.url });
+    if (this.mayWrite(uid, again) !== 'yes') return;
+    const told = await this.tellOnce(uid, s, thread, `url-${service}`, urlChangedReply(s.name, info.url), { key: labels.ANN_SLACK_URL_TOLD, expected: a[labels.ANN_SLACK_URL_TOLD], next: service }, log);
+    if (told) log.info('told the thread its URL changed', { url: info.url });
   }
 
   /**
@@ -620,9 +753,10 @@ export class SlackReconciler {
     if (a[labels.ANN_SLACK_EXPIRY_WARNED] === expires) return;
     // Due later: wake then (on this process's own clock, which the wall clock only sets the distance for).
     if (left > rules.warningMs) return this.wakeAt(uid, s.name, this.now() + Math.min(left - rules.warningMs, LONGEST_WAKE_MS));
-    if (this.mayWrite(uid, again) !== 'yes' || !(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_EXPIRY_WARNED, a[labels.ANN_SLACK_EXPIRY_WARNED], expires, s.deployment))) return;
-    await this.deps.io.post(thread.channel, expiryWarningReply(s.name, facts.owner, new Date(expires), formatDuration(rules.defaultTtlMs), this.deps.prefix), thread.ts, systemMessage(uid, `expiry-${expires}`));
-    log.info('warned the thread of its expiry', { expires });
+    if (this.mayWrite(uid, again) !== 'yes') return;
+    const warning = expiryWarningReply(s.name, facts.owner, new Date(expires), formatDuration(rules.defaultTtlMs), this.deps.prefix);
+    const told = await this.tellOnce(uid, s, thread, `expiry-${expires}`, warning, { key: labels.ANN_SLACK_EXPIRY_WARNED, expected: a[labels.ANN_SLACK_EXPIRY_WARNED], next: expires }, log);
+    if (told) log.info('warned the thread of its expiry', { expires });
   }
 
   /** The root message's state, from the system's state. */

@@ -53,12 +53,19 @@ export class DeploymentClaims {
   }
 
   /**
-   * Writes `annotations` on the Deployment with this UID if `allowed` says yes to its annotations
-   * as read, with that read's resourceVersion as a precondition: of two writers exactly one
-   * succeeds, the other gets 409, reads again and is refused. False when refused, or when the
-   * Deployment is gone, replaced or being deleted.
+   * Writes `annotations` (or what it makes of the annotations as read) on the Deployment with this
+   * UID if `allowed` says yes to its annotations as read, with that read's resourceVersion as a
+   * precondition: of two writers exactly one succeeds, the other gets 409, reads again and is
+   * refused. False when refused, or when the Deployment is gone, replaced or being deleted.
    */
-  async guardedPatch(name: string, uid: string, allowed: (a: Record<string, string>) => boolean, annotations: Record<string, string>, cached: V1Deployment | undefined, doing: string): Promise<boolean> {
+  async guardedPatch(
+    name: string,
+    uid: string,
+    allowed: (a: Record<string, string>) => boolean,
+    annotations: Record<string, string> | ((a: Record<string, string>) => Record<string, string>),
+    cached: V1Deployment | undefined,
+    doing: string,
+  ): Promise<boolean> {
     let d = cached;
     for (let attempt = 0; attempt < 5; attempt++) {
       if (!d) {
@@ -70,9 +77,10 @@ export class DeploymentClaims {
         }
       }
       if (d.metadata?.uid !== uid || d.metadata?.deletionTimestamp) return false;
-      if (!allowed(d.metadata?.annotations ?? {})) return false;
+      const read = d.metadata?.annotations ?? {};
+      if (!allowed(read)) return false;
       try {
-        await this.patch(name, annotations, d.metadata?.resourceVersion);
+        await this.patch(name, typeof annotations === 'function' ? annotations(read) : annotations, d.metadata?.resourceVersion);
         return true;
       } catch (e) {
         if (isNotFound(e)) return false;

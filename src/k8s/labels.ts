@@ -58,6 +58,12 @@ export const EXPIRED_BY = 'tycho:expiry';
  */
 export const ANN_SLACK_EXPIRY_WARNED = `${PREFIX}/slack-expiry-warned`;
 /**
+ * The thread replies claimed and not yet known to be in Slack (an incident's, an expiry warning,
+ * a changed URL): "KEY@TOKEN …", where KEY is the reply's key in its message metadata and TOKEN
+ * its claimant's. A mark older than any writer's attempt is recovered (src/bot/pending-replies.ts).
+ */
+export const ANN_SLACK_PENDING = `${PREFIX}/slack-pending`;
+/**
  * The id that every log line about this launch carries (`launchId`), from the command through
  * the launcher to the Slack reconciler, whichever replica logs it.
  */

@@ -9,50 +9,28 @@
  * Crashes are made on demand with the node simulator's crash annotation (kubelet-simulator.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { systemSelector } from '../../src/k8s/labels.js';
-import { SIM_CRASH_ANNOTATION } from '../../src/local/kubelet-simulator.js';
 import type { RunningTycho } from '../../src/server/tycho.js';
 import { waitFor } from '../support/cluster.js';
 import type { SlackCall } from '../support/fake-slack.js';
-import { ALICE, type BotHarness, buttonsOf, isRoot, shownText, startBotHarness } from './harness.js';
+import { crashes } from './crashes.js';
+import { ALICE, type BotHarness, buttonsOf, shownText, startBotHarness } from './harness.js';
 
 const SECRET = 'xoxb-1234567890-abcdefghijkl';
 let h: BotHarness;
+let sim: ReturnType<typeof crashes>;
 const replicas: RunningTycho[] = [];
 beforeAll(async () => {
   // A short grace: a crash incident ends once the system has served again this long.
   h = await startBotHarness('crash-alerts', { env: { TYCHO_INCIDENT_GRACE_SECONDS: '2' } });
+  sim = crashes(h);
 });
+const launchReady = (name: string) => sim.launchReady(name, SECRET);
+const readyPod = (name: string, not?: string) => sim.readyPod(name, not);
+const crash = (name: string, how: string) => sim.crash(name, how);
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.stop()));
   await h?.stop();
 });
-
-async function launchReady(name: string): Promise<SlackCall> {
-  await h.slash(`up -n ${name} -c nginx:1.25 -p 80 -e "SIMULATED_LOG=connecting to the db with token=${SECRET}"`, { user: ALICE });
-  const root = await h.slack.waitFor('chat.postMessage', isRoot(name), `the root message of ${name}`);
-  await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === root.result.ts && String(c.args.text).startsWith('Ready:'), `the Ready reply of ${name}`);
-  return root;
-}
-
-const isReady = (p: V1Pod) => !p.metadata?.deletionTimestamp && !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-
-async function readyPod(name: string, not?: string): Promise<V1Pod> {
-  return waitFor(
-    async () => (await h.core.listNamespacedPod({ namespace: h.namespace, labelSelector: systemSelector(name) })).items.find((p) => isReady(p) && p.metadata?.uid !== not),
-    { what: `a Ready pod of ${name}` },
-  );
-}
-
-/** The simulator's crash annotation: the pod's running container dies now (`oom…`: OOMKilled). */
-async function crash(name: string, how: string): Promise<void> {
-  const pod = await readyPod(name);
-  await h.core.patchNamespacedPod(
-    { namespace: h.namespace, name: pod.metadata!.name!, body: { metadata: { annotations: { [SIM_CRASH_ANNOTATION]: how } } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-}
 
 function thread(root: SlackCall) {
   const inThread = (c: SlackCall) => c.args.thread_ts === root.result.ts;
