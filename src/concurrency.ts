@@ -13,9 +13,10 @@ export type Limiter = <T>(fn: () => Promise<T>, onQueued?: OnQueued) => Promise<
 
 /**
  * Told, once, when a piece of work has to wait: its place among the waiting (1: it is next), so
- * whoever asked for it can be told they are queued and where.
+ * whoever asked for it can be told they are queued and where; `positionNow` gives its place
+ * later on, or undefined once it has started.
  */
-export type OnQueued = (position: number) => void;
+export type OnQueued = (position: number, positionNow: () => number | undefined) => void;
 
 /** Launches at work at once unless TYCHO_LAUNCH_CONCURRENCY says otherwise (config.ts). */
 export const DEFAULT_LAUNCH_CONCURRENCY = 8;
@@ -28,7 +29,10 @@ export function limiter(max: number): Limiter {
     else
       await new Promise<void>((r) => {
         queue.push(r);
-        onQueued?.(queue.length);
+        onQueued?.(queue.length, () => {
+          const at = queue.indexOf(r);
+          return at < 0 ? undefined : at + 1;
+        });
       });
     try {
       return await fn();

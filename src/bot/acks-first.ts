@@ -46,11 +46,26 @@ export class AcksFirst {
   }
 }
 
-/** A limiter whose work, once its turn comes, also waits for the acks in progress. */
+/**
+ * A limiter whose work, once its turn comes, also waits for the acks in progress. So does the
+ * news that a piece of work is queued: in a burst nearly every launch is queued, and each notice
+ * is a call to Slack that would otherwise compete with the acks still to go (the burst's acks
+ * were at 2.5× a bare receiver's p99, against 1.3× before the notices). It gives the place in
+ * the queue as it is then, and nothing if the work has started meanwhile.
+ */
 export function acksFirstLimiter(limit: Limiter, acks: AcksFirst): Limiter {
   return (fn, onQueued) =>
-    limit(async () => {
-      await acks.turn();
-      return fn();
-    }, onQueued);
+    limit(
+      async () => {
+        await acks.turn();
+        return fn();
+      },
+      onQueued &&
+        ((_position, positionNow) => {
+          void acks.turn().then(() => {
+            const position = positionNow();
+            if (position !== undefined) onQueued(position, positionNow);
+          });
+        }),
+    );
 }

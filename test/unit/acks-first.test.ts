@@ -67,3 +67,58 @@ it('with nothing to answer (Socket Mode, or a quiet endpoint), a launch starts a
   expect(await startedAfter(0, state)).toBe(true);
   await launch;
 });
+
+it('the news that a launch is queued waits for the acks too, gives its place as it is then, and is not sent once it has started', async () => {
+  const acks = new AcksFirst();
+  const run = acksFirstLimiter(limiter(1), acks);
+  const told: [string, number][] = [];
+  const gates: (() => void)[] = [];
+  const work = (name: string) =>
+    run(
+      () => new Promise<void>((r) => gates.push(r)),
+      (position) => told.push([name, position]),
+    );
+  // A burst: the first launch takes the one place, two more queue, while a request is still being answered.
+  const busy = arrive(acks);
+  const launches = [work('a'), work('b'), work('c')];
+  await jest.advanceTimersByTimeAsync(MAX_WAIT_MS / 4);
+  expect(told).toEqual([]);
+  busy.answer();
+  await jest.advanceTimersByTimeAsync(QUIET_MS * 2);
+  // Quiet: the first launch started, and each queued one heard its place.
+  expect(told).toEqual([
+    ['b', 1],
+    ['c', 2],
+  ]);
+
+  for (const end of gates.splice(0)) end();
+  await jest.advanceTimersByTimeAsync(0);
+  for (const end of gates.splice(0)) end();
+  await jest.advanceTimersByTimeAsync(0);
+  for (const end of gates.splice(0)) end();
+  await Promise.all(launches);
+});
+
+it('a launch queued during an ack whose place comes before the endpoint falls quiet is not told it is queued', async () => {
+  const acks = new AcksFirst();
+  const run = acksFirstLimiter(limiter(1), acks);
+  let endFirst!: () => void;
+  const first = run(() => new Promise<void>((r) => (endFirst = r)));
+  await jest.advanceTimersByTimeAsync(0);
+  const told: number[] = [];
+  const busy = arrive(acks);
+  const state = { done: false };
+  const second = run(
+    async () => {
+      state.done = true;
+    },
+    (position) => told.push(position),
+  );
+  // Its place comes while the ack is still being answered: it waits for the acks, no longer queued.
+  endFirst();
+  await first;
+  busy.answer();
+  expect(await startedAfter(QUIET_MS * 2, state)).toBe(true);
+  expect(told).toEqual([]);
+  await second;
+});
