@@ -51,7 +51,8 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
       });
     }
   }
-  out.push({ what: 'memory at the burst peak', target: '≤ 150 MB', value: `${r.memory.burstPeakMiB} MiB`, met: r.memory.burstPeakMiB * 1.048576 <= 150 });
+  // Issue 16 sets it in MiB ("Memory peak during the 200-launch burst ≤ 150 MiB"), as the other memory target.
+  out.push({ what: 'memory at the burst peak', target: '≤ 150 MiB', value: `${r.memory.burstPeakMiB} MiB`, met: r.memory.burstPeakMiB <= 150 });
   const scale = r.memoryAtScale;
   if (scale) {
     out.push({
