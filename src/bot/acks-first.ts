@@ -34,6 +34,16 @@ export class AcksFirst {
     next();
   };
 
+  private shared: Promise<void> | undefined;
+
+  /**
+   * turn(), one for all who only need to come after the acks (the queue notices of a burst: a
+   * couple of hundred waiters, one timer between them).
+   */
+  quiet(): Promise<void> {
+    return (this.shared ??= this.turn().finally(() => (this.shared = undefined)));
+  }
+
   /** Resolves once the receiver has had nothing to answer for QUIET_MS, or after maxWaitMs. */
   async turn(maxWaitMs = MAX_WAIT_MS): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
@@ -62,7 +72,7 @@ export function acksFirstLimiter(limit: Limiter, acks: AcksFirst): Limiter {
       },
       onQueued &&
         ((_position, positionNow) => {
-          void acks.turn().then(() => {
+          void acks.quiet().then(() => {
             const position = positionNow();
             if (position !== undefined) onQueued(position, positionNow);
           });

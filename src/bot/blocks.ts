@@ -348,11 +348,7 @@ export function afterExtendClick(clicked: { text?: string; blocks?: unknown[] },
   const actions = blocks.filter((b) => b.type === 'actions') as types.ActionsBlock[];
   const row = blocks.findIndex((b) => b.type === 'actions' && (b as types.ActionsBlock).elements.some(isThisExtend));
   if (row < 0) return undefined;
-  if (actions.length === 1 && actions[0]!.elements.length === 1) {
-    return message(md`${mention(by)} extended ${code(name)}: it now expires ${at}`, [
-      section(md`:hourglass_flowing_sand: ${mention(by)} extended ${code(name)}: it now expires ${until}.`),
-    ]);
-  }
+  if (actions.length === 1 && actions[0]!.elements.length === 1) return warningExtended(name, by, expires, capped);
   const line = md` (extended by ${mention(by)})`;
   const out = withVerbatim(blocks).map((b, i) => {
     if (i === row) return { ...b, elements: (b as types.ActionsBlock).elements.filter((e) => !isThisExtend(e)) } as KnownBlock;
@@ -364,6 +360,17 @@ export function afterExtendClick(clicked: { text?: string; blocks?: unknown[] },
     return { ...b, text: { ...text, text: moved } } as KnownBlock;
   });
   return { text: clicked.text ?? code(name).text, blocks: out.filter((b) => b.type !== 'actions' || (b as types.ActionsBlock).elements.length > 0) };
+}
+
+/**
+ * An expiry warning once the expiry has moved (by its Extend button, or by an extend from
+ * anywhere): it says who moved it and to when, and offers no button for an expiry it no longer shows.
+ */
+export function warningExtended(name: string, by: Owner, expires: string | null, capped = false): Message {
+  const at = expires && Number.isFinite(Date.parse(expires)) ? slackDate(new Date(expires)) : md`no set time`;
+  return message(md`${mention(by)} extended ${code(name)}: it now expires ${at}`, [
+    section(md`:hourglass_flowing_sand: ${mention(by)} extended ${code(name)}: it now expires ${at}${capped ? md`, the most the operator allows (TYCHO_MAX_TTL)` : md``}.`),
+  ]);
 }
 
 /** The reaper removed it once its expiry passed. */

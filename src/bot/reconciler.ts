@@ -29,7 +29,7 @@ import { CLAIMED, type DeploymentClaims } from '../k8s/claims.js';
 import { performance } from 'node:perf_hooks';
 import type { ThreadEntry, ThreadRecord, ThreadRecords } from '../k8s/thread-records.js';
 import { urlWarning } from '../commands/format.js';
-import { crashAlert, expiredReply, expiryWarningReply, failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type LogExcerpt, type Notice, type RootFacts, type RootState } from './blocks.js';
+import { crashAlert, expiredReply, expiryWarningReply, warningExtended, failedReply, outageReply, readyReply, recoveredReply, rootMessage, tornDownReply, urlChangedReply, type LogExcerpt, type Message, type Notice, type RootFacts, type RootState } from './blocks.js';
 import { lastCrash, type Crash } from '../k8s/crash.js';
 import { formatIncident, NO_CRASH, parseIncident, type Incident } from './incident.js';
 import type { LogRequest } from '../k8s/pod-logs.js';
@@ -42,7 +42,6 @@ import type { BotContext, ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import { systemMessage, type PostOutcome, type SlackIO } from './slack-io.js';
 import { parsePending, withoutPending, withPending } from './pending-replies.js';
-import type { Message } from './blocks.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 
@@ -91,6 +90,15 @@ export interface ReconcilerDeps {
   /** Wall-clock ms, to compare with expiries (which Tycho wrote by its own wall clock). */
   wallNow?: () => number;
 }
+
+/** A post's outcome as a pending reply's settlement: Slack has it (its ts) or refused it; undefined: still to be known. */
+function settled(outcome: PostOutcome): { ts?: string } | undefined {
+  if (outcome.kind === 'posted') return { ts: outcome.ts };
+  return outcome.kind === 'refused' ? {} : undefined;
+}
+
+/** The key under which the update of a warning whose expiry moved counts its tries (it is no pending reply). */
+const RETIRE_WARNING = 'retire-warning';
 
 /** Recorded instead of a ts when Slack refused the post (so it is not tried again). */
 const NOT_POSTED = 'not-posted';
@@ -151,10 +159,10 @@ interface Tracked {
   rootTries?: number;
   /** Pending marks of replies (pending-replies.ts) seen, "KEY@TOKEN", and since when on this process's clock. */
   pendingSeen?: Map<string, number>;
-  /** The pending marks its last reconcile saw: a change is reconciled, so their age counts from it. */
+  /** The pending marks last seen changing (onChanged): a change is reconciled, so their age counts from it. */
   pendingValue?: string;
-  /** Replies this process gave up, Slack away: the pause before their recovery grows with them. */
-  pendingTries?: number;
+  /** Per pending reply, the tries this process gave up (Slack or the API away): the pause before the next grows with them. */
+  pendingTries?: Map<string, number>;
 }
 
 export class SlackReconciler {
@@ -182,13 +190,11 @@ export class SlackReconciler {
     if (!t) return;
     const a = s.deployment.metadata?.annotations ?? {};
     // An extend; an incident opened or closed (the root shows it); a crash the stage did not show (a restart between two looks).
-    if (
-      t.expiresSeen !== a[labels.ANN_EXPIRES] ||
-      t.incidentSeen !== a[labels.ANN_SLACK_INCIDENT] ||
-      t.crashSeen !== lastCrash(s.pods)?.key ||
-      (t.pendingValue ?? '') !== (a[labels.ANN_SLACK_PENDING] ?? '')
-    )
-      this.enqueue(s.uid, s.name);
+    // Pending marks set or settled (a reply to recover, or the next incident reply it held back).
+    const pending = a[labels.ANN_SLACK_PENDING] ?? '';
+    const pendingMoved = (t.pendingValue ?? '') !== pending;
+    t.pendingValue = pending;
+    if (t.expiresSeen !== a[labels.ANN_EXPIRES] || t.incidentSeen !== a[labels.ANN_SLACK_INCIDENT] || t.crashSeen !== lastCrash(s.pods)?.key || pendingMoved) this.enqueue(s.uid, s.name);
   };
   private stopped = false;
   private readonly now: () => number;
@@ -489,6 +495,8 @@ export class SlackReconciler {
    * on this process's clock, from when it first saw that claim): its writer died or gave up. The
    * claim is taken over (a resourceVersion-guarded swap, so one recoverer wins), the thread is
    * searched for the reply the writer may have posted before it died, and only then is it posted.
+   * Takeover, search and post are one attempt within one budget (tryPost's claim and lookFirst), so
+   * a recoverer's own claim is never older than the longest attempt while it still works on it.
    */
   private async recoverReady(uid: string, s: SystemState, thread: ThreadRef, facts: RootFacts, info: SystemInfo, claimed: string, t: Tracked, again: () => Promise<void>, log: Logger): Promise<void> {
     if (t.claimSeen?.value !== claimed) t.claimSeen = { value: claimed, sinceMs: this.now() };
@@ -496,16 +504,15 @@ export class SlackReconciler {
     if (this.now() < due) return this.wakeAt(uid, s.name, due);
     if (this.mayWrite(uid, again) !== 'yes') return;
     const mine = `${CLAIMED}:${randomUUID().slice(0, 8)}`;
-    if (!(await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_READY_TS, claimed, mine, s.deployment))) return;
+    const takeOver = async () => {
+      const taken = await this.deps.claims.swap(s.name, uid, labels.ANN_SLACK_READY_TS, claimed, mine, s.deployment);
+      if (taken) log.info('recovering a Ready reply whose claim outlived its writer', { claim: claimed });
+      return taken;
+    };
+    const outcome = await this.deps.io.tryPost(thread.channel, readyReply(s.name, info.url, 'live', urlWarning(info)), { threadTs: thread.ts, metadata: systemMessage(uid, 'ready'), claim: takeOver, lookFirst: true });
+    if (outcome.kind === 'not-claimed') return;
     delete t.claimSeen;
-    log.info('recovering a Ready reply whose claim outlived its writer', { claim: claimed });
-    const found = await this.deps.io.findPosted(thread.channel, thread.ts, uid, 'ready');
-    // Still claimed (by this process now): recovered again after a pause.
-    if (found.kind === 'unknown') return this.recoverReadyLater(uid, s.name, t, mine);
-    const outcome: PostOutcome =
-      found.kind === 'posted'
-        ? { kind: 'posted', ts: found.ts, found: true }
-        : await this.deps.io.tryPost(thread.channel, readyReply(s.name, info.url, 'live', urlWarning(info)), { threadTs: thread.ts, metadata: systemMessage(uid, 'ready') });
+    // Not settled (still claimed, by this process now): recovered again after a pause.
     await this.afterReadyPost(uid, s.name, thread, facts, info, outcome, t, mine, log);
   }
 
@@ -626,27 +633,41 @@ export class SlackReconciler {
       );
     const outcome = await this.deps.io.tryPost(thread.channel, message, { threadTs: thread.ts, metadata: systemMessage(uid, key), claim });
     if (outcome.kind === 'not-claimed') return false;
-    await this.settlePending(uid, s.name, key, token, outcome.kind === 'posted' || outcome.kind === 'refused', log);
+    await this.settlePending(uid, s.name, key, token, settled(outcome), log);
     return outcome.kind === 'posted';
   }
 
-  /** A pending reply settled (done: Slack has it, or refused it) loses its mark; one not settled is recovered later. */
-  private async settlePending(uid: string, name: string, key: string, token: string, done: boolean, log: Logger): Promise<void> {
+  /**
+   * A pending reply settled (Slack has it, with its ts, or refused it) loses its mark; an expiry
+   * warning's ts is recorded with it (so an extend from anywhere can update it). One not settled
+   * is recovered later.
+   */
+  private async settlePending(uid: string, name: string, key: string, token: string, done: { ts?: string } | undefined, log: Logger): Promise<void> {
     if (done) {
+      this.tracked.get(uid)?.pendingTries?.delete(key);
       const still = (a: Record<string, string>) => parsePending(a[labels.ANN_SLACK_PENDING]).get(key) === token;
+      const warning: Record<string, string> = done.ts && key.startsWith('expiry-') ? { [labels.ANN_SLACK_EXPIRY_WARNING_TS]: done.ts } : {};
       await this.deps.claims
         // Read afresh: the view has rarely caught up with the claim just written, and a stale copy costs a 409 more.
-        .guardedPatch(name, uid, still, (a) => ({ [labels.ANN_SLACK_PENDING]: withoutPending(a[labels.ANN_SLACK_PENDING], key) }), undefined, 'record a Slack reply on the Deployment')
+        .guardedPatch(name, uid, still, (a) => ({ ...warning, [labels.ANN_SLACK_PENDING]: withoutPending(a[labels.ANN_SLACK_PENDING], key) }), undefined, 'record a Slack reply on the Deployment')
         .catch((e: unknown) => log.warn('could not record a Slack reply; it may be looked for again', { reply: key, error: (e as Error).message }));
       return;
     }
-    // No writer is posting it now: its recovery need not wait out a writer's longest attempt,
-    // only a pause that grows while Slack stays away.
-    const t = this.track(uid);
-    const tries = (t.pendingTries = (t.pendingTries ?? 0) + 1);
-    const pause = backoffMs(tries - 1, READY_RETRY_FIRST_MS, READY_RETRY_MAX_MS);
-    (t.pendingSeen ??= new Map()).set(`${key}@${token}`, this.now() + pause - this.deps.io.maxAttemptMs - CLAIM_RECOVERY_MARGIN_MS);
     log.warn('a thread reply is not posted yet; it stays claimed and will be tried again', { reply: key });
+    this.retryPendingLater(uid, name, key, token);
+  }
+
+  /**
+   * No writer is working on this pending reply now: its recovery need not wait out a writer's
+   * longest attempt, only a pause that grows (per reply) while Slack or the API stays away.
+   * `token`: the mark as this process left it (absent: as it is, whatever it is).
+   */
+  private retryPendingLater(uid: string, name: string, key: string, token?: string): void {
+    const t = this.track(uid);
+    const tries = (t.pendingTries ??= new Map()).get(key) ?? 0;
+    t.pendingTries.set(key, tries + 1);
+    const pause = backoffMs(tries, READY_RETRY_FIRST_MS, READY_RETRY_MAX_MS);
+    if (token) (t.pendingSeen ??= new Map()).set(`${key}@${token}`, this.now() + pause - this.deps.io.maxAttemptMs - CLAIM_RECOVERY_MARGIN_MS);
     this.wakeAt(uid, name, this.now() + pause);
   }
 
@@ -657,9 +678,7 @@ export class SlackReconciler {
    * that is no longer true (a warning for an expiry since extended) loses its mark unposted.
    */
   private async recoverPending(uid: string, s: SystemState, thread: ThreadRef, facts: RootFacts, info: SystemInfo, t: Tracked, again: () => Promise<void>, log: Logger): Promise<void> {
-    const value = s.deployment.metadata?.annotations?.[labels.ANN_SLACK_PENDING];
-    t.pendingValue = value;
-    const marks = parsePending(value);
+    const marks = parsePending(s.deployment.metadata?.annotations?.[labels.ANN_SLACK_PENDING]);
     const seen = (t.pendingSeen ??= new Map());
     // A mark gone (settled, or taken over) is forgotten; a reply marked again starts its age afresh.
     const current = new Set([...marks].map(([key, token]) => `${key}@${token}`));
@@ -675,29 +694,34 @@ export class SlackReconciler {
       }
       if (this.mayWrite(uid, again) !== 'yes') return;
       const mine = randomUUID().slice(0, 8);
-      const taken = await this.deps.claims.guardedPatch(
-        s.name,
-        uid,
-        (a) => parsePending(a[labels.ANN_SLACK_PENDING]).get(key) === token,
-        (a) => ({ [labels.ANN_SLACK_PENDING]: withPending(a[labels.ANN_SLACK_PENDING], key, mine) }),
-        s.deployment,
-        'recover a Slack reply on the Deployment',
-      );
-      if (!taken) continue;
-      seen.delete(mark);
-      log.info('recovering a thread reply whose claim outlived its writer', { reply: key });
-      const message = await this.pendingReply(key, s, facts, info);
-      const found = message ? await this.deps.io.findPosted(thread.channel, thread.ts, uid, key) : undefined;
-      if (found?.kind === 'unknown') {
-        await this.settlePending(uid, s.name, key, mine, false, log);
-        continue;
+      const takeOver = async () => {
+        const taken = await this.deps.claims.guardedPatch(
+          s.name,
+          uid,
+          (a) => parsePending(a[labels.ANN_SLACK_PENDING]).get(key) === token,
+          (a) => ({ [labels.ANN_SLACK_PENDING]: withPending(a[labels.ANN_SLACK_PENDING], key, mine) }),
+          s.deployment,
+          'recover a Slack reply on the Deployment',
+        );
+        if (taken) log.info('recovering a thread reply whose claim outlived its writer', { reply: key });
+        return taken;
+      };
+      try {
+        const message = await this.pendingReply(key, s, facts, info);
+        if (message) {
+          // Takeover, search and post in one attempt, within one budget (as recoverReady).
+          const outcome = await this.deps.io.tryPost(thread.channel, message, { threadTs: thread.ts, metadata: systemMessage(uid, key), claim: takeOver, lookFirst: true });
+          if (outcome.kind !== 'not-claimed') await this.settlePending(uid, s.name, key, mine, settled(outcome), log);
+        } else if (await takeOver()) {
+          // No longer true, so not posted; but its writer may have posted it: a warning found is recorded, so an extend updates it.
+          const found = await this.deps.io.findPosted(thread.channel, thread.ts, uid, key);
+          await this.settlePending(uid, s.name, key, mine, found.kind === 'posted' ? { ts: found.ts } : found.kind === 'unknown' ? undefined : {}, log);
+        }
+      } catch (e) {
+        // The API could not take the mark over (a 503, a timeout): looked at again after a pause.
+        log.warn('could not recover a thread reply; it will be tried again', { reply: key, error: (e as Error).message });
+        this.retryPendingLater(uid, s.name, key);
       }
-      if (!message || found?.kind === 'posted') {
-        await this.settlePending(uid, s.name, key, mine, true, log);
-        continue;
-      }
-      const outcome = await this.deps.io.tryPost(thread.channel, message, { threadTs: thread.ts, metadata: systemMessage(uid, key) });
-      await this.settlePending(uid, s.name, key, mine, outcome.kind === 'posted' || outcome.kind === 'refused', log);
     }
   }
 
@@ -748,6 +772,7 @@ export class SlackReconciler {
     const expires = a[labels.ANN_EXPIRES];
     t.expiresSeen = expires;
     const rules = this.deps.expiry;
+    await this.retireWarning(uid, s, thread, again, log);
     const left = msUntil(expires, this.wallNow());
     if (!rules || !expires || left === undefined || left <= 0 || s.stage === 'terminating' || a[labels.ANN_DELETED_BY]) return;
     if (a[labels.ANN_SLACK_EXPIRY_WARNED] === expires) return;
@@ -757,6 +782,29 @@ export class SlackReconciler {
     const warning = expiryWarningReply(s.name, facts.owner, new Date(expires), formatDuration(rules.defaultTtlMs), this.deps.prefix);
     const told = await this.tellOnce(uid, s, thread, `expiry-${expires}`, warning, { key: labels.ANN_SLACK_EXPIRY_WARNED, expected: a[labels.ANN_SLACK_EXPIRY_WARNED], next: expires }, log);
     if (told) log.info('warned the thread of its expiry', { expires });
+  }
+
+  /**
+   * A warning whose expiry has moved since (an extend, from anywhere: a typed command, the CLI,
+   * REST, the button) is updated to say who moved it and to when, and loses its Extend button;
+   * then its ts is forgotten, so it is updated once.
+   */
+  private async retireWarning(uid: string, s: SystemState, thread: ThreadRef, again: () => Promise<void>, log: Logger): Promise<void> {
+    const a = s.deployment.metadata?.annotations ?? {};
+    const ts = a[labels.ANN_SLACK_EXPIRY_WARNING_TS];
+    const warnedFor = a[labels.ANN_SLACK_EXPIRY_WARNED];
+    if (!ts || !warnedFor || warnedFor === a[labels.ANN_EXPIRES] || s.stage === 'terminating') return;
+    if (this.mayWrite(uid, again) !== 'yes') return;
+    const by = a[labels.ANN_EXTENDED_BY];
+    const outcome = await this.deps.io.tryUpdate({ channel: thread.channel, ts }, warningExtended(s.name, by ? { id: by, display: by.replace(/^[a-z]+:/, '') } : { id: '', display: 'someone' }, a[labels.ANN_EXPIRES] ?? null));
+    // Slack away: tried again after a growing pause (nothing else may bring this system back for hours).
+    if (outcome === 'not-updated') return this.retryPendingLater(uid, s.name, RETIRE_WARNING);
+    this.tracked.get(uid)?.pendingTries?.delete(RETIRE_WARNING);
+    const still = (now: Record<string, string>) => now[labels.ANN_SLACK_EXPIRY_WARNING_TS] === ts;
+    await this.deps.claims
+      .guardedPatch(s.name, uid, still, { [labels.ANN_SLACK_EXPIRY_WARNING_TS]: '' }, s.deployment, 'record a Slack reply on the Deployment')
+      .catch((e: unknown) => log.warn('could not record the updated expiry warning', { error: (e as Error).message }));
+    log.info('updated the expiry warning: extended since', { expires: a[labels.ANN_EXPIRES], by });
   }
 
   /** The root message's state, from the system's state. */

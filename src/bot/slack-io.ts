@@ -103,7 +103,7 @@ export type PostOutcome =
 export type UpdateOutcome = 'updated' | 'refused' | 'not-updated';
 
 /** Whether a thread holds a message. */
-export type Lookup = { kind: 'posted'; ts: string } | { kind: 'absent' } | { kind: 'unknown'; error: string };
+export type Lookup = { kind: 'posted'; ts: string } | { kind: 'absent' } | { kind: 'unknown'; error: string } | { kind: 'refused'; error: string };
 
 export interface PostOptions {
   /** The thread (its root message's ts) to reply in. */
@@ -437,6 +437,8 @@ export class SlackIO {
         const found = await this.lookFor(channel, options.threadTs, metadata, since, deadline);
         if (found.kind === 'posted') return { kind: 'posted', ts: found.ts, found: true };
         if (found.kind === 'unknown') return { kind: 'unknown', error };
+        // Slack will not say (the thread is gone, or Tycho may not read it): not posted, rather than maybe twice.
+        if (found.kind === 'refused') return { kind: 'refused', error: found.error };
         unsure = false;
       }
       // A Retry-After, or the channel's pace: either is waited out only if the call still fits after it.
@@ -519,7 +521,7 @@ export class SlackIO {
       } while (cursor);
       return { kind: 'absent' };
     } catch (e) {
-      return { kind: 'unknown', error: slackError(e) };
+      return { kind: failedCall(e).kind === 'refused' ? 'refused' : 'unknown', error: slackError(e) };
     }
   }
 

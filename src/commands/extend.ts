@@ -18,6 +18,12 @@ export interface ExtendInput {
   ttl?: string;
   /** A button's: the expiry it was made for, so a second click of it extends nothing (no flag). */
   from?: string;
+  /**
+   * A button's: the ts of the message it sits on. A thread's expiry warning is then retired in the
+   * extend's own write (the click updates that message itself, saying who and to when), so the
+   * thread's reconciler does not update it a second time.
+   */
+  retires?: string;
 }
 
 export interface ExtendResult {
@@ -47,7 +53,7 @@ export const extendCommand: CommandModule<'extend', ExtendInput, ExtendResult> =
   async run(input, ctx) {
     enforceMaxTtl(input.ttl, ctx, 'extend');
     if (!ctx.caller.isAdmin) await authorizeTeardown(ctx.launcher, ctx.caller, input.name, 'extend');
-    const { system, capped, already } = await ctx.launcher.extend(input.name, { ...(input.ttl !== undefined ? { ttl: input.ttl } : {}), ...(input.from !== undefined ? { from: input.from } : {}), by: ctx.caller.owner.id });
+    const { system, capped, already } = await ctx.launcher.extend(input.name, { ...(input.ttl !== undefined ? { ttl: input.ttl } : {}), ...(input.from !== undefined ? { from: input.from } : {}), ...(input.retires !== undefined ? { retires: input.retires } : {}), by: ctx.caller.owner.id });
     return { kind: 'extend', system, capped, ...(already ? { already } : {}) };
   },
   rest: extendBinding,

@@ -37,6 +37,7 @@ export async function writeExtendedExpiry<R extends { expires: string; unchanged
   name: string,
   next: (current: string | undefined) => R,
   cached?: V1Deployment,
+  alongside: (annotations: Record<string, string>) => Record<string, string> = () => ({}),
 ): Promise<R> {
   let d = cached;
   let lastConflict: unknown;
@@ -56,7 +57,7 @@ export async function writeExtendedExpiry<R extends { expires: string; unchanged
     // Nothing to write: `next` found the expiry already moved (a second click of one button).
     if (result.unchanged) return result;
     try {
-      await patchDeploymentAnnotations(apps, { namespace, name, annotations: { [labels.ANN_EXPIRES]: result.expires }, resourceVersion: d.metadata?.resourceVersion });
+      await patchDeploymentAnnotations(apps, { namespace, name, annotations: { ...alongside(d.metadata?.annotations ?? {}), [labels.ANN_EXPIRES]: result.expires }, resourceVersion: d.metadata?.resourceVersion });
       return result;
     } catch (e) {
       if (isNotFound(e)) throw new NotFound(name);

@@ -63,6 +63,10 @@ export const ANN_SLACK_EXPIRY_WARNED = `${PREFIX}/slack-expiry-warned`;
  * its claimant's. A mark older than any writer's attempt is recovered (src/bot/pending-replies.ts).
  */
 export const ANN_SLACK_PENDING = `${PREFIX}/slack-pending`;
+/** The ts of the expiry warning posted in the thread, while it still offers Extend for the expiry it was made for. */
+export const ANN_SLACK_EXPIRY_WARNING_TS = `${PREFIX}/slack-expiry-warning-ts`;
+/** Who last extended the system (an owner id, "slack:U…" or "cli:alice"), written with the new expiry. */
+export const ANN_EXTENDED_BY = `${PREFIX}/extended-by`;
 /**
  * The id that every log line about this launch carries (`launchId`), from the command through
  * the launcher to the Slack reconciler, whichever replica logs it.

@@ -608,7 +608,7 @@ export class Launcher implements SystemLauncher {
    * once the reaper or a teardown has marked the system, and guarded so a mark written meanwhile
    * is not lost (extend-expiry.ts); the reaper's timer and the Slack warning follow it through the live view.
    */
-  async extend(name: string, o: { ttl?: string; by?: string; from?: string } = {}): Promise<Extended> {
+  async extend(name: string, o: { ttl?: string; by?: string; from?: string; retires?: string } = {}): Promise<Extended> {
     const ttlMs = o.ttl === undefined ? undefined : parseDuration(o.ttl);
     if (o.ttl !== undefined && ttlMs === undefined) throw new InvalidSpec(`"${o.ttl}" is not a duration such as 2h, 90m or 1d12h.`);
     const system = await this.status(name);
@@ -622,6 +622,12 @@ export class Launcher implements SystemLauncher {
       name,
       (current) => (moved(current) ? { expires: current!, capped: false, unchanged: true } : { ...extendedExpiry(current, ttlMs, this.expiry, Date.now()), unchanged: false }),
       cached,
+      // Who, with it: the thread's warning then says who moved the expiry, whichever front end did.
+      // A click on the warning retires it here (the click updates it), so it is not updated twice.
+      (read) => ({
+        ...(o.by ? { [labels.ANN_EXTENDED_BY]: o.by } : {}),
+        ...(o.retires && read[labels.ANN_SLACK_EXPIRY_WARNING_TS] === o.retires ? { [labels.ANN_SLACK_EXPIRY_WARNING_TS]: '' } : {}),
+      }),
     );
     if (unchanged) {
       this.log.info('not extended: already extended since the button was made', { system: name, by: o.by, from: o.from, expires });

@@ -28,7 +28,7 @@ export interface SystemLauncher {
    * capped at now + the maximum. `by`: who asked, for the log.
    */
   /** `from`: the expiry an Extend button was made for; if it has moved since, nothing is written (`already`). */
-  extend(name: string, o?: { ttl?: string; by?: string; from?: string }): Promise<Extended>;
+  extend(name: string, o?: { ttl?: string; by?: string; from?: string; retires?: string }): Promise<Extended>;
   /** Replaces the system's pod as `kubectl rollout restart` does; `by`: who asked, for the log. Returns the system as it was. */
   restart(name: string, by?: string): Promise<SystemInfo>;
   /**

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { ANN_DELETED_BY, ANN_EXPIRES, EXPIRED_BY } from '../../src/k8s/labels.js';
+import { ANN_DELETED_BY, ANN_EXPIRES, ANN_SLACK_EXPIRY_WARNING_TS, EXPIRED_BY } from '../../src/k8s/labels.js';
 import { patchDeploymentAnnotations } from '../../src/k8s/deployment-annotations.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { waitFor } from '../support/cluster.js';
@@ -30,8 +30,12 @@ const isExpiredReply = (root: SlackCall) => (c: SlackCall) => inThread(root)(c) 
 const isGoneReply = (root: SlackCall) => (c: SlackCall) => inThread(root)(c) && /^(Expired and removed|Torn down by)/.test(String(c.args.text));
 const expiredNotices = (name: string) => h.slack.find('chat.postMessage', (c) => c.args.channel === NOTIFY_CHANNEL && String(c.args.text).includes(`\`${name}\``) && String(c.args.text).includes('expired'));
 
+async function annotationsOf(name: string): Promise<Record<string, string>> {
+  return (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name })).metadata?.annotations ?? {};
+}
+
 async function expiresOf(name: string): Promise<string | undefined> {
-  return (await h.apps.readNamespacedDeployment({ namespace: h.namespace, name })).metadata?.annotations?.[ANN_EXPIRES];
+  return (await annotationsOf(name))[ANN_EXPIRES];
 }
 
 /** `/tycho up … --ttl TTL` as Alice; waits for the root message and the Ready reply. */
@@ -114,8 +118,8 @@ describe('expiry', () => {
     expect(shownText(updated)).toContain(`|${clicked}>`);
     expect(shownText(updated)).not.toContain(`|${first}>`);
     expect(buttonsOf(updated)).toEqual([]);
-    // Bob's refused click (before Alice's) left the message as it was: Alice's is its only update.
-    expect(h.slack.find('chat.update', isWarningUpdate)).toHaveLength(1);
+    // The click retired the warning in the extend's own write: the thread does not update it again.
+    expect((await annotationsOf('exp-ext'))[ANN_SLACK_EXPIRY_WARNING_TS]).toBe('');
 
     // Over the maximum (1d): one sentence naming the setting, and the usage.
     const tooLong = await h.slash('extend -n exp-ext --ttl 2d');
@@ -134,6 +138,28 @@ describe('expiry', () => {
     await h.slack.waitFor('chat.postMessage', isExpiredReply(root), 'the closing reply', 60_000);
     await gone('exp-ext');
     expect(h.slack.find('chat.postMessage', isWarning(root))).toHaveLength(2);
+    // Bob's refused click (before Alice's) left the message as it was, and the thread (which has
+    // reconciled since: the second warning) did not update it after the click: one update in all.
+    expect(h.slack.find('chat.update', isWarningUpdate)).toEqual([updated]);
+  });
+
+  test('an extend from anywhere (here a typed /tycho extend) updates the warning once: who moved the expiry, to when, and no Extend button for the old one', async () => {
+    const root = await launch('exp-typed', '12s');
+    const warning = await h.slack.waitFor('chat.postMessage', isWarning(root), 'the warning');
+    const typed = await h.slash('extend -n exp-typed --ttl 1h');
+    await h.slack.waitFor('response_url', (c) => c.tag === typed.tag && String(c.args.text).includes('Extended'), 'the answer to /tycho extend');
+    const moved = (await expiresOf('exp-typed'))!;
+    const isWarningUpdate = (c: SlackCall) => c.args.channel === warning.args.channel && c.args.ts === warning.result.ts;
+    const updated = await h.slack.waitFor('chat.update', isWarningUpdate, 'the warning updated after the typed extend');
+    expect(shownText(updated)).toContain(`<@${ALICE}> extended \`exp-typed\`: it now expires`);
+    expect(shownText(updated)).toContain(`|${moved}>`);
+    expect(buttonsOf(updated)).toEqual([]);
+    // Once: its ts is forgotten after the update.
+    await waitFor(async () => (await annotationsOf('exp-typed'))[ANN_SLACK_EXPIRY_WARNING_TS] === '', { what: 'the warning retired' });
+    expect(h.slack.find('chat.update', isWarningUpdate)).toEqual([updated]);
+    // Gone again, so that the next tests start with no system of this one's left.
+    await h.slash('down -n exp-typed');
+    await gone('exp-typed');
   });
 
   test('a system the reaper has marked cannot be extended (button or command): refused in one sentence, the expiry and the message stay, and it is removed', async () => {

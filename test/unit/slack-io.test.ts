@@ -117,8 +117,13 @@ describe('findPosted', () => {
     expect(await s.findPosted('C1', thread, 'uid-3', 'ready')).toEqual({ kind: 'absent' });
   });
 
-  test('says unknown, in Slack words, when the thread cannot be read', async () => {
-    expect(await io().findPosted('C1', '1700000000.000001', 'uid-1', 'ready')).toEqual({ kind: 'unknown', error: 'thread_not_found' });
+  test('says refused, in Slack words, when Slack will not let the thread be read (so a recovery settles instead of asking for ever)', async () => {
+    expect(await io().findPosted('C1', '1700000000.000001', 'uid-1', 'ready')).toEqual({ kind: 'refused', error: 'thread_not_found' });
+  });
+
+  test('a post that must look first, in a thread Slack will not let it read, is refused, not sent', async () => {
+    expect(await io().tryPost('C1', msg('again'), { threadTs: '1700000000.000001', lookFirst: true })).toEqual({ kind: 'refused', error: 'thread_not_found' });
+    expect(fake.messages).toHaveLength(0);
   });
 });
 

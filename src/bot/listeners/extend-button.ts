@@ -49,10 +49,10 @@ export async function handleExtendButton(args: ButtonArgs, ctx: BotContext): Pro
   const place = await clickPlace(args, name, ctx);
   // A block_actions payload does not say what the slash command is called in this workspace: the manifest's name.
   const run = slackRunContext(body.user.id, ctx, undefined, { channel: place.channel, via: 'slack-button' });
-  const { answer, done } = await runExtend({ kind: 'extend', name, ...(from !== undefined ? { from } : {}) }, run, ctx);
   // The clicked message, where Slack's payload names one (a channel's or a DM's; none in the Home tab).
   const channel = body.channel?.id ?? (body.container?.['channel_id'] as string | undefined);
   const ts = (body.container?.['message_ts'] as string | undefined) ?? body.message?.ts;
+  const { answer, done } = await runExtend({ kind: 'extend', name, ...(from !== undefined ? { from } : {}), ...(ts && !place.home ? { retires: ts } : {}) }, run, ctx);
   // A second click (already extended) leaves the message to the first click's update.
   const updated = done && !done.already && !place.home && channel && ts && body.message ? afterExtendClick(body.message as { text?: string; blocks?: unknown[] }, name, run.caller.owner, done.system.expires, done.capped) : undefined;
   await Promise.all([place.tell(answer), updated ? new SlackIO(args.client, ctx.log).update({ channel: channel!, ts: ts! }, updated) : undefined]);
