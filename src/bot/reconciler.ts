@@ -99,6 +99,8 @@ function settled(outcome: PostOutcome): { ts?: string } | undefined {
 
 /** The key under which the update of a warning whose expiry moved counts its tries (it is no pending reply). */
 const RETIRE_WARNING = 'retire-warning';
+/** The key under which a Ready post given up counts its tries (its claim is the Ready record, not a pending mark). */
+const READY_REPLY = 'ready';
 
 /** Recorded instead of a ts when Slack refused the post (so it is not tried again). */
 const NOT_POSTED = 'not-posted';
@@ -154,8 +156,7 @@ interface Tracked {
   /** The expiry its last reconcile saw: a new one (an extend) is reconciled, for its own warning. */
   expiresSeen?: string;
   closeAttempts?: number;
-  /** Ready posts (root updates) this process gave up, Slack away: the pause before the next grows with them. */
-  readyTries?: number;
+  /** Root updates this process gave up, Slack away: the pause before the next grows with them. */
   rootTries?: number;
   /** Pending marks of replies (pending-replies.ts) seen, "KEY@TOKEN", and since when on this process's clock. */
   pendingSeen?: Map<string, number>;
@@ -459,6 +460,7 @@ export class SlackReconciler {
 
   /** What became of a Ready post: its ts recorded (or that Slack refused it); one left unsure stays claimed, to be recovered. */
   private async afterReadyPost(uid: string, name: string, thread: ThreadRef, facts: RootFacts, info: SystemInfo, outcome: PostOutcome, t: Tracked, claimValue: string, log: Logger): Promise<void> {
+    if (outcome.kind === 'posted' || outcome.kind === 'refused') t.pendingTries?.delete(READY_REPLY);
     if (outcome.kind === 'posted') {
       t.postedReady = outcome.ts;
       log.info(outcome.found ? 'found the Ready reply an earlier try posted' : 'posted the Ready reply', { url: info.url });
@@ -474,20 +476,8 @@ export class SlackReconciler {
       // Rate limited past the budget, or Slack unreachable: the claim stays, and whoever leads
       // once it is older than the longest attempt (this process too) looks for the reply and posts it.
       log.warn('the Ready reply is not posted yet; it stays claimed and will be tried again', { outcome: outcome.kind, error: outcome.error });
-      this.recoverReadyLater(uid, name, t, claimValue);
+      this.retryPendingLater(uid, name, READY_REPLY, claimValue);
     }
-  }
-
-  /**
-   * This process held the Ready claim and gave its post up: no writer is posting it now, so its
-   * recovery need not wait out a writer's longest attempt, only a pause that grows while Slack
-   * stays away (a wake-up: nothing else would bring this system's reconcile back).
-   */
-  private recoverReadyLater(uid: string, name: string, t: Tracked, claimValue: string): void {
-    const tries = (t.readyTries = (t.readyTries ?? 0) + 1);
-    const pause = backoffMs(tries - 1, READY_RETRY_FIRST_MS, READY_RETRY_MAX_MS);
-    t.claimSeen = { value: claimValue, sinceMs: this.now() + pause - this.deps.io.maxAttemptMs - CLAIM_RECOVERY_MARGIN_MS };
-    this.wakeAt(uid, name, this.now() + pause);
   }
 
   /**
@@ -658,16 +648,20 @@ export class SlackReconciler {
   }
 
   /**
-   * No writer is working on this pending reply now: its recovery need not wait out a writer's
-   * longest attempt, only a pause that grows (per reply) while Slack or the API stays away.
-   * `token`: the mark as this process left it (absent: as it is, whatever it is).
+   * No writer is working on this pending reply now (this process gave it up): its recovery need
+   * not wait out a writer's longest attempt, only a pause that grows (per reply) while Slack or
+   * the API stays away; a wake-up, since nothing else may bring this system's reconcile back.
+   * `token`: the mark (for the Ready reply, its claim) as this process left it (absent: as it is, whatever it is).
    */
   private retryPendingLater(uid: string, name: string, key: string, token?: string): void {
     const t = this.track(uid);
     const tries = (t.pendingTries ??= new Map()).get(key) ?? 0;
     t.pendingTries.set(key, tries + 1);
     const pause = backoffMs(tries, READY_RETRY_FIRST_MS, READY_RETRY_MAX_MS);
-    if (token) (t.pendingSeen ??= new Map()).set(`${key}@${token}`, this.now() + pause - this.deps.io.maxAttemptMs - CLAIM_RECOVERY_MARGIN_MS);
+    // Seen as if since a writer's longest attempt before the pause ends: recovered then.
+    const sinceMs = this.now() + pause - this.deps.io.maxAttemptMs - CLAIM_RECOVERY_MARGIN_MS;
+    if (token && key === READY_REPLY) t.claimSeen = { value: token, sinceMs };
+    else if (token) (t.pendingSeen ??= new Map()).set(`${key}@${token}`, sinceMs);
     this.wakeAt(uid, name, this.now() + pause);
   }
 
