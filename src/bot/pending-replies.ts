@@ -1,3 +1,5 @@
+import { ANN_SLACK_PENDING } from '../k8s/labels.js';
+
 /**
  * Replies told once that are not the Ready reply: an incident's (crash-N, outage-N,
  * recovered-N), an expiry warning (expiry-ISO) and a changed URL (url-UID). Each is claimed by
@@ -36,4 +38,9 @@ export function withoutPending(v: string | undefined, key: string): string {
   const marks = parsePending(v);
   marks.delete(key);
   return formatPending(marks);
+}
+
+/** Whether the annotations still mark `key` as claimed by `token` (a guarded write's condition: the claimant's mark is untouched). */
+export function markedBy(annotations: Record<string, string>, key: string, token: string): boolean {
+  return parsePending(annotations[ANN_SLACK_PENDING]).get(key) === token;
 }

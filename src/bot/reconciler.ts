@@ -41,7 +41,7 @@ import type { Owner } from '../k8s/spec.js';
 import type { BotContext, ThreadRef } from './context.js';
 import { explain } from './error-text.js';
 import { systemMessage, type PostOutcome, type SlackIO } from './slack-io.js';
-import { parsePending, withoutPending, withPending } from './pending-replies.js';
+import { markedBy, parsePending, withoutPending, withPending } from './pending-replies.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 
@@ -635,7 +635,7 @@ export class SlackReconciler {
   private async settlePending(uid: string, name: string, key: string, token: string, done: { ts?: string } | undefined, log: Logger): Promise<void> {
     if (done) {
       this.tracked.get(uid)?.pendingTries?.delete(key);
-      const still = (a: Record<string, string>) => parsePending(a[labels.ANN_SLACK_PENDING]).get(key) === token;
+      const still = (a: Record<string, string>) => markedBy(a, key, token);
       const warning: Record<string, string> = done.ts && key.startsWith('expiry-') ? { [labels.ANN_SLACK_EXPIRY_WARNING_TS]: done.ts } : {};
       await this.deps.claims
         // Read afresh: the view has rarely caught up with the claim just written, and a stale copy costs a 409 more.
@@ -692,7 +692,7 @@ export class SlackReconciler {
         const taken = await this.deps.claims.guardedPatch(
           s.name,
           uid,
-          (a) => parsePending(a[labels.ANN_SLACK_PENDING]).get(key) === token,
+          (a) => markedBy(a, key, token),
           (a) => ({ [labels.ANN_SLACK_PENDING]: withPending(a[labels.ANN_SLACK_PENDING], key, mine) }),
           s.deployment,
           'recover a Slack reply on the Deployment',
