@@ -521,7 +521,8 @@ export class SlackIO {
       } while (cursor);
       return { kind: 'absent' };
     } catch (e) {
-      return { kind: failedCall(e).kind === 'refused' ? 'refused' : 'unknown', error: slackError(e) };
+      // retrying() told the observers of this failure already.
+      return { kind: failureOf(e).kind === 'refused' ? 'refused' : 'unknown', error: slackError(e) };
     }
   }
 

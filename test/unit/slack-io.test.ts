@@ -8,7 +8,7 @@
  * Retry-After waits pass on a clock of the test's own, so no test waits a real second for them.
  */
 import { webApi } from '@slack/bolt';
-import { MAX_POST_ATTEMPT_MS, POSTS_IN_FLIGHT_PER_CHANNEL, SLACK_CALL_TIMEOUT_MS, SLACK_POST_BUDGET_MS, slackClientOptions, SlackIO, systemMessage, type SlackIOOptions } from '../../src/bot/slack-io.js';
+import { MAX_POST_ATTEMPT_MS, POSTS_IN_FLIGHT_PER_CHANNEL, SLACK_CALL_TIMEOUT_MS, SLACK_POST_BUDGET_MS, slackClientOptions, slackFailureObservers, SlackIO, systemMessage, type SlackIOOptions } from '../../src/bot/slack-io.js';
 import { createLogger } from '../../src/log.js';
 import { FakeSlack, type FakeMessage } from '../support/fake-slack.js';
 import { InstantClock, ManualClock } from '../support/manual-clock.js';
@@ -119,6 +119,18 @@ describe('findPosted', () => {
 
   test('says refused, in Slack words, when Slack will not let the thread be read (so a recovery settles instead of asking for ever)', async () => {
     expect(await io().findPosted('C1', '1700000000.000001', 'uid-1', 'ready')).toEqual({ kind: 'refused', error: 'thread_not_found' });
+  });
+
+  test('a lookup Slack refuses is one failed call to the metrics, not two', async () => {
+    const heard: string[] = [];
+    const observe = (kind: string) => void heard.push(kind);
+    slackFailureObservers.add(observe);
+    try {
+      expect((await io().findPosted('C1', '1700000000.000001', 'uid-1', 'ready')).kind).toBe('refused');
+    } finally {
+      slackFailureObservers.delete(observe);
+    }
+    expect(heard).toEqual(['refused']);
   });
 
   test('a post that must look first, in a thread Slack will not let it read, is refused, not sent', async () => {
