@@ -99,6 +99,8 @@ function settled(outcome: PostOutcome): { ts?: string } | undefined {
 
 /** The key under which the update of a warning whose expiry moved counts its tries (it is no pending reply). */
 const RETIRE_WARNING = 'retire-warning';
+/** The key under which a reconcile that failed (the API away) counts its tries. */
+const FAILED_RECONCILE = 'reconcile';
 /** The key under which a Ready post given up counts its tries (its claim is the Ready record, not a pending mark). */
 const READY_REPLY = 'ready';
 
@@ -309,9 +311,17 @@ export class SlackReconciler {
   private enqueue(uid: string, name: string): void {
     if (this.queued.has(uid) || this.stopped) return;
     this.queued.add(uid);
-    this.chain(uid, () => {
+    this.chain(uid, async () => {
       this.queued.delete(uid);
-      return this.reconcile(uid, name);
+      try {
+        await this.reconcile(uid, name);
+        this.tracked.get(uid)?.pendingTries?.delete(FAILED_RECONCILE);
+      } catch (e) {
+        // The API failed under it (a claim answered 503, a timeout): nothing else may bring this
+        // system back (a Ready system sends no more events), so it is tried again after a growing pause.
+        this.deps.log.warn('could not bring a Slack thread up to date; it will be tried again', { uid, system: name, error: e instanceof Error ? e.message : String(e) });
+        if (!this.stopped) this.retryPendingLater(uid, name, FAILED_RECONCILE);
+      }
     });
   }
 
@@ -651,6 +661,7 @@ export class SlackReconciler {
    * No writer is working on this pending reply now (this process gave it up): its recovery need
    * not wait out a writer's longest attempt, only a pause that grows (per reply) while Slack or
    * the API stays away; a wake-up, since nothing else may bring this system's reconcile back.
+   * (A whole reconcile that failed is tried again the same way, under FAILED_RECONCILE.)
    * `token`: the mark (for the Ready reply, its claim) as this process left it (absent: as it is, whatever it is).
    */
   private retryPendingLater(uid: string, name: string, key: string, token?: string): void {

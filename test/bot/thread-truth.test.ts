@@ -104,6 +104,25 @@ describe('a view that could not list closes no thread', () => {
   }, 180_000);
 });
 
+describe('a reply whose claim the API could not write is tried again, not dropped', () => {
+  test('the Ready claim answered 503, then healed: the Ready reply is posted, once', async () => {
+    const proxy = await HttpFaultProxy.start(kubeConfig());
+    others.push(proxy);
+    h = await startBotHarness('claim-503', { kubeConfig: proxy.kubeConfigThrough(kubeConfig()) });
+    const hh = h;
+    // Every write to this Deployment fails until the first one was refused (the claim is the first).
+    let refused = 0;
+    proxy.answerWhen = (method, path) => (method === 'PATCH' && /\/deployments\/claimed(\?|$)/.test(path) && refused++ === 0 ? 503 : undefined);
+    expect((await hh.slash('up -n claimed -c example/app:1 -p 80')).status).toBe(200);
+    const root = await hh.slack.waitFor('chat.postMessage', isRoot('claimed'), 'the root message');
+    await waitFor(() => refused > 0, { what: 'the Ready claim refused with a 503' });
+    // Nothing else happens to this system now: only a retry of the reconciler's own brings the reply.
+    const isReady = (c: SlackCall) => inThread(root)(c) && String(c.args.text).startsWith('Ready:');
+    await hh.slack.waitFor('chat.postMessage', isReady, 'the Ready reply after the API healed');
+    expect(hh.slack.find('chat.postMessage', isReady)).toHaveLength(1);
+  }, 120_000);
+});
+
 describe('the closing reply is posted once, naming who tore it down', () => {
   test('the thread records answer 503 while alice tears it down, then heal: one closing reply, by alice, even after a new leader catches up', async () => {
     const proxy = await HttpFaultProxy.start(kubeConfig());
