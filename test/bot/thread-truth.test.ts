@@ -13,7 +13,7 @@ import { kubeConfig, waitFor } from '../support/cluster.js';
 import { FaultProxy, HttpFaultProxy } from '../support/fault-proxy.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { openUrl } from '../support/open-url.js';
-import { ALICE, readyUrl, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness } from './harness.js';
+import { ALICE, readyUrl, shownText, startBotHarness, TEAM_CHANNEL, type BotHarness, type HarnessOptions } from './harness.js';
 
 let h: BotHarness | undefined;
 const others: { stop(): Promise<void> }[] = [];
@@ -41,6 +41,14 @@ function tap(): { log: Logger; lines: { msg: string; [k: string]: unknown }[]; s
 const isRoot = (name: string) => (c: SlackCall) => c.args.channel === TEAM_CHANNEL && !c.args.thread_ts && String(c.args.text).includes(`is launching \`${name}\``);
 const inThread = (root: SlackCall) => (c: SlackCall) => c.args.thread_ts === root.result.ts;
 const closingReplies = (hh: BotHarness, root: SlackCall) => hh.slack.find('chat.postMessage', (c) => inThread(root)(c) && String(c.args.text).startsWith('Torn down by'));
+
+/** A bot harness whose Kubernetes calls go through an HTTP fault proxy (both stopped after the test). */
+async function harnessThroughProxy(name: string, o: Omit<HarnessOptions, 'kubeConfig'> = {}): Promise<{ hh: BotHarness; proxy: HttpFaultProxy }> {
+  const proxy = await HttpFaultProxy.start(kubeConfig());
+  others.push(proxy);
+  h = await startBotHarness(name, { ...o, kubeConfig: proxy.kubeConfigThrough(kubeConfig()) });
+  return { hh: h, proxy };
+}
 
 /** `/tycho up` from Slack, through to its Ready reply. */
 async function launchFromSlack(hh: BotHarness, name: string, image = 'example/app:1'): Promise<{ root: SlackCall; ready: SlackCall }> {
@@ -78,11 +86,8 @@ describe('nothing is kept about systems that went', () => {
 
 describe('a view that could not list closes no thread', () => {
   test('the Deployment list refused (403) at start, then allowed: every thread stays open, and a later teardown is told once', async () => {
-    const proxy = await HttpFaultProxy.start(kubeConfig());
-    others.push(proxy);
     const t = tap();
-    h = await startBotHarness('refused-list', { kubeConfig: proxy.kubeConfigThrough(kubeConfig()), log: t.log, viewOptions: { backoffMaxMs: 1_000 } });
-    const hh = h;
+    const { hh, proxy } = await harnessThroughProxy('refused-list', { log: t.log, viewOptions: { backoffMaxMs: 1_000 } });
     const { root } = await launchFromSlack(hh, 'kept');
     // The next Tycho may not list Deployments (an RBAC change rolled out with it).
     proxy.answerWhen = (method, path) => (method === 'GET' && /\/deployments\?/.test(path) && !path.includes('watch=') ? 403 : undefined);
@@ -106,10 +111,7 @@ describe('a view that could not list closes no thread', () => {
 
 describe('a reply whose claim the API could not write is tried again, not dropped', () => {
   test('the Ready claim answered 503, then healed: the Ready reply is posted, once', async () => {
-    const proxy = await HttpFaultProxy.start(kubeConfig());
-    others.push(proxy);
-    h = await startBotHarness('claim-503', { kubeConfig: proxy.kubeConfigThrough(kubeConfig()) });
-    const hh = h;
+    const { hh, proxy } = await harnessThroughProxy('claim-503');
     // Every write to this Deployment fails until the first one was refused (the claim is the first).
     let refused = 0;
     proxy.answerWhen = (method, path) => (method === 'PATCH' && /\/deployments\/claimed(\?|$)/.test(path) && refused++ === 0 ? 503 : undefined);
@@ -125,11 +127,8 @@ describe('a reply whose claim the API could not write is tried again, not droppe
 
 describe('the closing reply is posted once, naming who tore it down', () => {
   test('the thread records answer 503 while alice tears it down, then heal: one closing reply, by alice, even after a new leader catches up', async () => {
-    const proxy = await HttpFaultProxy.start(kubeConfig());
-    others.push(proxy);
     const t = tap();
-    h = await startBotHarness('records-503', { kubeConfig: proxy.kubeConfigThrough(kubeConfig()), log: t.log });
-    const hh = h;
+    const { hh, proxy } = await harnessThroughProxy('records-503', { log: t.log });
     const { root } = await launchFromSlack(hh, 'closing');
     const mark = t.lines.length - 1;
     proxy.answerWhen = (method, path) => ((method === 'PATCH' || method === 'POST') && path.includes('/configmaps') ? 503 : undefined);
@@ -206,10 +205,7 @@ describe('the ready timeout counts on this process\'s own clock', () => {
 
 describe('a Service made again on another port: the thread is told the new URL', () => {
   test('the lost Service\'s NodePort taken meanwhile: one "URL changed" reply with the URL that answers, and the root shows it', async () => {
-    const proxy = await HttpFaultProxy.start(kubeConfig());
-    others.push(proxy);
-    h = await startBotHarness('url-changed', { kubeConfig: proxy.kubeConfigThrough(kubeConfig()) });
-    const hh = h;
+    const { hh, proxy } = await harnessThroughProxy('url-changed');
     const { root, ready } = await launchFromSlack(hh, 'moved');
     const oldUrl = readyUrl(ready);
     const oldPort = Number(new URL(oldUrl).port);
