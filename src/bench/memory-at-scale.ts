@@ -22,24 +22,27 @@ import type { MemoryAtScaleResult } from './results.js';
 /**
  * The resident set once it has settled: right after a sync it still holds the lists' garbage
  * until V8's memory reducer runs (some seconds of little allocation), and a long-running server
- * lives in the settled state. Sampled every 2 s from `settle.minMs` on until three samples in a row
- * agree within 1 MiB (or `settle.maxMs` has passed): their median, and the high-water mark (the sync's peak).
+ * lives in the settled state. Sampled every `settle.everyMs` (2 s) from `settle.minMs` on until three
+ * samples in a row agree within 1 MiB (or `settle.maxMs` has passed): their median, and the
+ * high-water mark (the sync's peak).
  */
 export interface Settle {
   /** Sampled at least this long (a full run: 12 s, for V8's memory reducer). */
   minMs: number;
   /** And at most this long. */
   maxMs: number;
+  /** The pause between two samples (a full run: 2 s; the quick run, which only checks that it runs, samples faster). */
+  everyMs: number;
 }
 
-const FULL_SETTLE: Settle = { minMs: 12_000, maxMs: 60_000 };
+const FULL_SETTLE: Settle = { minMs: 12_000, maxMs: 60_000, everyMs: 2000 };
 
 async function settled(read: () => Promise<Memory>, settle: Settle): Promise<Memory> {
   const t0 = Date.now();
   const rss: number[] = [];
   let last: Memory = { rssMiB: 0, peakMiB: 0 };
   for (;;) {
-    await sleep(2000);
+    await sleep(settle.everyMs);
     last = await read();
     rss.push(last.rssMiB);
     const recent = rss.slice(-3);
