@@ -159,6 +159,9 @@ export class BenchEnv {
         // The sink has no rate limit: unpaced, the burst measures Tycho and Kubernetes, not
         // Slack's one message a second per channel (README, Performance).
         TYCHO_SLACK_CHANNEL_INTERVAL_MS: '0',
+        // No Service routes to it: a drain (5 s of serving on after SIGTERM, for Endpoints to
+        // catch up) would only lengthen each of the run's stops (a dozen in the quick run).
+        TYCHO_DRAIN_SECONDS: '0',
         ...settings,
       },
       this.workDir,

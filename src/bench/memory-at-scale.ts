@@ -97,7 +97,8 @@ export async function measureMemoryAtScale(env: BenchEnv, systems: number, opts:
   env.log(`memory at scale: creating ${systems} systems straight to the API server ...`);
   await populateDirect(env, ns, systems);
   const core = env.admin.makeApiClient(CoreV1Api);
-  await until(`the Endpoints of ${systems} Services to route to their pods`, async () => (await routedServices(core, ns)) >= systems, 600_000, 5000);
+  // Looked at seldom when thousands are listed each time (a load on the API server), often when a few.
+  await until(`the Endpoints of ${systems} Services to route to their pods`, async () => (await routedServices(core, ns)) >= systems, 600_000, systems > 500 ? 5000 : 500);
   env.log(`memory at scale: ${systems} systems Ready`);
   const empty = await env.namespace('scale-empty');
   const tycho = await serverMemory(env, ns, empty, systems, settle);
