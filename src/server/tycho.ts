@@ -76,6 +76,8 @@ export interface StartOptions {
   slackBudgetMs?: number;
   /** The clock of the daily digest (tests move a manual one instead of waiting for the time). */
   digestClock?: DigestClock;
+  /** How long a Deployment goes without a child before the repair makes it (10 s; tests of the repair shorten it). */
+  repairGraceMs?: number;
 }
 
 export async function startTycho(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningTycho> {
@@ -120,6 +122,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     ...(config.ingress ? { ingress: config.ingress } : {}),
     confirm: (serving, signal) => launcher.confirmServing(serving, signal),
     followSeconds: config.readyTimeoutSeconds,
+    ...(opts.repairGraceMs !== undefined ? { graceMs: opts.repairGraceMs } : {}),
     // With Slack on, only the Lease holder repairs (the elector is made below, read only later).
     // A REST-only server takes no part in the election and repairs on its own.
     ...(config.slack.mode === 'off' ? {} : { isLeader: () => elector.isLeader() }),

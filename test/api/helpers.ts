@@ -22,6 +22,8 @@ export interface ServerOptions {
   env?: Env;
   /** Where the server logs; default nowhere. */
   log?: Logger;
+  /** The repair's grace period (StartOptions.repairGraceMs); default the server's own (10 s). */
+  repairGraceMs?: number;
 }
 
 export function startServer(o: ServerOptions): Promise<RunningTycho> {
@@ -33,7 +35,7 @@ export function startServer(o: ServerOptions): Promise<RunningTycho> {
     ...(o.token ? { TYCHO_API_TOKEN: o.token } : {}),
     ...o.env,
   };
-  return startTycho(loadConfig(env), o.log ?? silentLogger, { kubeConfig: o.kc ?? kubeConfig() });
+  return startTycho(loadConfig(env), o.log ?? silentLogger, { kubeConfig: o.kc ?? kubeConfig(), ...(o.repairGraceMs !== undefined ? { repairGraceMs: o.repairGraceMs } : {}) });
 }
 
 export interface ApiAnswer {

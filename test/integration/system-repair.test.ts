@@ -28,6 +28,11 @@ const core = kubeConfig().makeApiClient(CoreV1Api);
 const networking = kubeConfig().makeApiClient(NetworkingV1Api);
 let ns: string;
 let server: RunningTycho;
+/**
+ * The servers' repair grace: 2 s, not 10, so that each test does not wait out 10 s of it. Still
+ * far longer than a launch takes between its creates (one test holds a launch there on purpose).
+ */
+const REPAIR_GRACE_MS = 2000;
 
 const spec = (name: string, expose?: ExposeMode): LaunchSpec => ({
   name,
@@ -47,7 +52,7 @@ async function deploymentOnly(s: LaunchSpec): Promise<string> {
 beforeAll(async () => {
   ns = await createTestNamespace('system-repair');
   // The server's default type is ClusterIP: a repaired Service of a NodePort launch must still be a NodePort.
-  server = await startServer({ namespace: ns, env: { TYCHO_SERVICE_TYPE: 'ClusterIP' } });
+  server = await startServer({ namespace: ns, env: { TYCHO_SERVICE_TYPE: 'ClusterIP' }, repairGraceMs: REPAIR_GRACE_MS });
 });
 
 afterAll(async () => {
@@ -167,6 +172,7 @@ describe('exposed as ingress', () => {
     startServer({
       namespace: ingressNs,
       kc: proxy.kubeConfigThrough(kubeConfig()),
+      repairGraceMs: REPAIR_GRACE_MS,
       env: {
         TYCHO_INGRESS_DOMAIN: DOMAIN,
         TYCHO_INGRESS_CLASS: 'nginx',
