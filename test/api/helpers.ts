@@ -6,7 +6,7 @@ import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { loadConfig, type Env } from '../../src/config.js';
-import { startTycho, type RunningTycho } from '../../src/server/tycho.js';
+import { startTycho, type RunningTycho, type StartOptions } from '../../src/server/tycho.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { validateValue } from '../../src/api/validate-request.js';
 import type { FieldError } from '../../src/api/wire.js';
@@ -24,6 +24,8 @@ export interface ServerOptions {
   log?: Logger;
   /** The repair's grace period (StartOptions.repairGraceMs); default the server's own (10 s). */
   repairGraceMs?: number;
+  /** The live view's watch tuning (StartOptions.viewOptions). */
+  viewOptions?: StartOptions['viewOptions'];
 }
 
 export function startServer(o: ServerOptions): Promise<RunningTycho> {
@@ -35,7 +37,7 @@ export function startServer(o: ServerOptions): Promise<RunningTycho> {
     ...(o.token ? { TYCHO_API_TOKEN: o.token } : {}),
     ...o.env,
   };
-  return startTycho(loadConfig(env), o.log ?? silentLogger, { kubeConfig: o.kc ?? kubeConfig(), ...(o.repairGraceMs !== undefined ? { repairGraceMs: o.repairGraceMs } : {}) });
+  return startTycho(loadConfig(env), o.log ?? silentLogger, { kubeConfig: o.kc ?? kubeConfig(), ...(o.repairGraceMs !== undefined ? { repairGraceMs: o.repairGraceMs } : {}), ...(o.viewOptions ? { viewOptions: o.viewOptions } : {}) });
 }
 
 export interface ApiAnswer {

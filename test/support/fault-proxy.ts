@@ -26,6 +26,8 @@ interface Pair {
 
 export class FaultProxy {
   private down = false;
+  /** Connections refused while cut: each is one try of a client (an informer's relist, say) to reach the API server. */
+  refused = 0;
   private readonly pairs = new Set<Pair>();
 
   private constructor(
@@ -42,6 +44,7 @@ export class FaultProxy {
     const proxy = new FaultProxy(server, (server.address() as AddressInfo).port);
     server.on('connection', (client) => {
       if (proxy.down) {
+        proxy.refused++;
         client.resetAndDestroy();
         return;
       }
