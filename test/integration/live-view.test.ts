@@ -8,7 +8,7 @@ import { Launcher } from '../../src/k8s/launcher.js';
 import { LiveView, type Transition } from '../../src/k8s/view/live-view.js';
 import { ANN_DELETED_BY } from '../../src/k8s/labels.js';
 import type { LaunchSpec } from '../../src/k8s/spec.js';
-import { createTestNamespace, kubeConfig } from '../support/cluster.js';
+import { createTestNamespace, kubeConfig, waitFor } from '../support/cluster.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 
 let admin: KubeConfig;
@@ -103,11 +103,13 @@ describe('recovery', () => {
   it('catches up after the API server was unreachable: a launch and a deletion made meanwhile', async () => {
     await direct.up(spec('before-outage'));
     await viewSees('before-outage', (s) => s === 'ready');
+    const refusedBefore = proxy.refused;
     proxy.cut();
     await direct.up(spec('during-outage'));
     await direct.down('before-outage');
-    // Several failed reconnects with backoff, then the server is back.
-    await new Promise((r) => setTimeout(r, 4000));
+    // Several failed reconnects with backoff (16 refused: about four for each of the four
+    // informers, whose pauses reach the 1 s cap by the third), then the server is back.
+    await waitFor(() => proxy.refused - refusedBefore >= 16, { what: `16 reconnects refused (${proxy.refused - refusedBefore} so far)` });
     proxy.heal();
     await viewSees('during-outage', (s) => s === 'ready');
     await viewSees('before-outage', (s) => s === undefined);
