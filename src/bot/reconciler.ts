@@ -311,18 +311,25 @@ export class SlackReconciler {
   private enqueue(uid: string, name: string): void {
     if (this.queued.has(uid) || this.stopped) return;
     this.queued.add(uid);
-    this.chain(uid, async () => {
+    this.chain(uid, () => {
       this.queued.delete(uid);
-      try {
-        await this.reconcile(uid, name);
-        this.tracked.get(uid)?.pendingTries?.delete(FAILED_RECONCILE);
-      } catch (e) {
-        // The API failed under it (a claim answered 503, a timeout): nothing else may bring this
-        // system back (a Ready system sends no more events), so it is tried again after a growing pause.
-        this.deps.log.warn('could not bring a Slack thread up to date; it will be tried again', { uid, system: name, error: e instanceof Error ? e.message : String(e) });
-        if (!this.stopped) this.retryPendingLater(uid, name, FAILED_RECONCILE);
-      }
+      return this.reconcileOrRetry(uid, name);
     });
+  }
+
+  /**
+   * One reconcile, from whichever way it was asked for (a change, a wake-up, a lapsed Lease's
+   * retry). One the API failed under (a claim answered 503, a timeout) is tried again after a
+   * growing pause: nothing else may bring this system back (a Ready system sends no more events).
+   */
+  private async reconcileOrRetry(uid: string, name: string): Promise<void> {
+    try {
+      await this.reconcile(uid, name);
+      this.tracked.get(uid)?.pendingTries?.delete(FAILED_RECONCILE);
+    } catch (e) {
+      this.deps.log.warn('could not bring a Slack thread up to date; it will be tried again', { uid, system: name, error: e instanceof Error ? e.message : String(e) });
+      if (!this.stopped) this.retryPendingLater(uid, name, FAILED_RECONCILE);
+    }
   }
 
   private chain(uid: string, work: () => Promise<void>): void {
@@ -364,7 +371,7 @@ export class SlackReconciler {
   }
 
   private async reconcile(uid: string, name: string): Promise<void> {
-    const again = () => this.reconcile(uid, name);
+    const again = () => this.reconcileOrRetry(uid, name);
     const current = this.deps.view.system(name);
     const s = current?.uid === uid ? current : undefined;
     const last = s ?? this.tracked.get(uid)?.gone;
