@@ -29,7 +29,7 @@ import { BenchEnv, READINESS_DELAY_MS } from './bench-env.js';
 import { measureBurst } from './burst.js';
 import { measureLaunchOverhead } from './launch-overhead.js';
 import { measureListAtScale } from './list-at-scale.js';
-import { measureMemoryAtScale, type Settle } from './memory-at-scale.js';
+import { FULL_SETTLE, measureMemoryAtScale, type Settle } from './memory-at-scale.js';
 import { populate } from './populate.js';
 import { countReads, countUpDown } from './request-counts.js';
 import { burstReport, memoryAtScaleSection, writeReport } from './report.js';
@@ -55,7 +55,7 @@ interface Plan {
   settle: Settle;
 }
 
-const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, ackRounds: 3, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4, scaleSystems: 5000, settle: { minMs: 12_000, maxMs: 60_000, everyMs: 2000 } };
+const FULL: Plan = { ackLevels: [1, 50, 200], ackSequential: 20, ackRounds: 3, k8sDelayMs: 1000, overheadLaunches: 50, systems: [10, 100, 1000], listRuns: 5, burst: 200, extraNodes: 4, scaleSystems: 5000, settle: FULL_SETTLE };
 const QUICK: Plan = { ackLevels: [1, 5], ackSequential: 3, ackRounds: 1, k8sDelayMs: 300, overheadLaunches: 3, systems: [2, 5], listRuns: 2, burst: 5, extraNodes: 0, scaleSystems: 20, settle: { minMs: 0, maxMs: 2_000, everyMs: 250 } };
 
 interface Args {

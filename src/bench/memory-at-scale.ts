@@ -35,7 +35,8 @@ export interface Settle {
   everyMs: number;
 }
 
-const FULL_SETTLE: Settle = { minMs: 12_000, maxMs: 60_000, everyMs: 2000 };
+/** A full run's settling: at least 12 s (for V8's memory reducer), at most 60 s, a sample every 2 s. */
+export const FULL_SETTLE: Settle = { minMs: 12_000, maxMs: 60_000, everyMs: 2000 };
 
 async function settled(read: () => Promise<Memory>, settle: Settle): Promise<Memory> {
   const t0 = Date.now();

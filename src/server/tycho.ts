@@ -122,7 +122,7 @@ export async function startTycho(config: Config, log: Logger, opts: StartOptions
     ...(config.ingress ? { ingress: config.ingress } : {}),
     confirm: (serving, signal) => launcher.confirmServing(serving, signal),
     followSeconds: config.readyTimeoutSeconds,
-    ...(opts.repairGraceMs !== undefined ? { graceMs: opts.repairGraceMs } : {}),
+    graceMs: opts.repairGraceMs,
     // With Slack on, only the Lease holder repairs (the elector is made below, read only later).
     // A REST-only server takes no part in the election and repairs on its own.
     ...(config.slack.mode === 'off' ? {} : { isLeader: () => elector.isLeader() }),

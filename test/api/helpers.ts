@@ -37,7 +37,7 @@ export function startServer(o: ServerOptions): Promise<RunningTycho> {
     ...(o.token ? { TYCHO_API_TOKEN: o.token } : {}),
     ...o.env,
   };
-  return startTycho(loadConfig(env), o.log ?? silentLogger, { kubeConfig: o.kc ?? kubeConfig(), ...(o.repairGraceMs !== undefined ? { repairGraceMs: o.repairGraceMs } : {}), ...(o.viewOptions ? { viewOptions: o.viewOptions } : {}) });
+  return startTycho(loadConfig(env), o.log ?? silentLogger, { kubeConfig: o.kc ?? kubeConfig(), repairGraceMs: o.repairGraceMs, viewOptions: o.viewOptions });
 }
 
 export interface ApiAnswer {
